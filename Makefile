@@ -1,0 +1,206 @@
+# mcpgate: one build for everything.
+#
+#   make            bin/mcpgated, bin/mcpgatectl, bin/mcpgate
+#   make check      every test: unit, integration, sanitizers, man lint, fuzz
+#   make demo       a gateway in the foreground under ./demo/
+#   make install    programs, man pages, system users and directories
+#   make fuzz       the libFuzzer targets (FUZZ_SECONDS each)
+#   make bench      benchmarks
+#   make deps       the Debian packages the build and tests need
+
+PREFIX ?=	/usr/local
+DESTDIR ?=
+SBINDIR ?=	$(PREFIX)/sbin
+BINDIR_I ?=	$(PREFIX)/bin
+MANDIR ?=	$(PREFIX)/share/man
+SYSCONFDIR ?=	/etc
+
+CC ?=		cc
+BUILD ?=	build/obj
+BIN ?=		bin
+
+PKGS =		openssl libseccomp jansson yaml-0.1 libbsd-overlay
+PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNFLAGS =	-Wall -Wextra -Werror -Wformat=2 -Wformat-security \
+		-Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
+		-Wshadow -Wvla -Wimplicit-fallthrough
+HARDFLAGS =	-D_FORTIFY_SOURCE=3 -fstack-protector-strong \
+		-fstack-clash-protection -fcf-protection -fPIE
+HARDLDFLAGS =	-pie -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+OPTFLAGS =	-O2 -g
+
+# make SAN=1: AddressSanitizer and UBSan, in a tree of its own.
+ifeq ($(SAN),1)
+BUILD =		build/san
+BIN =		build/san/bin
+OPTFLAGS =	-O1 -g -fno-omit-frame-pointer \
+		-fsanitize=address,undefined -fno-sanitize-recover=all \
+		-DMCPGATE_SANITIZE
+HARDFLAGS =	-fstack-protector-strong -fPIE
+HARDLDFLAGS =	-pie -Wl,-z,relro,-z,now -fsanitize=address,undefined
+endif
+
+ALLCFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon $(WARNFLAGS) $(HARDFLAGS) \
+		$(OPTFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALLLDFLAGS =	$(HARDLDFLAGS) $(LDFLAGS)
+LIBS =		$(PKG_LIBS)
+
+COMMON_SRCS =	$(wildcard common/*.c)
+DAEMON_SRCS =	$(wildcard privsep/*.c netd/*.c mcpd/*.c auditd/*.c)
+CTL_SRCS =	$(wildcard ctl/*.c)
+UNIT_SRCS =	$(wildcard tests/unit/test_*.c)
+HELPER_SRCS =	$(wildcard tests/integration/*.c)
+
+COMMON_OBJS =	$(COMMON_SRCS:%.c=$(BUILD)/%.o)
+DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
+CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
+# The children's code and common/, for unit tests to link against.
+CHILD_SRCS =	$(wildcard netd/*.c mcpd/*.c auditd/*.c)
+LIB_OBJS =	$(COMMON_OBJS) $(CHILD_SRCS:%.c=$(BUILD)/%.o)
+UNIT_BINS =	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HELPER_BINS =	$(HELPER_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
+
+PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl
+
+MANPAGES =	man/mcpgated.8 man/mcpgated.conf.5 man/mcpgatectl.8
+
+FUZZ_SECONDS ?=	20
+FUZZ_SRCS =	$(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS =	$(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_CFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -g -O1 \
+		-fsanitize=fuzzer-no-link,address,undefined \
+		-fno-sanitize-recover=all \
+		-DMCPGATE_SANITIZE -DMCPGATE_FUZZ $(PKG_CFLAGS)
+FUZZ_OBJS =	$(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
+		$(CHILD_SRCS:%.c=build/fuzz/obj/%.o)
+
+DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
+		libjansson-dev libyaml-dev libbsd-dev mandoc clang \
+		libclang-rt-14-dev openssl procps passwd util-linux jq
+
+# Keep the fuzz objects between builds.
+.SECONDARY:
+
+.PHONY: all deps check test unit integration san fuzz fuzz-build bench \
+	demo install users clean lint-man
+
+all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS)
+
+$(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/mcpgatectl: $(CTL_OBJS) $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -Itests/unit $(ALLLDFLAGS) -o $@ $< $(LIB_OBJS) \
+	    $(LIBS)
+
+$(BUILD)/tests/%: tests/integration/%.c $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(COMMON_OBJS) $(LIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# Debian packages, installed with apt-get when one is missing.
+deps:
+	@missing=""; for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		    grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" -ne 0 ]; then \
+			echo "missing Debian packages:$$missing"; \
+			echo "run as root: apt-get install$$missing"; exit 1; \
+		fi; \
+		echo "installing:$$missing"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		    --no-install-recommends $$missing; \
+	fi
+
+# The system users the daemon drops to (as make install creates them).
+users:
+	@for u in _mcpgate _mcpgate-audit; do \
+		getent passwd $$u >/dev/null || { \
+			echo "creating system user $$u"; \
+			useradd --system --no-create-home --home-dir /nonexistent \
+			    --shell /usr/sbin/nologin --user-group $$u; }; \
+	done
+
+san:
+	@$(MAKE) --no-print-directory SAN=1 all
+
+fuzz-build: $(FUZZ_BINS)
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(LIBS)
+
+fuzz: deps fuzz-build
+	@tests/run fuzz $(FUZZ_SECONDS)
+
+lint-man:
+	@tests/run man
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory san
+	@$(MAKE) --no-print-directory fuzz-build
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run all
+
+test: all
+	@tests/run unit integration
+
+$(BUILD)/tests/bench: tests/bench/bench.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) -lpthread
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/bench
+	@tests/bench/run
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
+	@tests/demo
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BIN)/mcpgated $(BIN)/mcpgatectl $(DESTDIR)$(SBINDIR)
+	install -m 0644 man/mcpgated.conf.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 man/mcpgated.8 man/mcpgatectl.8 $(DESTDIR)$(MANDIR)/man8
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
+		$(MAKE) --no-print-directory users; \
+		install -d -o root -g root -m 0755 /var/empty; \
+		install -d -o root -g root -m 0700 /var/lib/mcpgate; \
+		install -d -o _mcpgate-audit -g _mcpgate-audit -m 0750 \
+		    /var/log/mcpgate; \
+		test -e $(SYSCONFDIR)/mcpgated.conf || \
+		    install -m 0644 privsep/mcpgated.conf.example \
+		    $(SYSCONFDIR)/mcpgated.conf; \
+	else \
+		install -d $(DESTDIR)$(SYSCONFDIR); \
+		install -m 0644 privsep/mcpgated.conf.example \
+		    $(DESTDIR)$(SYSCONFDIR)/mcpgated.conf.example; \
+		echo "not root or DESTDIR set: create the users _mcpgate and"; \
+		echo "_mcpgate-audit and the directories of mcpgated(8) by hand"; \
+	fi
+
+clean:
+	rm -rf build bin demo

@@ -1,0 +1,221 @@
+#include <sys/types.h>
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+
+struct child_chan	 child_parent;
+static void		(*child_exit_hook)(void);
+static int		 child_stopping;
+static int		 child_verbose;
+
+/* In syslog mode a child's lines travel to the parent, which logs them. */
+static void
+child_log_forward(int pri, const char *msg)
+{
+	struct log_line	 ll;
+
+	memset(&ll, 0, sizeof(ll));
+	ll.pri = pri;
+	strlcpy(ll.msg, msg, sizeof(ll.msg));
+	if (imsg_compose(&child_parent.ibuf, IMSG_LOG, 0, 0, -1, &ll,
+	    sizeof(ll)) == -1)
+		return;
+	if (pri <= LOG_CRIT)
+		imsgbuf_flush(&child_parent.ibuf);
+	else
+		child_chan_events(&child_parent);
+}
+
+/*
+ * Name the process, set up its log and its signals.  Terminal signals are
+ * the parent's to handle: a child ignores them and lives until its
+ * parent's channel closes.
+ */
+void
+child_setup(enum proc_id id, int foreground, int verbose)
+{
+	struct sigaction	 sa;
+	char			 comm[16];
+
+	child_verbose = verbose;
+	log_init(foreground, LOG_DAEMON);
+	log_procinit(proc_name(id));
+	log_setlevel(verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	setproctitle("%s", proc_name(id));
+	snprintf(comm, sizeof(comm), "mcpgated-%s", proc_name(id));
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+
+	if (imsgbuf_init(&child_parent.ibuf, PROC_PARENT_FD) == -1)
+		fatal("%s: parent channel", proc_name(id));
+	imsgbuf_allow_fdpass(&child_parent.ibuf);
+	if (!foreground)
+		log_setforward(child_log_forward);
+}
+
+void
+child_chan_init(struct child_chan *ch, int fd, int fdpass, ev_fd_cb cb,
+    void *arg)
+{
+	if (fd != child_parent.ibuf.fd) {
+		if (imsgbuf_init(&ch->ibuf, fd) == -1)
+			fatal("channel init");
+		if (fdpass)
+			imsgbuf_allow_fdpass(&ch->ibuf);
+	}
+	ch->cb = cb;
+	ch->arg = arg;
+	ev_set(&ch->ev, fd, cb, arg);
+}
+
+/* Read always; write while anything is queued. */
+void
+child_chan_events(struct child_chan *ch)
+{
+	if (ch->cb == NULL)
+		return;
+	if (ev_add(&ch->ev, EV_READ |
+	    (imsgbuf_queuelen(&ch->ibuf) > 0 ? EV_WRITE : 0)) == -1)
+		fatal("ev_add");
+}
+
+void
+child_chan_send(struct child_chan *ch, uint32_t type, uint32_t id, int fd,
+    const void *data, size_t len)
+{
+	if (imsg_compose(&ch->ibuf, type, id, 0, fd, data, len) == -1)
+		fatal("%s: imsg_compose %s", __func__, imsg_type_name(type));
+	child_chan_events(ch);
+}
+
+/*
+ * Read and write a channel.  The parent's channel closing means the
+ * daemon is stopping: exit.  Another child's channel closing means that
+ * child died; the parent is about to stop everything and must see which
+ * one it was, so stop using the channel and wait.  Returns -1 when the
+ * channel is gone.
+ */
+int
+child_chan_io(struct child_chan *ch, short events, const char *peer)
+{
+	int	 n;
+
+	if (events & EV_READ) {
+		if ((n = imsgbuf_read(&ch->ibuf)) == -1)
+			fatal("read from %s", peer);
+		if (n == 0)
+			goto gone;
+	}
+	if (events & EV_WRITE) {
+		if (imsgbuf_write(&ch->ibuf) == -1) {
+			if (errno == EPIPE || errno == ECONNRESET)
+				goto gone;
+			fatal("write to %s", peer);
+		}
+	}
+	return (0);
+ gone:
+	if (ch == &child_parent) {
+		/*
+		 * A parent stopping cleanly says so first; a parent that
+		 * died did not, and nothing more is written then.
+		 */
+		if (!child_stopping) {
+			log_warnx("the parent is gone, exiting");
+			exit(1);
+		}
+		log_debug("the parent closed the channel, exiting");
+		if (child_exit_hook != NULL)
+			child_exit_hook();
+		exit(0);
+	}
+	log_warnx("%s is gone; waiting for the parent to stop", peer);
+	ev_del(&ch->ev);
+	ch->cb = NULL;
+	return (-1);
+}
+
+/*
+ * Messages from the parent that every child handles alike.  Returns 1
+ * when the message was one of them.
+ */
+int
+child_common_imsg(struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_STOP:
+		if (imsg_get_len(imsg) != 0)
+			child_bad_imsg("parent", imsg);
+		child_stopping = 1;
+		return (1);
+	default:
+		return (0);
+	}
+}
+
+/* The configured level, unless -v asked for everything. */
+void
+child_log_level(int level)
+{
+	log_setlevel(child_verbose ? LOG_LVL_DEBUG : level);
+}
+
+/* Work to finish when the daemon stops cleanly. */
+void
+child_on_stop(void (*fn)(void))
+{
+	child_exit_hook = fn;
+}
+
+/* Blocking receive, for set-up before the event loop. */
+void
+child_recv(struct child_chan *ch, struct imsg *imsg)
+{
+	struct pollfd	 pfd;
+	ssize_t		 n;
+
+	for (;;) {
+		if ((n = imsgbuf_get(&ch->ibuf, imsg)) == -1)
+			fatal("bad message from the parent");
+		if (n == 1)
+			return;
+		if (imsgbuf_flush(&ch->ibuf) == -1)
+			fatal("write to the parent");
+		pfd.fd = ch->ibuf.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if ((n = imsgbuf_read(&ch->ibuf)) == -1)
+			fatal("read from the parent");
+		if (n == 0)
+			exit(0);
+	}
+}
+
+/* A message a peer process should never send: assume it is compromised. */
+void
+child_bad_imsg(const char *peer, struct imsg *imsg)
+{
+	fatalx("unexpected message %s (%zu bytes) from %s",
+	    imsg_type_name(imsg_get_type(imsg)), imsg_get_len(imsg), peer);
+}

@@ -1,0 +1,770 @@
+/*
+ * The configuration file.  libyaml builds the document; a table of
+ * sections and keys says what each value must be.  Each problem is
+ * reported with its file, line and column, and parsing carries on so that
+ * one run shows every error.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "log.h"
+#include "util.h"
+
+enum key_type {
+	K_NAME,		/* the gateway's name: letters, digits, . _ - */
+	K_USER,		/* a system user name */
+	K_PATH,		/* an absolute path */
+	K_SOCKPATH,	/* an absolute path that fits a sockaddr_un */
+	K_BOOL,
+	K_ENUM,
+	K_DURATION,
+	K_SIZE,
+	K_UINT,
+	K_LISTEN,	/* host:port, or a list of them */
+	K_PUBADDR,	/* host or host:port, empty allowed */
+};
+
+struct enum_val {
+	const char	*name;
+	int		 value;
+};
+
+struct conf_key {
+	const char		*name;
+	enum key_type		 type;
+	size_t			 off;
+	size_t			 size;
+	uint64_t		 min;
+	uint64_t		 max;
+	const struct enum_val	*vals;
+};
+
+struct conf_section {
+	const char		*name;
+	const struct conf_key	*keys;
+};
+
+struct conf_ctx {
+	const char		*file;
+	yaml_document_t		*doc;
+	struct mcpgated_conf	*conf;
+	struct conf_errors	*errs;
+};
+
+#define OFF(f)	offsetof(struct mcpgated_conf, f)
+#define SZ(f)	sizeof(((struct mcpgated_conf *)0)->f)
+
+static const struct enum_val log_levels[] = {
+	{ "debug", LOG_LVL_DEBUG }, { "info", LOG_LVL_INFO },
+	{ "warning", LOG_LVL_WARNING }, { "error", LOG_LVL_ERROR },
+	{ NULL, 0 }
+};
+
+static const struct enum_val fsync_modes[] = {
+	{ "always", AUDIT_FSYNC_ALWAYS }, { "batch", AUDIT_FSYNC_BATCH },
+	{ "none", AUDIT_FSYNC_NONE }, { NULL, 0 }
+};
+
+static const struct enum_val failure_modes[] = {
+	{ "deny", AUDIT_FAIL_DENY }, { "allow", AUDIT_FAIL_ALLOW },
+	{ NULL, 0 }
+};
+
+static const struct conf_key keys_mcpgated[] = {
+	{ "user", K_USER, OFF(user), SZ(user), 0, 0, NULL },
+	{ "audit_user", K_USER, OFF(audit_user), SZ(audit_user), 0, 0, NULL },
+	{ "chroot", K_PATH, OFF(chroot), SZ(chroot), 0, 0, NULL },
+	{ "state_dir", K_PATH, OFF(state_dir), SZ(state_dir), 0, 0, NULL },
+	{ "control_socket", K_SOCKPATH, OFF(control_socket),
+	    SZ(control_socket), 0, 0, NULL },
+	{ "log_level", K_ENUM, OFF(log_level), 0, 0, 0, log_levels },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+static const struct conf_key keys_proxy[] = {
+	{ "enabled", K_BOOL, OFF(proxy_enabled), 0, 0, 0, NULL },
+	{ "name", K_NAME, OFF(name), SZ(name), 0, 0, NULL },
+	{ "listen_addr", K_LISTEN, 0, 0, 0, 0, NULL },
+	{ "public_addr", K_PUBADDR, OFF(public_addr), SZ(public_addr), 0, 0,
+	    NULL },
+	{ "cert_ttl", K_DURATION, OFF(cert_ttl), 0, 60 * 1000ULL,
+	    30 * 86400 * 1000ULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+static const struct conf_key keys_app[] = {
+	{ "enabled", K_BOOL, OFF(app_enabled), 0, 0, 0, NULL },
+	{ "mcp_demo_server", K_BOOL, OFF(mcp_demo_server), 0, 0, 0, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+static const struct conf_key keys_audit[] = {
+	{ "dir", K_PATH, OFF(audit_dir), SZ(audit_dir), 0, 0, NULL },
+	{ "fsync", K_ENUM, OFF(audit_fsync), 0, 0, 0, fsync_modes },
+	{ "max_file_size", K_SIZE, OFF(audit_max_file_size), 0,
+	    64ULL * 1024, 1ULL << 40, NULL },
+	{ "on_failure", K_ENUM, OFF(audit_on_failure), 0, 0, 0,
+	    failure_modes },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+static const struct conf_key keys_limits[] = {
+	{ "max_message_size", K_SIZE, OFF(max_message_size), 0,
+	    64ULL * 1024, 256ULL * 1024 * 1024, NULL },
+	{ "max_connections", K_UINT, OFF(max_connections), 0, 1, 1000000,
+	    NULL },
+	{ "handshake_timeout", K_DURATION, OFF(handshake_timeout), 0, 100,
+	    300 * 1000ULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+static const struct conf_section sections[] = {
+	{ "mcpgated", keys_mcpgated },
+	{ "proxy_service", keys_proxy },
+	{ "app_service", keys_app },
+	{ "audit", keys_audit },
+	{ "limits", keys_limits },
+	{ NULL, NULL }
+};
+
+void
+config_defaults(struct mcpgated_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	strlcpy(c->path, CONF_DEFAULT_PATH, sizeof(c->path));
+	strlcpy(c->user, "_mcpgate", sizeof(c->user));
+	strlcpy(c->audit_user, "_mcpgate-audit", sizeof(c->audit_user));
+	strlcpy(c->chroot, "/var/empty", sizeof(c->chroot));
+	strlcpy(c->state_dir, "/var/lib/mcpgate", sizeof(c->state_dir));
+	strlcpy(c->control_socket, "/run/mcpgated.sock",
+	    sizeof(c->control_socket));
+	c->log_level = LOG_LVL_INFO;
+	c->proxy_enabled = 1;
+	strlcpy(c->name, "mcpgate", sizeof(c->name));
+	c->nlisten = 1;
+	strlcpy(c->listen[0].text, "127.0.0.1:3080",
+	    sizeof(c->listen[0].text));
+	config_parse_hostport(c->listen[0].text, &c->listen[0].ss,
+	    &c->listen[0].sslen);
+	c->cert_ttl = 12 * 3600 * 1000ULL;
+	c->app_enabled = 1;
+	c->mcp_demo_server = 1;
+	strlcpy(c->audit_dir, "/var/log/mcpgate", sizeof(c->audit_dir));
+	c->audit_fsync = AUDIT_FSYNC_ALWAYS;
+	c->audit_max_file_size = 64ULL * 1024 * 1024;
+	c->audit_on_failure = AUDIT_FAIL_DENY;
+	c->max_message_size = 4ULL * 1024 * 1024;
+	c->max_connections = 10000;
+	c->handshake_timeout = 10 * 1000;
+}
+
+void
+config_error(struct conf_errors *errs, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (errs->n == CONF_MAXERRORS) {
+		errs->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(errs->msg[errs->n], sizeof(errs->msg[0]), fmt, ap);
+	va_end(ap);
+	errs->n++;
+}
+
+static void
+node_error(struct conf_ctx *ctx, yaml_node_t *node, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+node_error(struct conf_ctx *ctx, yaml_node_t *node, const char *fmt, ...)
+{
+	char	 msg[CONF_ERRLEN];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	config_error(ctx->errs, "%s:%zu:%zu: %s", ctx->file,
+	    node->start_mark.line + 1, node->start_mark.column + 1, msg);
+}
+
+const char *
+config_fsync_name(int mode)
+{
+	const struct enum_val	*v;
+
+	for (v = fsync_modes; v->name != NULL; v++)
+		if (v->value == mode)
+			return (v->name);
+	return ("?");
+}
+
+const char *
+config_log_level_name(int level)
+{
+	const struct enum_val	*v;
+
+	for (v = log_levels; v->name != NULL; v++)
+		if (v->value == level)
+			return (v->name);
+	return ("?");
+}
+
+/*
+ * A numeric listen address: "192.0.2.1:3080" or "[2001:db8::1]:3080".
+ * Port 0 asks the kernel for any free port.
+ */
+int
+config_parse_hostport(const char *s, struct sockaddr_storage *ss,
+    socklen_t *sslen)
+{
+	struct addrinfo	 hints, *res;
+	char		 host[CONF_ADDRLEN];
+	const char	*port, *end;
+	size_t		 hlen;
+	unsigned long	 pnum;
+	char		*ep;
+
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return (-1);
+		hlen = (size_t)(end - s - 1);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return (-1);
+		memcpy(host, s + 1, hlen);
+		host[hlen] = '\0';
+		port = end + 2;
+	} else {
+		if ((end = strrchr(s, ':')) == NULL || strchr(s, ':') != end)
+			return (-1);
+		hlen = (size_t)(end - s);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return (-1);
+		memcpy(host, s, hlen);
+		host[hlen] = '\0';
+		port = end + 1;
+	}
+	if (!isdigit((unsigned char)port[0]))
+		return (-1);
+	errno = 0;
+	pnum = strtoul(port, &ep, 10);
+	if (*ep != '\0' || errno != 0 || pnum > 65535)
+		return (-1);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = s[0] == '[' ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return (-1);
+	if (res->ai_addrlen > sizeof(*ss)) {
+		freeaddrinfo(res);
+		return (-1);
+	}
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return (0);
+}
+
+/* host, host:port, [v6] or [v6]:port; host a DNS name or an address. */
+static int
+valid_pubaddr(const char *s)
+{
+	const char	*p = s, *bracket, *port;
+	size_t		 n;
+
+	if (*s == '\0')
+		return (1);
+	if (*p == '[') {
+		if ((bracket = strchr(p, ']')) == NULL || bracket == p + 1 ||
+		    memchr(p, ':', (size_t)(bracket - p)) == NULL)
+			return (0);
+		for (p++; p < bracket; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' &&
+			    *p != '.')
+				return (0);
+		p = bracket + 1;
+	} else {
+		for (n = 0; *p != '\0' && *p != ':'; p++, n++)
+			if (!isalnum((unsigned char)*p) && *p != '.' &&
+			    *p != '-')
+				return (0);
+		if (n == 0 || n > 253)
+			return (0);
+	}
+	if (*p == '\0')
+		return (1);
+	if (*p++ != ':')
+		return (0);
+	for (port = p, n = 0; *p != '\0'; p++, n++)
+		if (!isdigit((unsigned char)*p))
+			return (0);
+	return (n > 0 && n <= 5 && atoi(port) <= 65535);
+}
+
+static int
+is_null_scalar(yaml_node_t *n)
+{
+	const char	*v;
+
+	if (n->type != YAML_SCALAR_NODE ||
+	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return (0);
+	v = (const char *)n->data.scalar.value;
+	return (v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0);
+}
+
+static const char *
+scalar_of(struct conf_ctx *ctx, yaml_node_t *n, const char *key)
+{
+	if (n->type != YAML_SCALAR_NODE) {
+		node_error(ctx, n, "'%s' must be a single value, not a %s",
+		    key, n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+		return (NULL);
+	}
+	if (strlen((const char *)n->data.scalar.value) !=
+	    n->data.scalar.length) {
+		node_error(ctx, n, "'%s' contains a NUL byte", key);
+		return (NULL);
+	}
+	return ((const char *)n->data.scalar.value);
+}
+
+static void
+set_listen(struct conf_ctx *ctx, yaml_node_t *n)
+{
+	struct mcpgated_conf	*c = ctx->conf;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*v;
+	int			 count = 0;
+
+	c->nlisten = 0;
+	if (n->type == YAML_MAPPING_NODE) {
+		node_error(ctx, n, "'listen_addr' must be host:port or a "
+		    "list of them");
+		return;
+	}
+	if (n->type == YAML_SCALAR_NODE) {
+		it = NULL;
+		item = n;
+	} else {
+		it = n->data.sequence.items.start;
+		if (it == n->data.sequence.items.top) {
+			node_error(ctx, n, "'listen_addr' is an empty list");
+			return;
+		}
+		item = NULL;
+	}
+	for (;;) {
+		if (it != NULL) {
+			if (it == n->data.sequence.items.top)
+				break;
+			item = yaml_document_get_node(ctx->doc, *it++);
+		}
+		if (item == NULL)
+			break;
+		if ((v = scalar_of(ctx, item, "listen_addr")) == NULL)
+			goto next;
+		if (count == CONF_MAXLISTEN) {
+			node_error(ctx, item, "more than %d listen addresses",
+			    CONF_MAXLISTEN);
+			return;
+		}
+		if (strlen(v) >= sizeof(c->listen[0].text) ||
+		    config_parse_hostport(v, &c->listen[count].ss,
+		    &c->listen[count].sslen) == -1) {
+			node_error(ctx, item, "listen_addr '%s' is not a "
+			    "numeric host:port such as 127.0.0.1:3080 or "
+			    "[::1]:3080", v);
+			goto next;
+		}
+		strlcpy(c->listen[count].text, v, sizeof(c->listen[0].text));
+		count++;
+ next:
+		if (it == NULL)
+			break;
+	}
+	c->nlisten = count;
+}
+
+static void
+set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
+{
+	struct mcpgated_conf	*c = ctx->conf;
+	char			*field = (char *)c + k->off;
+	const struct enum_val	*ev;
+	const char		*v, *p;
+	uint64_t		 u;
+	char			*ep, lim1[32], lim2[32];
+
+	if (k->type == K_LISTEN) {
+		set_listen(ctx, n);
+		return;
+	}
+	if ((v = scalar_of(ctx, n, k->name)) == NULL)
+		return;
+	if (is_null_scalar(n) && k->type != K_PUBADDR) {
+		node_error(ctx, n, "'%s' needs a value", k->name);
+		return;
+	}
+
+	switch (k->type) {
+	case K_NAME:
+		for (p = v; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' &&
+			    *p != '_' && *p != '-')
+				break;
+		if (*p != '\0' || v[0] == '\0' || strlen(v) >= k->size) {
+			node_error(ctx, n, "'%s' must be at most %zu letters, "
+			    "digits, '.', '_' or '-'", k->name, k->size - 1);
+			return;
+		}
+		strlcpy(field, v, k->size);
+		break;
+	case K_USER:
+		for (p = v; *p != '\0'; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' &&
+			    *p != '_' && *p != '-')
+				break;
+		if (*p != '\0' || v[0] == '-' || v[0] == '\0' ||
+		    strlen(v) >= k->size) {
+			node_error(ctx, n, "'%s' is not a valid user name: %s",
+			    k->name, v);
+			return;
+		}
+		strlcpy(field, v, k->size);
+		break;
+	case K_PATH:
+	case K_SOCKPATH:
+		if (v[0] != '/') {
+			node_error(ctx, n, "'%s' must be an absolute path: %s",
+			    k->name, v);
+			return;
+		}
+		if (strlen(v) >= k->size) {
+			node_error(ctx, n, "'%s' is too long (at most %zu "
+			    "bytes)", k->name, k->size - 1);
+			return;
+		}
+		strlcpy(field, v, k->size);
+		break;
+	case K_PUBADDR:
+		if (is_null_scalar(n))
+			v = "";
+		if (strlen(v) >= k->size || !valid_pubaddr(v)) {
+			node_error(ctx, n, "'%s' must be host or host:port: %s",
+			    k->name, v);
+			return;
+		}
+		strlcpy(field, v, k->size);
+		break;
+	case K_BOOL:
+		if (n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+			v = "";
+		if (strcmp(v, "true") == 0 || strcmp(v, "True") == 0 ||
+		    strcmp(v, "TRUE") == 0)
+			*(int *)field = 1;
+		else if (strcmp(v, "false") == 0 || strcmp(v, "False") == 0 ||
+		    strcmp(v, "FALSE") == 0)
+			*(int *)field = 0;
+		else
+			node_error(ctx, n, "'%s' must be true or false",
+			    k->name);
+		break;
+	case K_ENUM:
+		for (ev = k->vals; ev->name != NULL; ev++) {
+			if (strcmp(v, ev->name) == 0) {
+				*(int *)field = ev->value;
+				return;
+			}
+		}
+		{
+			char	 choices[128] = "";
+
+			for (ev = k->vals; ev->name != NULL; ev++) {
+				if (choices[0] != '\0')
+					strlcat(choices, " | ",
+					    sizeof(choices));
+				strlcat(choices, ev->name, sizeof(choices));
+			}
+			node_error(ctx, n, "'%s' must be one of %s, not '%s'",
+			    k->name, choices, v);
+		}
+		break;
+	case K_DURATION:
+		if (parse_duration(v, &u) == -1) {
+			node_error(ctx, n, "'%s' must be a duration such as "
+			    "10s, 30m or 12h, not '%s'", k->name, v);
+			return;
+		}
+		if (u < k->min || u > k->max) {
+			fmt_duration(k->min / 1000, lim1, sizeof(lim1));
+			fmt_duration(k->max / 1000, lim2, sizeof(lim2));
+			if (k->min < 1000)
+				snprintf(lim1, sizeof(lim1), "%llums",
+				    (unsigned long long)k->min);
+			node_error(ctx, n, "'%s' must be between %s and %s",
+			    k->name, lim1, lim2);
+			return;
+		}
+		*(uint64_t *)field = u;
+		break;
+	case K_SIZE:
+		if (parse_size(v, &u) == -1) {
+			node_error(ctx, n, "'%s' must be a size such as 64KiB "
+			    "or 4MiB, not '%s'", k->name, v);
+			return;
+		}
+		if (u < k->min || u > k->max) {
+			fmt_size(k->min, lim1, sizeof(lim1));
+			fmt_size(k->max, lim2, sizeof(lim2));
+			node_error(ctx, n, "'%s' must be between %s and %s",
+			    k->name, lim1, lim2);
+			return;
+		}
+		*(uint64_t *)field = u;
+		break;
+	case K_UINT:
+		errno = 0;
+		u = strtoull(v, &ep, 10);
+		if (!isdigit((unsigned char)v[0]) || *ep != '\0' ||
+		    errno != 0 || u < k->min || u > k->max) {
+			node_error(ctx, n, "'%s' must be a whole number from "
+			    "%llu to %llu, not '%s'", k->name,
+			    (unsigned long long)k->min,
+			    (unsigned long long)k->max, v);
+			return;
+		}
+		*(uint64_t *)field = u;
+		break;
+	case K_LISTEN:
+		break;
+	}
+}
+
+static void
+parse_section(struct conf_ctx *ctx, const struct conf_section *sec,
+    yaml_node_t *map)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	const struct conf_key	*k;
+	const char		*name;
+	uint32_t		 seen = 0;
+	int			 i;
+
+	if (is_null_scalar(map))
+		return;
+	if (map->type != YAML_MAPPING_NODE) {
+		node_error(ctx, map, "section '%s' must be a mapping of keys",
+		    sec->name);
+		return;
+	}
+	for (pair = map->data.mapping.pairs.start;
+	    pair < map->data.mapping.pairs.top; pair++) {
+		kn = yaml_document_get_node(ctx->doc, pair->key);
+		vn = yaml_document_get_node(ctx->doc, pair->value);
+		if (kn == NULL || vn == NULL)
+			continue;
+		if (kn->type != YAML_SCALAR_NODE) {
+			node_error(ctx, kn, "keys in '%s' must be names",
+			    sec->name);
+			continue;
+		}
+		name = (const char *)kn->data.scalar.value;
+		for (i = 0, k = sec->keys; k->name != NULL; k++, i++)
+			if (strcmp(k->name, name) == 0)
+				break;
+		if (k->name == NULL) {
+			node_error(ctx, kn, "unknown key '%s' in section '%s'",
+			    name, sec->name);
+			continue;
+		}
+		if (seen & (1U << i)) {
+			node_error(ctx, kn, "duplicate key '%s' in section "
+			    "'%s'", name, sec->name);
+			continue;
+		}
+		seen |= 1U << i;
+		set_key(ctx, k, vn);
+	}
+}
+
+static void
+parse_root(struct conf_ctx *ctx, yaml_node_t *root)
+{
+	const struct conf_section	*sec;
+	yaml_node_pair_t		*pair;
+	yaml_node_t			*kn, *vn;
+	const char			*name, *v;
+	uint32_t			 seen = 0;
+	int				 i, have_version = 0;
+
+	if (root->type != YAML_MAPPING_NODE) {
+		node_error(ctx, root, "the configuration must be a mapping "
+		    "that starts with 'version: v1'");
+		return;
+	}
+	for (pair = root->data.mapping.pairs.start;
+	    pair < root->data.mapping.pairs.top; pair++) {
+		kn = yaml_document_get_node(ctx->doc, pair->key);
+		vn = yaml_document_get_node(ctx->doc, pair->value);
+		if (kn == NULL || vn == NULL)
+			continue;
+		if (kn->type != YAML_SCALAR_NODE) {
+			node_error(ctx, kn, "top-level keys must be names");
+			continue;
+		}
+		name = (const char *)kn->data.scalar.value;
+		if (strcmp(name, "version") == 0) {
+			if (have_version++) {
+				node_error(ctx, kn, "duplicate key 'version'");
+				continue;
+			}
+			if ((v = scalar_of(ctx, vn, "version")) != NULL &&
+			    strcmp(v, "v1") != 0)
+				node_error(ctx, vn, "unsupported version '%s' "
+				    "(this mcpgated reads v1)", v);
+			continue;
+		}
+		for (i = 0, sec = sections; sec->name != NULL; sec++, i++)
+			if (strcmp(sec->name, name) == 0)
+				break;
+		if (sec->name == NULL) {
+			node_error(ctx, kn, "unknown section '%s' (expected "
+			    "version, mcpgated, proxy_service, app_service, "
+			    "audit or limits)", name);
+			continue;
+		}
+		if (seen & (1U << i)) {
+			node_error(ctx, kn, "duplicate section '%s'", name);
+			continue;
+		}
+		seen |= 1U << i;
+		parse_section(ctx, sec, vn);
+	}
+	if (!have_version)
+		node_error(ctx, root, "missing 'version: v1'");
+}
+
+/* Checks that need more than one key. */
+static void
+check_whole(struct conf_ctx *ctx)
+{
+	struct mcpgated_conf	*c = ctx->conf;
+
+	/* An empty list was reported where it was written. */
+	if (c->proxy_enabled && c->nlisten == 0 && ctx->errs->n == 0)
+		config_error(ctx->errs, "%s: proxy_service is enabled but "
+		    "has no listen_addr", ctx->file);
+	if (strcmp(c->user, c->audit_user) == 0)
+		config_error(ctx->errs, "%s: 'user' and 'audit_user' must "
+		    "differ, so that a compromised netd or mcpd cannot touch "
+		    "the audit log", ctx->file);
+}
+
+/*
+ * Parse a configuration held in memory; name is used in messages.
+ * Returns 0 and fills conf, or -1 with errs filled.
+ */
+int
+config_parse_buffer(const char *name, const char *buf, size_t len,
+    struct mcpgated_conf *conf, struct conf_errors *errs)
+{
+	yaml_parser_t		 parser;
+	yaml_document_t		 doc, extra;
+	yaml_node_t		*root;
+	struct conf_ctx		 ctx;
+	int			 more;
+
+	memset(errs, 0, sizeof(*errs));
+	config_defaults(conf);
+	strlcpy(conf->path, name, sizeof(conf->path));
+
+	if (!yaml_parser_initialize(&parser)) {
+		config_error(errs, "%s: out of memory", name);
+		return (-1);
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		config_error(errs, "%s:%zu:%zu: YAML syntax error: %s%s%s",
+		    name, parser.problem_mark.line + 1,
+		    parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "unknown problem",
+		    parser.context ? " " : "",
+		    parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return (-1);
+	}
+	if ((root = yaml_document_get_root_node(&doc)) == NULL) {
+		config_error(errs, "%s:1:1: the file is empty; it needs at "
+		    "least 'version: v1'", name);
+		yaml_document_delete(&doc);
+		yaml_parser_delete(&parser);
+		return (-1);
+	}
+
+	ctx.file = name;
+	ctx.doc = &doc;
+	ctx.conf = conf;
+	ctx.errs = errs;
+	parse_root(&ctx, root);
+
+	if (!yaml_parser_load(&parser, &extra)) {
+		config_error(errs, "%s:%zu:%zu: YAML syntax error: %s", name,
+		    parser.problem_mark.line + 1,
+		    parser.problem_mark.column + 1,
+		    parser.problem ? parser.problem : "unknown problem");
+	} else {
+		more = yaml_document_get_root_node(&extra) != NULL;
+		if (more)
+			config_error(errs, "%s:%zu:%zu: only one YAML document "
+			    "is allowed", name, extra.start_mark.line + 1,
+			    extra.start_mark.column + 1);
+		yaml_document_delete(&extra);
+	}
+	check_whole(&ctx);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return (errs->n == 0 ? 0 : -1);
+}
+
+int
+config_parse_file(const char *path, struct mcpgated_conf *conf,
+    struct conf_errors *errs)
+{
+	char	*buf;
+	size_t	 len;
+	int	 ret, saved;
+
+	memset(errs, 0, sizeof(*errs));
+	if (read_file(path, CONF_MAXFILE, &buf, &len) == -1) {
+		saved = errno;
+		config_defaults(conf);
+		config_error(errs, "%s: %s", path, saved == EFBIG ?
+		    "larger than 1 MiB" : saved == EINVAL ?
+		    "not a regular file" : strerror(saved));
+		return (-1);
+	}
+	ret = config_parse_buffer(path, buf, len, conf, errs);
+	free(buf);
+	return (ret);
+}

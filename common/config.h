@@ -1,0 +1,97 @@
+/*
+ * mcpgated.conf: YAML read with libyaml into struct mcpgated_conf.
+ * Unknown keys, wrong types and bad values are errors that name the
+ * file, line and column; parsing goes on to report every one of them.
+ */
+#ifndef MCPGATE_CONFIG_H
+#define MCPGATE_CONFIG_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_DEFAULT_PATH	"/etc/mcpgated.conf"
+#define CONF_MAXLISTEN		16
+#define CONF_MAXERRORS		32
+#define CONF_ERRLEN		512
+#define CONF_NAMELEN		64
+#define CONF_USERLEN		33
+#define CONF_ADDRLEN		262	/* [IPv6%scope]:port or host:port */
+#define CONF_MAXFILE		(1024 * 1024)
+
+enum audit_fsync {
+	AUDIT_FSYNC_ALWAYS,
+	AUDIT_FSYNC_BATCH,
+	AUDIT_FSYNC_NONE,
+};
+
+enum audit_on_failure {
+	AUDIT_FAIL_DENY,
+	AUDIT_FAIL_ALLOW,
+};
+
+struct listen_addr {
+	char			 text[CONF_ADDRLEN];
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+};
+
+struct mcpgated_conf {
+	char			 path[PATH_MAX];
+
+	/* mcpgated */
+	char			 user[CONF_USERLEN];
+	char			 audit_user[CONF_USERLEN];
+	char			 chroot[PATH_MAX];
+	char			 state_dir[PATH_MAX];
+	char			 control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	int			 log_level;
+
+	/* proxy_service */
+	int			 proxy_enabled;
+	char			 name[CONF_NAMELEN];
+	struct listen_addr	 listen[CONF_MAXLISTEN];
+	int			 nlisten;
+	char			 public_addr[CONF_ADDRLEN];
+	uint64_t		 cert_ttl;		/* ms */
+
+	/* app_service */
+	int			 app_enabled;
+	int			 mcp_demo_server;
+
+	/* audit */
+	char			 audit_dir[PATH_MAX];
+	int			 audit_fsync;
+	uint64_t		 audit_max_file_size;
+	int			 audit_on_failure;
+
+	/* limits */
+	uint64_t		 max_message_size;
+	uint64_t		 max_connections;
+	uint64_t		 handshake_timeout;	/* ms */
+};
+
+struct conf_errors {
+	int			 n;
+	int			 dropped;
+	char			 msg[CONF_MAXERRORS][CONF_ERRLEN];
+};
+
+void	 config_defaults(struct mcpgated_conf *);
+int	 config_parse_file(const char *, struct mcpgated_conf *,
+	    struct conf_errors *);
+int	 config_parse_buffer(const char *, const char *, size_t,
+	    struct mcpgated_conf *, struct conf_errors *);
+void	 config_error(struct conf_errors *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *config_fsync_name(int);
+const char *config_log_level_name(int);
+int	 config_parse_hostport(const char *, struct sockaddr_storage *,
+	    socklen_t *);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * Everything that crosses a process boundary inside mcpgated: the imsg
+ * types, one enum for all, and their payloads.  Each type names who sends
+ * it and who may receive it; a receiver refuses any other type or a
+ * payload of the wrong size, and treats that as a compromised peer.
+ */
+#ifndef MCPGATE_PROTO_H
+#define MCPGATE_PROTO_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "log.h"
+#include "sandbox.h"
+
+enum proc_id {
+	PROC_PARENT,
+	PROC_NETD,
+	PROC_MCPD,
+	PROC_AUDITD,
+	PROC_MAX
+};
+
+/* The channel to the parent is this descriptor in every child. */
+#define PROC_PARENT_FD		3
+
+enum imsg_type {
+	IMSG_NONE,
+
+	/* Start-up, parent -> child, before the child sandboxes itself. */
+	IMSG_INIT_CREDS,	/* parent -> any child: struct sandbox_creds */
+	IMSG_INIT_CONF,		/* parent -> any child: struct conf_snapshot */
+	IMSG_INIT_PEER,		/* parent -> any child: fd of a channel to
+				   another child; struct init_peer */
+	IMSG_INIT_LISTEN,	/* parent -> netd: fd of a bound, listening
+				   socket; struct init_listen */
+	IMSG_INIT_TLS_CERT,	/* parent -> netd: server certificate, PEM */
+	IMSG_INIT_TLS_KEY,	/* parent -> netd: server private key, PEM */
+	IMSG_INIT_CA_CERT,	/* parent -> netd, mcpd: CA certificate, PEM */
+	IMSG_INIT_AUDIT_DIR,	/* parent -> auditd: fd of the audit
+				   directory, no payload */
+	IMSG_INIT_AUDIT_KEY,	/* parent -> auditd: struct audit_key */
+	IMSG_INIT_DONE,		/* parent -> any child: no payload; sandbox
+				   yourself and serve */
+	IMSG_READY,		/* any child -> parent: no payload; serving */
+
+	/* Running, parent <-> child. */
+	IMSG_RECONF,		/* parent -> any child: struct conf_snapshot */
+	IMSG_LOG,		/* any child -> parent: struct log_line */
+	IMSG_STATUS_REQ,	/* parent -> netd, auditd: no payload; peerid
+				   is the control request */
+	IMSG_STATUS_NETD,	/* netd -> parent: struct netd_status */
+	IMSG_STATUS_AUDITD,	/* auditd -> parent: struct auditd_status */
+	IMSG_STOP,		/* parent -> any child: no payload; the daemon
+				   stops cleanly, the channel closes next */
+
+	/* Connections, netd <-> mcpd; peerid is the connection id. */
+	IMSG_CONN_OPEN,		/* netd -> mcpd: struct conn_open */
+	IMSG_CONN_DATA,		/* netd <-> mcpd: bytes from or to the peer */
+	IMSG_CONN_ACK,		/* netd <-> mcpd: struct conn_ack, bytes the
+				   receiver has consumed */
+	IMSG_CONN_CLOSE,	/* mcpd -> netd: close once written;
+				   netd -> mcpd: the connection is gone */
+
+	/* Audit; peerid is the sender's request id. */
+	IMSG_AUDIT_RECORD,	/* parent, mcpd -> auditd: a JSON object with
+				   "event" and the event's fields */
+	IMSG_AUDIT_ACK,		/* auditd -> parent, mcpd: struct audit_ack */
+
+	IMSG_MAX
+};
+
+/* What the children need of the configuration; sent again on reload. */
+struct conf_snapshot {
+	char		 name[CONF_NAMELEN];
+	int32_t		 log_level;
+	int32_t		 app_enabled;
+	int32_t		 mcp_demo_server;
+	int32_t		 audit_fsync;
+	int32_t		 audit_on_failure;
+	uint32_t	 pad;
+	uint64_t	 audit_max_file_size;
+	uint64_t	 max_message_size;
+	uint64_t	 max_connections;
+	uint64_t	 handshake_timeout;	/* ms */
+	uint64_t	 cert_ttl;		/* ms */
+	int64_t		 start_time;		/* us, the daemon's start */
+};
+
+struct init_peer {
+	int32_t		 proc;		/* enum proc_id at the other end */
+};
+
+struct init_listen {
+	char		 addr[CONF_ADDRLEN];	/* as bound, port resolved */
+};
+
+#define AUDIT_KEY_LEN	32
+struct audit_key {
+	uint8_t		 seed[AUDIT_KEY_LEN];	/* Ed25519 private key */
+};
+
+struct log_line {
+	int32_t		 pri;
+	char		 msg[LOG_LINE_MAX];
+};
+
+struct netd_status {
+	uint64_t	 conns;		/* open connections */
+	uint64_t	 handshaking;
+	uint64_t	 accepted;	/* since start */
+	uint64_t	 refused;	/* over max_connections */
+	uint64_t	 tls_failed;	/* handshakes that failed or timed out */
+};
+
+#define AUDIT_FILE_MAX	64
+struct auditd_status {
+	char		 file[AUDIT_FILE_MAX];	/* current file, in the dir */
+	uint64_t	 seq;			/* last sequence number */
+	uint64_t	 records;		/* written since start */
+	uint64_t	 failures;		/* records that failed */
+	uint64_t	 syncs;
+	int32_t		 failing;		/* the last write failed */
+	int32_t		 pad;
+};
+
+#define CONN_ADDR_MAX	64
+#define CONN_CN_MAX	65
+#define CONN_SERIAL_MAX	41
+struct conn_open {
+	char		 remote[CONN_ADDR_MAX];	/* address:port */
+	char		 local[CONN_ADDR_MAX];
+	int32_t		 has_cert;		/* verified client cert */
+	int32_t		 pad;
+	char		 cert_cn[CONN_CN_MAX];
+	char		 cert_serial[CONN_SERIAL_MAX];	/* hex */
+	int64_t		 cert_not_before;	/* seconds */
+	int64_t		 cert_not_after;
+};
+
+struct conn_ack {
+	uint64_t	 bytes;
+};
+
+/* Flow control: unacknowledged bytes in flight per connection. */
+#define CONN_WINDOW	(256 * 1024)
+
+#define AUDIT_ACK_OK		0
+#define AUDIT_ACK_FAILED	1	/* not written; errno says why */
+struct audit_ack {
+	int32_t		 status;
+	int32_t		 error;		/* errno when failed */
+	uint64_t	 seq;		/* the record's number when written */
+};
+
+const char	*proc_name(enum proc_id);
+const char	*imsg_type_name(uint32_t);
+
+#endif

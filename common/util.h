@@ -1,0 +1,34 @@
+#ifndef MCPGATE_UTIL_H
+#define MCPGATE_UTIL_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#define MCPGATE_VERSION	"0.1.0"
+
+#define SHA256_HEX_LEN	64
+#define FINGERPRINT_LEN	(7 + SHA256_HEX_LEN)	/* SHA256:hex */
+#define TIME_RFC3339_LEN 32	/* 2026-11-26T17:36:41.123456Z and NUL */
+
+int	 parse_duration(const char *, uint64_t *);
+int	 parse_size(const char *, uint64_t *);
+int	 parse_time(const char *, time_t, int64_t *);
+void	 fmt_duration(uint64_t, char *, size_t);
+void	 fmt_size(uint64_t, char *, size_t);
+void	 fmt_time_us(int64_t, char *, size_t);
+int64_t	 now_us(void);
+void	 hex_encode(const void *, size_t, char *, size_t);
+int	 hex_decode(const char *, void *, size_t);
+void	 sha256_hex(const void *, size_t, char [SHA256_HEX_LEN + 1]);
+int	 fd_nonblock(int);
+int	 read_file(const char *, size_t, char **, size_t *);
+int	 write_file_atomic(const char *, const void *, size_t, mode_t);
+int	 cert_fingerprint(X509 *, char *, size_t);
+int	 cert_fingerprint_pem(const char *, size_t, char *, size_t);
+
+#endif

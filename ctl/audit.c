@@ -1,0 +1,645 @@
+/*
+ * mcpgatectl audit verify | search | tail: straight from the files of the
+ * audit directory, so they work whether or not the daemon runs.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+
+#include "audit_record.h"
+#include "ctl.h"
+#include "util.h"
+
+#define TAIL_DEFAULT	10
+#define FOLLOW_MS	200
+
+struct audit_files {
+	char	**paths;
+	size_t	  n;
+};
+
+struct filter {
+	int64_t		 since;
+	int64_t		 until;
+	const char	*event;
+	const char	*user;
+	const char	*app;
+};
+
+static int
+seq_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* The log's files in chain order: their names sort by first record. */
+static void
+audit_list(const char *dir, struct audit_files *af)
+{
+	struct dirent	*de;
+	DIR		*d;
+	uint64_t	 seq;
+	char		*path;
+
+	memset(af, 0, sizeof(*af));
+	if ((d = opendir(dir)) == NULL)
+		err(CTL_EXIT_FAIL, "audit directory %s", dir);
+	while ((de = readdir(d)) != NULL) {
+		if (audit_file_seq(de->d_name, &seq) == -1)
+			continue;
+		if (asprintf(&path, "%s/%s", dir, de->d_name) == -1)
+			err(CTL_EXIT_FAIL, NULL);
+		if ((af->paths = reallocarray(af->paths, af->n + 1,
+		    sizeof(*af->paths))) == NULL)
+			err(CTL_EXIT_FAIL, NULL);
+		af->paths[af->n++] = path;
+	}
+	closedir(d);
+	qsort(af->paths, af->n, sizeof(*af->paths), seq_cmp);
+}
+
+static void
+audit_files_free(struct audit_files *af)
+{
+	size_t	 i;
+
+	for (i = 0; i < af->n; i++)
+		free(af->paths[i]);
+	free(af->paths);
+	memset(af, 0, sizeof(*af));
+}
+
+static const char *
+base_name(const char *path)
+{
+	const char	*s = strrchr(path, '/');
+
+	return (s != NULL ? s + 1 : path);
+}
+
+static EVP_PKEY *
+load_pubkey(const char *path, int must)
+{
+	EVP_PKEY	*key;
+	FILE		*fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (must)
+			err(CTL_EXIT_FAIL, "audit key %s", path);
+		return (NULL);
+	}
+	key = PEM_read_PUBKEY(fp, NULL, NULL, NULL);
+	fclose(fp);
+	if (key == NULL || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+		if (must)
+			errx(CTL_EXIT_FAIL, "%s is not an Ed25519 public key",
+			    path);
+		EVP_PKEY_free(key);
+		return (NULL);
+	}
+	return (key);
+}
+
+static int
+verify_fail(const char *path, size_t lineno, const char *msg)
+{
+	json_t	*ans;
+
+	if (ctl.format == FMT_JSON) {
+		ans = json_pack("{s:b,s:s,s:I,s:s}", "ok", 0, "file", path,
+		    "line", (json_int_t)lineno, "error", msg);
+		ctl_print_json(ans);
+		json_decref(ans);
+	} else
+		fprintf(stderr, "mcpgatectl: %s:%zu: %s\n", path, lineno, msg);
+	return (CTL_EXIT_FAIL);
+}
+
+static int
+audit_verify(int argc, char **argv)
+{
+	struct audit_files	 af;
+	struct audit_chain	 chain;
+	EVP_PKEY		*key = NULL;
+	FILE			*fp;
+	json_t			*ans;
+	char			*line = NULL, keypath[PATH_MAX + 16], why[512];
+	const char		*keyfile = NULL;
+	size_t			 cap = 0, lineno, i, nfiles;
+	ssize_t			 len;
+	uint64_t		 fseq;
+	int			 ret = CTL_EXIT_FAIL, firstline;
+
+	memset(&af, 0, sizeof(af));
+	for (i = 2; i < (size_t)argc; i++) {
+		if (strcmp(argv[i], "--key") == 0 && i + 1 < (size_t)argc) {
+			keyfile = argv[++i];
+			continue;
+		}
+		if (argv[i][0] == '-')
+			ctl_usage_exit(CTL_EXIT_USAGE);
+		if ((af.paths = reallocarray(af.paths, af.n + 1,
+		    sizeof(*af.paths))) == NULL ||
+		    (af.paths[af.n++] = strdup(argv[i])) == NULL)
+			err(CTL_EXIT_FAIL, NULL);
+	}
+	if (keyfile != NULL)
+		key = load_pubkey(keyfile, 1);
+	else {
+		/*
+		 * The state directory holds the authoritative copy; the one
+		 * beside the log is writable by auditd's user.
+		 */
+		snprintf(keypath, sizeof(keypath), "%s/%s",
+		    ctl.conf.state_dir, AUDIT_PUBKEY_FILE);
+		if ((key = load_pubkey(keypath, 0)) == NULL) {
+			snprintf(keypath, sizeof(keypath), "%s/%s",
+			    ctl.conf.audit_dir, AUDIT_PUBKEY_FILE);
+			if ((key = load_pubkey(keypath, 0)) != NULL &&
+			    ctl.format == FMT_TEXT)
+				fprintf(stderr, "mcpgatectl: warning: using "
+				    "the audit key copy %s, which the audit "
+				    "user could replace; give --key %s/%s to "
+				    "use the authoritative one\n", keypath,
+				    ctl.conf.state_dir, AUDIT_PUBKEY_FILE);
+		}
+		if (key != NULL)
+			keyfile = keypath;
+	}
+	if (af.n == 0)
+		audit_list(ctl.conf.audit_dir, &af);
+	if (af.n == 0) {
+		fprintf(stderr, "mcpgatectl: no audit files in %s\n",
+		    ctl.conf.audit_dir);
+		goto out;
+	}
+
+	audit_chain_init(&chain, key);
+	for (nfiles = 0; nfiles < af.n; nfiles++) {
+		if ((fp = fopen(af.paths[nfiles], "r")) == NULL) {
+			warn("%s", af.paths[nfiles]);
+			goto out;
+		}
+		firstline = 1;
+		for (lineno = 1; (len = getline(&line, &cap, fp)) != -1;
+		    lineno++) {
+			if (line[len - 1] != '\n') {
+				fclose(fp);
+				ret = verify_fail(af.paths[nfiles], lineno,
+				    "torn last line: a write that did not "
+				    "finish (mcpgated keeps it in an audit.torn "
+				    "record when it next starts)");
+				goto out;
+			}
+			line[--len] = '\0';
+			if (audit_chain_line(&chain, line, (size_t)len, why,
+			    sizeof(why)) == -1) {
+				fclose(fp);
+				ret = verify_fail(af.paths[nfiles], lineno,
+				    why);
+				goto out;
+			}
+			if (firstline && audit_file_seq(
+			    base_name(af.paths[nfiles]), &fseq) == 0 &&
+			    fseq != chain.next_seq - 1) {
+				snprintf(why, sizeof(why), "the file's name "
+				    "says it starts at record %" PRIu64 " but "
+				    "its first record is %" PRIu64, fseq,
+				    chain.next_seq - 1);
+				fclose(fp);
+				ret = verify_fail(af.paths[nfiles], lineno,
+				    why);
+				goto out;
+			}
+			firstline = 0;
+		}
+		fclose(fp);
+	}
+	if (chain.records == 0) {
+		fprintf(stderr, "mcpgatectl: the audit files hold no "
+		    "records\n");
+		goto out;
+	}
+	if (ctl.format == FMT_JSON) {
+		ans = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:s?,s:I,s:I}",
+		    "ok", 1, "records", (json_int_t)chain.records,
+		    "files", (json_int_t)af.n,
+		    "first_seq", (json_int_t)chain.first_seq,
+		    "last_seq", (json_int_t)(chain.next_seq - 1),
+		    "checkpoints", (json_int_t)chain.checkpoints,
+		    "signatures_checked", key != NULL,
+		    "key", key != NULL ? chain.keyid : NULL,
+		    "last_checkpoint_seq",
+		    (json_int_t)chain.last_checkpoint_seq,
+		    "records_after_checkpoint",
+		    (json_int_t)chain.since_checkpoint);
+		ctl_print_json(ans);
+		json_decref(ans);
+	} else {
+		printf("audit log intact: %" PRIu64 " records in %zu file%s, "
+		    "seq %" PRIu64 " to %" PRIu64 "\n", chain.records, af.n,
+		    af.n == 1 ? "" : "s", chain.first_seq, chain.next_seq - 1);
+		if (chain.first_seq > 1)
+			printf("note: the chain starts at record %" PRIu64
+			    "; earlier files are not here\n", chain.first_seq);
+		if (key != NULL && chain.checkpoints > 0)
+			printf("%" PRIu64 " checkpoint%s signed by %s (%s), "
+			    "the last at seq %" PRIu64 "; %" PRIu64 " record%s "
+			    "after it\n", chain.checkpoints,
+			    chain.checkpoints == 1 ? "" : "s", chain.keyid,
+			    keyfile, chain.last_checkpoint_seq,
+			    chain.since_checkpoint,
+			    chain.since_checkpoint == 1 ? "" : "s");
+		else if (chain.checkpoints == 0)
+			printf("no signed checkpoint yet\n");
+	}
+	if (key == NULL && chain.checkpoints > 0)
+		fprintf(stderr, "mcpgatectl: warning: %" PRIu64 " checkpoint "
+		    "signature%s NOT checked: no audit key (give --key, or run "
+		    "where %s/%s is readable)\n", chain.checkpoints,
+		    chain.checkpoints == 1 ? "" : "s", ctl.conf.state_dir,
+		    AUDIT_PUBKEY_FILE);
+	ret = CTL_EXIT_OK;
+ out:
+	free(line);
+	EVP_PKEY_free(key);
+	audit_files_free(&af);
+	return (ret);
+}
+
+/* A string as it is if that is unambiguous on a terminal, else quoted. */
+static void
+print_value(json_t *v)
+{
+	const unsigned char	*s;
+	char			*enc;
+
+	if (json_is_string(v)) {
+		for (s = (const unsigned char *)json_string_value(v);
+		    *s != '\0'; s++)
+			if (*s <= ' ' || *s >= 0x7f || *s == '"' || *s == '\\')
+				break;
+		if (*s == '\0' && json_string_length(v) > 0) {
+			fputs(json_string_value(v), stdout);
+			return;
+		}
+	}
+	if ((enc = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+	    JSON_ENSURE_ASCII)) != NULL) {
+		fputs(enc, stdout);
+		free(enc);
+	}
+}
+
+static void
+print_record(json_t *rec, const char *raw)
+{
+	const char	*key;
+	json_t		*v;
+
+	if (ctl.format == FMT_JSON) {
+		printf("%s\n", raw);
+		return;
+	}
+	printf("%s #%" PRIu64 " %s %s",
+	    json_string_value(json_object_get(rec, "time")),
+	    (uint64_t)json_integer_value(json_object_get(rec, "seq")),
+	    json_string_value(json_object_get(rec, "event")),
+	    json_string_value(json_object_get(rec, "code")));
+	json_object_foreach(rec, key, v) {
+		if (strcmp(key, "seq") == 0 || strcmp(key, "time") == 0 ||
+		    strcmp(key, "event") == 0 || strcmp(key, "code") == 0 ||
+		    strcmp(key, "prev") == 0 || strcmp(key, "sig") == 0)
+			continue;
+		printf(" %s=", key);
+		print_value(v);
+	}
+	printf("\n");
+}
+
+static int
+filter_match(const struct filter *f, json_t *rec)
+{
+	const char	*ev, *s;
+	size_t		 n;
+	int64_t		 t;
+
+	if (f->since != INT64_MIN || f->until != INT64_MAX) {
+		if (parse_time(json_string_value(json_object_get(rec,
+		    "time")), 0, &t) == -1)
+			return (0);
+		if (t < f->since || t > f->until)
+			return (0);
+	}
+	if (f->event != NULL) {
+		ev = json_string_value(json_object_get(rec, "event"));
+		n = strlen(f->event);
+		if (n > 0 && f->event[n - 1] == '*') {
+			if (strncmp(ev, f->event, n - 1) != 0)
+				return (0);
+		} else if (n > 0 && f->event[n - 1] == '.') {
+			if (strncmp(ev, f->event, n) != 0)
+				return (0);
+		} else if (strcmp(ev, f->event) != 0)
+			return (0);
+	}
+	if (f->user != NULL && ((s = json_string_value(json_object_get(rec,
+	    "user"))) == NULL || strcmp(s, f->user) != 0))
+		return (0);
+	if (f->app != NULL && ((s = json_string_value(json_object_get(rec,
+	    "app"))) == NULL || strcmp(s, f->app) != 0))
+		return (0);
+	return (1);
+}
+
+/*
+ * Each whole record of a file that passes the filter, printed.  A line
+ * that does not parse is reported and skipped; a torn last line too.
+ */
+static size_t
+scan_file(const char *path, const struct filter *f, off_t *endp)
+{
+	FILE		*fp;
+	json_t		*rec;
+	char		*line = NULL, err[256];
+	size_t		 cap = 0, lineno = 0, shown = 0;
+	ssize_t		 len;
+	off_t		 good = 0;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		warn("%s", path);
+		return (0);
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		if (line[len - 1] != '\n')
+			break;		/* still being written, or torn */
+		good += len;
+		line[--len] = '\0';
+		if ((rec = audit_line_parse(line, (size_t)len, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "mcpgatectl: %s:%zu: skipped: %s\n",
+			    path, lineno, err);
+			continue;
+		}
+		if (filter_match(f, rec)) {
+			print_record(rec, line);
+			shown++;
+		}
+		json_decref(rec);
+	}
+	free(line);
+	fclose(fp);
+	if (endp != NULL)
+		*endp = good;
+	return (shown);
+}
+
+static int
+audit_search(int argc, char **argv)
+{
+	struct audit_files	 af;
+	struct filter		 f;
+	time_t			 now = time(NULL);
+	size_t			 i, shown = 0;
+	int			 a;
+
+	memset(&f, 0, sizeof(f));
+	f.since = INT64_MIN;
+	f.until = INT64_MAX;
+	for (a = 2; a < argc; a++) {
+		if (a + 1 == argc)
+			ctl_usage_exit(CTL_EXIT_USAGE);
+		if (strcmp(argv[a], "--since") == 0 ||
+		    strcmp(argv[a], "--until") == 0) {
+			if (parse_time(argv[a + 1], now, argv[a][2] == 's' ?
+			    &f.since : &f.until) == -1)
+				errx(CTL_EXIT_USAGE, "%s: '%s' is not a time "
+				    "(2026-11-26, 2026-11-26T17:00:00Z, or a "
+				    "duration such as 1h meaning that long "
+				    "ago)", argv[a], argv[a + 1]);
+		} else if (strcmp(argv[a], "--event") == 0)
+			f.event = argv[a + 1];
+		else if (strcmp(argv[a], "--user") == 0)
+			f.user = argv[a + 1];
+		else if (strcmp(argv[a], "--app") == 0)
+			f.app = argv[a + 1];
+		else
+			ctl_usage_exit(CTL_EXIT_USAGE);
+		a++;
+	}
+	audit_list(ctl.conf.audit_dir, &af);
+	for (i = 0; i < af.n; i++)
+		shown += scan_file(af.paths[i], &f, NULL);
+	if (shown == 0 && ctl.format == FMT_TEXT)
+		fprintf(stderr, "mcpgatectl: no matching records\n");
+	audit_files_free(&af);
+	return (CTL_EXIT_OK);
+}
+
+static size_t
+count_lines(const char *path)
+{
+	FILE	*fp;
+	size_t	 n = 0;
+	int	 c;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);
+	while ((c = getc(fp)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(fp);
+	return (n);
+}
+
+/* Print the records after the first skip of a file. */
+static void
+tail_file(const char *path, size_t skip, off_t *endp)
+{
+	struct filter	 f;
+	FILE		*fp;
+	json_t		*rec;
+	char		*line = NULL, err[256];
+	size_t		 cap = 0, lineno = 0;
+	ssize_t		 len;
+	off_t		 good = 0;
+
+	memset(&f, 0, sizeof(f));
+	if ((fp = fopen(path, "r")) == NULL) {
+		warn("%s", path);
+		return;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		if (line[len - 1] != '\n')
+			break;
+		good += len;
+		if (lineno++ < skip)
+			continue;
+		line[--len] = '\0';
+		if ((rec = audit_line_parse(line, (size_t)len, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "mcpgatectl: %s:%zu: skipped: %s\n",
+			    path, lineno, err);
+			continue;
+		}
+		print_record(rec, line);
+		json_decref(rec);
+	}
+	free(line);
+	fclose(fp);
+	*endp = good;
+}
+
+/* New whole lines of path after *off; *off moves past them. */
+static void
+follow_file(const char *path, off_t *off)
+{
+	struct filter	 f;
+	FILE		*fp;
+	json_t		*rec;
+	char		*line = NULL, err[256];
+	size_t		 cap = 0;
+	ssize_t		 len;
+
+	memset(&f, 0, sizeof(f));
+	f.since = INT64_MIN;
+	f.until = INT64_MAX;
+	if ((fp = fopen(path, "r")) == NULL)
+		return;
+	if (fseeko(fp, *off, SEEK_SET) == -1) {
+		fclose(fp);
+		return;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		if (line[len - 1] != '\n')
+			break;
+		*off += len;
+		line[--len] = '\0';
+		if ((rec = audit_line_parse(line, (size_t)len, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "mcpgatectl: %s: skipped: %s\n", path,
+			    err);
+			continue;
+		}
+		print_record(rec, line);
+		json_decref(rec);
+	}
+	fflush(stdout);
+	free(line);
+	fclose(fp);
+}
+
+/* Where the last whole line of a file ends. */
+static off_t
+whole_lines_end(const char *path)
+{
+	FILE	*fp;
+	off_t	 off = 0, end = 0;
+	int	 c;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (0);
+	while ((c = getc(fp)) != EOF) {
+		off++;
+		if (c == '\n')
+			end = off;
+	}
+	fclose(fp);
+	return (end);
+}
+
+static int
+audit_tail(int argc, char **argv)
+{
+	struct audit_files	 af;
+	struct timespec		 ts = { 0, FOLLOW_MS * 1000000L };
+	const char		*errstr;
+	char			*cur = NULL;
+	size_t			 want = TAIL_DEFAULT, have = 0, i, first;
+	off_t			 off = 0;
+	int			 a, follow = 0;
+
+	for (a = 2; a < argc; a++) {
+		if (strcmp(argv[a], "-f") == 0)
+			follow = 1;
+		else if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
+			want = (size_t)strtonum(argv[++a], 0, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(CTL_EXIT_USAGE, "-n %s: %s", argv[a],
+				    errstr);
+		} else
+			ctl_usage_exit(CTL_EXIT_USAGE);
+	}
+	audit_list(ctl.conf.audit_dir, &af);
+	/* Enough of the newest files to hold the last want records. */
+	first = af.n;
+	while (first > 0 && have < want) {
+		first--;
+		have += count_lines(af.paths[first]);
+	}
+	for (i = first; i < af.n; i++) {
+		tail_file(af.paths[i], have > want && i == first ?
+		    have - want : 0, &off);
+		if (have > want && i == first)
+			have = want;
+	}
+	fflush(stdout);
+	if (af.n > 0) {
+		if ((cur = strdup(af.paths[af.n - 1])) == NULL)
+			err(CTL_EXIT_FAIL, NULL);
+		/* With -n 0 nothing was read: follow from the end. */
+		if (first == af.n)
+			off = whole_lines_end(cur);
+	}
+	audit_files_free(&af);
+	while (follow) {
+		nanosleep(&ts, NULL);
+		if (cur != NULL)
+			follow_file(cur, &off);
+		audit_list(ctl.conf.audit_dir, &af);
+		/* Move to the next file once it exists. */
+		for (i = 0; i < af.n; i++) {
+			if (cur != NULL && strcmp(af.paths[i], cur) <= 0)
+				continue;
+			if (cur != NULL)
+				follow_file(cur, &off);
+			free(cur);
+			if ((cur = strdup(af.paths[i])) == NULL)
+				err(CTL_EXIT_FAIL, NULL);
+			off = 0;
+			follow_file(cur, &off);
+		}
+		audit_files_free(&af);
+	}
+	free(cur);
+	return (CTL_EXIT_OK);
+}
+
+int
+ctl_audit(int argc, char **argv)
+{
+	if (argc < 2)
+		ctl_usage_exit(CTL_EXIT_USAGE);
+	if (strcmp(argv[1], "verify") == 0)
+		return (audit_verify(argc, argv));
+	if (strcmp(argv[1], "search") == 0)
+		return (audit_search(argc, argv));
+	if (strcmp(argv[1], "tail") == 0)
+		return (audit_tail(argc, argv));
+	fprintf(stderr, "mcpgatectl: unknown audit command '%s'\n", argv[1]);
+	ctl_usage_exit(CTL_EXIT_USAGE);
+}

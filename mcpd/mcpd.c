@@ -1,0 +1,218 @@
+/*
+ * mcpd: main, set-up and the dispatch of its channels.
+ */
+#include <sys/types.h>
+#include <sys/tree.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "mcpd.h"
+#include "util.h"
+
+struct mcpd		*mcpd;
+static struct mcpd	 mcpd_state;
+
+static void
+mcpd_dispatch_parent(int fd, short events, void *arg)
+{
+	struct imsg		 imsg;
+	struct conf_snapshot	 snap;
+	ssize_t			 n;
+
+	(void)fd;
+	(void)arg;
+	child_chan_io(&child_parent, events, "parent");
+	for (;;) {
+		if ((n = imsgbuf_get(&child_parent.ibuf, &imsg)) == -1)
+			fatal("bad message from the parent");
+		if (n == 0)
+			break;
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_RECONF:
+			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
+				child_bad_imsg("parent", &imsg);
+			snap.name[sizeof(snap.name) - 1] = '\0';
+			mcpd->conf = snap;
+			child_log_level(snap.log_level);
+			log_debug("configuration reloaded");
+			break;
+		default:
+			if (!child_common_imsg(&imsg))
+				child_bad_imsg("parent", &imsg);
+		}
+		imsg_free(&imsg);
+	}
+	child_chan_events(&child_parent);
+}
+
+static void
+mcpd_dispatch_netd(int fd, short events, void *arg)
+{
+	struct imsg		 imsg;
+	struct conn_open	 co;
+	struct conn_ack		 ack;
+	const void		*data;
+	size_t			 len;
+	ssize_t			 n;
+
+	(void)fd;
+	(void)arg;
+	if (child_chan_io(&mcpd->netd, events, "netd") == -1)
+		return;
+	for (;;) {
+		if ((n = imsgbuf_get(&mcpd->netd.ibuf, &imsg)) == -1)
+			fatal("bad message from netd");
+		if (n == 0)
+			break;
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_CONN_OPEN:
+			if (imsg_get_data(&imsg, &co, sizeof(co)) == -1)
+				child_bad_imsg("netd", &imsg);
+			mconn_open(imsg_get_id(&imsg), &co);
+			break;
+		case IMSG_CONN_DATA:
+			imsg_get_buf(&imsg, &data, &len);
+			mconn_data(imsg_get_id(&imsg), data, len);
+			break;
+		case IMSG_CONN_ACK:
+			if (imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
+				child_bad_imsg("netd", &imsg);
+			mconn_ack(imsg_get_id(&imsg), ack.bytes);
+			break;
+		case IMSG_CONN_CLOSE:
+			if (imsg_get_len(&imsg) != 0)
+				child_bad_imsg("netd", &imsg);
+			mconn_closed(imsg_get_id(&imsg));
+			break;
+		default:
+			child_bad_imsg("netd", &imsg);
+		}
+		imsg_free(&imsg);
+	}
+	if (!TAILQ_EMPTY(&mcpd->blocked))
+		mconn_resume_blocked();
+	child_chan_events(&mcpd->netd);
+}
+
+static void
+mcpd_dispatch_auditd(int fd, short events, void *arg)
+{
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	(void)fd;
+	(void)arg;
+	if (child_chan_io(&mcpd->auditd, events, "auditd") == -1)
+		return;
+	for (;;) {
+		if ((n = imsgbuf_get(&mcpd->auditd.ibuf, &imsg)) == -1)
+			fatal("bad message from auditd");
+		if (n == 0)
+			break;
+		/* mcpd sends no records yet, so no acknowledgement is due. */
+		child_bad_imsg("auditd", &imsg);
+	}
+	child_chan_events(&mcpd->auditd);
+}
+
+static void
+mcpd_ca(struct imsg *imsg)
+{
+	const void	*data;
+	size_t		 len;
+
+	imsg_get_buf(imsg, &data, &len);
+	if (len == 0 || mcpd->ca_pem != NULL ||
+	    (mcpd->ca_pem = malloc(len + 1)) == NULL)
+		child_bad_imsg("parent", imsg);
+	memcpy(mcpd->ca_pem, data, len);
+	mcpd->ca_pem[len] = '\0';
+	if (cert_fingerprint_pem(mcpd->ca_pem, len, mcpd->ca_fpr,
+	    sizeof(mcpd->ca_fpr)) == -1)
+		fatalx("the CA certificate from the parent does not parse");
+}
+
+void
+mcpd_main(int foreground, int verbose)
+{
+	struct sandbox_creds	 creds;
+	struct init_peer	 peer;
+	struct imsg		 imsg;
+	int			 fd, done = 0, have_creds = 0, have_conf = 0;
+	int			 have_netd = 0, have_auditd = 0;
+
+	child_setup(PROC_MCPD, foreground, verbose);
+	mcpd = &mcpd_state;
+	RB_INIT(&mcpd->conns);
+	TAILQ_INIT(&mcpd->blocked);
+
+	while (!done) {
+		child_recv(&child_parent, &imsg);
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_INIT_CREDS:
+			if (imsg_get_data(&imsg, &creds, sizeof(creds)) == -1)
+				child_bad_imsg("parent", &imsg);
+			creds.root[sizeof(creds.root) - 1] = '\0';
+			have_creds = 1;
+			break;
+		case IMSG_INIT_CONF:
+			if (imsg_get_data(&imsg, &mcpd->conf,
+			    sizeof(mcpd->conf)) == -1)
+				child_bad_imsg("parent", &imsg);
+			mcpd->conf.name[sizeof(mcpd->conf.name) - 1] = '\0';
+			child_log_level(mcpd->conf.log_level);
+			have_conf = 1;
+			break;
+		case IMSG_INIT_PEER:
+			if (imsg_get_data(&imsg, &peer, sizeof(peer)) == -1 ||
+			    (fd = imsg_get_fd(&imsg)) == -1)
+				child_bad_imsg("parent", &imsg);
+			if (peer.proc == PROC_NETD && !have_netd) {
+				child_chan_init(&mcpd->netd, fd, 0,
+				    mcpd_dispatch_netd, NULL);
+				have_netd = 1;
+			} else if (peer.proc == PROC_AUDITD && !have_auditd) {
+				child_chan_init(&mcpd->auditd, fd, 0,
+				    mcpd_dispatch_auditd, NULL);
+				have_auditd = 1;
+			} else
+				child_bad_imsg("parent", &imsg);
+			break;
+		case IMSG_INIT_CA_CERT:
+			mcpd_ca(&imsg);
+			break;
+		case IMSG_INIT_DONE:
+			done = 1;
+			break;
+		default:
+			child_bad_imsg("parent", &imsg);
+		}
+		imsg_free(&imsg);
+	}
+	if (!have_creds || !have_conf || !have_netd || !have_auditd ||
+	    mcpd->ca_pem == NULL)
+		fatalx("incomplete set-up from the parent");
+	imsgbuf_set_maxmsg(&mcpd->auditd.ibuf, mcpd->conf.max_message_size);
+
+	/* jansson would read /dev/urandom for its seed on first use. */
+	json_object_seed(0);
+	if (ev_init() == -1)
+		fatal("ev_init");
+
+	sandbox_enter(&mcpd_sandbox, &creds, SB_FS_NONE);
+
+	child_chan_init(&child_parent, PROC_PARENT_FD, 1,
+	    mcpd_dispatch_parent, NULL);
+	child_chan_events(&child_parent);
+	child_chan_events(&mcpd->netd);
+	child_chan_events(&mcpd->auditd);
+	child_chan_send(&child_parent, IMSG_READY, 0, -1, NULL, 0);
+	if (ev_dispatch() == -1)
+		fatal("event loop");
+	exit(0);
+}

@@ -1,0 +1,250 @@
+/*
+ * netd: main, set-up and the dispatch of its two channels.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/tree.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include "log.h"
+#include "netd.h"
+
+struct netd		*netd;
+static struct netd	 netd_state;
+
+static void
+netd_dispatch_parent(int fd, short events, void *arg)
+{
+	struct imsg		 imsg;
+	struct conf_snapshot	 snap;
+	ssize_t			 n;
+
+	(void)fd;
+	(void)arg;
+	child_chan_io(&child_parent, events, "parent");
+	for (;;) {
+		if ((n = imsgbuf_get(&child_parent.ibuf, &imsg)) == -1)
+			fatal("bad message from the parent");
+		if (n == 0)
+			break;
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_RECONF:
+			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
+				child_bad_imsg("parent", &imsg);
+			netd->conf = snap;
+			child_log_level(snap.log_level);
+			log_debug("configuration reloaded");
+			break;
+		case IMSG_STATUS_REQ:
+			child_chan_send(&child_parent, IMSG_STATUS_NETD,
+			    imsg_get_id(&imsg), -1, &netd->stats,
+			    sizeof(netd->stats));
+			break;
+		default:
+			if (!child_common_imsg(&imsg))
+				child_bad_imsg("parent", &imsg);
+		}
+		imsg_free(&imsg);
+	}
+	child_chan_events(&child_parent);
+}
+
+static void
+netd_dispatch_mcpd(int fd, short events, void *arg)
+{
+	struct imsg	 imsg;
+	const void	*data;
+	size_t		 len;
+	ssize_t		 n;
+
+	(void)fd;
+	(void)arg;
+	if (child_chan_io(&netd->mcpd, events, "mcpd") == -1)
+		return;
+	for (;;) {
+		if ((n = imsgbuf_get(&netd->mcpd.ibuf, &imsg)) == -1)
+			fatal("bad message from mcpd");
+		if (n == 0)
+			break;
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_CONN_DATA:
+		case IMSG_CONN_ACK:
+		case IMSG_CONN_CLOSE:
+			imsg_get_buf(&imsg, &data, &len);
+			conn_from_mcpd(imsg_get_type(&imsg), imsg_get_id(&imsg),
+			    data, len);
+			break;
+		default:
+			child_bad_imsg("mcpd", &imsg);
+		}
+		imsg_free(&imsg);
+	}
+	if (!TAILQ_EMPTY(&netd->stalled))
+		conn_resume_stalled();
+	child_chan_events(&netd->mcpd);
+}
+
+/*
+ * Enough descriptors for max_connections, raised while still root; the
+ * soft limit goes up to the hard one, so a reload that raises
+ * max_connections finds the descriptors there.
+ */
+static void
+netd_rlimit(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 want = netd->conf.max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		fatal("getrlimit");
+	if (rl.rlim_max < want) {
+		rl.rlim_max = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) == 0)
+			log_warnx("max_connections %llu is more than the "
+			    "descriptor limit allows (%llu)",
+			    (unsigned long long)netd->conf.max_connections,
+			    (unsigned long long)rl.rlim_max);
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit");
+}
+
+static char *
+netd_copy(struct imsg *imsg, size_t *lenp)
+{
+	const void	*data;
+	char		*p;
+	size_t		 len;
+
+	imsg_get_buf(imsg, &data, &len);
+	if (len == 0 || (p = malloc(len + 1)) == NULL)
+		fatalx("bad %s from the parent", imsg_type_name(
+		    imsg_get_type(imsg)));
+	memcpy(p, data, len);
+	p[len] = '\0';
+	*lenp = len;
+	return (p);
+}
+
+void
+netd_main(int foreground, int verbose)
+{
+	struct sandbox_creds	 creds;
+	struct init_peer	 peer;
+	struct init_listen	 il;
+	struct netd_listener	*l;
+	struct imsg		 imsg;
+	char			*cert = NULL, *key = NULL, *ca = NULL;
+	size_t			 certlen = 0, keylen = 0, calen = 0;
+	unsigned char		 seed[16];
+	int			 fd, i, done = 0, have_creds = 0;
+	int			 have_conf = 0, have_mcpd = 0;
+
+	child_setup(PROC_NETD, foreground, verbose);
+	netd = &netd_state;
+	RB_INIT(&netd->conns);
+	TAILQ_INIT(&netd->stalled);
+	netd->nextid = 1;
+
+	while (!done) {
+		child_recv(&child_parent, &imsg);
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_INIT_CREDS:
+			if (imsg_get_data(&imsg, &creds, sizeof(creds)) == -1)
+				child_bad_imsg("parent", &imsg);
+			creds.root[sizeof(creds.root) - 1] = '\0';
+			have_creds = 1;
+			break;
+		case IMSG_INIT_CONF:
+			if (imsg_get_data(&imsg, &netd->conf,
+			    sizeof(netd->conf)) == -1)
+				child_bad_imsg("parent", &imsg);
+			child_log_level(netd->conf.log_level);
+			have_conf = 1;
+			break;
+		case IMSG_INIT_PEER:
+			if (imsg_get_data(&imsg, &peer, sizeof(peer)) == -1 ||
+			    peer.proc != PROC_MCPD || have_mcpd ||
+			    (fd = imsg_get_fd(&imsg)) == -1)
+				child_bad_imsg("parent", &imsg);
+			child_chan_init(&netd->mcpd, fd, 0, netd_dispatch_mcpd,
+			    NULL);
+			imsgbuf_set_maxqueue(&netd->mcpd.ibuf,
+			    2 * NETD_MCPD_HIGHWATER);
+			have_mcpd = 1;
+			break;
+		case IMSG_INIT_LISTEN:
+			if (imsg_get_data(&imsg, &il, sizeof(il)) == -1 ||
+			    netd->nlisteners == CONF_MAXLISTEN ||
+			    (fd = imsg_get_fd(&imsg)) == -1)
+				child_bad_imsg("parent", &imsg);
+			l = &netd->listeners[netd->nlisteners++];
+			l->fd = fd;
+			il.addr[sizeof(il.addr) - 1] = '\0';
+			strlcpy(l->addr, il.addr, sizeof(l->addr));
+			break;
+		case IMSG_INIT_TLS_CERT:
+			cert = netd_copy(&imsg, &certlen);
+			break;
+		case IMSG_INIT_TLS_KEY:
+			key = netd_copy(&imsg, &keylen);
+			break;
+		case IMSG_INIT_CA_CERT:
+			ca = netd_copy(&imsg, &calen);
+			break;
+		case IMSG_INIT_DONE:
+			done = 1;
+			break;
+		default:
+			child_bad_imsg("parent", &imsg);
+		}
+		imsg_free(&imsg);
+	}
+	if (!have_creds || !have_conf || !have_mcpd || cert == NULL ||
+	    key == NULL || ca == NULL)
+		fatalx("incomplete set-up from the parent");
+
+	/* Everything that could touch a file happens now, before the sandbox. */
+	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
+		fatalx("OpenSSL initialisation failed");
+	if ((netd->ctx = conn_tls_init(cert, certlen, key, keylen, ca,
+	    calen)) == NULL)
+		fatalx("cannot set up TLS");
+	freezero(key, keylen + 1);
+	free(cert);
+	free(ca);
+	if (RAND_bytes(seed, sizeof(seed)) != 1)
+		fatalx("OpenSSL RNG failed");
+	explicit_bzero(seed, sizeof(seed));
+	netd_rlimit();
+	if (ev_init() == -1)
+		fatal("ev_init");
+
+	sandbox_enter(&netd_sandbox, &creds, SB_FS_NONE);
+
+	for (i = 0; i < netd->nlisteners; i++) {
+		l = &netd->listeners[i];
+		ev_set(&l->ev, l->fd, conn_accept, l);
+		if (ev_add(&l->ev, EV_READ) == -1)
+			fatal("ev_add");
+		log_debug("listening on %s", l->addr);
+	}
+	child_chan_init(&child_parent, PROC_PARENT_FD, 1,
+	    netd_dispatch_parent, NULL);
+	child_chan_events(&child_parent);
+	child_chan_events(&netd->mcpd);
+	child_chan_send(&child_parent, IMSG_READY, 0, -1, NULL, 0);
+	if (ev_dispatch() == -1)
+		fatal("event loop");
+	exit(0);
+}

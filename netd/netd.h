@@ -1,0 +1,93 @@
+/*
+ * netd: the network process.  It accepts connections on the sockets the
+ * parent bound, speaks TLS 1.3 with ALPN mcpgate/1, verifies client
+ * certificates against the gateway CA, and relays bytes to and from mcpd
+ * without reading them.  It opens no file and parses no request.
+ */
+#ifndef MCPGATE_NETD_H
+#define MCPGATE_NETD_H
+
+#include <sys/types.h>
+#include <sys/tree.h>
+
+#include <openssl/ssl.h>
+
+#include "child.h"
+#include "ev.h"
+#include "proto.h"
+#include "sandbox.h"
+
+#define NETD_ALPN		"mcpgate/1"
+#define NETD_READ_CHUNK		(16 * 1024)
+/* Stop reading clients while this much waits to go to mcpd. */
+#define NETD_MCPD_HIGHWATER	(8 * 1024 * 1024)
+#define NETD_MCPD_LOWWATER	(2 * 1024 * 1024)
+
+enum conn_state {
+	CONN_HANDSHAKE,
+	CONN_OPEN,
+	CONN_CLOSING,	/* mcpd asked to close once the output is written */
+};
+
+struct out_chunk {
+	TAILQ_ENTRY(out_chunk)	 entry;
+	size_t			 len;
+	size_t			 off;
+	unsigned char		 data[];
+};
+
+struct conn {
+	RB_ENTRY(conn)		 entry;
+	TAILQ_ENTRY(conn)	 stall_entry;
+	uint32_t		 id;
+	int			 fd;
+	enum conn_state		 state;
+	SSL			*ssl;
+	struct event		 ev;
+	struct ev_timer		 timer;
+	int			 want_read;	/* TLS needs input to go on */
+	int			 want_write;	/* TLS needs to send to go on */
+	int			 stalled;
+	uint64_t		 unacked;	/* sent to mcpd, not consumed */
+	uint64_t		 written;	/* to the peer, not yet acked */
+	TAILQ_HEAD(, out_chunk)	 out;
+	size_t			 outlen;
+	char			 remote[CONN_ADDR_MAX];
+	char			 local[CONN_ADDR_MAX];
+};
+
+RB_HEAD(conn_tree, conn);
+
+struct netd_listener {
+	int			 fd;
+	struct event		 ev;
+	char			 addr[CONF_ADDRLEN];
+};
+
+struct netd {
+	struct conf_snapshot	 conf;
+	struct child_chan	 mcpd;
+	SSL_CTX			*ctx;
+	struct netd_listener	 listeners[CONF_MAXLISTEN];
+	int			 nlisteners;
+	int			 accept_paused;
+	struct conn_tree	 conns;
+	TAILQ_HEAD(, conn)	 stalled;
+	uint32_t		 nextid;
+	struct netd_status	 stats;
+};
+
+extern struct netd		*netd;
+extern const struct sandbox_policy netd_sandbox;
+
+void	 netd_main(int, int) __attribute__((noreturn));
+
+/* conn.c */
+SSL_CTX	*conn_tls_init(const char *, size_t, char *, size_t, const char *,
+	    size_t);
+void	 conn_accept(int, short, void *);
+void	 conn_from_mcpd(uint32_t, uint32_t, const void *, size_t);
+void	 conn_resume_stalled(void);
+struct conn *conn_find(uint32_t);
+
+#endif

@@ -1,0 +1,926 @@
+/*
+ * mcpgated: the parent.  It reads the configuration, prepares the state,
+ * audit and chroot directories, loads or creates the CA, binds the listen
+ * sockets and the control socket, then starts netd, mcpd and auditd and
+ * hands each its channels, descriptors and keys.  Afterwards it serves the
+ * control socket, relays children's log lines, reloads on SIGHUP and stops
+ * everything when a child dies.
+ */
+#include <sys/types.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "audit_record.h"
+#include "log.h"
+#include "privsep.h"
+#include "sandbox.h"
+#include "../auditd/auditd.h"
+#include "../mcpd/mcpd.h"
+#include "../netd/netd.h"
+
+#define START_TIMEOUT_MS	15000
+#define STOP_AUDIT_MS		5000
+
+struct audit_wait {
+	TAILQ_ENTRY(audit_wait)	 entry;
+	uint32_t		 id;
+	audit_done_fn		 done;
+	void			*arg;
+};
+
+struct parent			*parent;
+static struct parent		 parent_state;
+static struct event		 sig_ev;
+static struct ev_timer		 start_timer;
+static struct ev_timer		 stop_timer;
+static TAILQ_HEAD(, audit_wait)	 audit_waits =
+    TAILQ_HEAD_INITIALIZER(audit_waits);
+static uint32_t			 audit_nextid = 1;
+
+extern char			**environ;
+
+static void	 parent_dispatch(int, short, void *);
+static void	 parent_stop(int);
+
+static void
+usage(FILE *fp, int status)
+{
+	fprintf(fp,
+	    "usage: mcpgated [-dnv] [-f file]\n"
+	    "  -d       stay in the foreground and log to stderr\n"
+	    "  -f file  configuration file (default %s)\n"
+	    "  -n       check the configuration, print 'configuration OK' "
+	    "or the errors\n"
+	    "  -v       verbose: log debug messages\n"
+	    "See mcpgated(8) and mcpgated.conf(5).\n", CONF_DEFAULT_PATH);
+	exit(status);
+}
+
+static void
+print_errors(const struct conf_errors *errs)
+{
+	int	 i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->msg[i]);
+	if (errs->dropped > 0)
+		fprintf(stderr, "(and %d more errors)\n", errs->dropped);
+}
+
+/* A directory that must exist with a given owner and no access by others. */
+static int
+prepare_dir(const char *what, const char *path, uid_t uid, gid_t gid,
+    mode_t mode, mode_t forbidden)
+{
+	struct stat	 st;
+
+	if (mkdir(path, mode) == 0) {
+		if (chown(path, uid, gid) == -1 || chmod(path, mode) == -1) {
+			log_warn("%s %s", what, path);
+			return (-1);
+		}
+		log_info("created %s %s", what, path);
+	} else if (errno != EEXIST) {
+		log_warn("%s %s", what, path);
+		return (-1);
+	}
+	if (lstat(path, &st) == -1) {
+		log_warn("%s %s", what, path);
+		return (-1);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		log_warnx("%s %s is not a directory", what, path);
+		return (-1);
+	}
+	if (st.st_uid != uid || (st.st_mode & forbidden)) {
+		log_warnx("%s %s must be owned by uid %u with mode %04o "
+		    "(it is uid %u, mode %04o)", what, path, (unsigned)uid,
+		    (unsigned)mode, (unsigned)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		log_warnx("unknown user %s: create it (make install does) or "
+		    "set another in the configuration", name);
+		return (-1);
+	}
+	if (pw->pw_uid == 0) {
+		log_warnx("user %s is root; the children need an "
+		    "unprivileged user", name);
+		return (-1);
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return (0);
+}
+
+/* Everything on disk that the children rely on, checked or created. */
+static int
+prepare_fs(struct parent *p, struct sandbox_creds creds[PROC_MAX])
+{
+	struct mcpgated_conf	*c = &p->conf;
+	char			 err[512];
+	uid_t			 me = geteuid(), uid, auid;
+	gid_t			 gid, agid;
+
+	memset(creds, 0, sizeof(struct sandbox_creds) * PROC_MAX);
+	if (p->root) {
+		if (lookup_user(c->user, &uid, &gid) == -1 ||
+		    lookup_user(c->audit_user, &auid, &agid) == -1)
+			return (-1);
+		if (uid == auid) {
+			log_warnx("users %s and %s share uid %u; the audit "
+			    "user must be separate", c->user, c->audit_user,
+			    (unsigned)uid);
+			return (-1);
+		}
+		if (mkdir(c->chroot, 0755) == 0)
+			log_info("created chroot directory %s", c->chroot);
+		else if (errno != EEXIST) {
+			log_warn("chroot %s", c->chroot);
+			return (-1);
+		}
+		if (sandbox_check_root(c->chroot, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			return (-1);
+		}
+	} else {
+		uid = auid = me;
+		gid = agid = getegid();
+	}
+	if (prepare_dir("state_dir", c->state_dir, me, getegid(), 0700,
+	    077) == -1)
+		return (-1);
+	if (prepare_dir("audit directory", c->audit_dir, auid, agid, 0750,
+	    027) == -1)
+		return (-1);
+
+	creds[PROC_NETD].drop = creds[PROC_MCPD].drop =
+	    creds[PROC_AUDITD].drop = p->root;
+	creds[PROC_NETD].uid = creds[PROC_MCPD].uid = uid;
+	creds[PROC_NETD].gid = creds[PROC_MCPD].gid = gid;
+	strlcpy(creds[PROC_NETD].root, c->chroot, sizeof(creds[0].root));
+	strlcpy(creds[PROC_MCPD].root, c->chroot, sizeof(creds[0].root));
+	creds[PROC_AUDITD].uid = auid;
+	creds[PROC_AUDITD].gid = agid;
+	strlcpy(creds[PROC_AUDITD].root, c->audit_dir, sizeof(creds[0].root));
+	return (0);
+}
+
+static int
+bind_listeners(struct parent *p)
+{
+	struct listen_addr	*la;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 host[NI_MAXHOST], serv[NI_MAXSERV];
+	int			 i, fd, on = 1;
+
+	if (!p->conf.proxy_enabled)
+		return (0);
+	for (i = 0; i < p->conf.nlisten; i++) {
+		la = &p->conf.listen[i];
+		if ((fd = socket(la->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, 0)) == -1) {
+			log_warn("socket for %s", la->text);
+			return (-1);
+		}
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on,
+		    sizeof(on)) == -1 || (la->ss.ss_family == AF_INET6 &&
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on,
+		    sizeof(on)) == -1)) {
+			log_warn("setsockopt %s", la->text);
+			close(fd);
+			return (-1);
+		}
+		if (bind(fd, (struct sockaddr *)&la->ss, la->sslen) == -1) {
+			log_warn("cannot listen on %s", la->text);
+			close(fd);
+			return (-1);
+		}
+		if (listen(fd, 511) == -1) {
+			log_warn("listen %s", la->text);
+			close(fd);
+			return (-1);
+		}
+		sslen = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1 ||
+		    getnameinfo((struct sockaddr *)&ss, sslen, host,
+		    sizeof(host), serv, sizeof(serv),
+		    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+			log_warn("getsockname %s", la->text);
+			close(fd);
+			return (-1);
+		}
+		snprintf(p->bound[i].addr, sizeof(p->bound[i].addr),
+		    ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, serv);
+		p->listen_fds[i] = fd;
+		p->nbound++;
+	}
+	return (0);
+}
+
+void
+parent_conf_snapshot(const struct mcpgated_conf *c, struct conf_snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+	strlcpy(s->name, c->name, sizeof(s->name));
+	s->log_level = c->log_level;
+	s->app_enabled = c->app_enabled;
+	s->mcp_demo_server = c->mcp_demo_server;
+	s->audit_fsync = c->audit_fsync;
+	s->audit_on_failure = c->audit_on_failure;
+	s->audit_max_file_size = c->audit_max_file_size;
+	s->max_message_size = c->max_message_size;
+	s->max_connections = c->max_connections;
+	s->handshake_timeout = c->handshake_timeout;
+	s->cert_ttl = c->cert_ttl;
+	s->start_time = parent != NULL ? parent->start_us : 0;
+}
+
+static void
+child_events(struct child *c)
+{
+	if (c->pid <= 0)
+		return;
+	if (ev_add(&c->ev, EV_READ |
+	    (imsgbuf_queuelen(&c->ibuf) > 0 ? EV_WRITE : 0)) == -1)
+		fatal("ev_add");
+}
+
+void
+parent_send(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
+{
+	struct child	*c = &parent->children[id];
+
+	if (imsg_compose(&c->ibuf, type, peerid, 0, fd, data, len) == -1)
+		fatal("%s: %s to %s", __func__, imsg_type_name(type),
+		    proc_name(id));
+	child_events(c);
+}
+
+/*
+ * Send a record to auditd; done, when given, hears whether it was written.
+ * Takes the reference to fields.
+ */
+void
+parent_audit(json_t *fields, audit_done_fn done, void *arg)
+{
+	struct audit_wait	*w;
+	char			*s;
+	uint32_t		 id = audit_nextid++;
+
+	if (audit_nextid == 0)
+		audit_nextid = 1;
+	if ((s = json_dumps(fields, JSON_COMPACT)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(fields);
+	parent_send(PROC_AUDITD, IMSG_AUDIT_RECORD, id, -1, s, strlen(s));
+	free(s);
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		fatal("%s", __func__);
+	w->id = id;
+	w->done = done;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&audit_waits, w, entry);
+}
+
+static void
+parent_audit_ack(uint32_t id, const struct audit_ack *ack)
+{
+	struct audit_wait	*w;
+
+	TAILQ_FOREACH(w, &audit_waits, entry)
+		if (w->id == id)
+			break;
+	if (w == NULL)
+		fatalx("auditd acknowledged record %u that was never sent", id);
+	TAILQ_REMOVE(&audit_waits, w, entry);
+	if (ack->status != AUDIT_ACK_OK)
+		log_warnx("audit record not written: %s",
+		    strerror(ack->error));
+	if (w->done != NULL)
+		w->done(w->arg, ack);
+	free(w);
+}
+
+static void
+start_timeout(void *arg)
+{
+	int	 i;
+
+	(void)arg;
+	for (i = PROC_NETD; i < PROC_MAX; i++)
+		if (!parent->children[i].ready)
+			log_warnx("%s did not finish starting",
+			    proc_name(i));
+	proc_stop_all(parent, 0);
+	control_cleanup(parent->conf.control_socket);
+	exit(1);
+}
+
+static void
+all_ready(void)
+{
+	json_t	*listen;
+	char	 addrs[CONF_MAXLISTEN * CONF_ADDRLEN] = "";
+	int	 i;
+
+	ev_timer_del(&start_timer);
+	listen = json_array();
+	for (i = 0; i < parent->nbound; i++) {
+		json_array_append_new(listen,
+		    json_string(parent->bound[i].addr));
+		if (i > 0)
+			strlcat(addrs, " ", sizeof(addrs));
+		strlcat(addrs, parent->bound[i].addr, sizeof(addrs));
+	}
+	parent_audit(json_pack("{s:s,s:s,s:i,s:s,s:o,s:s,s:b}",
+	    "event", "daemon.start", "version", MCPGATE_VERSION,
+	    "pid", (int)getpid(), "config", parent->conf_path,
+	    "listen", listen, "ca_fingerprint", parent->ca.fingerprint,
+	    "privileged", parent->root), NULL, NULL);
+	log_info("mcpgated %s ready: %s%s; control socket %s",
+	    MCPGATE_VERSION, parent->nbound ? "listening on " :
+	    "proxy_service disabled", addrs, parent->conf.control_socket);
+}
+
+static void
+child_log(struct child *c, struct imsg *imsg)
+{
+	struct log_line	 ll;
+
+	if (imsg_get_data(imsg, &ll, sizeof(ll)) == -1 ||
+	    ll.pri < LOG_EMERG || ll.pri > LOG_DEBUG)
+		fatalx("bad log message from %s", proc_name(c->id));
+	ll.msg[sizeof(ll.msg) - 1] = '\0';
+	syslog(ll.pri, "%s: %s", proc_name(c->id), ll.msg);
+}
+
+/* A child's channel ended or broke: it is gone, which stops everything. */
+static void
+child_lost(struct child *c, const char *why)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 i, status;
+
+	if (parent->stopping)
+		return;
+	/* Give the kernel a moment to tell how it ended. */
+	for (i = 0; i < 50 && c->pid > 0; i++) {
+		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+			if (WIFSIGNALED(status))
+				log_warnx("%s (pid %d) terminated by signal "
+				    "%d (%s)", proc_name(c->id), (int)c->pid,
+				    WTERMSIG(status),
+				    strsignal(WTERMSIG(status)));
+			else
+				log_warnx("%s (pid %d) exited with status %d",
+				    proc_name(c->id), (int)c->pid,
+				    WEXITSTATUS(status));
+			c->pid = 0;
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (c->pid > 0)
+		log_warnx("%s (pid %d): %s", proc_name(c->id), (int)c->pid,
+		    why);
+	log_warnx("stopping: %s is gone", proc_name(c->id));
+	proc_stop_all(parent, 0);
+	control_cleanup(parent->conf.control_socket);
+	exit(1);
+}
+
+static void
+parent_dispatch(int fd, short events, void *arg)
+{
+	struct child		*c = arg;
+	struct imsg		 imsg;
+	struct audit_ack	 ack;
+	const void		*data;
+	size_t			 len;
+	ssize_t			 n;
+	int			 i;
+
+	(void)fd;
+	if (events & EV_READ) {
+		if ((n = imsgbuf_read(&c->ibuf)) == -1) {
+			child_lost(c, "channel broken");
+			return;
+		}
+		if (n == 0) {
+			child_lost(c, "closed its channel");
+			return;
+		}
+	}
+	if (events & EV_WRITE) {
+		if (imsgbuf_write(&c->ibuf) == -1) {
+			child_lost(c, "channel broken");
+			return;
+		}
+	}
+	for (;;) {
+		if ((n = imsgbuf_get(&c->ibuf, &imsg)) == -1) {
+			log_warnx("malformed message from %s",
+			    proc_name(c->id));
+			child_lost(c, "sent a malformed message");
+			return;
+		}
+		if (n == 0)
+			break;
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_READY:
+			if (c->ready || imsg_get_len(&imsg) != 0)
+				goto bad;
+			c->ready = 1;
+			log_debug("%s (pid %d) ready", proc_name(c->id),
+			    (int)c->pid);
+			for (i = PROC_NETD; i < PROC_MAX; i++)
+				if (!parent->children[i].ready)
+					break;
+			if (i == PROC_MAX)
+				all_ready();
+			break;
+		case IMSG_LOG:
+			child_log(c, &imsg);
+			break;
+		case IMSG_STATUS_NETD:
+			if (c->id != PROC_NETD)
+				goto bad;
+			imsg_get_buf(&imsg, &data, &len);
+			control_status_reply(imsg_get_id(&imsg), c->id, data,
+			    len);
+			break;
+		case IMSG_STATUS_AUDITD:
+			if (c->id != PROC_AUDITD)
+				goto bad;
+			imsg_get_buf(&imsg, &data, &len);
+			control_status_reply(imsg_get_id(&imsg), c->id, data,
+			    len);
+			break;
+		case IMSG_AUDIT_ACK:
+			if (c->id != PROC_AUDITD ||
+			    imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
+				goto bad;
+			parent_audit_ack(imsg_get_id(&imsg), &ack);
+			break;
+		default:
+			goto bad;
+		}
+		imsg_free(&imsg);
+	}
+	child_events(c);
+	return;
+ bad:
+	log_warnx("unexpected message %s (%zu bytes) from %s",
+	    imsg_type_name(imsg_get_type(&imsg)), imsg_get_len(&imsg),
+	    proc_name(c->id));
+	imsg_free(&imsg);
+	child_lost(c, "sent an unexpected message");
+}
+
+/*
+ * Keys that live in the children's set-up and cannot change under them:
+ * a reload reports them and keeps the running values.
+ */
+static void
+reload_fixed(struct mcpgated_conf *nc, json_t *restart)
+{
+	struct mcpgated_conf	*oc = &parent->conf;
+	int			 i, same;
+
+#define KEEP(field, name) do {						\
+	if (strcmp(nc->field, oc->field) != 0) {			\
+		json_array_append_new(restart, json_string(name));	\
+		strlcpy(nc->field, oc->field, sizeof(nc->field));	\
+	}								\
+} while (0)
+	KEEP(user, "mcpgated.user");
+	KEEP(audit_user, "mcpgated.audit_user");
+	KEEP(chroot, "mcpgated.chroot");
+	KEEP(state_dir, "mcpgated.state_dir");
+	KEEP(control_socket, "mcpgated.control_socket");
+	KEEP(audit_dir, "audit.dir");
+	KEEP(name, "proxy_service.name");
+	KEEP(public_addr, "proxy_service.public_addr");
+#undef KEEP
+	same = nc->nlisten == oc->nlisten &&
+	    nc->proxy_enabled == oc->proxy_enabled;
+	for (i = 0; same && i < nc->nlisten; i++)
+		if (strcmp(nc->listen[i].text, oc->listen[i].text) != 0)
+			same = 0;
+	if (!same) {
+		json_array_append_new(restart,
+		    json_string("proxy_service.listen_addr"));
+		nc->nlisten = oc->nlisten;
+		nc->proxy_enabled = oc->proxy_enabled;
+		memcpy(nc->listen, oc->listen, sizeof(nc->listen));
+	}
+	if (nc->max_message_size != oc->max_message_size) {
+		json_array_append_new(restart,
+		    json_string("limits.max_message_size"));
+		nc->max_message_size = oc->max_message_size;
+	}
+}
+
+/*
+ * Read the configuration again.  A bad file is reported and the running
+ * configuration stays; a good one goes to every child.  Either way the
+ * attempt is audited.
+ */
+int
+parent_reload(const char *trigger, uid_t uid, json_t **errorsp,
+    json_t **restartp)
+{
+	struct mcpgated_conf	*nc;
+	struct conf_errors	 errs;
+	struct conf_snapshot	 snap;
+	json_t			*errors, *restart, *rec;
+	int			 i;
+
+	if ((nc = malloc(sizeof(*nc))) == NULL) {
+		log_warn("reload");
+		return (-1);
+	}
+	if (config_parse_file(parent->conf_path, nc, &errs) == -1) {
+		errors = json_array();
+		for (i = 0; i < errs.n; i++) {
+			log_warnx("reload: %s", errs.msg[i]);
+			json_array_append_new(errors, json_string(errs.msg[i]));
+		}
+		log_warnx("reload failed: the running configuration stays");
+		rec = json_pack("{s:s,s:b,s:s,s:i,s:s,s:O}", "event",
+		    "daemon.reload", "success", 0, "trigger", trigger,
+		    "admin_uid", (int)uid, "error", errs.msg[0],
+		    "errors", errors);
+		parent_audit(rec, NULL, NULL);
+		if (errorsp != NULL)
+			*errorsp = errors;
+		else
+			json_decref(errors);
+		free(nc);
+		return (-1);
+	}
+	restart = json_array();
+	reload_fixed(nc, restart);
+	for (i = 0; i < (int)json_array_size(restart); i++)
+		log_warnx("reload: %s changed; restart mcpgated to apply it",
+		    json_string_value(json_array_get(restart, i)));
+	strlcpy(nc->path, parent->conf_path, sizeof(nc->path));
+	memcpy(&parent->conf, nc, sizeof(*nc));
+	free(nc);
+	log_setlevel(parent->verbose ? LOG_LVL_DEBUG : parent->conf.log_level);
+
+	parent_conf_snapshot(&parent->conf, &snap);
+	for (i = PROC_NETD; i < PROC_MAX; i++)
+		parent_send(i, IMSG_RECONF, 0, -1, &snap, sizeof(snap));
+	if (restartp != NULL)
+		*restartp = json_incref(restart);
+	parent_audit(json_pack("{s:s,s:b,s:s,s:i,s:o}", "event",
+	    "daemon.reload", "success", 1, "trigger", trigger, "admin_uid",
+	    (int)uid, "restart_needed", restart), NULL, NULL);
+	log_info("configuration reloaded (%s)", trigger);
+	return (0);
+}
+
+static void
+stop_audited(void *arg, const struct audit_ack *ack)
+{
+	(void)arg;
+	(void)ack;
+	parent_stop(0);
+}
+
+static void
+stop_timeout(void *arg)
+{
+	(void)arg;
+	log_warnx("auditd did not confirm daemon.stop in time");
+	parent_stop(0);
+}
+
+/* Stop cleanly: record daemon.stop, then let the children finish. */
+static void
+parent_begin_stop(const char *why)
+{
+	if (parent->stopping)
+		return;
+	parent->stopping = 1;
+	log_info("%s, stopping", why);
+	parent_audit(json_pack("{s:s,s:s}", "event", "daemon.stop",
+	    "reason", why), stop_audited, NULL);
+	ev_timer_set(&stop_timer, stop_timeout, NULL);
+	ev_timer_add(&stop_timer, STOP_AUDIT_MS);
+}
+
+static void
+parent_stop(int status)
+{
+	int	 i;
+
+	ev_timer_del(&stop_timer);
+	/*
+	 * Tell each child this is a clean stop (auditd then seals the log),
+	 * and let what is queued go out before the channels close.
+	 */
+	for (i = PROC_NETD; i < PROC_MAX; i++) {
+		if (parent->children[i].pid <= 0)
+			continue;
+		parent_send(i, IMSG_STOP, 0, -1, NULL, 0);
+		imsgbuf_flush(&parent->children[i].ibuf);
+	}
+	proc_stop_all(parent, 1);
+	control_cleanup(parent->conf.control_socket);
+	ca_free(&parent->ca);
+	log_info("stopped");
+	exit(status);
+}
+
+static void
+parent_signal(int fd, short events, void *arg)
+{
+	struct signalfd_siginfo	 si;
+	ssize_t			 n;
+
+	(void)events;
+	(void)arg;
+	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			proc_reap(parent);
+			break;
+		case SIGHUP:
+			if (!parent->stopping)
+				parent_reload("signal", si.ssi_uid, NULL,
+				    NULL);
+			break;
+		case SIGTERM:
+			parent_begin_stop("received SIGTERM");
+			break;
+		case SIGINT:
+			parent_begin_stop("received SIGINT");
+			break;
+		}
+	}
+}
+
+static void
+send_init(struct parent *p, const struct sandbox_creds creds[PROC_MAX],
+    int netd_mcpd[2], int mcpd_auditd[2], int auditdir)
+{
+	struct conf_snapshot	 snap;
+	struct init_peer	 peer;
+	struct audit_key	 akey;
+	size_t			 klen = sizeof(akey.seed);
+	int			 i;
+
+	parent_conf_snapshot(&p->conf, &snap);
+	for (i = PROC_NETD; i < PROC_MAX; i++) {
+		parent_send(i, IMSG_INIT_CREDS, 0, -1, &creds[i],
+		    sizeof(creds[i]));
+		parent_send(i, IMSG_INIT_CONF, 0, -1, &snap, sizeof(snap));
+	}
+
+	peer.proc = PROC_MCPD;
+	parent_send(PROC_NETD, IMSG_INIT_PEER, 0, netd_mcpd[0], &peer,
+	    sizeof(peer));
+	for (i = 0; i < p->nbound; i++) {
+		parent_send(PROC_NETD, IMSG_INIT_LISTEN, 0, p->listen_fds[i],
+		    &p->bound[i], sizeof(p->bound[i]));
+		p->listen_fds[i] = -1;	/* the parent keeps no network socket */
+	}
+	parent_send(PROC_NETD, IMSG_INIT_TLS_CERT, 0, -1,
+	    p->ca.server_cert_pem, strlen(p->ca.server_cert_pem));
+	parent_send(PROC_NETD, IMSG_INIT_TLS_KEY, 0, -1,
+	    p->ca.server_key_pem, p->ca.server_key_len);
+	freezero(p->ca.server_key_pem, p->ca.server_key_len);
+	p->ca.server_key_pem = NULL;
+	parent_send(PROC_NETD, IMSG_INIT_CA_CERT, 0, -1, p->ca.ca_pem,
+	    strlen(p->ca.ca_pem));
+
+	peer.proc = PROC_NETD;
+	parent_send(PROC_MCPD, IMSG_INIT_PEER, 0, netd_mcpd[1], &peer,
+	    sizeof(peer));
+	peer.proc = PROC_AUDITD;
+	parent_send(PROC_MCPD, IMSG_INIT_PEER, 0, mcpd_auditd[0], &peer,
+	    sizeof(peer));
+	parent_send(PROC_MCPD, IMSG_INIT_CA_CERT, 0, -1, p->ca.ca_pem,
+	    strlen(p->ca.ca_pem));
+
+	peer.proc = PROC_MCPD;
+	parent_send(PROC_AUDITD, IMSG_INIT_PEER, 0, mcpd_auditd[1], &peer,
+	    sizeof(peer));
+	parent_send(PROC_AUDITD, IMSG_INIT_AUDIT_DIR, 0, auditdir, NULL, 0);
+	if (EVP_PKEY_get_raw_private_key(p->ca.audit_key, akey.seed,
+	    &klen) != 1 || klen != sizeof(akey.seed))
+		fatalx("audit key: cannot export");
+	parent_send(PROC_AUDITD, IMSG_INIT_AUDIT_KEY, 0, -1, &akey,
+	    sizeof(akey));
+	explicit_bzero(&akey, sizeof(akey));
+
+	for (i = PROC_NETD; i < PROC_MAX; i++)
+		parent_send(i, IMSG_INIT_DONE, 0, -1, NULL, 0);
+}
+
+static void
+start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
+{
+	int	 chan[PROC_MAX][2], netd_mcpd[2], mcpd_auditd[2];
+	int	 i, auditdir;
+
+	if ((auditdir = open(p->conf.audit_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		fatal("%s", p->conf.audit_dir);
+	for (i = PROC_NETD; i < PROC_MAX; i++)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+		    chan[i]) == -1)
+			fatal("socketpair");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    netd_mcpd) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    mcpd_auditd) == -1)
+		fatal("socketpair");
+
+	for (i = PROC_NETD; i < PROC_MAX; i++) {
+		struct child	*c = &p->children[i];
+
+		c->id = i;
+		c->pid = proc_start(p, i, chan[i][1]);
+		close(chan[i][1]);
+		if (imsgbuf_init(&c->ibuf, chan[i][0]) == -1)
+			fatal("imsgbuf_init");
+		imsgbuf_allow_fdpass(&c->ibuf);
+		imsgbuf_set_maxmsg(&c->ibuf, p->conf.max_message_size);
+		ev_set(&c->ev, chan[i][0], parent_dispatch, c);
+		child_events(c);
+		log_debug("started %s (pid %d)", proc_name(i), (int)c->pid);
+	}
+	send_init(p, creds, netd_mcpd, mcpd_auditd, auditdir);
+}
+
+static void
+signals_init(void)
+{
+	sigset_t	 mask;
+	int		 fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) == -1)
+		fatal("sigprocmask");
+	if ((fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("signalfd");
+	ev_set(&sig_ev, fd, parent_signal, NULL);
+	if (ev_add(&sig_ev, EV_READ) == -1)
+		fatal("ev_add");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct sandbox_creds	 creds[PROC_MAX];
+	struct conf_errors	 errs;
+	struct parent		*p = &parent_state;
+	const char		*procname = NULL;
+	int			 ch, checkonly = 0, i;
+	enum proc_id		 id;
+
+	setproctitle_init(argc, argv, environ);
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			usage(stdout, 0);
+
+	memset(p, 0, sizeof(*p));
+	strlcpy(p->conf_path, CONF_DEFAULT_PATH, sizeof(p->conf_path));
+	while ((ch = getopt(argc, argv, "df:nP:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			p->foreground = 1;
+			break;
+		case 'f':
+			if (strlcpy(p->conf_path, optarg,
+			    sizeof(p->conf_path)) >= sizeof(p->conf_path))
+				errx(1, "configuration path too long");
+			break;
+		case 'n':
+			checkonly = 1;
+			break;
+		case 'P':
+			procname = optarg;
+			break;
+		case 'v':
+			p->verbose = 1;
+			break;
+		default:
+			usage(stderr, 1);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, 1);
+
+	if (procname != NULL) {
+		if (strcmp(procname, "netd") == 0)
+			id = PROC_NETD;
+		else if (strcmp(procname, "mcpd") == 0)
+			id = PROC_MCPD;
+		else if (strcmp(procname, "auditd") == 0)
+			id = PROC_AUDITD;
+		else
+			errx(1, "-P is for mcpgated's own children");
+		if (fcntl(PROC_PARENT_FD, F_GETFD) == -1)
+			errx(1, "-P is for mcpgated's own children");
+		switch (id) {
+		case PROC_NETD:
+			netd_main(p->foreground, p->verbose);
+		case PROC_MCPD:
+			mcpd_main(p->foreground, p->verbose);
+		case PROC_AUDITD:
+			auditd_main(p->foreground, p->verbose);
+		default:
+			abort();
+		}
+	}
+
+	if (config_parse_file(p->conf_path, &p->conf, &errs) == -1) {
+		print_errors(&errs);
+		exit(1);
+	}
+	if (checkonly) {
+		printf("configuration OK\n");
+		exit(0);
+	}
+
+	log_init(1, LOG_DAEMON);
+	log_procinit("parent");
+	log_setlevel(p->verbose ? LOG_LVL_DEBUG : p->conf.log_level);
+	parent = p;
+	p->root = geteuid() == 0;
+	if (!p->root)
+		log_warnx("not running as root: the children keep this "
+		    "user and skip chroot; seccomp and Landlock still apply");
+	if (prepare_fs(p, creds) == -1)
+		exit(1);
+	if (ca_init(&p->ca, &p->conf) == -1)
+		exit(1);
+	if (bind_listeners(p) == -1)
+		exit(1);
+	if (control_init(p->conf.control_socket) == -1)
+		exit(1);
+	if ((p->self_fd = open("/proc/self/exe", O_PATH | O_CLOEXEC)) == -1)
+		fatal("/proc/self/exe");
+
+	if (!p->foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_init(0, LOG_DAEMON);
+	}
+	setproctitle("parent");
+	p->start_us = now_us();
+	if (ev_init() == -1)
+		fatal("ev_init");
+	signals_init();
+	control_listen();
+	start_children(p, creds);
+	ev_timer_set(&start_timer, start_timeout, NULL);
+	ev_timer_add(&start_timer, START_TIMEOUT_MS);
+
+	if (ev_dispatch() == -1)
+		fatal("event loop");
+	return (0);
+}

@@ -1,0 +1,83 @@
+/*
+ * The parent of mcpgated: it alone holds the configuration, the state
+ * directory and the CA private key, starts the children, serves the
+ * control socket, and never touches the network.
+ */
+#ifndef MCPGATE_PRIVSEP_H
+#define MCPGATE_PRIVSEP_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "config.h"
+#include "ev.h"
+#include "imsg.h"
+#include "proto.h"
+#include "util.h"
+
+struct ca_state {
+	EVP_PKEY	*ca_key;		/* never leaves the parent */
+	X509		*ca_cert;
+	char		*ca_pem;
+	char		*server_cert_pem;
+	char		*server_key_pem;	/* zeroed once sent to netd */
+	size_t		 server_key_len;
+	EVP_PKEY	*audit_key;
+	char		 fingerprint[FINGERPRINT_LEN + 1];
+};
+
+struct child {
+	enum proc_id	 id;
+	pid_t		 pid;
+	int		 ready;
+	struct imsgbuf	 ibuf;
+	struct event	 ev;
+};
+
+typedef void	(*audit_done_fn)(void *, const struct audit_ack *);
+
+struct parent {
+	struct mcpgated_conf	 conf;
+	char			 conf_path[PATH_MAX];
+	int			 foreground;
+	int			 verbose;
+	int			 root;
+	int64_t			 start_us;
+	struct child		 children[PROC_MAX];
+	struct ca_state		 ca;
+	struct init_listen	 bound[CONF_MAXLISTEN];
+	int			 listen_fds[CONF_MAXLISTEN];
+	int			 nbound;
+	int			 stopping;
+	int			 self_fd;
+};
+
+extern struct parent	*parent;
+
+/* mcpgated.c */
+void	 parent_send(enum proc_id, uint32_t, uint32_t, int, const void *,
+	    size_t);
+void	 parent_audit(json_t *, audit_done_fn, void *);
+int	 parent_reload(const char *, uid_t, json_t **, json_t **);
+void	 parent_conf_snapshot(const struct mcpgated_conf *,
+	    struct conf_snapshot *);
+
+/* proc.c */
+pid_t	 proc_start(struct parent *, enum proc_id, int);
+void	 proc_stop_all(struct parent *, int);
+void	 proc_reap(struct parent *);
+
+/* ca.c */
+int	 ca_init(struct ca_state *, const struct mcpgated_conf *);
+void	 ca_free(struct ca_state *);
+
+/* control.c */
+int	 control_init(const char *);
+void	 control_status_reply(uint32_t, enum proc_id, const void *, size_t);
+void	 control_listen(void);
+void	 control_cleanup(const char *);
+
+#endif

@@ -1,0 +1,172 @@
+# The audit log: rotation with the chain running through the files,
+# verification that catches every kind of tampering, search and tail.
+. "$(dirname "$0")/lib.sh"
+need_root
+
+MG_MAX_FILE=64KiB mg_setup </dev/null
+mg_start
+
+# --- tail -f sees new records as they are written ----------------------------
+ctl audit tail -f -n 1 >"$MG_DIR/tail" 2>&1 &
+tailer=$!
+sleep 0.4
+ctl reload >/dev/null
+for i in $(seq 1 40); do
+	grep -q "daemon.reload" "$MG_DIR/tail" && break
+	sleep 0.05
+done
+grep -q "daemon.start" "$MG_DIR/tail" && grep -q "daemon.reload" "$MG_DIR/tail" &&
+    pass "audit tail -f prints the last record, then new ones as they come" ||
+    fail "audit tail -f" "$(cat "$MG_DIR/tail")"
+
+ctl audit tail -f -n 0 >"$MG_DIR/tail0" 2>&1 &
+tailer0=$!
+sleep 0.4
+ctl reload >/dev/null
+for i in $(seq 1 40); do
+	grep -q "daemon.reload" "$MG_DIR/tail0" && break
+	sleep 0.05
+done
+kill "$tailer0"
+wait "$tailer0" 2>/dev/null
+[ "$(wc -l <"$MG_DIR/tail0")" -eq 1 ] && grep -q "daemon.reload" "$MG_DIR/tail0" &&
+    pass "audit tail -f -n 0 prints only what comes next" ||
+    fail "audit tail -f -n 0" "$(cat "$MG_DIR/tail0")"
+
+# --- rotation: enough reloads to fill 64 KiB files ------------------------------
+for i in $(seq 1 600); do
+	ctl reload >/dev/null || break
+done
+nfiles=$(ls "$MG_DIR"/audit/audit-*.jsonl | wc -l)
+[ "$nfiles" -ge 2 ] && pass "the log rotates at max_file_size ($nfiles files)" ||
+    fail "the log rotates at max_file_size" "$nfiles file"
+big=0
+for f in "$MG_DIR"/audit/audit-*.jsonl; do
+	[ "$(stat -c %s "$f")" -gt 65536 ] && big=1
+done
+[ $big -eq 0 ] && pass "no file grows past max_file_size" ||
+    fail "no file grows past max_file_size" "$(ls -l "$MG_DIR/audit")"
+first=$(ls "$MG_DIR"/audit/audit-*.jsonl | head -n 1)
+second=$(ls "$MG_DIR"/audit/audit-*.jsonl | sed -n 2p)
+[ "$(tail -n 1 "$first" | jq -r .event)" = audit.checkpoint ] &&
+    pass "each rotated file ends with a signed checkpoint" ||
+    fail "each rotated file ends with a signed checkpoint" \
+    "$(tail -n 1 "$first" | cut -c1-100)"
+n=$(basename "$second" .jsonl | sed 's/audit-0*//')
+[ "$(head -n 1 "$second" | jq -r .seq)" = "$n" ] &&
+    [ "$(head -n 1 "$second" | jq -r .prev)" = "$(tail -n 1 "$first" |
+    tr -d '\n' | sha256sum | cut -d' ' -f1)" ] &&
+    pass "the next file is named by its first record and continues the chain" ||
+    fail "the next file continues the chain" "$(head -n 1 "$second")"
+sleep 0.5
+kill "$tailer" 2>/dev/null
+wait "$tailer" 2>/dev/null
+got=$(grep -c "daemon.reload" "$MG_DIR/tail")
+[ "$got" -eq 602 ] && pass "tail -f followed the log across rotation (602 reloads)" ||
+    fail "tail -f followed the log across rotation" "$got of 602 reloads"
+mg_stop
+
+out=$(ctl audit verify 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "intact: 6[0-9][0-9] records in $nfiles files" &&
+    pass "audit verify checks the chain across rotated files" ||
+    fail "audit verify across files" "$out"
+out=$(ctl audit verify --format json)
+[ "$(echo "$out" | jget .ok)" = true ] &&
+    [ "$(echo "$out" | jget .signatures_checked)" = true ] &&
+    [ "$(echo "$out" | jget .checkpoints)" -ge "$nfiles" ] &&
+    pass "audit verify --format json" || fail "audit verify --format json" "$out"
+
+# --- tampering ------------------------------------------------------------------
+t=$MG_DIR/tamper
+mkdir "$t"
+cp "$first" "$t/orig.jsonl"
+verify_fails() {
+	# verify_fails NAME FILE LINE: verify exits 1 naming FILE:LINE
+	local name=$1 file=$2 line=$3 out
+	out=$(ctl audit verify "$file" 2>&1)
+	if [ $? -eq 1 ] && echo "$out" | grep -qF "$file:$line:"; then
+		pass "verify catches $name, at $(basename "$file"):$line"
+	else
+		fail "verify catches $name" "$out"
+	fi
+}
+out=$(ctl audit verify "$t/orig.jsonl" 2>&1)
+[ $? -eq 0 ] && pass "a copy of one file verifies on its own" ||
+    fail "a copy of one file verifies on its own" "$out"
+
+# One byte changed in record 5: the chain breaks at record 6.
+sed '5s/"trigger":"control"/"trigger":"contrOl"/' "$t/orig.jsonl" >"$t/byte.jsonl"
+verify_fails "one changed byte" "$t/byte.jsonl" 6
+# A record removed.
+sed '7d' "$t/orig.jsonl" >"$t/removed.jsonl"
+verify_fails "a removed record" "$t/removed.jsonl" 7
+# Two records swapped.
+sed -n '1,8p' "$t/orig.jsonl" >"$t/swapped.jsonl"
+sed -n '10p' "$t/orig.jsonl" >>"$t/swapped.jsonl"
+sed -n '9p' "$t/orig.jsonl" >>"$t/swapped.jsonl"
+sed -n '11,$p' "$t/orig.jsonl" >>"$t/swapped.jsonl"
+verify_fails "two swapped records" "$t/swapped.jsonl" 9
+# A record inserted.
+{ sed -n '1,3p' "$t/orig.jsonl"; sed -n '3p' "$t/orig.jsonl"
+    sed -n '4,$p' "$t/orig.jsonl"; } >"$t/dup.jsonl"
+verify_fails "a duplicated record" "$t/dup.jsonl" 4
+# The last record is the checkpoint: one byte there breaks its signature.
+last=$(wc -l <"$t/orig.jsonl")
+sed "${last}s/\"records\":/\"records\":1/" "$t/orig.jsonl" >"$t/sig.jsonl"
+verify_fails "a changed checkpoint" "$t/sig.jsonl" "$last"
+# A rewritten tail with a recomputed chain still fails the signature.
+head -n $((last - 1)) "$t/orig.jsonl" >"$t/forged.jsonl"
+prev=$(sed -n "$((last - 1))p" "$t/orig.jsonl" | tr -d '\n' | sha256sum | cut -d' ' -f1)
+sed -n "${last}p" "$t/orig.jsonl" |
+    sed 's/"records":\([0-9]*\)/"records":999/' >>"$t/forged.jsonl"
+verify_fails "a forged checkpoint" "$t/forged.jsonl" "$last"
+# The checkpoint signed by another key.
+openssl genpkey -algorithm ed25519 2>/dev/null | openssl pkey -pubout >"$t/other.pub"
+out=$(ctl audit verify --key "$t/other.pub" "$t/orig.jsonl" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "not by the audit key" &&
+    pass "verify with another key fails at the first checkpoint" ||
+    fail "verify with another key" "$out"
+# A file in the middle of the chain removed.
+cp -r "$MG_DIR/audit" "$t/dir"
+rm "$t/dir/$(basename "$second")"
+if [ "$nfiles" -ge 3 ]; then
+	out=$(ctl audit verify "$t"/dir/audit-*.jsonl 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -q "where .* was expected" &&
+	    pass "verify catches a missing file" ||
+	    fail "verify catches a missing file" "$out"
+fi
+
+# --- search ----------------------------------------------------------------------
+n=$(ctl audit search --event daemon.reload | wc -l)
+[ "$n" -eq 602 ] && pass "search --event finds every reload" ||
+    fail "search --event" "$n"
+n=$(ctl audit search --event 'daemon.*' | wc -l)
+[ "$n" -eq 604 ] && pass "search --event 'daemon.*' matches a prefix" ||
+    fail "search --event 'daemon.*'" "$n"
+n=$(ctl audit search --since 1h --event daemon.start | wc -l)
+[ "$n" -eq 1 ] && pass "search --since with a duration" ||
+    fail "search --since with a duration" "$n"
+out=$(ctl audit search --until 2001-01-01 2>&1)
+[ "$out" = "mcpgatectl: no matching records" ] &&
+    pass "search --until a date before the log finds nothing, and says so" ||
+    fail "search --until" "$out"
+n=$(ctl audit search --user nobody --event daemon.reload | wc -l)
+[ "$n" -eq 0 ] && pass "search --user filters on the user field" ||
+    fail "search --user" "$n"
+ctl audit search --format json --event daemon.stop | jq -e '.event == "daemon.stop"' \
+    >/dev/null && pass "search --format json prints the records as written" ||
+    fail "search --format json" "not JSON"
+out=$(ctl audit search --since yesterday-ish 2>&1)
+[ $? -eq 2 ] && echo "$out" | grep -q "is not a time" &&
+    pass "search with a bad time is a usage error" ||
+    fail "search with a bad time" "$out"
+out=$(ctl audit tail -n 2)
+[ "$(echo "$out" | wc -l)" -eq 2 ] && echo "$out" | tail -n 1 |
+    grep -q "audit.checkpoint MG0100I" && pass "tail -n 2 prints the last two" ||
+    fail "tail -n 2" "$out"
+
+# The audit commands need no daemon, but do need to read the directory.
+out=$(runuser -u nobody -- "$BIN/mcpgatectl" -c "$MG_CONF" audit verify 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "Permission denied" &&
+    pass "a user who cannot read the audit directory is told so" ||
+    fail "unreadable audit directory" "$out"

@@ -1,0 +1,142 @@
+# Shared by the integration tests: start real mcpgated instances in
+# temporary directories on ephemeral loopback ports, talk to them, stop
+# them, and report one PASS, FAIL or SKIP line per check.
+#
+# BIN (the programs), HELPERS (test helpers such as tlsprobe) and TOP (the
+# source tree) come from tests/run.
+
+: "${BIN:?}" "${HELPERS:?}" "${TOP:?}"
+SUITE=${SUITE:-$(basename "$0" .sh)}
+MG_INSTANCES=()
+MG_TMPS=()
+
+pass() { echo "PASS $SUITE: $1"; }
+fail() { echo "FAIL $SUITE: $1: $2"; }
+skip() { echo "SKIP $SUITE: $1: $2"; }
+
+# check NAME COMMAND...: pass when the command succeeds.
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		pass "$name"
+	else
+		fail "$name" "$(echo "$out" | tail -n 3 | tr '\n' ' ')"
+	fi
+}
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		skip "$SUITE" "needs root: the daemon chroots and switches users"
+		exit 0
+	fi
+}
+
+cleanup() {
+	local p d
+	for p in "${MG_INSTANCES[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	pkill -KILL -f "mcpgated -d -f /tmp/mgtest\." 2>/dev/null
+	for d in "${MG_TMPS[@]}"; do
+		rm -rf "$d"
+	done
+}
+trap cleanup EXIT
+
+# mg_setup: a fresh directory with a configuration; extra YAML on stdin
+# is appended (sections not already written: app_service, limits).
+# Sets MG_DIR and MG_CONF.
+mg_setup() {
+	MG_DIR=$(mktemp -d /tmp/mgtest.XXXXXX)
+	MG_TMPS+=("$MG_DIR")
+	chmod 0755 "$MG_DIR"
+	mkdir -m 0755 "$MG_DIR/empty"
+	MG_CONF=$MG_DIR/mcpgated.conf
+	cat >"$MG_CONF" <<EOF
+version: v1
+mcpgated:
+  chroot: $MG_DIR/empty
+  state_dir: $MG_DIR/state
+  control_socket: $MG_DIR/ctl.sock
+  log_level: ${MG_LOG_LEVEL:-info}
+proxy_service:
+  listen_addr: ${MG_LISTEN:-127.0.0.1:0}
+audit:
+  dir: $MG_DIR/audit
+  fsync: ${MG_FSYNC:-always}
+  max_file_size: ${MG_MAX_FILE:-64MiB}
+EOF
+	if [ ! -t 0 ]; then
+		cat >>"$MG_CONF"
+	fi
+}
+
+# mg_start: run the daemon in the foreground (-d) in the background of
+# this shell, logging to $MG_DIR/log, and wait until it answers.  Sets
+# MG_PID and MG_PORT.
+mg_start() {
+	local i
+	"${MG_PREFIX[@]}" "$BIN/mcpgated" -d -f "$MG_CONF" \
+	    >"$MG_DIR/log" 2>&1 &
+	MG_PID=$!
+	MG_INSTANCES+=("$MG_PID")
+	for i in $(seq 1 100); do
+		if grep -q "ready: " "$MG_DIR/log" 2>/dev/null; then
+			MG_PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' \
+			    "$MG_DIR/log" | head -n 1)
+			return 0
+		fi
+		if ! kill -0 "$MG_PID" 2>/dev/null; then
+			echo "mcpgated exited during start-up:" >&2
+			cat "$MG_DIR/log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "mcpgated did not become ready:" >&2
+	cat "$MG_DIR/log" >&2
+	return 1
+}
+
+# mg_stop: SIGTERM and wait; the exit status is left in MG_STATUS.
+mg_stop() {
+	kill -TERM "$MG_PID" 2>/dev/null
+	wait "$MG_PID"
+	MG_STATUS=$?
+}
+
+ctl() {
+	"$BIN/mcpgatectl" -c "$MG_CONF" "$@"
+}
+
+probe() {
+	"$HELPERS/tlsprobe" -c "$MG_DIR/state/ca.crt" "$@"
+}
+
+# child_pid NAME: the pid of netd, mcpd or auditd of the running instance.
+child_pid() {
+	ctl status --format json |
+	    sed -n "/\"name\": \"$1\"/{n;s/.*\"pid\": \([0-9]*\).*/\1/p}"
+}
+
+# wait_gone PID SECONDS: true if the process ends within that time.
+wait_gone() {
+	local i
+	for i in $(seq 1 $(($2 * 20))); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# jget FILTER: jq -r on one JSON document from stdin.
+jget() {
+	jq -r "$1"
+}
+
+# audit_has CONDITION: some record of the instance's audit log matches the
+# jq condition.
+audit_has() {
+	cat "$MG_DIR"/audit/audit-*.jsonl | jq -s -e "any(.[]; $1)" >/dev/null
+}
