@@ -60,44 +60,28 @@ auditd_record(enum proc_id from, struct imsg *imsg)
 }
 
 static void
-auditd_dispatch_parent(int fd, short events, void *arg)
+auditd_reconf(const struct conf_snapshot *snap)
 {
-	struct imsg		 imsg;
-	struct conf_snapshot	 snap;
-	ssize_t			 n;
+	auditd->conf = *snap;
+	journal_reconf(&auditd->j, snap->audit_max_file_size,
+	    snap->audit_fsync);
+}
 
-	(void)fd;
-	(void)arg;
-	child_chan_io(&child_parent, events, "parent");
-	for (;;) {
-		if ((n = imsgbuf_get(&child_parent.ibuf, &imsg)) == -1)
-			fatal("bad message from the parent");
-		if (n == 0)
-			break;
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_AUDIT_RECORD:
-			auditd_record(PROC_PARENT, &imsg);
-			break;
-		case IMSG_RECONF:
-			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
-				child_bad_imsg("parent", &imsg);
-			auditd->conf = snap;
-			journal_reconf(&auditd->j, snap.audit_max_file_size,
-			    snap.audit_fsync);
-			child_log_level(snap.log_level);
-			break;
-		case IMSG_STATUS_REQ:
-			child_chan_send(&child_parent, IMSG_STATUS_AUDITD,
-			    imsg_get_id(&imsg), -1, &auditd->j.stats,
-			    sizeof(auditd->j.stats));
-			break;
-		default:
-			if (!child_common_imsg(&imsg))
-				child_bad_imsg("parent", &imsg);
-		}
-		imsg_free(&imsg);
+static int
+auditd_parent_imsg(struct imsg *imsg)
+{
+	switch (imsg_get_type(imsg)) {
+	case IMSG_AUDIT_RECORD:
+		auditd_record(PROC_PARENT, imsg);
+		return (1);
+	case IMSG_STATUS_REQ:
+		child_chan_send(&child_parent, IMSG_STATUS_AUDITD,
+		    imsg_get_id(imsg), -1, &auditd->j.stats,
+		    sizeof(auditd->j.stats));
+		return (1);
+	default:
+		return (0);
 	}
-	child_chan_events(&child_parent);
 }
 
 static void
@@ -132,73 +116,64 @@ auditd_stop(void)
 	    (unsigned long long)auditd->j.seq);
 }
 
+/* What only auditd receives at set-up. */
+static int		 audit_dirfd = -1;
+static EVP_PKEY		*audit_key;
+
+static void
+auditd_init(struct imsg *imsg)
+{
+	struct init_peer	 peer;
+	struct audit_key	 akey;
+	int			 fd;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_INIT_PEER:
+		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
+		    peer.proc != PROC_MCPD || auditd->mcpd.cb != NULL ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			child_bad_imsg("parent", imsg);
+		child_chan_init(&auditd->mcpd, fd, 0, auditd_dispatch_mcpd,
+		    NULL);
+		break;
+	case IMSG_INIT_AUDIT_DIR:
+		if (imsg_get_len(imsg) != 0 || audit_dirfd != -1 ||
+		    (audit_dirfd = imsg_get_fd(imsg)) == -1)
+			child_bad_imsg("parent", imsg);
+		break;
+	case IMSG_INIT_AUDIT_KEY:
+		if (imsg_get_data(imsg, &akey, sizeof(akey)) == -1 ||
+		    audit_key != NULL)
+			child_bad_imsg("parent", imsg);
+		audit_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519,
+		    NULL, akey.seed, sizeof(akey.seed));
+		explicit_bzero(&akey, sizeof(akey));
+		if (audit_key == NULL)
+			fatalx("bad audit key from the parent");
+		break;
+	default:
+		child_bad_imsg("parent", imsg);
+	}
+}
+
+static const struct child_ops auditd_ops = {
+	auditd_init, auditd_reconf, auditd_parent_imsg
+};
+
 void
 auditd_main(int foreground, int verbose)
 {
-	struct sandbox_creds	 creds;
-	struct init_peer	 peer;
-	struct audit_key	 akey;
-	struct imsg		 imsg;
-	EVP_PKEY		*key = NULL;
+	struct child_init	 ci;
 	json_t			*warm;
 	char			*line;
 	size_t			 len;
-	int			 fd, dirfd = -1, done = 0, have_creds = 0;
-	int			 have_conf = 0, have_mcpd = 0;
 
 	child_setup(PROC_AUDITD, foreground, verbose);
 	auditd = &auditd_state;
 
-	while (!done) {
-		child_recv(&child_parent, &imsg);
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_INIT_CREDS:
-			if (imsg_get_data(&imsg, &creds, sizeof(creds)) == -1)
-				child_bad_imsg("parent", &imsg);
-			creds.root[sizeof(creds.root) - 1] = '\0';
-			have_creds = 1;
-			break;
-		case IMSG_INIT_CONF:
-			if (imsg_get_data(&imsg, &auditd->conf,
-			    sizeof(auditd->conf)) == -1)
-				child_bad_imsg("parent", &imsg);
-			child_log_level(auditd->conf.log_level);
-			have_conf = 1;
-			break;
-		case IMSG_INIT_PEER:
-			if (imsg_get_data(&imsg, &peer, sizeof(peer)) == -1 ||
-			    peer.proc != PROC_MCPD || have_mcpd ||
-			    (fd = imsg_get_fd(&imsg)) == -1)
-				child_bad_imsg("parent", &imsg);
-			child_chan_init(&auditd->mcpd, fd, 0,
-			    auditd_dispatch_mcpd, NULL);
-			have_mcpd = 1;
-			break;
-		case IMSG_INIT_AUDIT_DIR:
-			if (imsg_get_len(&imsg) != 0 || dirfd != -1 ||
-			    (dirfd = imsg_get_fd(&imsg)) == -1)
-				child_bad_imsg("parent", &imsg);
-			break;
-		case IMSG_INIT_AUDIT_KEY:
-			if (imsg_get_data(&imsg, &akey, sizeof(akey)) == -1 ||
-			    key != NULL)
-				child_bad_imsg("parent", &imsg);
-			key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519,
-			    NULL, akey.seed, sizeof(akey.seed));
-			explicit_bzero(&akey, sizeof(akey));
-			if (key == NULL)
-				fatalx("bad audit key from the parent");
-			break;
-		case IMSG_INIT_DONE:
-			done = 1;
-			break;
-		default:
-			child_bad_imsg("parent", &imsg);
-		}
-		imsg_free(&imsg);
-	}
-	if (!have_creds || !have_conf || !have_mcpd || dirfd == -1 ||
-	    key == NULL)
+	child_receive_init(&ci, &auditd_ops);
+	auditd->conf = ci.conf;
+	if (auditd->mcpd.cb == NULL || audit_dirfd == -1 || audit_key == NULL)
 		fatalx("incomplete set-up from the parent");
 	imsgbuf_set_maxmsg(&child_parent.ibuf, auditd->conf.max_message_size);
 	imsgbuf_set_maxmsg(&auditd->mcpd.ibuf, auditd->conf.max_message_size);
@@ -210,24 +185,24 @@ auditd_main(int foreground, int verbose)
 	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
 	json_object_seed(0);
 	warm = json_object();
-	if ((line = audit_checkpoint_format(key, 1, 0, audit_zero_hash, warm,
-	    &len)) == NULL)
+	if ((line = audit_checkpoint_format(audit_key, 1, 0, audit_zero_hash,
+	    warm, &len)) == NULL)
 		fatalx("cannot sign with the audit key");
 	free(line);
 	json_decref(warm);
 	if (ev_init() == -1)
 		fatal("ev_init");
 
-	sandbox_enter(&auditd_sandbox, &creds, dirfd);
+	sandbox_enter(&auditd_sandbox, &ci.creds, audit_dirfd);
 
-	journal_init(&auditd->j, dirfd, key, auditd->conf.audit_max_file_size,
-	    auditd->conf.audit_fsync);
+	journal_init(&auditd->j, audit_dirfd, audit_key,
+	    auditd->conf.audit_max_file_size, auditd->conf.audit_fsync);
 	ev_timer_set(&auditd->commit_timer, auditd_commit, NULL);
 	if (journal_recover(&auditd->j) == -1)
 		fatalx("cannot continue the audit log");
 	child_on_stop(auditd_stop);
 	child_chan_init(&child_parent, PROC_PARENT_FD, 1,
-	    auditd_dispatch_parent, NULL);
+	    child_dispatch_parent, (void *)&auditd_ops);
 	child_chan_events(&child_parent);
 	child_chan_events(&auditd->mcpd);
 	child_chan_send(&child_parent, IMSG_READY, 0, -1, NULL, 0);

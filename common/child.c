@@ -152,29 +152,96 @@ child_chan_io(struct child_chan *ch, short events, const char *peer)
 	return (-1);
 }
 
-/*
- * Messages from the parent that every child handles alike.  Returns 1
- * when the message was one of them.
- */
-int
-child_common_imsg(struct imsg *imsg)
-{
-	switch (imsg_get_type(imsg)) {
-	case IMSG_STOP:
-		if (imsg_get_len(imsg) != 0)
-			child_bad_imsg("parent", imsg);
-		child_stopping = 1;
-		return (1);
-	default:
-		return (0);
-	}
-}
-
 /* The configured level, unless -v asked for everything. */
 void
 child_log_level(int level)
 {
 	log_setlevel(child_verbose ? LOG_LVL_DEBUG : level);
+}
+
+/*
+ * Receive the set-up until the parent says it is done: the credentials
+ * and the configuration here, what else the child needs through
+ * ops->init, which refuses any type it does not expect.
+ */
+void
+child_receive_init(struct child_init *ci, const struct child_ops *ops)
+{
+	struct imsg	 imsg;
+	int		 have_creds = 0, have_conf = 0, done = 0;
+
+	while (!done) {
+		child_recv(&child_parent, &imsg);
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_INIT_CREDS:
+			if (have_creds || imsg_get_data(&imsg, &ci->creds,
+			    sizeof(ci->creds)) == -1)
+				child_bad_imsg("parent", &imsg);
+			ci->creds.root[sizeof(ci->creds.root) - 1] = '\0';
+			have_creds = 1;
+			break;
+		case IMSG_INIT_CONF:
+			if (have_conf || imsg_get_data(&imsg, &ci->conf,
+			    sizeof(ci->conf)) == -1)
+				child_bad_imsg("parent", &imsg);
+			ci->conf.name[sizeof(ci->conf.name) - 1] = '\0';
+			child_log_level(ci->conf.log_level);
+			have_conf = 1;
+			break;
+		case IMSG_INIT_DONE:
+			done = 1;
+			break;
+		default:
+			ops->init(&imsg);
+			break;
+		}
+		imsg_free(&imsg);
+	}
+	if (!have_creds || !have_conf)
+		fatalx("incomplete set-up from the parent");
+}
+
+/*
+ * The parent's channel while the child serves: a new configuration, the
+ * notice of a clean stop, and what the child handles itself.
+ */
+void
+child_dispatch_parent(int fd, short events, void *arg)
+{
+	const struct child_ops	*ops = arg;
+	struct conf_snapshot	 snap;
+	struct imsg		 imsg;
+	ssize_t			 n;
+
+	(void)fd;
+	child_chan_io(&child_parent, events, "parent");
+	for (;;) {
+		if ((n = imsgbuf_get(&child_parent.ibuf, &imsg)) == -1)
+			fatal("bad message from the parent");
+		if (n == 0)
+			break;
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_RECONF:
+			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
+				child_bad_imsg("parent", &imsg);
+			snap.name[sizeof(snap.name) - 1] = '\0';
+			child_log_level(snap.log_level);
+			ops->reconf(&snap);
+			log_debug("configuration reloaded");
+			break;
+		case IMSG_STOP:
+			if (imsg_get_len(&imsg) != 0)
+				child_bad_imsg("parent", &imsg);
+			child_stopping = 1;
+			break;
+		default:
+			if (ops->imsg == NULL || !ops->imsg(&imsg))
+				child_bad_imsg("parent", &imsg);
+			break;
+		}
+		imsg_free(&imsg);
+	}
+	child_chan_events(&child_parent);
 }
 
 /* Work to finish when the daemon stops cleanly. */

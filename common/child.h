@@ -10,6 +10,19 @@
 #include "imsg.h"
 #include "proto.h"
 
+/* What a child does with the parent's messages beyond the common ones. */
+struct child_ops {
+	void	(*init)(struct imsg *);		/* an INIT_* of its own */
+	void	(*reconf)(const struct conf_snapshot *);
+	int	(*imsg)(struct imsg *);		/* 1 when handled */
+};
+
+/* The set-up every child receives. */
+struct child_init {
+	struct sandbox_creds	 creds;
+	struct conf_snapshot	 conf;
+};
+
 struct child_chan {
 	struct imsgbuf	 ibuf;
 	struct event	 ev;
@@ -25,8 +38,9 @@ void	 child_chan_send(struct child_chan *, uint32_t, uint32_t, int,
 int	 child_chan_io(struct child_chan *, short, const char *);
 void	 child_recv(struct child_chan *, struct imsg *);
 void	 child_on_stop(void (*)(void));
-int	 child_common_imsg(struct imsg *);
 void	 child_log_level(int);
+void	 child_receive_init(struct child_init *, const struct child_ops *);
+void	 child_dispatch_parent(int, short, void *);
 void	 child_bad_imsg(const char *, struct imsg *)
 	    __attribute__((noreturn));
 

@@ -366,45 +366,51 @@ filter_match(const struct filter *f, json_t *rec)
 }
 
 /*
- * Each whole record of a file that passes the filter, printed.  A line
- * that does not parse is reported and skipped; a torn last line too.
+ * Print the whole records of a file from *off on that pass the filter
+ * (NULL: all), after skipping skip of them; *off moves past what was
+ * read, and a line still being written waits for the next call.  A line
+ * that does not parse is reported and skipped.  Returns how many were
+ * printed.
  */
 static size_t
-scan_file(const char *path, const struct filter *f, off_t *endp)
+print_from(const char *path, const struct filter *f, size_t skip, off_t *off)
 {
 	FILE		*fp;
 	json_t		*rec;
 	char		*line = NULL, err[256];
 	size_t		 cap = 0, lineno = 0, shown = 0;
 	ssize_t		 len;
-	off_t		 good = 0;
 
 	if ((fp = fopen(path, "r")) == NULL) {
 		warn("%s", path);
 		return (0);
 	}
+	if (fseeko(fp, *off, SEEK_SET) == -1) {
+		fclose(fp);
+		return (0);
+	}
 	while ((len = getline(&line, &cap, fp)) != -1) {
-		lineno++;
 		if (line[len - 1] != '\n')
-			break;		/* still being written, or torn */
-		good += len;
+			break;
+		*off += len;
+		if (lineno++ < skip)
+			continue;
 		line[--len] = '\0';
 		if ((rec = audit_line_parse(line, (size_t)len, err,
 		    sizeof(err))) == NULL) {
-			fprintf(stderr, "mcpgatectl: %s:%zu: skipped: %s\n",
-			    path, lineno, err);
+			fprintf(stderr, "mcpgatectl: %s: skipped a record: "
+			    "%s\n", path, err);
 			continue;
 		}
-		if (filter_match(f, rec)) {
+		if (f == NULL || filter_match(f, rec)) {
 			print_record(rec, line);
 			shown++;
 		}
 		json_decref(rec);
 	}
+	fflush(stdout);
 	free(line);
 	fclose(fp);
-	if (endp != NULL)
-		*endp = good;
 	return (shown);
 }
 
@@ -415,6 +421,7 @@ audit_search(int argc, char **argv)
 	struct filter		 f;
 	time_t			 now = time(NULL);
 	size_t			 i, shown = 0;
+	off_t			 off;
 	int			 a;
 
 	memset(&f, 0, sizeof(f));
@@ -442,8 +449,10 @@ audit_search(int argc, char **argv)
 		a++;
 	}
 	audit_list(ctl.conf.audit_dir, &af);
-	for (i = 0; i < af.n; i++)
-		shown += scan_file(af.paths[i], &f, NULL);
+	for (i = 0; i < af.n; i++) {
+		off = 0;
+		shown += print_from(af.paths[i], &f, 0, &off);
+	}
 	if (shown == 0 && ctl.format == FMT_TEXT)
 		fprintf(stderr, "mcpgatectl: no matching records\n");
 	audit_files_free(&af);
@@ -464,83 +473,6 @@ count_lines(const char *path)
 			n++;
 	fclose(fp);
 	return (n);
-}
-
-/* Print the records after the first skip of a file. */
-static void
-tail_file(const char *path, size_t skip, off_t *endp)
-{
-	struct filter	 f;
-	FILE		*fp;
-	json_t		*rec;
-	char		*line = NULL, err[256];
-	size_t		 cap = 0, lineno = 0;
-	ssize_t		 len;
-	off_t		 good = 0;
-
-	memset(&f, 0, sizeof(f));
-	if ((fp = fopen(path, "r")) == NULL) {
-		warn("%s", path);
-		return;
-	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		if (line[len - 1] != '\n')
-			break;
-		good += len;
-		if (lineno++ < skip)
-			continue;
-		line[--len] = '\0';
-		if ((rec = audit_line_parse(line, (size_t)len, err,
-		    sizeof(err))) == NULL) {
-			fprintf(stderr, "mcpgatectl: %s:%zu: skipped: %s\n",
-			    path, lineno, err);
-			continue;
-		}
-		print_record(rec, line);
-		json_decref(rec);
-	}
-	free(line);
-	fclose(fp);
-	*endp = good;
-}
-
-/* New whole lines of path after *off; *off moves past them. */
-static void
-follow_file(const char *path, off_t *off)
-{
-	struct filter	 f;
-	FILE		*fp;
-	json_t		*rec;
-	char		*line = NULL, err[256];
-	size_t		 cap = 0;
-	ssize_t		 len;
-
-	memset(&f, 0, sizeof(f));
-	f.since = INT64_MIN;
-	f.until = INT64_MAX;
-	if ((fp = fopen(path, "r")) == NULL)
-		return;
-	if (fseeko(fp, *off, SEEK_SET) == -1) {
-		fclose(fp);
-		return;
-	}
-	while ((len = getline(&line, &cap, fp)) != -1) {
-		if (line[len - 1] != '\n')
-			break;
-		*off += len;
-		line[--len] = '\0';
-		if ((rec = audit_line_parse(line, (size_t)len, err,
-		    sizeof(err))) == NULL) {
-			fprintf(stderr, "mcpgatectl: %s: skipped: %s\n", path,
-			    err);
-			continue;
-		}
-		print_record(rec, line);
-		json_decref(rec);
-	}
-	fflush(stdout);
-	free(line);
-	fclose(fp);
 }
 
 /* Where the last whole line of a file ends. */
@@ -592,10 +524,9 @@ audit_tail(int argc, char **argv)
 		have += count_lines(af.paths[first]);
 	}
 	for (i = first; i < af.n; i++) {
-		tail_file(af.paths[i], have > want && i == first ?
+		off = 0;
+		print_from(af.paths[i], NULL, have > want && i == first ?
 		    have - want : 0, &off);
-		if (have > want && i == first)
-			have = want;
 	}
 	fflush(stdout);
 	if (af.n > 0) {
@@ -609,19 +540,19 @@ audit_tail(int argc, char **argv)
 	while (follow) {
 		nanosleep(&ts, NULL);
 		if (cur != NULL)
-			follow_file(cur, &off);
+			print_from(cur, NULL, 0, &off);
 		audit_list(ctl.conf.audit_dir, &af);
 		/* Move to the next file once it exists. */
 		for (i = 0; i < af.n; i++) {
 			if (cur != NULL && strcmp(af.paths[i], cur) <= 0)
 				continue;
 			if (cur != NULL)
-				follow_file(cur, &off);
+				print_from(cur, NULL, 0, &off);
 			free(cur);
 			if ((cur = strdup(af.paths[i])) == NULL)
 				err(CTL_EXIT_FAIL, NULL);
 			off = 0;
-			follow_file(cur, &off);
+			print_from(cur, NULL, 0, &off);
 		}
 		audit_files_free(&af);
 	}

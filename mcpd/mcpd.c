@@ -18,36 +18,9 @@ struct mcpd		*mcpd;
 static struct mcpd	 mcpd_state;
 
 static void
-mcpd_dispatch_parent(int fd, short events, void *arg)
+mcpd_reconf(const struct conf_snapshot *snap)
 {
-	struct imsg		 imsg;
-	struct conf_snapshot	 snap;
-	ssize_t			 n;
-
-	(void)fd;
-	(void)arg;
-	child_chan_io(&child_parent, events, "parent");
-	for (;;) {
-		if ((n = imsgbuf_get(&child_parent.ibuf, &imsg)) == -1)
-			fatal("bad message from the parent");
-		if (n == 0)
-			break;
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_RECONF:
-			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
-				child_bad_imsg("parent", &imsg);
-			snap.name[sizeof(snap.name) - 1] = '\0';
-			mcpd->conf = snap;
-			child_log_level(snap.log_level);
-			log_debug("configuration reloaded");
-			break;
-		default:
-			if (!child_common_imsg(&imsg))
-				child_bad_imsg("parent", &imsg);
-		}
-		imsg_free(&imsg);
-	}
-	child_chan_events(&child_parent);
+	mcpd->conf = *snap;
 }
 
 static void
@@ -137,64 +110,51 @@ mcpd_ca(struct imsg *imsg)
 		fatalx("the CA certificate from the parent does not parse");
 }
 
+static void
+mcpd_init(struct imsg *imsg)
+{
+	struct init_peer	 peer;
+	int			 fd;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_INIT_PEER:
+		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			child_bad_imsg("parent", imsg);
+		if (peer.proc == PROC_NETD && mcpd->netd.cb == NULL)
+			child_chan_init(&mcpd->netd, fd, 0, mcpd_dispatch_netd,
+			    NULL);
+		else if (peer.proc == PROC_AUDITD && mcpd->auditd.cb == NULL)
+			child_chan_init(&mcpd->auditd, fd, 0,
+			    mcpd_dispatch_auditd, NULL);
+		else
+			child_bad_imsg("parent", imsg);
+		break;
+	case IMSG_INIT_CA_CERT:
+		mcpd_ca(imsg);
+		break;
+	default:
+		child_bad_imsg("parent", imsg);
+	}
+}
+
+static const struct child_ops mcpd_ops = {
+	mcpd_init, mcpd_reconf, NULL
+};
+
 void
 mcpd_main(int foreground, int verbose)
 {
-	struct sandbox_creds	 creds;
-	struct init_peer	 peer;
-	struct imsg		 imsg;
-	int			 fd, done = 0, have_creds = 0, have_conf = 0;
-	int			 have_netd = 0, have_auditd = 0;
+	struct child_init	 ci;
 
 	child_setup(PROC_MCPD, foreground, verbose);
 	mcpd = &mcpd_state;
 	RB_INIT(&mcpd->conns);
 	TAILQ_INIT(&mcpd->blocked);
 
-	while (!done) {
-		child_recv(&child_parent, &imsg);
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_INIT_CREDS:
-			if (imsg_get_data(&imsg, &creds, sizeof(creds)) == -1)
-				child_bad_imsg("parent", &imsg);
-			creds.root[sizeof(creds.root) - 1] = '\0';
-			have_creds = 1;
-			break;
-		case IMSG_INIT_CONF:
-			if (imsg_get_data(&imsg, &mcpd->conf,
-			    sizeof(mcpd->conf)) == -1)
-				child_bad_imsg("parent", &imsg);
-			mcpd->conf.name[sizeof(mcpd->conf.name) - 1] = '\0';
-			child_log_level(mcpd->conf.log_level);
-			have_conf = 1;
-			break;
-		case IMSG_INIT_PEER:
-			if (imsg_get_data(&imsg, &peer, sizeof(peer)) == -1 ||
-			    (fd = imsg_get_fd(&imsg)) == -1)
-				child_bad_imsg("parent", &imsg);
-			if (peer.proc == PROC_NETD && !have_netd) {
-				child_chan_init(&mcpd->netd, fd, 0,
-				    mcpd_dispatch_netd, NULL);
-				have_netd = 1;
-			} else if (peer.proc == PROC_AUDITD && !have_auditd) {
-				child_chan_init(&mcpd->auditd, fd, 0,
-				    mcpd_dispatch_auditd, NULL);
-				have_auditd = 1;
-			} else
-				child_bad_imsg("parent", &imsg);
-			break;
-		case IMSG_INIT_CA_CERT:
-			mcpd_ca(&imsg);
-			break;
-		case IMSG_INIT_DONE:
-			done = 1;
-			break;
-		default:
-			child_bad_imsg("parent", &imsg);
-		}
-		imsg_free(&imsg);
-	}
-	if (!have_creds || !have_conf || !have_netd || !have_auditd ||
+	child_receive_init(&ci, &mcpd_ops);
+	mcpd->conf = ci.conf;
+	if (mcpd->netd.cb == NULL || mcpd->auditd.cb == NULL ||
 	    mcpd->ca_pem == NULL)
 		fatalx("incomplete set-up from the parent");
 	imsgbuf_set_maxmsg(&mcpd->auditd.ibuf, mcpd->conf.max_message_size);
@@ -204,10 +164,10 @@ mcpd_main(int foreground, int verbose)
 	if (ev_init() == -1)
 		fatal("ev_init");
 
-	sandbox_enter(&mcpd_sandbox, &creds, SB_FS_NONE);
+	sandbox_enter(&mcpd_sandbox, &ci.creds, SB_FS_NONE);
 
 	child_chan_init(&child_parent, PROC_PARENT_FD, 1,
-	    mcpd_dispatch_parent, NULL);
+	    child_dispatch_parent, (void *)&mcpd_ops);
 	child_chan_events(&child_parent);
 	child_chan_events(&mcpd->netd);
 	child_chan_events(&mcpd->auditd);

@@ -21,40 +21,19 @@ struct netd		*netd;
 static struct netd	 netd_state;
 
 static void
-netd_dispatch_parent(int fd, short events, void *arg)
+netd_reconf(const struct conf_snapshot *snap)
 {
-	struct imsg		 imsg;
-	struct conf_snapshot	 snap;
-	ssize_t			 n;
+	netd->conf = *snap;
+}
 
-	(void)fd;
-	(void)arg;
-	child_chan_io(&child_parent, events, "parent");
-	for (;;) {
-		if ((n = imsgbuf_get(&child_parent.ibuf, &imsg)) == -1)
-			fatal("bad message from the parent");
-		if (n == 0)
-			break;
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_RECONF:
-			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
-				child_bad_imsg("parent", &imsg);
-			netd->conf = snap;
-			child_log_level(snap.log_level);
-			log_debug("configuration reloaded");
-			break;
-		case IMSG_STATUS_REQ:
-			child_chan_send(&child_parent, IMSG_STATUS_NETD,
-			    imsg_get_id(&imsg), -1, &netd->stats,
-			    sizeof(netd->stats));
-			break;
-		default:
-			if (!child_common_imsg(&imsg))
-				child_bad_imsg("parent", &imsg);
-		}
-		imsg_free(&imsg);
-	}
-	child_chan_events(&child_parent);
+static int
+netd_parent_imsg(struct imsg *imsg)
+{
+	if (imsg_get_type(imsg) != IMSG_STATUS_REQ)
+		return (0);
+	child_chan_send(&child_parent, IMSG_STATUS_NETD, imsg_get_id(imsg),
+	    -1, &netd->stats, sizeof(netd->stats));
+	return (1);
 }
 
 static void
@@ -136,19 +115,68 @@ netd_copy(struct imsg *imsg, size_t *lenp)
 	return (p);
 }
 
-void
-netd_main(int foreground, int verbose)
+/* What only netd receives at set-up. */
+static char	*tls_cert, *tls_key, *tls_ca;
+static size_t	 tls_certlen, tls_keylen, tls_calen;
+
+static void
+netd_init(struct imsg *imsg)
 {
-	struct sandbox_creds	 creds;
 	struct init_peer	 peer;
 	struct init_listen	 il;
 	struct netd_listener	*l;
-	struct imsg		 imsg;
-	char			*cert = NULL, *key = NULL, *ca = NULL;
-	size_t			 certlen = 0, keylen = 0, calen = 0;
+	int			 fd;
+
+	switch (imsg_get_type(imsg)) {
+	case IMSG_INIT_PEER:
+		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
+		    peer.proc != PROC_MCPD || netd->mcpd.cb != NULL ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			child_bad_imsg("parent", imsg);
+		child_chan_init(&netd->mcpd, fd, 0, netd_dispatch_mcpd, NULL);
+		imsgbuf_set_maxqueue(&netd->mcpd.ibuf, 2 * NETD_MCPD_HIGHWATER);
+		break;
+	case IMSG_INIT_LISTEN:
+		if (imsg_get_data(imsg, &il, sizeof(il)) == -1 ||
+		    netd->nlisteners == CONF_MAXLISTEN ||
+		    (fd = imsg_get_fd(imsg)) == -1)
+			child_bad_imsg("parent", imsg);
+		l = &netd->listeners[netd->nlisteners++];
+		l->fd = fd;
+		il.addr[sizeof(il.addr) - 1] = '\0';
+		strlcpy(l->addr, il.addr, sizeof(l->addr));
+		break;
+	case IMSG_INIT_TLS_CERT:
+		if (tls_cert != NULL)
+			child_bad_imsg("parent", imsg);
+		tls_cert = netd_copy(imsg, &tls_certlen);
+		break;
+	case IMSG_INIT_TLS_KEY:
+		if (tls_key != NULL)
+			child_bad_imsg("parent", imsg);
+		tls_key = netd_copy(imsg, &tls_keylen);
+		break;
+	case IMSG_INIT_CA_CERT:
+		if (tls_ca != NULL)
+			child_bad_imsg("parent", imsg);
+		tls_ca = netd_copy(imsg, &tls_calen);
+		break;
+	default:
+		child_bad_imsg("parent", imsg);
+	}
+}
+
+static const struct child_ops netd_ops = {
+	netd_init, netd_reconf, netd_parent_imsg
+};
+
+void
+netd_main(int foreground, int verbose)
+{
+	struct child_init	 ci;
+	struct netd_listener	*l;
 	unsigned char		 seed[16];
-	int			 fd, i, done = 0, have_creds = 0;
-	int			 have_conf = 0, have_mcpd = 0;
+	int			 i;
 
 	child_setup(PROC_NETD, foreground, verbose);
 	netd = &netd_state;
@@ -156,73 +184,22 @@ netd_main(int foreground, int verbose)
 	TAILQ_INIT(&netd->stalled);
 	netd->nextid = 1;
 
-	while (!done) {
-		child_recv(&child_parent, &imsg);
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_INIT_CREDS:
-			if (imsg_get_data(&imsg, &creds, sizeof(creds)) == -1)
-				child_bad_imsg("parent", &imsg);
-			creds.root[sizeof(creds.root) - 1] = '\0';
-			have_creds = 1;
-			break;
-		case IMSG_INIT_CONF:
-			if (imsg_get_data(&imsg, &netd->conf,
-			    sizeof(netd->conf)) == -1)
-				child_bad_imsg("parent", &imsg);
-			child_log_level(netd->conf.log_level);
-			have_conf = 1;
-			break;
-		case IMSG_INIT_PEER:
-			if (imsg_get_data(&imsg, &peer, sizeof(peer)) == -1 ||
-			    peer.proc != PROC_MCPD || have_mcpd ||
-			    (fd = imsg_get_fd(&imsg)) == -1)
-				child_bad_imsg("parent", &imsg);
-			child_chan_init(&netd->mcpd, fd, 0, netd_dispatch_mcpd,
-			    NULL);
-			imsgbuf_set_maxqueue(&netd->mcpd.ibuf,
-			    2 * NETD_MCPD_HIGHWATER);
-			have_mcpd = 1;
-			break;
-		case IMSG_INIT_LISTEN:
-			if (imsg_get_data(&imsg, &il, sizeof(il)) == -1 ||
-			    netd->nlisteners == CONF_MAXLISTEN ||
-			    (fd = imsg_get_fd(&imsg)) == -1)
-				child_bad_imsg("parent", &imsg);
-			l = &netd->listeners[netd->nlisteners++];
-			l->fd = fd;
-			il.addr[sizeof(il.addr) - 1] = '\0';
-			strlcpy(l->addr, il.addr, sizeof(l->addr));
-			break;
-		case IMSG_INIT_TLS_CERT:
-			cert = netd_copy(&imsg, &certlen);
-			break;
-		case IMSG_INIT_TLS_KEY:
-			key = netd_copy(&imsg, &keylen);
-			break;
-		case IMSG_INIT_CA_CERT:
-			ca = netd_copy(&imsg, &calen);
-			break;
-		case IMSG_INIT_DONE:
-			done = 1;
-			break;
-		default:
-			child_bad_imsg("parent", &imsg);
-		}
-		imsg_free(&imsg);
-	}
-	if (!have_creds || !have_conf || !have_mcpd || cert == NULL ||
-	    key == NULL || ca == NULL)
+	child_receive_init(&ci, &netd_ops);
+	netd->conf = ci.conf;
+	if (netd->mcpd.cb == NULL || tls_cert == NULL || tls_key == NULL ||
+	    tls_ca == NULL)
 		fatalx("incomplete set-up from the parent");
 
 	/* Everything that could touch a file happens now, before the sandbox. */
 	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
 		fatalx("OpenSSL initialisation failed");
-	if ((netd->ctx = conn_tls_init(cert, certlen, key, keylen, ca,
-	    calen)) == NULL)
+	if ((netd->ctx = conn_tls_init(tls_cert, tls_certlen, tls_key,
+	    tls_keylen, tls_ca, tls_calen)) == NULL)
 		fatalx("cannot set up TLS");
-	freezero(key, keylen + 1);
-	free(cert);
-	free(ca);
+	freezero(tls_key, tls_keylen + 1);
+	free(tls_cert);
+	free(tls_ca);
+	tls_key = tls_cert = tls_ca = NULL;
 	if (RAND_bytes(seed, sizeof(seed)) != 1)
 		fatalx("OpenSSL RNG failed");
 	explicit_bzero(seed, sizeof(seed));
@@ -230,7 +207,7 @@ netd_main(int foreground, int verbose)
 	if (ev_init() == -1)
 		fatal("ev_init");
 
-	sandbox_enter(&netd_sandbox, &creds, SB_FS_NONE);
+	sandbox_enter(&netd_sandbox, &ci.creds, SB_FS_NONE);
 
 	for (i = 0; i < netd->nlisteners; i++) {
 		l = &netd->listeners[i];
@@ -240,7 +217,7 @@ netd_main(int foreground, int verbose)
 		log_debug("listening on %s", l->addr);
 	}
 	child_chan_init(&child_parent, PROC_PARENT_FD, 1,
-	    netd_dispatch_parent, NULL);
+	    child_dispatch_parent, (void *)&netd_ops);
 	child_chan_events(&child_parent);
 	child_chan_events(&netd->mcpd);
 	child_chan_send(&child_parent, IMSG_READY, 0, -1, NULL, 0);

@@ -110,23 +110,35 @@ key_load(const char *path)
 	return (key);
 }
 
+/* What a memory BIO holds, as a string; for keys, zero and free it. */
+static char *
+bio_string(BIO *bio, size_t *lenp)
+{
+	char	*data, *str;
+	long	 len;
+
+	if ((len = BIO_get_mem_data(bio, &data)) <= 0 ||
+	    (str = malloc((size_t)len + 1)) == NULL)
+		return (NULL);
+	memcpy(str, data, (size_t)len);
+	str[len] = '\0';
+	if (lenp != NULL)
+		*lenp = (size_t)len;
+	return (str);
+}
+
 /* PEM of a private key in memory; the caller zeroes and frees it. */
 static char *
 key_pem(EVP_PKEY *key, size_t *lenp)
 {
 	BIO	*bio;
-	char	*data, *pem = NULL;
-	long	 len;
+	char	*pem = NULL;
 
 	if ((bio = BIO_new(BIO_s_secmem())) == NULL)
 		return (NULL);
 	if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL,
-	    NULL) == 1 && (len = BIO_get_mem_data(bio, &data)) > 0 &&
-	    (pem = malloc((size_t)len + 1)) != NULL) {
-		memcpy(pem, data, (size_t)len);
-		pem[len] = '\0';
-		*lenp = (size_t)len;
-	}
+	    NULL) == 1)
+		pem = bio_string(bio, lenp);
 	BIO_free(bio);
 	return (pem);
 }
@@ -153,17 +165,12 @@ static char *
 cert_pem(X509 *cert)
 {
 	BIO	*bio;
-	char	*data, *pem = NULL;
-	long	 len;
+	char	*pem = NULL;
 
 	if ((bio = BIO_new(BIO_s_mem())) == NULL)
 		return (NULL);
-	if (PEM_write_bio_X509(bio, cert) == 1 &&
-	    (len = BIO_get_mem_data(bio, &data)) > 0 &&
-	    (pem = malloc((size_t)len + 1)) != NULL) {
-		memcpy(pem, data, (size_t)len);
-		pem[len] = '\0';
-	}
+	if (PEM_write_bio_X509(bio, cert) == 1)
+		pem = bio_string(bio, NULL);
 	BIO_free(bio);
 	return (pem);
 }
