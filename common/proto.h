@@ -59,6 +59,9 @@ enum imsg_type {
 	IMSG_CONN_DATA,		/* netd <-> mcpd: bytes from or to the peer */
 	IMSG_CONN_ACK,		/* netd <-> mcpd: struct conn_ack, bytes the
 				   receiver has consumed */
+	IMSG_CONN_EOF,		/* netd -> mcpd: no payload; the client
+				   closed its side (TLS close_notify) and
+				   still reads */
 	IMSG_CONN_CLOSE,	/* mcpd -> netd: close once written;
 				   netd -> mcpd: the connection is gone */
 

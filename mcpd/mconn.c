@@ -240,6 +240,19 @@ mconn_ack(uint32_t id, uint64_t bytes)
 	mconn_flush(c);
 }
 
+/* The client said all it will; a request line must be whole by now. */
+void
+mconn_eof(uint32_t id)
+{
+	struct mconn	*c;
+
+	if ((c = mconn_find(id)) == NULL || c->state != MCONN_REQUEST)
+		return;
+	ev_timer_del(&c->timer);
+	mconn_error(c, "bad_request", "the connection ended before the "
+	    "request line did (a line ends with a newline)");
+}
+
 void
 mconn_closed(uint32_t id)
 {

@@ -57,6 +57,11 @@ mcpd_dispatch_netd(int fd, short events, void *arg)
 				child_bad_imsg("netd", &imsg);
 			mconn_ack(imsg_get_id(&imsg), ack.bytes);
 			break;
+		case IMSG_CONN_EOF:
+			if (imsg_get_len(&imsg) != 0)
+				child_bad_imsg("netd", &imsg);
+			mconn_eof(imsg_get_id(&imsg));
+			break;
 		case IMSG_CONN_CLOSE:
 			if (imsg_get_len(&imsg) != 0)
 				child_bad_imsg("netd", &imsg);

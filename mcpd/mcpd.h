@@ -90,6 +90,7 @@ void	 request_free(struct request *);
 void	 mconn_open(uint32_t, const struct conn_open *);
 void	 mconn_data(uint32_t, const unsigned char *, size_t);
 void	 mconn_ack(uint32_t, uint64_t);
+void	 mconn_eof(uint32_t);
 void	 mconn_closed(uint32_t);
 void	 mconn_resume_blocked(void);
 void	 mconn_answer(struct mconn *, json_t *);

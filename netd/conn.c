@@ -436,7 +436,8 @@ conn_read(struct conn *c)
 	int		 r;
 
 	for (;;) {
-		if (c->state != CONN_OPEN || c->unacked >= CONN_WINDOW)
+		if (c->state != CONN_OPEN || c->peer_eof ||
+		    c->unacked >= CONN_WINDOW)
 			return (0);
 		if (imsgbuf_queuebytes(&netd->mcpd.ibuf) > NETD_MCPD_HIGHWATER) {
 			conn_stall(c);
@@ -460,10 +461,16 @@ conn_read(struct conn *c)
 			c->want_write = 1;
 			return (0);
 		case SSL_ERROR_ZERO_RETURN:
-			log_debug("%s: connection %u closed by peer",
-			    c->remote, c->id);
-			conn_free(c, 1);
-			return (-1);
+			/*
+			 * TLS 1.3 closes one direction at a time: the
+			 * client has said all it will, but may still read.
+			 */
+			log_debug("%s: connection %u: the client closed its "
+			    "side", c->remote, c->id);
+			c->peer_eof = 1;
+			child_chan_send(&netd->mcpd, IMSG_CONN_EOF, c->id, -1,
+			    NULL, 0);
+			return (0);
 		default:
 			tls_error("read", c->remote);
 			conn_free(c, 1);
@@ -528,7 +535,7 @@ conn_events(struct conn *c)
 {
 	short	 events = 0;
 
-	if (c->want_read || (c->state == CONN_OPEN &&
+	if (c->want_read || (c->state == CONN_OPEN && !c->peer_eof &&
 	    c->unacked < CONN_WINDOW && !c->stalled))
 		events |= EV_READ;
 	if (c->want_write || c->outlen > 0)

@@ -48,6 +48,7 @@ struct conn {
 	int			 want_read;	/* TLS needs input to go on */
 	int			 want_write;	/* TLS needs to send to go on */
 	int			 stalled;
+	int			 peer_eof;	/* close_notify received */
 	uint64_t		 unacked;	/* sent to mcpd, not consumed */
 	uint64_t		 written;	/* to the peer, not yet acked */
 	TAILQ_HEAD(, out_chunk)	 out;

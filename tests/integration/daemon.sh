@@ -123,6 +123,15 @@ expect_error "an empty line" '' bad_request
 big=$(head -c 20000 /dev/zero | tr '\0' 'x')
 expect_error "a request line over 16 KiB" "{\"op\":\"hello\",\"x\":\"$big\"}" \
     bad_request
+ans=$(probe -e 127.0.0.1 "$MG_PORT" '{"op":"hello"}' 2>&1)
+[ "$(echo "$ans" | jget .ok)" = true ] &&
+    pass "a client that closes its side after the request still gets the answer" ||
+    fail "half-closed client gets the answer" "$ans"
+ans=$(probe -e -n 127.0.0.1 "$MG_PORT" '{"op":"hello"}' 2>&1)
+[ "$(echo "$ans" | jget .error)" = bad_request ] &&
+    echo "$ans" | grep -q "ended before the request line did" &&
+    pass "a request line cut short by the client's close is an error" ||
+    fail "a request line cut short" "$ans"
 ans=$(probe 127.0.0.1 "$MG_PORT" '{"op":"hello"}')
 [ "$(echo "$ans" | jget .ok)" = true ] &&
     pass "the gateway serves on after bad requests" ||

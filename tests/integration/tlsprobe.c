@@ -4,7 +4,9 @@
  *
  *	tlsprobe [-2] [-a alpn | -A] [-c cafile] [-C cert -K key]
  *	    [-t seconds] [-w wait] host port [line]
- *	(-w: send nothing for that long, printing what the server says)
+ *	(-w: send nothing for that long, printing what the server says;
+ *	 -e: close the sending side with close_notify after the line;
+ *	 -n: send the line without its newline)
  *	tlsprobe -r [-t seconds] host port	raw TCP: report when closed
  *	tlsprobe -k n [-t seconds] host port	hold n raw TCP connections
  *
@@ -109,11 +111,18 @@ main(int argc, char *argv[])
 	char		 buf[65536];
 	size_t		 len = 0;
 	int		 ch, tls12 = 0, noalpn = 0, raw = 0, hold = 0, secs = 10;
-	int		 fd, n, wait = 0, status = 0;
+	int		 fd, n, wait = 0, status = 0, halfclose = 0;
+	int		 nonewline = 0;
 	unsigned long	 e;
 
-	while ((ch = getopt(argc, argv, "2a:Ac:C:K:k:rt:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "2a:Ac:C:eK:k:nrt:w:")) != -1) {
 		switch (ch) {
+		case 'e':
+			halfclose = 1;
+			break;
+		case 'n':
+			nonewline = 1;
+			break;
 		case '2':
 			tls12 = 1;
 			break;
@@ -205,9 +214,11 @@ main(int argc, char *argv[])
 		if (poll(&pfd, 1, wait * 1000) == 1)
 			goto answer;
 	}
-	snprintf(buf, sizeof(buf), "%s\n", argv[2]);
+	snprintf(buf, sizeof(buf), nonewline ? "%s" : "%s\n", argv[2]);
 	if (SSL_write(ssl, buf, (int)strlen(buf)) <= 0)
 		errx(1, "write failed");
+	if (halfclose)
+		SSL_shutdown(ssl);
  answer:
 	for (len = 0; len < sizeof(buf) - 1; ) {
 		if ((n = SSL_read(ssl, buf + len, (int)(sizeof(buf) - 1 -
