@@ -52,7 +52,7 @@ struct journal {
 	size_t			 batchlen;
 	size_t			 batchcap;
 	size_t			 batchrecs;
-	uint64_t		 batch_seq;	/* chain state before the batch */
+	uint64_t		 batch_seq;	/* the chain before the batch */
 	char			 batch_prev[SHA256_HEX_LEN + 1];
 	struct audit_waiters	 unwritten;
 	struct audit_waiters	 unsynced;	/* written, waiting for sync */

@@ -23,6 +23,7 @@
 #define CONF_USERLEN		33
 #define CONF_ADDRLEN		262	/* [IPv6%scope]:port or host:port */
 #define CONF_MAXFILE		(1024 * 1024)
+#define CONF_SOCKLEN		sizeof(((struct sockaddr_un *)0)->sun_path)
 
 enum audit_fsync {
 	AUDIT_FSYNC_ALWAYS,
@@ -49,7 +50,7 @@ struct mcpgated_conf {
 	char			 audit_user[CONF_USERLEN];
 	char			 chroot[PATH_MAX];
 	char			 state_dir[PATH_MAX];
-	char			 control_socket[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char			 control_socket[CONF_SOCKLEN];
 	int			 log_level;
 
 	/* proxy_service */

@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #define IMSG_HEADER_SIZE	sizeof(struct imsg_hdr)
-#define IMSG_MAXSIZE		16384	/* one imsg on the wire, header included */
+#define IMSG_MAXSIZE		16384	/* one imsg, header included */
 #define IMSG_MAXDATA		(IMSG_MAXSIZE - IMSG_HEADER_SIZE)
-#define IMSG_FD_MARK		0x80000000U	/* a descriptor travels with it */
+#define IMSG_FD_MARK		0x80000000U	/* a descriptor comes along */
 #define IMSG_MORE_MARK		0x40000000U	/* a fragment: more follow */
 #define IMSG_LEN_MASK		0x3fffffffU
 

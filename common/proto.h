@@ -113,7 +113,7 @@ struct netd_status {
 	uint64_t	 handshaking;
 	uint64_t	 accepted;	/* since start */
 	uint64_t	 refused;	/* over max_connections */
-	uint64_t	 tls_failed;	/* handshakes that failed or timed out */
+	uint64_t	 tls_failed;	/* handshakes failed or timed out */
 };
 
 #define AUDIT_FILE_MAX	64

@@ -200,8 +200,8 @@ audit_verify(int argc, char **argv)
 				fclose(fp);
 				ret = verify_fail(af.paths[nfiles], lineno,
 				    "torn last line: a write that did not "
-				    "finish (mcpgated keeps it in an audit.torn "
-				    "record when it next starts)");
+				    "finish (mcpgated keeps it in an "
+				    "audit.torn record when it next starts)");
 				goto out;
 			}
 			line[--len] = '\0';

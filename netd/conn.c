@@ -439,7 +439,8 @@ conn_read(struct conn *c)
 		if (c->state != CONN_OPEN || c->peer_eof ||
 		    c->unacked >= CONN_WINDOW)
 			return (0);
-		if (imsgbuf_queuebytes(&netd->mcpd.ibuf) > NETD_MCPD_HIGHWATER) {
+		if (imsgbuf_queuebytes(&netd->mcpd.ibuf) >
+		    NETD_MCPD_HIGHWATER) {
 			conn_stall(c);
 			return (0);
 		}

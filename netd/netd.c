@@ -190,7 +190,7 @@ netd_main(int foreground, int verbose)
 	    tls_ca == NULL)
 		fatalx("incomplete set-up from the parent");
 
-	/* Everything that could touch a file happens now, before the sandbox. */
+	/* Whatever could touch a file happens now, before the sandbox. */
 	if (OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, NULL) != 1)
 		fatalx("OpenSSL initialisation failed");
 	if ((netd->ctx = conn_tls_init(tls_cert, tls_certlen, tls_key,

@@ -449,7 +449,7 @@ server_init(struct ca_state *ca, const struct mcpgated_conf *conf)
 	    conf->state_dir, "server.crt") == -1)
 		return (-1);
 	if (access(keypath, F_OK) == 0 && access(certpath, F_OK) == 0) {
-		/* A key in the wrong hands is an error, not a reason to renew. */
+		/* A key in the wrong hands is an error, not a renewal. */
 		if ((key = key_load(keypath)) == NULL) {
 			log_warnx("%s cannot be used; fix it, or remove it and "
 			    "%s to issue new ones", keypath, certpath);

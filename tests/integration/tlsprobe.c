@@ -110,7 +110,8 @@ main(int argc, char *argv[])
 	unsigned char	 wire[256];
 	char		 buf[65536];
 	size_t		 len = 0;
-	int		 ch, tls12 = 0, noalpn = 0, raw = 0, hold = 0, secs = 10;
+	int		 ch, tls12 = 0, noalpn = 0, raw = 0, hold = 0;
+	int		 secs = 10;
 	int		 fd, n, wait = 0, status = 0, halfclose = 0;
 	int		 nonewline = 0;
 	unsigned long	 e;
@@ -155,8 +156,8 @@ main(int argc, char *argv[])
 			break;
 		default:
 			fprintf(stderr, "usage: tlsprobe [-2] [-a alpn | -A] "
-			    "[-c ca] [-C cert -K key] [-t s] [-w s] [-r | -k n] "
-			    "host port [line]\n");
+			    "[-c ca] [-C cert -K key] [-en] [-t s] [-w s] "
+			    "[-r | -k n] host port [line]\n");
 			return (1);
 		}
 	}

@@ -298,7 +298,7 @@ test_forbidden_calls_kill(void)
 				continue;
 #endif
 			if (f == F_OPEN && procs[i].pol == &auditd_sandbox)
-				continue;	/* its files: openat is needed */
+				continue;	/* it opens its files */
 			status = in_child(forbidden_call, &f);
 			T_ASSERTF(killed_by_sigsys(status), "%s: %s did not "
 			    "kill it (status %d)", procs[i].pol->proc,
