@@ -19,7 +19,7 @@ CC ?=		cc
 BUILD ?=	build/obj
 BIN ?=		bin
 
-PKGS =		openssl libseccomp jansson yaml-0.1 libbsd-overlay
+PKGS =		openssl libseccomp jansson yaml-0.1 libbsd-overlay libargon2
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -50,21 +50,24 @@ LIBS =		$(PKG_LIBS)
 COMMON_SRCS =	$(wildcard common/*.c)
 DAEMON_SRCS =	$(wildcard privsep/*.c netd/*.c mcpd/*.c auditd/*.c)
 CTL_SRCS =	$(wildcard ctl/*.c)
+CLIENT_SRCS =	$(wildcard client/*.c)
 UNIT_SRCS =	$(wildcard tests/unit/test_*.c)
 HELPER_SRCS =	$(wildcard tests/integration/*.c)
 
 COMMON_OBJS =	$(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
+CLIENT_OBJS =	$(CLIENT_SRCS:%.c=$(BUILD)/%.o)
 # The children's code and common/, for unit tests to link against.
 CHILD_SRCS =	$(wildcard netd/*.c mcpd/*.c auditd/*.c)
 LIB_OBJS =	$(COMMON_OBJS) $(CHILD_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS =	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BINS =	$(HELPER_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
-PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl
+PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl $(BIN)/mcpgate
 
-MANPAGES =	man/mcpgated.8 man/mcpgated.conf.5 man/mcpgatectl.8
+MANPAGES =	man/mcpgate.1 man/mcpgate-roles.5 man/mcpgated.8 \
+		man/mcpgated.conf.5 man/mcpgatectl.8
 
 FUZZ_SECONDS ?=	20
 FUZZ_SRCS =	$(wildcard tests/fuzz/fuzz_*.c)
@@ -77,7 +80,7 @@ FUZZ_OBJS =	$(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
 		$(CHILD_SRCS:%.c=build/fuzz/obj/%.o)
 
 DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
-		libjansson-dev libyaml-dev libbsd-dev mandoc clang \
+		libjansson-dev libyaml-dev libbsd-dev libargon2-dev mandoc clang \
 		libclang-rt-14-dev openssl procps passwd util-linux jq
 
 # Keep the fuzz objects between builds.
@@ -93,6 +96,10 @@ $(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_OBJS)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
 
 $(BIN)/mcpgatectl: $(CTL_OBJS) $(COMMON_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
+
+$(BIN)/mcpgate: $(CLIENT_OBJS) $(COMMON_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
 
@@ -180,10 +187,14 @@ demo: deps
 	@tests/demo
 
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR_I) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN)/mcpgated $(BIN)/mcpgatectl $(DESTDIR)$(SBINDIR)
-	install -m 0644 man/mcpgated.conf.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BIN)/mcpgate $(DESTDIR)$(BINDIR_I)
+	install -m 0644 man/mcpgate.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 man/mcpgated.conf.5 man/mcpgate-roles.5 \
+	    $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 man/mcpgated.8 man/mcpgatectl.8 $(DESTDIR)$(MANDIR)/man8
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
 		$(MAKE) --no-print-directory users; \

@@ -58,10 +58,8 @@ struct conf_section {
 };
 
 struct conf_ctx {
-	const char		*file;
-	yaml_document_t		*doc;
+	struct ydoc		 y;
 	struct mcpgated_conf	*conf;
-	struct conf_errors	*errs;
 };
 
 #define OFF(f)	offsetof(struct mcpgated_conf, f)
@@ -121,6 +119,20 @@ static const struct conf_key keys_audit[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL }
 };
 
+static const struct conf_key keys_auth[] = {
+	{ "password_min_length", K_UINT, OFF(password_min_length), 0, 8, 256,
+	    NULL },
+	{ "lockout_user_failures", K_UINT, OFF(lockout_user_failures), 0, 1,
+	    1000, NULL },
+	{ "lockout_address_failures", K_UINT, OFF(lockout_address_failures),
+	    0, 1, 100000, NULL },
+	{ "lockout_window", K_DURATION, OFF(lockout_window), 0, 1000,
+	    86400 * 1000ULL, NULL },
+	{ "lockout_duration", K_DURATION, OFF(lockout_duration), 0, 1000,
+	    86400 * 1000ULL, NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
 static const struct conf_key keys_limits[] = {
 	{ "max_message_size", K_SIZE, OFF(max_message_size), 0,
 	    64ULL * 1024, 256ULL * 1024 * 1024, NULL },
@@ -136,6 +148,7 @@ static const struct conf_section sections[] = {
 	{ "proxy_service", keys_proxy },
 	{ "app_service", keys_app },
 	{ "audit", keys_audit },
+	{ "auth", keys_auth },
 	{ "limits", keys_limits },
 	{ NULL, NULL }
 };
@@ -166,41 +179,14 @@ config_defaults(struct mcpgated_conf *c)
 	c->audit_fsync = AUDIT_FSYNC_ALWAYS;
 	c->audit_max_file_size = 64ULL * 1024 * 1024;
 	c->audit_on_failure = AUDIT_FAIL_DENY;
+	c->password_min_length = 12;
+	c->lockout_user_failures = 5;
+	c->lockout_address_failures = 20;
+	c->lockout_window = 15 * 60 * 1000ULL;
+	c->lockout_duration = 15 * 60 * 1000ULL;
 	c->max_message_size = 4ULL * 1024 * 1024;
 	c->max_connections = 10000;
 	c->handshake_timeout = 10 * 1000;
-}
-
-void
-config_error(struct conf_errors *errs, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	if (errs->n == CONF_MAXERRORS) {
-		errs->dropped++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(errs->msg[errs->n], sizeof(errs->msg[0]), fmt, ap);
-	va_end(ap);
-	errs->n++;
-}
-
-static void
-node_error(struct conf_ctx *ctx, yaml_node_t *node, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-node_error(struct conf_ctx *ctx, yaml_node_t *node, const char *fmt, ...)
-{
-	char	 msg[CONF_ERRLEN];
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	config_error(ctx->errs, "%s:%zu:%zu: %s", ctx->file,
-	    node->start_mark.line + 1, node->start_mark.column + 1, msg);
 }
 
 const char *
@@ -319,37 +305,10 @@ valid_pubaddr(const char *s)
 	return (n > 0 && n <= 5 && atoi(port) <= 65535);
 }
 
-static int
-is_null_scalar(yaml_node_t *n)
-{
-	const char	*v;
-
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return (0);
-	v = (const char *)n->data.scalar.value;
-	return (v[0] == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0);
-}
-
-static const char *
-scalar_of(struct conf_ctx *ctx, yaml_node_t *n, const char *key)
-{
-	if (n->type != YAML_SCALAR_NODE) {
-		node_error(ctx, n, "'%s' must be a single value, not a %s",
-		    key, n->type == YAML_MAPPING_NODE ? "mapping" : "list");
-		return (NULL);
-	}
-	if (strlen((const char *)n->data.scalar.value) !=
-	    n->data.scalar.length) {
-		node_error(ctx, n, "'%s' contains a NUL byte", key);
-		return (NULL);
-	}
-	return ((const char *)n->data.scalar.value);
-}
-
 static void
 set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 {
+	struct ydoc		*y = &ctx->y;
 	struct mcpgated_conf	*c = ctx->conf;
 	yaml_node_item_t	*it;
 	yaml_node_t		*item;
@@ -358,7 +317,7 @@ set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 
 	c->nlisten = 0;
 	if (n->type == YAML_MAPPING_NODE) {
-		node_error(ctx, n, "'listen_addr' must be host:port or a "
+		ydoc_error(y, n, "'listen_addr' must be host:port or a "
 		    "list of them");
 		return;
 	}
@@ -368,7 +327,7 @@ set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 	} else {
 		it = n->data.sequence.items.start;
 		if (it == n->data.sequence.items.top) {
-			node_error(ctx, n, "'listen_addr' is an empty list");
+			ydoc_error(y, n, "'listen_addr' is an empty list");
 			return;
 		}
 		item = NULL;
@@ -377,21 +336,21 @@ set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 		if (it != NULL) {
 			if (it == n->data.sequence.items.top)
 				break;
-			item = yaml_document_get_node(ctx->doc, *it++);
+			item = yaml_document_get_node(ctx->y.doc, *it++);
 		}
 		if (item == NULL)
 			break;
-		if ((v = scalar_of(ctx, item, "listen_addr")) == NULL)
+		if ((v = ydoc_scalar(y, item, "listen_addr")) == NULL)
 			goto next;
 		if (count == CONF_MAXLISTEN) {
-			node_error(ctx, item, "more than %d listen addresses",
+			ydoc_error(y, item, "more than %d listen addresses",
 			    CONF_MAXLISTEN);
 			return;
 		}
 		if (strlen(v) >= sizeof(c->listen[0].text) ||
 		    config_parse_hostport(v, &c->listen[count].ss,
 		    &c->listen[count].sslen) == -1) {
-			node_error(ctx, item, "listen_addr '%s' is not a "
+			ydoc_error(y, item, "listen_addr '%s' is not a "
 			    "numeric host:port such as 127.0.0.1:3080 or "
 			    "[::1]:3080", v);
 			goto next;
@@ -408,6 +367,7 @@ set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 static void
 set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 {
+	struct ydoc		*y = &ctx->y;
 	struct mcpgated_conf	*c = ctx->conf;
 	char			*field = (char *)c + k->off;
 	const struct enum_val	*ev;
@@ -419,10 +379,10 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		set_listen(ctx, n);
 		return;
 	}
-	if ((v = scalar_of(ctx, n, k->name)) == NULL)
+	if ((v = ydoc_scalar(y, n, k->name)) == NULL)
 		return;
-	if (is_null_scalar(n) && k->type != K_PUBADDR) {
-		node_error(ctx, n, "'%s' needs a value", k->name);
+	if (ydoc_is_null(n) && k->type != K_PUBADDR) {
+		ydoc_error(y, n, "'%s' needs a value", k->name);
 		return;
 	}
 
@@ -433,7 +393,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 			    *p != '_' && *p != '-')
 				break;
 		if (*p != '\0' || v[0] == '\0' || strlen(v) >= k->size) {
-			node_error(ctx, n, "'%s' must be at most %zu letters, "
+			ydoc_error(y, n, "'%s' must be at most %zu letters, "
 			    "digits, '.', '_' or '-'", k->name, k->size - 1);
 			return;
 		}
@@ -446,7 +406,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 				break;
 		if (*p != '\0' || v[0] == '-' || v[0] == '\0' ||
 		    strlen(v) >= k->size) {
-			node_error(ctx, n, "'%s' is not a valid user name: %s",
+			ydoc_error(y, n, "'%s' is not a valid user name: %s",
 			    k->name, v);
 			return;
 		}
@@ -455,22 +415,22 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 	case K_PATH:
 	case K_SOCKPATH:
 		if (v[0] != '/') {
-			node_error(ctx, n, "'%s' must be an absolute path: %s",
+			ydoc_error(y, n, "'%s' must be an absolute path: %s",
 			    k->name, v);
 			return;
 		}
 		if (strlen(v) >= k->size) {
-			node_error(ctx, n, "'%s' is too long (at most %zu "
+			ydoc_error(y, n, "'%s' is too long (at most %zu "
 			    "bytes)", k->name, k->size - 1);
 			return;
 		}
 		strlcpy(field, v, k->size);
 		break;
 	case K_PUBADDR:
-		if (is_null_scalar(n))
+		if (ydoc_is_null(n))
 			v = "";
 		if (strlen(v) >= k->size || !valid_pubaddr(v)) {
-			node_error(ctx, n, "'%s' must be host or host:port: %s",
+			ydoc_error(y, n, "'%s' must be host or host:port: %s",
 			    k->name, v);
 			return;
 		}
@@ -486,7 +446,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		    strcmp(v, "FALSE") == 0)
 			*(int *)field = 0;
 		else
-			node_error(ctx, n, "'%s' must be true or false",
+			ydoc_error(y, n, "'%s' must be true or false",
 			    k->name);
 		break;
 	case K_ENUM:
@@ -505,13 +465,13 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 					    sizeof(choices));
 				strlcat(choices, ev->name, sizeof(choices));
 			}
-			node_error(ctx, n, "'%s' must be one of %s, not '%s'",
+			ydoc_error(y, n, "'%s' must be one of %s, not '%s'",
 			    k->name, choices, v);
 		}
 		break;
 	case K_DURATION:
 		if (parse_duration(v, &u) == -1) {
-			node_error(ctx, n, "'%s' must be a duration such as "
+			ydoc_error(y, n, "'%s' must be a duration such as "
 			    "10s, 30m or 12h, not '%s'", k->name, v);
 			return;
 		}
@@ -521,7 +481,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 			if (k->min < 1000)
 				snprintf(lim1, sizeof(lim1), "%llums",
 				    (unsigned long long)k->min);
-			node_error(ctx, n, "'%s' must be between %s and %s",
+			ydoc_error(y, n, "'%s' must be between %s and %s",
 			    k->name, lim1, lim2);
 			return;
 		}
@@ -529,14 +489,14 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		break;
 	case K_SIZE:
 		if (parse_size(v, &u) == -1) {
-			node_error(ctx, n, "'%s' must be a size such as 64KiB "
+			ydoc_error(y, n, "'%s' must be a size such as 64KiB "
 			    "or 4MiB, not '%s'", k->name, v);
 			return;
 		}
 		if (u < k->min || u > k->max) {
 			fmt_size(k->min, lim1, sizeof(lim1));
 			fmt_size(k->max, lim2, sizeof(lim2));
-			node_error(ctx, n, "'%s' must be between %s and %s",
+			ydoc_error(y, n, "'%s' must be between %s and %s",
 			    k->name, lim1, lim2);
 			return;
 		}
@@ -547,7 +507,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		u = strtoull(v, &ep, 10);
 		if (!isdigit((unsigned char)v[0]) || *ep != '\0' ||
 		    errno != 0 || u < k->min || u > k->max) {
-			node_error(ctx, n, "'%s' must be a whole number from "
+			ydoc_error(y, n, "'%s' must be a whole number from "
 			    "%llu to %llu, not '%s'", k->name,
 			    (unsigned long long)k->min,
 			    (unsigned long long)k->max, v);
@@ -564,6 +524,7 @@ static void
 parse_section(struct conf_ctx *ctx, const struct conf_section *sec,
     yaml_node_t *map)
 {
+	struct ydoc		*y = &ctx->y;
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*kn, *vn;
 	const struct conf_key	*k;
@@ -571,21 +532,21 @@ parse_section(struct conf_ctx *ctx, const struct conf_section *sec,
 	uint32_t		 seen = 0;
 	int			 i;
 
-	if (is_null_scalar(map))
+	if (ydoc_is_null(map))
 		return;
 	if (map->type != YAML_MAPPING_NODE) {
-		node_error(ctx, map, "section '%s' must be a mapping of keys",
+		ydoc_error(y, map, "section '%s' must be a mapping of keys",
 		    sec->name);
 		return;
 	}
 	for (pair = map->data.mapping.pairs.start;
 	    pair < map->data.mapping.pairs.top; pair++) {
-		kn = yaml_document_get_node(ctx->doc, pair->key);
-		vn = yaml_document_get_node(ctx->doc, pair->value);
+		kn = yaml_document_get_node(ctx->y.doc, pair->key);
+		vn = yaml_document_get_node(ctx->y.doc, pair->value);
 		if (kn == NULL || vn == NULL)
 			continue;
 		if (kn->type != YAML_SCALAR_NODE) {
-			node_error(ctx, kn, "keys in '%s' must be names",
+			ydoc_error(y, kn, "keys in '%s' must be names",
 			    sec->name);
 			continue;
 		}
@@ -594,12 +555,12 @@ parse_section(struct conf_ctx *ctx, const struct conf_section *sec,
 			if (strcmp(k->name, name) == 0)
 				break;
 		if (k->name == NULL) {
-			node_error(ctx, kn, "unknown key '%s' in section '%s'",
+			ydoc_error(y, kn, "unknown key '%s' in section '%s'",
 			    name, sec->name);
 			continue;
 		}
 		if (seen & (1U << i)) {
-			node_error(ctx, kn, "duplicate key '%s' in section "
+			ydoc_error(y, kn, "duplicate key '%s' in section "
 			    "'%s'", name, sec->name);
 			continue;
 		}
@@ -611,6 +572,7 @@ parse_section(struct conf_ctx *ctx, const struct conf_section *sec,
 static void
 parse_root(struct conf_ctx *ctx, yaml_node_t *root)
 {
+	struct ydoc		*y = &ctx->y;
 	const struct conf_section	*sec;
 	yaml_node_pair_t		*pair;
 	yaml_node_t			*kn, *vn;
@@ -619,29 +581,29 @@ parse_root(struct conf_ctx *ctx, yaml_node_t *root)
 	int				 i, have_version = 0;
 
 	if (root->type != YAML_MAPPING_NODE) {
-		node_error(ctx, root, "the configuration must be a mapping "
+		ydoc_error(y, root, "the configuration must be a mapping "
 		    "that starts with 'version: v1'");
 		return;
 	}
 	for (pair = root->data.mapping.pairs.start;
 	    pair < root->data.mapping.pairs.top; pair++) {
-		kn = yaml_document_get_node(ctx->doc, pair->key);
-		vn = yaml_document_get_node(ctx->doc, pair->value);
+		kn = yaml_document_get_node(ctx->y.doc, pair->key);
+		vn = yaml_document_get_node(ctx->y.doc, pair->value);
 		if (kn == NULL || vn == NULL)
 			continue;
 		if (kn->type != YAML_SCALAR_NODE) {
-			node_error(ctx, kn, "top-level keys must be names");
+			ydoc_error(y, kn, "top-level keys must be names");
 			continue;
 		}
 		name = (const char *)kn->data.scalar.value;
 		if (strcmp(name, "version") == 0) {
 			if (have_version++) {
-				node_error(ctx, kn, "duplicate key 'version'");
+				ydoc_error(y, kn, "duplicate key 'version'");
 				continue;
 			}
-			if ((v = scalar_of(ctx, vn, "version")) != NULL &&
+			if ((v = ydoc_scalar(y, vn, "version")) != NULL &&
 			    strcmp(v, "v1") != 0)
-				node_error(ctx, vn, "unsupported version '%s' "
+				ydoc_error(y, vn, "unsupported version '%s' "
 				    "(this mcpgated reads v1)", v);
 			continue;
 		}
@@ -649,20 +611,20 @@ parse_root(struct conf_ctx *ctx, yaml_node_t *root)
 			if (strcmp(sec->name, name) == 0)
 				break;
 		if (sec->name == NULL) {
-			node_error(ctx, kn, "unknown section '%s' (expected "
+			ydoc_error(y, kn, "unknown section '%s' (expected "
 			    "version, mcpgated, proxy_service, app_service, "
-			    "audit or limits)", name);
+			    "audit, auth or limits)", name);
 			continue;
 		}
 		if (seen & (1U << i)) {
-			node_error(ctx, kn, "duplicate section '%s'", name);
+			ydoc_error(y, kn, "duplicate section '%s'", name);
 			continue;
 		}
 		seen |= 1U << i;
 		parse_section(ctx, sec, vn);
 	}
 	if (!have_version)
-		node_error(ctx, root, "missing 'version: v1'");
+		ydoc_error(y, root, "missing 'version: v1'");
 }
 
 /* Checks that need more than one key. */
@@ -672,13 +634,13 @@ check_whole(struct conf_ctx *ctx)
 	struct mcpgated_conf	*c = ctx->conf;
 
 	/* An empty list was reported where it was written. */
-	if (c->proxy_enabled && c->nlisten == 0 && ctx->errs->n == 0)
-		config_error(ctx->errs, "%s: proxy_service is enabled but "
-		    "has no listen_addr", ctx->file);
+	if (c->proxy_enabled && c->nlisten == 0 && ctx->y.errs->n == 0)
+		config_error(ctx->y.errs, "%s: proxy_service is enabled but "
+		    "has no listen_addr", ctx->y.file);
 	if (strcmp(c->user, c->audit_user) == 0)
-		config_error(ctx->errs, "%s: 'user' and 'audit_user' must "
+		config_error(ctx->y.errs, "%s: 'user' and 'audit_user' must "
 		    "differ, so that a compromised netd or mcpd cannot touch "
-		    "the audit log", ctx->file);
+		    "the audit log", ctx->y.file);
 }
 
 /*
@@ -705,12 +667,7 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		config_error(errs, "%s:%zu:%zu: YAML syntax error: %s%s%s",
-		    name, parser.problem_mark.line + 1,
-		    parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "unknown problem",
-		    parser.context ? " " : "",
-		    parser.context ? parser.context : "");
+		ydoc_syntax_error(&parser, name, buf, len, errs);
 		yaml_parser_delete(&parser);
 		return (-1);
 	}
@@ -722,17 +679,14 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 		return (-1);
 	}
 
-	ctx.file = name;
-	ctx.doc = &doc;
+	ctx.y.file = name;
+	ctx.y.doc = &doc;
+	ctx.y.errs = errs;
 	ctx.conf = conf;
-	ctx.errs = errs;
 	parse_root(&ctx, root);
 
 	if (!yaml_parser_load(&parser, &extra)) {
-		config_error(errs, "%s:%zu:%zu: YAML syntax error: %s", name,
-		    parser.problem_mark.line + 1,
-		    parser.problem_mark.column + 1,
-		    parser.problem ? parser.problem : "unknown problem");
+		ydoc_syntax_error(&parser, name, buf, len, errs);
 	} else {
 		more = yaml_document_get_root_node(&extra) != NULL;
 		if (more)

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "yamldoc.h"
+
 #define CONF_DEFAULT_PATH	"/etc/mcpgated.conf"
 #define CONF_MAXLISTEN		16
-#define CONF_MAXERRORS		32
-#define CONF_ERRLEN		512
 #define CONF_NAMELEN		64
 #define CONF_USERLEN		33
 #define CONF_ADDRLEN		262	/* [IPv6%scope]:port or host:port */
@@ -71,16 +71,17 @@ struct mcpgated_conf {
 	uint64_t		 audit_max_file_size;
 	int			 audit_on_failure;
 
+	/* auth */
+	uint64_t		 password_min_length;
+	uint64_t		 lockout_user_failures;
+	uint64_t		 lockout_address_failures;
+	uint64_t		 lockout_window;	/* ms */
+	uint64_t		 lockout_duration;	/* ms */
+
 	/* limits */
 	uint64_t		 max_message_size;
 	uint64_t		 max_connections;
 	uint64_t		 handshake_timeout;	/* ms */
-};
-
-struct conf_errors {
-	int			 n;
-	int			 dropped;
-	char			 msg[CONF_MAXERRORS][CONF_ERRLEN];
 };
 
 void	 config_defaults(struct mcpgated_conf *);
@@ -88,8 +89,6 @@ int	 config_parse_file(const char *, struct mcpgated_conf *,
 	    struct conf_errors *);
 int	 config_parse_buffer(const char *, const char *, size_t,
 	    struct mcpgated_conf *, struct conf_errors *);
-void	 config_error(struct conf_errors *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
 const char *config_fsync_name(int);
 const char *config_log_level_name(int);
 int	 config_parse_hostport(const char *, struct sockaddr_storage *,

@@ -27,7 +27,8 @@ imsg_type_name(uint32_t type)
 		"RECONF", "LOG", "STATUS_REQ", "STATUS_NETD", "STATUS_AUDITD",
 		"STOP",
 		"CONN_OPEN", "CONN_DATA", "CONN_ACK", "CONN_EOF", "CONN_CLOSE",
-		"AUDIT_RECORD", "AUDIT_ACK",
+		"AUDIT_RECORD", "AUDIT_ACK", "SNAPSHOT", "LOGIN_REQ",
+		"LOGIN_RESULT",
 	};
 
 	if (type >= IMSG_MAX)

@@ -70,6 +70,15 @@ enum imsg_type {
 				   "event" and the event's fields */
 	IMSG_AUDIT_ACK,		/* auditd -> parent, mcpd: struct audit_ack */
 
+	/* Identity. */
+	IMSG_SNAPSHOT,		/* parent -> mcpd: roles and users as YAML,
+				   without credentials; at set-up and after
+				   every change */
+	IMSG_LOGIN_REQ,		/* mcpd -> parent: struct login_req; peerid
+				   is the connection */
+	IMSG_LOGIN_RESULT,	/* parent -> mcpd: struct login_result, then
+				   the certificate in PEM when ok */
+
 	IMSG_MAX
 };
 
@@ -87,6 +96,7 @@ struct conf_snapshot {
 	uint64_t	 max_connections;
 	uint64_t	 handshake_timeout;	/* ms */
 	uint64_t	 cert_ttl;		/* ms */
+	uint64_t	 password_min_length;
 	int64_t		 start_time;		/* us, the daemon's start */
 };
 
@@ -139,6 +149,29 @@ struct conn_open {
 	char		 cert_serial[CONN_SERIAL_MAX];	/* hex */
 	int64_t		 cert_not_before;	/* seconds */
 	int64_t		 cert_not_after;
+};
+
+#define LOGIN_PASSWORD_MAX	512
+#define LOGIN_PUBKEY_LEN	32	/* Ed25519 */
+#define LOGIN_INVITE_LEN	64	/* hex */
+struct login_req {
+	char		 user[64];
+	char		 password[LOGIN_PASSWORD_MAX + 1];
+	char		 invite[LOGIN_INVITE_LEN + 1];
+	char		 new_password[LOGIN_PASSWORD_MAX + 1];
+	uint8_t		 pubkey[LOGIN_PUBKEY_LEN];
+	int32_t		 with_invite;
+	int32_t		 pad;
+	uint64_t	 ttl;			/* ms; 0: cert_ttl */
+	char		 remote[CONN_ADDR_MAX];
+};
+
+struct login_result {
+	int32_t		 ok;
+	int32_t		 pad;
+	char		 error[32];		/* the code, when not ok */
+	char		 message[256];
+	int64_t		 not_after;		/* seconds */
 };
 
 struct conn_ack {

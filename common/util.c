@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <malloc.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -466,4 +468,35 @@ cert_fingerprint_pem(const char *pem, size_t pemlen, char *buf, size_t len)
 		ret = cert_fingerprint(x, buf, len);
 	X509_free(x);
 	return (ret);
+}
+
+static void
+json_zero_free(void *p)
+{
+	if (p != NULL) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+/*
+ * jansson's memory is zeroed when freed: passwords, invites and keys
+ * pass through JSON and leave no copy behind.
+ */
+void
+json_zeroing_alloc(void)
+{
+	json_set_alloc_funcs(malloc, json_zero_free);
+}
+
+/* Characters, not bytes, in a UTF-8 string. */
+size_t
+utf8_chars(const char *s)
+{
+	size_t	 n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return (n);
 }

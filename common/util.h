@@ -30,5 +30,7 @@ int	 read_file(const char *, size_t, char **, size_t *);
 int	 write_file_atomic(const char *, const void *, size_t, mode_t);
 int	 cert_fingerprint(X509 *, char *, size_t);
 int	 cert_fingerprint_pem(const char *, size_t, char *, size_t);
+void	 json_zeroing_alloc(void);
+size_t	 utf8_chars(const char *);
 
 #endif

@@ -34,6 +34,9 @@ int	 ctl_load_conf(int);
 json_t	*ctl_request(json_t *);
 void	 ctl_print_json(json_t *);
 
+/* admin.c */
+int	 ctl_admin(int, char **);
+
 /* audit.c */
 int	 ctl_audit(int, char **);
 

@@ -47,6 +47,17 @@ ctl_usage_exit(int status)
 	    "                               print matching audit records\n"
 	    "  audit tail [-f] [-n N]       print the last records; -f "
 	    "follows the log\n"
+	    "  users add NAME --roles R1[,R2] [--mcp-tools LIST] "
+	    "[--invite-ttl 1h]\n"
+	    "  users ls | get NAME | lock NAME | unlock NAME | reset NAME | "
+	    "rm NAME\n"
+	    "  users update NAME [--set-roles R1[,R2]] [--set-mcp-tools "
+	    "LIST]\n"
+	    "  create [-f FILE] [--force]   roles and users in YAML, from a "
+	    "file or stdin\n"
+	    "  get roles | users | role/NAME | user/NAME\n"
+	    "  rm role/NAME | user/NAME | token/ID\n"
+	    "  tokens add --type=app [--ttl 30m] | ls | rm ID\n"
 	    "\n"
 	    "  -c config   configuration file (default %s)\n"
 	    "  -s socket   control socket (default: from the configuration)\n"
@@ -345,6 +356,7 @@ main(int argc, char *argv[])
 	int	  n, ret;
 
 	ctl.conffile = CONF_DEFAULT_PATH;
+	json_zeroing_alloc();
 	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
 		err(CTL_EXIT_FAIL, NULL);
 	n = ctl_options(argc, argv, rest);
@@ -362,7 +374,7 @@ main(int argc, char *argv[])
 		ret = ctl_reload(n, rest);
 	else if (strcmp(rest[0], "audit") == 0)
 		ret = ctl_audit(n, rest);
-	else {
+	else if ((ret = ctl_admin(n, rest)) == -1) {
 		fprintf(stderr, "mcpgatectl: unknown command '%s'\n",
 		    rest[0]);
 		ctl_usage_exit(CTL_EXIT_USAGE);

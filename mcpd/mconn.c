@@ -30,7 +30,7 @@ mconn_cmp(struct mconn *a, struct mconn *b)
 
 RB_GENERATE_STATIC(mconn_tree, mconn, entry, mconn_cmp)
 
-static struct mconn *
+struct mconn *
 mconn_find(uint32_t id)
 {
 	struct mconn	 key;
@@ -212,6 +212,29 @@ mconn_data(uint32_t id, const unsigned char *data, size_t len)
 	mconn_request(c, c->line, c->linelen);
 }
 
+/*
+ * A new snapshot: a connection whose certificate it refuses ends, with
+ * the reason, even in the middle of what it was doing.
+ */
+void
+mconn_recheck(void)
+{
+	struct mconn	*c, *next;
+	const char	*code;
+	char		 msg[256];
+
+	for (c = RB_MIN(mconn_tree, &mcpd->conns); c != NULL; c = next) {
+		next = RB_NEXT(mconn_tree, &mcpd->conns, c);
+		if (!c->peer.has_cert || c->state == MCONN_DONE)
+			continue;
+		if (identity_check(&c->peer, &code, msg, sizeof(msg)) != NULL)
+			continue;
+		log_info("%s: connection %u of %s ends: %s", c->peer.remote,
+		    c->id, c->peer.cert_cn, msg);
+		mconn_error(c, code, "%s", msg);
+	}
+}
+
 /* The channel to netd drained: connections waiting on it go on. */
 void
 mconn_resume_blocked(void)
@@ -276,10 +299,18 @@ mconn_request(struct mconn *c, const char *line, size_t len)
 	}
 	switch (req.op) {
 	case OP_HELLO:
-		mconn_answer(c, json_pack("{s:b,s:s,s:s,s:s,s:s,s:s}",
+		mconn_answer(c, json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:I}",
 		    "ok", 1, "name", mcpd->conf.name,
 		    "version", MCPGATE_VERSION, "protocol", "mcpgate/1",
-		    "ca", mcpd->ca_pem, "ca_fingerprint", mcpd->ca_fpr));
+		    "ca", mcpd->ca_pem, "ca_fingerprint", mcpd->ca_fpr,
+		    "password_min_length",
+		    (json_int_t)mcpd->conf.password_min_length));
+		break;
+	case OP_LOGIN:
+		login_start(c, &req);
+		break;
+	case OP_WHOAMI:
+		whoami(c);
 		break;
 	default:
 		mconn_error(c, "unsupported_op", "op '%s' is not available "

@@ -23,6 +23,25 @@ mcpd_reconf(const struct conf_snapshot *snap)
 	mcpd->conf = *snap;
 }
 
+static int
+mcpd_parent_imsg(struct imsg *imsg)
+{
+	const void	*data;
+	size_t		 len;
+
+	imsg_get_buf(imsg, &data, &len);
+	switch (imsg_get_type(imsg)) {
+	case IMSG_SNAPSHOT:
+		identity_snapshot(data, len);
+		return (1);
+	case IMSG_LOGIN_RESULT:
+		login_result(imsg_get_id(imsg), data, len);
+		return (1);
+	default:
+		return (0);
+	}
+}
+
 static void
 mcpd_dispatch_netd(int fd, short events, void *arg)
 {
@@ -119,6 +138,8 @@ static void
 mcpd_init(struct imsg *imsg)
 {
 	struct init_peer	 peer;
+	const void		*data;
+	size_t			 len;
 	int			 fd;
 
 	switch (imsg_get_type(imsg)) {
@@ -138,13 +159,17 @@ mcpd_init(struct imsg *imsg)
 	case IMSG_INIT_CA_CERT:
 		mcpd_ca(imsg);
 		break;
+	case IMSG_SNAPSHOT:
+		imsg_get_buf(imsg, &data, &len);
+		identity_snapshot(data, len);
+		break;
 	default:
 		child_bad_imsg("parent", imsg);
 	}
 }
 
 static const struct child_ops mcpd_ops = {
-	mcpd_init, mcpd_reconf, NULL
+	mcpd_init, mcpd_reconf, mcpd_parent_imsg
 };
 
 void
@@ -166,6 +191,7 @@ mcpd_main(int foreground, int verbose)
 
 	/* jansson would read /dev/urandom for its seed on first use. */
 	json_object_seed(0);
+	json_zeroing_alloc();
 	if (ev_init() == -1)
 		fatal("ev_init");
 

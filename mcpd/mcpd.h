@@ -16,6 +16,7 @@
 #include "child.h"
 #include "ev.h"
 #include "proto.h"
+#include "resource.h"
 #include "sandbox.h"
 #include "util.h"
 
@@ -39,6 +40,7 @@ struct request {
 
 enum mconn_state {
 	MCONN_REQUEST,		/* waiting for the request line */
+	MCONN_LOGIN,		/* the parent is checking a login */
 	MCONN_DONE,		/* answered; closing once written */
 };
 
@@ -62,6 +64,7 @@ struct mconn {
 	uint64_t		 out_unacked;	/* at netd, not yet written */
 	TAILQ_HEAD(, mout_chunk) out;
 	int			 close_when_sent;
+	char			 login_user[RES_NAMELEN];
 };
 
 RB_HEAD(mconn_tree, mconn);
@@ -71,6 +74,7 @@ struct mcpd {
 	struct child_chan	 netd;
 	struct child_chan	 auditd;
 	struct mconn_tree	 conns;
+	struct resources	 identity;	/* roles and users */
 	TAILQ_HEAD(, mconn)	 blocked;
 	char			*ca_pem;
 	char			 ca_fpr[FINGERPRINT_LEN + 1];
@@ -86,7 +90,20 @@ int	 request_parse(const char *, size_t, struct request *, const char **,
 	    char *, size_t);
 void	 request_free(struct request *);
 
+/* identity.c */
+const struct user *identity_user(const char *);
+const struct user *identity_check(const struct conn_open *, const char **,
+	    char *, size_t);
+void	 identity_snapshot(const void *, size_t);
+
+/* login.c */
+void	 login_start(struct mconn *, struct request *);
+void	 login_result(uint32_t, const void *, size_t);
+void	 whoami(struct mconn *);
+
 /* mconn.c */
+void	 mconn_recheck(void);
+struct mconn *mconn_find(uint32_t);
 void	 mconn_open(uint32_t, const struct conn_open *);
 void	 mconn_data(uint32_t, const unsigned char *, size_t);
 void	 mconn_ack(uint32_t, uint64_t);

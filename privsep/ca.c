@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -23,6 +24,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -581,6 +583,66 @@ ca_init(struct ca_state *ca, const struct mcpgated_conf *conf)
 	if (server_init(ca, conf) == -1 || audit_key_init(ca, conf) == -1)
 		return (-1);
 	return (0);
+}
+
+/*
+ * A client certificate for user over the Ed25519 public key the client
+ * made: CN = user, a random serial, clientAuth, valid from now for ttl
+ * seconds.  The PEM is returned; *nb and *na get its validity.
+ */
+char *
+ca_issue_client(struct ca_state *ca, const char *user, const char *gen,
+    const uint8_t *pub, uint64_t ttl, int64_t *nb, int64_t *na)
+{
+	EVP_PKEY	*key;
+	X509		*cert = NULL;
+	BIGNUM		*bn = NULL;
+	time_t		 now = time(NULL);
+	unsigned char	 rnd[8];
+	char		*pem = NULL, hex[2 * RES_GENLEN + 1];
+
+	if ((key = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub,
+	    32)) == NULL) {
+		ssl_warn("client public key");
+		return (NULL);
+	}
+	/* The serial: the user's generation, then 64 random bits. */
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		goto out;
+	strlcpy(hex, gen, sizeof(hex));
+	hex_encode(rnd, sizeof(rnd), hex + RES_GENLEN, sizeof(hex) -
+	    RES_GENLEN);
+	if (strlen(gen) != RES_GENLEN || BN_hex2bn(&bn, hex) == 0) {
+		log_warnx("%s: no generation", user);
+		goto out;
+	}
+	/* cert_new() backdates; a client certificate starts now, exactly. */
+	if ((cert = cert_new(key, user, 1)) == NULL ||
+	    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) == NULL ||
+	    X509_time_adj_ex(X509_getm_notBefore(cert), 0, 0, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notAfter(cert), 0, (long)ttl,
+	    &now) == NULL ||
+	    X509_set_issuer_name(cert,
+	    X509_get_subject_name(ca->ca_cert)) != 1 ||
+	    add_ext(cert, ca->ca_cert, NID_basic_constraints,
+	    "critical,CA:FALSE") == -1 ||
+	    add_ext(cert, ca->ca_cert, NID_key_usage,
+	    "critical,digitalSignature") == -1 ||
+	    add_ext(cert, ca->ca_cert, NID_ext_key_usage, "clientAuth") == -1 ||
+	    add_ext(cert, ca->ca_cert, NID_authority_key_identifier,
+	    "keyid:always") == -1 ||
+	    X509_sign(cert, ca->ca_key, NULL) == 0 ||
+	    (pem = cert_pem(cert)) == NULL) {
+		ssl_warn("client certificate");
+		goto out;
+	}
+	*nb = (int64_t)now;
+	*na = (int64_t)now + (int64_t)ttl;
+ out:
+	BN_free(bn);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return (pem);
 }
 
 void

@@ -20,10 +20,12 @@
 #include <jansson.h>
 
 #include "audit_record.h"
+#include "buf.h"
 #include "log.h"
 #include "privsep.h"
 
-#define CTL_MAXREQ	(64 * 1024)
+#define CTL_MAXREQ	(8 * 1024 * 1024)	/* create takes 4 MiB of YAML */
+#define CTL_READ	(64 * 1024)
 #define CTL_MAXCONNS	32
 #define CTL_STATUS_MS	2000
 
@@ -35,8 +37,7 @@ struct ctl_conn {
 	pid_t			 pid;
 	struct event		 ev;
 	struct ev_timer		 timer;
-	char			 rbuf[CTL_MAXREQ];
-	size_t			 rlen;
+	struct buf		 rbuf;
 	char			*wbuf;
 	size_t			 wlen;
 	size_t			 woff;
@@ -188,6 +189,7 @@ control_accept(int fd, short events, void *arg)
 		close(cfd);
 		return;
 	}
+	buf_init(&c->rbuf, CTL_MAXREQ);
 	c->id = ctl_nextid++;
 	if (ctl_nextid == 0)
 		ctl_nextid = 1;
@@ -213,6 +215,9 @@ control_close(struct ctl_conn *c)
 	ev_timer_del(&c->timer);
 	close(c->fd);
 	free(c->wbuf);
+	if (c->rbuf.data != NULL)
+		explicit_bzero(c->rbuf.data, c->rbuf.cap);
+	buf_free(&c->rbuf);
 	TAILQ_REMOVE(&ctl_conns, c, entry);
 	ctl_nconns--;
 	free(c);
@@ -251,7 +256,7 @@ control_io(int fd, short events, void *arg)
 {
 	struct ctl_conn	*c = arg;
 	ssize_t		 n;
-	char		*nl;
+	char		*nl, chunk[CTL_READ];
 	size_t		 linelen;
 
 	if (events & EV_WRITE) {
@@ -269,31 +274,31 @@ control_io(int fd, short events, void *arg)
 		}
 	}
 	if ((events & EV_READ) && !c->busy) {
-		n = read(fd, c->rbuf + c->rlen, sizeof(c->rbuf) - c->rlen);
+		n = read(fd, chunk, sizeof(chunk));
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 			control_close(c);
 			return;
 		}
-		if (n > 0)
-			c->rlen += (size_t)n;
+		if (n > 0 && buf_add(&c->rbuf, chunk, (size_t)n) == -1) {
+			c->rbuf.failed = 0;
+			c->rbuf.len = 0;
+			c->closing = 1;
+			control_answer(c, control_error("bad_request",
+			    "request longer than %d MiB",
+			    CTL_MAXREQ / 1024 / 1024));
+			return;
+		}
 	}
 	/* One request at a time; the next waits until this one is answered. */
 	while (!c->busy && c->wlen == 0 &&
-	    (nl = memchr(c->rbuf, '\n', c->rlen)) != NULL) {
-		linelen = (size_t)(nl - c->rbuf);
+	    c->rbuf.len > 0 && (nl = memchr(c->rbuf.data, '\n',
+	    c->rbuf.len)) != NULL) {
+		linelen = (size_t)(nl - c->rbuf.data);
 		*nl = '\0';
-		control_handle(c, c->rbuf, linelen);
-		memmove(c->rbuf, nl + 1, c->rlen - linelen - 1);
-		c->rlen -= linelen + 1;
-	}
-	if (!c->busy && c->rlen == sizeof(c->rbuf)) {
-		json_t	*err = json_pack("{s:b,s:s,s:s}", "ok", 0, "error",
-		    "bad_request", "message", "request longer than 64 KiB");
-
-		c->rlen = 0;
-		c->closing = 1;
-		control_answer(c, err);
-		return;
+		control_handle(c, c->rbuf.data, linelen);
+		explicit_bzero(c->rbuf.data, linelen);
+		memmove(c->rbuf.data, nl + 1, c->rbuf.len - linelen - 1);
+		c->rbuf.len -= linelen + 1;
 	}
 	control_update(c);
 }
@@ -322,11 +327,7 @@ control_answer(struct ctl_conn *c, json_t *ans)
 	control_update(c);
 }
 
-static json_t *
-control_error(const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static json_t *
+json_t *
 control_error(const char *code, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -337,6 +338,19 @@ control_error(const char *code, const char *fmt, ...)
 	va_end(ap);
 	return (json_pack("{s:b,s:s,s:s}", "ok", 0, "error", code,
 	    "message", msg));
+}
+
+/* The answer to a request that took a while; the asker may be gone. */
+void
+control_reply(uint32_t id, json_t *ans)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_find(id)) == NULL) {
+		json_decref(ans);
+		return;
+	}
+	control_answer(c, ans);
 }
 
 static void
@@ -473,11 +487,12 @@ control_handle(struct ctl_conn *c, const char *line, size_t len)
 		return;
 	}
 	log_debug("control: uid %u: %s", (unsigned)c->uid, cmd);
+	c->busy = 1;
 	if (strcmp(cmd, "status") == 0)
 		control_status(c);
 	else if (strcmp(cmd, "reload") == 0)
 		control_reload(c);
-	else
+	else if (admin_handle(c->id, c->uid, cmd, req) == -1)
 		control_answer(c, control_error("unknown_command",
 		    "unknown command '%.64s'", cmd));
 	json_decref(req);

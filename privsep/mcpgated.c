@@ -264,6 +264,7 @@ parent_conf_snapshot(const struct mcpgated_conf *c, struct conf_snapshot *s)
 	s->max_connections = c->max_connections;
 	s->handshake_timeout = c->handshake_timeout;
 	s->cert_ttl = c->cert_ttl;
+	s->password_min_length = c->password_min_length;
 	s->start_time = parent != NULL ? parent->start_us : 0;
 }
 
@@ -284,6 +285,18 @@ parent_send(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
 	struct child	*c = &parent->children[id];
 
 	if (imsg_compose(&c->ibuf, type, peerid, 0, fd, data, len) == -1)
+		fatal("%s: %s to %s", __func__, imsg_type_name(type),
+		    proc_name(id));
+	child_events(c);
+}
+
+void
+parent_sendv(enum proc_id id, uint32_t type, uint32_t peerid,
+    const struct iovec *iov, int iovcnt)
+{
+	struct child	*c = &parent->children[id];
+
+	if (imsg_composev(&c->ibuf, type, peerid, 0, -1, iov, iovcnt) == -1)
 		fatal("%s: %s to %s", __func__, imsg_type_name(type),
 		    proc_name(id));
 	child_events(c);
@@ -495,6 +508,12 @@ parent_dispatch(int fd, short events, void *arg)
 				goto bad;
 			parent_audit_ack(imsg_get_id(&imsg), &ack);
 			break;
+		case IMSG_LOGIN_REQ:
+			if (c->id != PROC_MCPD)
+				goto bad;
+			imsg_get_buf(&imsg, &data, &len);
+			login_request(imsg_get_id(&imsg), data, len);
+			break;
 		default:
 			goto bad;
 		}
@@ -663,6 +682,7 @@ parent_stop(int status)
 	proc_stop_all(parent, 1);
 	control_cleanup(parent->conf.control_socket);
 	ca_free(&parent->ca);
+	store_free(&parent->store);
 	log_info("stopped");
 	exit(status);
 }
@@ -737,6 +757,7 @@ send_init(struct parent *p, const struct sandbox_creds creds[PROC_MAX],
 	    sizeof(peer));
 	parent_send(PROC_MCPD, IMSG_INIT_CA_CERT, 0, -1, p->ca.ca_pem,
 	    strlen(p->ca.ca_pem));
+	identity_push();
 
 	peer.proc = PROC_MCPD;
 	parent_send(PROC_AUDITD, IMSG_INIT_PEER, 0, mcpd_auditd[1], &peer,
@@ -821,6 +842,7 @@ main(int argc, char *argv[])
 	enum proc_id		 id;
 
 	setproctitle_init(argc, argv, environ);
+	json_zeroing_alloc();
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0)
@@ -897,6 +919,13 @@ main(int argc, char *argv[])
 	if (prepare_fs(p, creds) == -1)
 		exit(1);
 	if (ca_init(&p->ca, &p->conf) == -1)
+		exit(1);
+	if (store_load(&p->store, p->conf.state_dir) == -1) {
+		log_warnx("the identity store in %s cannot be read",
+		    p->conf.state_dir);
+		exit(1);
+	}
+	if (login_init() == -1)
 		exit(1);
 	if (bind_listeners(p) == -1)
 		exit(1);

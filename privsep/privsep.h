@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include "config.h"
+#include "resource.h"
 #include "ev.h"
 #include "imsg.h"
 #include "proto.h"
@@ -27,6 +28,11 @@ struct ca_state {
 	size_t		 server_key_len;
 	EVP_PKEY	*audit_key;
 	char		 fingerprint[FINGERPRINT_LEN + 1];
+};
+
+struct store {
+	char		 dir[PATH_MAX];
+	struct resources res[RES_TOKEN + 1];	/* by enum res_kind */
 };
 
 struct child {
@@ -48,6 +54,7 @@ struct parent {
 	int64_t			 start_us;
 	struct child		 children[PROC_MAX];
 	struct ca_state		 ca;
+	struct store		 store;
 	struct init_listen	 bound[CONF_MAXLISTEN];
 	int			 listen_fds[CONF_MAXLISTEN];
 	int			 nbound;
@@ -60,6 +67,8 @@ extern struct parent	*parent;
 /* mcpgated.c */
 void	 parent_send(enum proc_id, uint32_t, uint32_t, int, const void *,
 	    size_t);
+void	 parent_sendv(enum proc_id, uint32_t, uint32_t, const struct iovec *,
+	    int);
 void	 parent_audit(json_t *, audit_done_fn, void *);
 int	 parent_reload(const char *, uid_t, json_t **, json_t **);
 void	 parent_conf_snapshot(const struct mcpgated_conf *,
@@ -70,13 +79,39 @@ pid_t	 proc_start(struct parent *, enum proc_id, int);
 void	 proc_stop_all(struct parent *, int);
 void	 proc_reap(struct parent *);
 
+/* store.c */
+int	 store_load(struct store *, const char *);
+struct resource *store_find(struct store *, enum res_kind, const char *);
+int	 store_put(struct store *, struct resource *);
+int	 store_save(struct store *, const struct resource *);
+int	 store_delete(struct store *, enum res_kind, const char *);
+int	 store_copy(const struct resource *, struct resource *);
+int	 store_is_preset(const char *);
+char	*store_snapshot(struct store *, size_t *);
+void	 store_free(struct store *);
+
+/* admin.c */
+int	 admin_handle(uint32_t, uid_t, const char *, json_t *);
+void	 new_generation(char [RES_GENLEN + 1]);
+void	 identity_push(void);
+const char *admin_proxy_addr(char *, size_t);
+
+/* login.c */
+int	 login_init(void);
+void	 login_request(uint32_t, const void *, size_t);
+
 /* ca.c */
 int	 ca_init(struct ca_state *, const struct mcpgated_conf *);
+char	*ca_issue_client(struct ca_state *, const char *, const char *,
+	    const uint8_t *, uint64_t, int64_t *, int64_t *);
 void	 ca_free(struct ca_state *);
 
 /* control.c */
 int	 control_init(const char *);
 void	 control_status_reply(uint32_t, enum proc_id, const void *, size_t);
+void	 control_reply(uint32_t, json_t *);
+json_t	*control_error(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 void	 control_listen(void);
 void	 control_cleanup(const char *);
 

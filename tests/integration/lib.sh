@@ -39,6 +39,7 @@ cleanup() {
 	done
 	pkill -KILL -f "mcpgated -d -f /tmp/mgtest\." 2>/dev/null
 	for d in "${MG_TMPS[@]}"; do
+		umount "$d/audit" 2>/dev/null
 		rm -rf "$d"
 	done
 }

@@ -216,15 +216,36 @@ main(int argc, char *argv[])
 			goto answer;
 	}
 	snprintf(buf, sizeof(buf), nonewline ? "%s" : "%s\n", argv[2]);
-	if (SSL_write(ssl, buf, (int)strlen(buf)) <= 0)
+	if ((n = SSL_write(ssl, buf, (int)strlen(buf))) <= 0) {
+		/* The server may have refused us already: read its alert. */
+		if (SSL_get_error(ssl, n) != SSL_ERROR_SSL)
+			n = SSL_read(ssl, buf, (int)sizeof(buf));
+		if (n <= 0 && SSL_get_error(ssl, n) == SSL_ERROR_SSL) {
+			e = ERR_get_error();
+			fprintf(stderr, "refused: %s\n",
+			    ERR_reason_error_string(e));
+			status = 2;
+			goto done;
+		}
 		errx(1, "write failed");
+	}
 	if (halfclose)
 		SSL_shutdown(ssl);
  answer:
 	for (len = 0; len < sizeof(buf) - 1; ) {
 		if ((n = SSL_read(ssl, buf + len, (int)(sizeof(buf) - 1 -
-		    len))) <= 0)
+		    len))) <= 0) {
+			/* TLS 1.3: the server judges our certificate late. */
+			if (len == 0 &&
+			    SSL_get_error(ssl, n) == SSL_ERROR_SSL) {
+				e = ERR_get_error();
+				fprintf(stderr, "refused: %s\n",
+				    ERR_reason_error_string(e));
+				status = 2;
+				goto done;
+			}
 			break;
+		}
 		len += (size_t)n;
 		if (memchr(buf, '\n', len) != NULL)
 			break;

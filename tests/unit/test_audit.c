@@ -189,9 +189,12 @@ test_event_codes(void)
 	json_object_set_new(f, "success", json_string("false"));
 	T_ASSERT(strcmp(audit_event_code(ev, f), "MG1000I") == 0);
 	json_object_set_new(f, "success", json_false());
-	/* An event with one code keeps it on failure. */
+	/* An administrator's change that did not happen after all. */
 	T_ASSERT((ev = audit_event_find("user.create")) != NULL);
-	T_ASSERT(strcmp(audit_event_code(ev, f), "MG1001I") == 0);
+	T_ASSERT(strcmp(audit_event_code(ev, f), "MG1001W") == 0);
+	/* An event with one code keeps it on failure. */
+	T_ASSERT((ev = audit_event_find("daemon.stop")) != NULL);
+	T_ASSERT(strcmp(audit_event_code(ev, f), "MG0002I") == 0);
 	json_decref(f);
 	T_ASSERT((ev = audit_event_find(AUDIT_CHECKPOINT)) != NULL);
 	T_ASSERT(strcmp(ev->code, "MG0100I") == 0);

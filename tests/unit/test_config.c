@@ -426,7 +426,7 @@ test_structure_errors(void)
 	T_BAD("version: v1\nversion: v1\n", "2:1", "duplicate key 'version'");
 	T_BAD("version: v1\nbogus:\n  a: 1\n", "2:1",
 	    "unknown section 'bogus' (expected version, mcpgated, "
-	    "proxy_service, app_service, audit or limits)");
+	    "proxy_service, app_service, audit, auth or limits)");
 	T_BAD("version: v1\nAudit: ~\n", "2:1", "unknown section 'Audit'");
 	T_BAD("version: v1\naudit:\n  fsync: none\nlimits: ~\n"
 	    "audit:\n  fsync: batch\n", "5:1", "duplicate section 'audit'");

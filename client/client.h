@@ -1,0 +1,69 @@
+/*
+ * mcpgate(1): the user's command.  It logs in to a gateway, keeps the
+ * profile (key, certificate, pinned CA) under $MCPGATE_HOME, and later
+ * bridges MCP clients to the gateway.
+ */
+#ifndef MCPGATE_CLIENT_H
+#define MCPGATE_CLIENT_H
+
+#include <limits.h>
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "util.h"
+
+#define CLIENT_EXIT_OK		0
+#define CLIENT_EXIT_FAIL	1
+#define CLIENT_EXIT_USAGE	2
+
+#define DEFAULT_PORT		"3080"
+#define GW_TIMEOUT_MS		15000
+
+enum client_format {
+	CFMT_TEXT,
+	CFMT_JSON,
+};
+
+struct profile {
+	char	 dir[PATH_MAX];
+	char	 proxy[300];		/* host:port as given */
+	char	 user[64];
+	char	 ca_fingerprint[FINGERPRINT_LEN + 1];
+	int	 have;			/* a profile file was read */
+};
+
+struct gw_addr {
+	char	 host[256];
+	char	 port[16];
+	char	 text[300];		/* host:port, [v6]:port */
+};
+
+extern enum client_format	 client_format;
+
+void	 client_usage(int) __attribute__((noreturn));
+
+/* profile.c */
+int	 profile_dir(struct profile *);
+int	 profile_load(struct profile *);
+int	 profile_save(struct profile *);
+int	 profile_path(const struct profile *, const char *, char *, size_t);
+int	 profile_write(const struct profile *, const char *, const void *,
+	    size_t, mode_t);
+char	*profile_read(const struct profile *, const char *, size_t *);
+int	 profile_remove(const struct profile *, const char *);
+
+/* gateway.c */
+int	 gw_parse_addr(const char *, struct gw_addr *);
+SSL	*gw_connect(const struct gw_addr *, const char *, const char *,
+	    const char *, char *, size_t);
+json_t	*gw_request(SSL *, json_t *, char *, size_t);
+void	 gw_close(SSL *);
+int64_t	 cert_not_after(const char *);
+
+/* login.c */
+int	 cmd_login(int, char **);
+int	 cmd_status(int, char **);
+int	 cmd_logout(int, char **);
+
+#endif

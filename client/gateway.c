@@ -1,0 +1,313 @@
+/*
+ * Talking to the gateway: TCP with a deadline, TLS 1.3 with ALPN
+ * mcpgate/1, the server checked against the pinned CA and the name dialed,
+ * and one JSON line each way.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "client.h"
+
+#define GW_MAXLINE	(1024 * 1024)
+
+/* "host", "host:port", "[v6]" or "[v6]:port"; the port defaults to 3080. */
+int
+gw_parse_addr(const char *s, struct gw_addr *a)
+{
+	const char	*p, *end;
+	size_t		 n;
+
+	memset(a, 0, sizeof(*a));
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL)
+			return (-1);
+		n = (size_t)(end - s - 1);
+		p = end[1] == ':' ? end + 2 : end[1] == '\0' ? NULL : "";
+	} else {
+		end = strrchr(s, ':');
+		if (end != NULL && strchr(s, ':') != end)
+			return (-1);	/* a bare IPv6 address needs [] */
+		n = end != NULL ? (size_t)(end - s) : strlen(s);
+		p = end != NULL ? end + 1 : NULL;
+	}
+	if (n == 0 || n >= sizeof(a->host))
+		return (-1);
+	memcpy(a->host, s[0] == '[' ? s + 1 : s, n);
+	a->host[n] = '\0';
+	if (p != NULL && (p[0] == '\0' || strspn(p, "0123456789") !=
+	    strlen(p) || strlen(p) > 5 || atoi(p) == 0 || atoi(p) > 65535))
+		return (-1);
+	strlcpy(a->port, p != NULL ? p : DEFAULT_PORT, sizeof(a->port));
+	snprintf(a->text, sizeof(a->text), strchr(a->host, ':') != NULL ?
+	    "[%s]:%s" : "%s:%s", a->host, a->port);
+	return (0);
+}
+
+static int
+tcp_connect(const struct gw_addr *a, char *err, size_t errlen)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pollfd	 pfd;
+	socklen_t	 len;
+	int		 fd = -1, e, soerr = 0, flags;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((e = getaddrinfo(a->host, a->port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", a->host, gai_strerror(e));
+		return (-1);
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype |
+		    SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) == -1)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			len = sizeof(soerr);
+			if (poll(&pfd, 1, GW_TIMEOUT_MS) == 1 &&
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
+			    &len) == 0 && soerr == 0)
+				break;
+			errno = soerr != 0 ? soerr : ETIMEDOUT;
+		}
+		e = errno;
+		close(fd);
+		fd = -1;
+		errno = e;
+	}
+	freeaddrinfo(res);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot reach %s: %s", a->text,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);
+}
+
+static void
+ssl_reason(char *err, size_t errlen, const char *what)
+{
+	unsigned long	 e = ERR_get_error();
+	const char	*r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(err, errlen, "%s%s%s", what, r != NULL ? ": " : "",
+	    r != NULL ? r : "");
+	ERR_clear_error();
+}
+
+/* The name dialed must be the one the server's certificate carries. */
+static void
+set_peer_name(SSL *ssl, const char *host)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+
+	if (inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	else {
+		SSL_set_tlsext_host_name(ssl, host);
+		SSL_set1_host(ssl, host);
+	}
+}
+
+/*
+ * Connect.  With ca_pem the server must chain to it and carry the name
+ * dialed; without (a first contact) nothing is checked yet and the caller
+ * must check the server against the CA that hello returns.  With cert and
+ * key files the client certificate is presented.
+ */
+SSL *
+gw_connect(const struct gw_addr *a, const char *ca_pem, const char *cert,
+    const char *key, char *err, size_t errlen)
+{
+	static const unsigned char alpn[] = "\x09mcpgate/1";
+	SSL_CTX		*ctx;
+	SSL		*ssl = NULL;
+	X509		*ca;
+	BIO		*bio;
+	long		 v;
+	int		 fd;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		ssl_reason(err, errlen, "TLS");
+		return (NULL);
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	SSL_CTX_set_alpn_protos(ctx, alpn, sizeof(alpn) - 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (ca_pem != NULL) {
+		if ((bio = BIO_new_mem_buf(ca_pem, -1)) == NULL ||
+		    (ca = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
+			BIO_free(bio);
+			snprintf(err, errlen, "the pinned CA certificate does "
+			    "not parse");
+			goto fail;
+		}
+		BIO_free(bio);
+		X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca);
+		X509_free(ca);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	} else
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (cert != NULL && (SSL_CTX_use_certificate_file(ctx, cert,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_use_PrivateKey_file(ctx, key,
+	    SSL_FILETYPE_PEM) != 1)) {
+		ssl_reason(err, errlen, "your key or certificate");
+		goto fail;
+	}
+	if ((fd = tcp_connect(a, err, errlen)) == -1)
+		goto fail;
+	if ((ssl = SSL_new(ctx)) == NULL) {
+		close(fd);
+		ssl_reason(err, errlen, "TLS");
+		goto fail;
+	}
+	SSL_set_fd(ssl, fd);
+	set_peer_name(ssl, a->host);
+	if (SSL_connect(ssl) != 1) {
+		if ((v = SSL_get_verify_result(ssl)) != X509_V_OK)
+			snprintf(err, errlen, "the gateway at %s is not the "
+			    "one you trusted: %s", a->text,
+			    X509_verify_cert_error_string(v));
+		else
+			ssl_reason(err, errlen, "TLS handshake failed");
+		gw_close(ssl);
+		ssl = NULL;
+	}
+ fail:
+	SSL_CTX_free(ctx);
+	return (ssl);
+}
+
+void
+gw_close(SSL *ssl)
+{
+	int	 fd;
+
+	if (ssl == NULL)
+		return;
+	fd = SSL_get_fd(ssl);
+	SSL_shutdown(ssl);
+	SSL_free(ssl);
+	if (fd != -1)
+		close(fd);
+}
+
+/* One request line (req is taken), one answer line. */
+json_t *
+gw_request(SSL *ssl, json_t *req, char *err, size_t errlen)
+{
+	struct pollfd	 pfd;
+	json_error_t	 jerr;
+	json_t		*ans;
+	char		*line, *buf, *nl;
+	size_t		 len = 0, cap = 16 * 1024;
+	int		 n;
+
+	line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (line == NULL)
+		errx(CLIENT_EXIT_FAIL, "cannot encode the request");
+	n = (int)strlen(line);
+	line[n] = '\0';
+	if (SSL_write(ssl, line, n) != n || SSL_write(ssl, "\n", 1) != 1) {
+		explicit_bzero(line, (size_t)n);
+		free(line);
+		ssl_reason(err, errlen, "cannot send the request");
+		return (NULL);
+	}
+	explicit_bzero(line, (size_t)n);
+	free(line);
+	if ((buf = malloc(cap)) == NULL)
+		errx(CLIENT_EXIT_FAIL, "out of memory");
+	for (;;) {
+		if (SSL_pending(ssl) == 0) {
+			pfd.fd = SSL_get_fd(ssl);
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, GW_TIMEOUT_MS) != 1) {
+				snprintf(err, errlen, "the gateway did not "
+				    "answer within %d seconds",
+				    GW_TIMEOUT_MS / 1000);
+				free(buf);
+				return (NULL);
+			}
+		}
+		if (len + 1 >= cap) {
+			if (cap >= GW_MAXLINE) {
+				snprintf(err, errlen, "the answer is too long");
+				free(buf);
+				return (NULL);
+			}
+			cap *= 2;
+			if ((buf = realloc(buf, cap)) == NULL)
+				errx(CLIENT_EXIT_FAIL, "out of memory");
+		}
+		if ((n = SSL_read(ssl, buf + len, (int)(cap - len - 1))) <= 0) {
+			ssl_reason(err, errlen, "the gateway closed the "
+			    "connection without an answer");
+			free(buf);
+			return (NULL);
+		}
+		len += (size_t)n;
+		if ((nl = memchr(buf, '\n', len)) != NULL)
+			break;
+	}
+	ans = json_loadb(buf, (size_t)(nl - buf), 0, &jerr);
+	explicit_bzero(buf, len);
+	free(buf);
+	if (!json_is_object(ans)) {
+		json_decref(ans);
+		snprintf(err, errlen, "the gateway's answer is not JSON");
+		return (NULL);
+	}
+	return (ans);
+}
+
+/* The end of a certificate's validity, in seconds, or -1. */
+int64_t
+cert_not_after(const char *pem)
+{
+	BIO		*bio;
+	X509		*x;
+	struct tm	 tm;
+	int64_t		 t = -1;
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return (-1);
+	x = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (x != NULL && ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		t = timegm(&tm);
+	X509_free(x);
+	return (t);
+}

@@ -1,0 +1,545 @@
+/*
+ * mcpgate login, status and logout.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <err.h>
+#include <errno.h>
+#include <readpassphrase.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "client.h"
+
+#define PASSWORD_MAX	512
+
+struct login_opts {
+	const char	*proxy;
+	const char	*user;
+	const char	*invite;
+	const char	*fingerprint;
+	uint64_t	 ttl;		/* seconds, 0: the gateway's */
+	int		 password_stdin;
+};
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : "");
+}
+
+/* "in 3h12m" or "3h12m ago", for a time in seconds. */
+static void
+relative(int64_t t, char *buf, size_t len)
+{
+	int64_t	 now = time(NULL);
+	char	 d[64];
+
+	fmt_duration((uint64_t)(t > now ? t - now : now - t), d, sizeof(d));
+	snprintf(buf, len, t > now ? "in %s" : "%s ago", d);
+}
+
+static void
+fmt_when(int64_t t, char *buf, size_t len)
+{
+	char	 ts[TIME_RFC3339_LEN], rel[80];
+
+	fmt_time_us(t * 1000000, ts, sizeof(ts));
+	ts[19] = 'Z';
+	ts[20] = '\0';
+	relative(t, rel, sizeof(rel));
+	snprintf(buf, len, "%s (%s)", ts, rel);
+}
+
+/*
+ * On first contact nothing was verified: the server's certificate must
+ * chain to the CA that hello returned and carry the name we dialed.
+ */
+static int
+check_server(SSL *ssl, const char *ca_pem, const char *host)
+{
+	X509_STORE_CTX	*sctx;
+	X509_STORE	*store;
+	X509		*ca = NULL, *peer;
+	BIO		*bio;
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	int		 ok = 0;
+
+	if ((peer = SSL_get0_peer_certificate(ssl)) == NULL)
+		return (0);
+	if ((bio = BIO_new_mem_buf(ca_pem, -1)) != NULL) {
+		ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (ca == NULL || (store = X509_STORE_new()) == NULL) {
+		X509_free(ca);
+		return (0);
+	}
+	X509_STORE_add_cert(store, ca);
+	if ((sctx = X509_STORE_CTX_new()) != NULL &&
+	    X509_STORE_CTX_init(sctx, store, peer,
+	    SSL_get_peer_cert_chain(ssl)) == 1) {
+		X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_SERVER);
+		ok = X509_verify_cert(sctx) == 1;
+	}
+	if (ok && (inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1))
+		ok = X509_check_ip_asc(peer, host, 0) == 1;
+	else if (ok)
+		ok = X509_check_host(peer, host, 0, 0, NULL) == 1;
+	X509_STORE_CTX_free(sctx);
+	X509_STORE_free(store);
+	X509_free(ca);
+	return (ok);
+}
+
+static int
+ask_yes(const char *prompt)
+{
+	char	 answer[8];
+
+	if (readpassphrase(prompt, answer, sizeof(answer),
+	    RPP_ECHO_ON | RPP_REQUIRE_TTY) == NULL)
+		return (-1);
+	return (answer[0] == 'y' || answer[0] == 'Y');
+}
+
+/*
+ * Learn the gateway's CA and decide whether to trust it: against
+ * --ca-fingerprint, the pin of an earlier login to the same gateway, or
+ * the person at the terminal.  Returns the CA PEM, or NULL.
+ */
+static char *
+trust_gateway(struct profile *p, const struct gw_addr *a,
+    const struct login_opts *o, json_t **hellop)
+{
+	json_t	*hello;
+	SSL	*ssl;
+	char	 err[512], fpr[FINGERPRINT_LEN + 1], prompt[512];
+	char	*ca;
+	int	 yes;
+
+	if ((ssl = gw_connect(a, NULL, NULL, NULL, err, sizeof(err))) == NULL)
+		errx(CLIENT_EXIT_FAIL, "%s", err);
+	if ((hello = gw_request(ssl, json_pack("{s:s}", "op", "hello"), err,
+	    sizeof(err))) == NULL)
+		errx(CLIENT_EXIT_FAIL, "%s", err);
+	if (!json_is_true(json_object_get(hello, "ok")) ||
+	    (ca = strdup(jstr(hello, "ca"))) == NULL || ca[0] == '\0')
+		errx(CLIENT_EXIT_FAIL, "%s does not answer as a gateway: %s",
+		    a->text, jstr(hello, "message"));
+	if (cert_fingerprint_pem(ca, strlen(ca), fpr, sizeof(fpr)) == -1)
+		errx(CLIENT_EXIT_FAIL, "the gateway's CA certificate does not "
+		    "parse");
+	if (!check_server(ssl, ca, a->host))
+		errx(CLIENT_EXIT_FAIL, "the gateway at %s presents a "
+		    "certificate that its own CA (%s) did not issue for %s: "
+		    "refusing", a->text, fpr, a->host);
+	gw_close(ssl);
+
+	if (o->fingerprint != NULL) {
+		if (strcasecmp(o->fingerprint, fpr) != 0)
+			errx(CLIENT_EXIT_FAIL, "the gateway at %s presents CA "
+			    "%s, not %s as --ca-fingerprint says: refusing",
+			    a->text, fpr, o->fingerprint);
+	} else if (p->have && strcmp(p->proxy, a->text) == 0 &&
+	    p->ca_fingerprint[0] != '\0') {
+		if (strcmp(p->ca_fingerprint, fpr) != 0) {
+			fprintf(stderr, "mcpgate: WARNING: the gateway at %s "
+			    "now presents CA\n  %s\nbut you trusted\n  %s\n"
+			    "Someone may be intercepting your connection, or "
+			    "the gateway was reinstalled.\nRefusing.  If an "
+			    "administrator confirms the new fingerprint, log "
+			    "in "
+			    "with\n  --ca-fingerprint %s\n", a->text, fpr,
+			    p->ca_fingerprint, fpr);
+			exit(CLIENT_EXIT_FAIL);
+		}
+	} else {
+		snprintf(prompt, sizeof(prompt), "The gateway \"%s\" at %s "
+		    "presents CA\n  %s\nTrust it (compare with your "
+		    "administrator's)? [y/N] ", jstr(hello, "name"), a->text,
+		    fpr);
+		if ((yes = ask_yes(prompt)) == -1)
+			errx(CLIENT_EXIT_FAIL, "cannot ask whether to trust "
+			    "the "
+			    "gateway's CA %s without a terminal: give "
+			    "--ca-fingerprint", fpr);
+		if (!yes)
+			errx(CLIENT_EXIT_FAIL, "not trusted; nothing changed");
+	}
+	strlcpy(p->ca_fingerprint, fpr, sizeof(p->ca_fingerprint));
+	*hellop = hello;
+	return (ca);
+}
+
+/* One line of standard input, without its newline. */
+static int
+read_stdin_line(char *buf, size_t len)
+{
+	size_t	 n;
+
+	if (fgets(buf, (int)len, stdin) == NULL)
+		return (-1);
+	n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0' && n == len - 1)
+		return (-1);		/* longer than allowed */
+	buf[n] = '\0';
+	return (0);
+}
+
+static void
+get_password(const struct login_opts *o, const struct gw_addr *a,
+    json_t *hello, char *pw, size_t len)
+{
+	char		 again[PASSWORD_MAX + 1], prompt[400];
+	json_int_t	 min;
+
+	min = json_integer_value(json_object_get(hello,
+	    "password_min_length"));
+	if (o->password_stdin) {
+		if (read_stdin_line(pw, len) == -1 || pw[0] == '\0')
+			errx(CLIENT_EXIT_FAIL, "--password-stdin: no password "
+			    "on standard input (one line, at most %d bytes)",
+			    PASSWORD_MAX);
+	} else if (o->invite != NULL) {
+		for (;;) {
+			snprintf(prompt, sizeof(prompt), "New password for %s "
+			    "(at least %lld characters): ", o->user,
+			    (long long)min);
+			if (readpassphrase(prompt, pw, len,
+			    RPP_REQUIRE_TTY) == NULL ||
+			    readpassphrase("The same again: ", again,
+			    sizeof(again), RPP_REQUIRE_TTY) == NULL)
+				errx(CLIENT_EXIT_FAIL, "cannot read a password "
+				    "without a terminal: use --password-stdin");
+			if (strcmp(pw, again) != 0)
+				fprintf(stderr, "The two do not match; "
+				    "again.\n");
+			else if ((json_int_t)utf8_chars(pw) < min)
+				fprintf(stderr, "That is shorter than %lld "
+				    "characters; again.\n", (long long)min);
+			else
+				break;
+		}
+		explicit_bzero(again, sizeof(again));
+	} else {
+		snprintf(prompt, sizeof(prompt), "Password for %s at %s: ",
+		    o->user, a->text);
+		if (readpassphrase(prompt, pw, len, RPP_REQUIRE_TTY) == NULL)
+			errx(CLIENT_EXIT_FAIL, "cannot read a password without "
+			    "a terminal: use --password-stdin");
+	}
+	if (o->invite != NULL && (json_int_t)utf8_chars(pw) < min)
+		errx(CLIENT_EXIT_FAIL, "the password must have at least %lld "
+		    "characters", (long long)min);
+}
+
+/* An Ed25519 key: the private half in PEM, the public half in base64. */
+static char *
+make_key(char *pub64, size_t len, size_t *pemlen)
+{
+	EVP_PKEY	*key;
+	BIO		*bio;
+	unsigned char	 raw[32];
+	size_t		 rawlen = sizeof(raw);
+	char		*data, *pem;
+	long		 n;
+
+	if (len < 45 || (key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) ==
+	    NULL || EVP_PKEY_get_raw_public_key(key, raw, &rawlen) != 1)
+		errx(CLIENT_EXIT_FAIL, "cannot make a key");
+	EVP_EncodeBlock((unsigned char *)pub64, raw, (int)rawlen);
+	if ((bio = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL,
+	    NULL) != 1 ||
+	    (n = BIO_get_mem_data(bio, &data)) <= 0 ||
+	    (pem = malloc((size_t)n + 1)) == NULL)
+		errx(CLIENT_EXIT_FAIL, "cannot write the key");
+	memcpy(pem, data, (size_t)n);
+	pem[n] = '\0';
+	*pemlen = (size_t)n;
+	BIO_free(bio);
+	EVP_PKEY_free(key);
+	return (pem);
+}
+
+static void
+login_usage(void)
+{
+	fprintf(stderr, "usage: mcpgate login --proxy HOST[:PORT] --user NAME "
+	    "[--invite TOKEN]\n\t[--password-stdin] [--ca-fingerprint "
+	    "SHA256:HEX] [--ttl DURATION]\n");
+	exit(CLIENT_EXIT_USAGE);
+}
+
+int
+cmd_login(int argc, char **argv)
+{
+	struct login_opts	 o;
+	struct profile		 p;
+	struct gw_addr		 a;
+	json_t			*hello, *req, *ans, *v;
+	SSL			*ssl;
+	char			 pw[PASSWORD_MAX + 1], pub64[64], err[512];
+	char			 when[128];
+	char			*ca, *keypem, *s;
+	const char		*cert;
+	size_t			 keylen, i;
+	uint64_t		 ms;
+	int			 k;
+
+	memset(&o, 0, sizeof(o));
+	for (k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--password-stdin") == 0) {
+			o.password_stdin = 1;
+			continue;
+		}
+		if (k + 1 == argc)
+			login_usage();
+		if (strcmp(argv[k], "--proxy") == 0)
+			o.proxy = argv[++k];
+		else if (strcmp(argv[k], "--user") == 0)
+			o.user = argv[++k];
+		else if (strcmp(argv[k], "--invite") == 0)
+			o.invite = argv[++k];
+		else if (strcmp(argv[k], "--ca-fingerprint") == 0)
+			o.fingerprint = argv[++k];
+		else if (strcmp(argv[k], "--ttl") == 0) {
+			if (parse_duration(argv[++k], &ms) == -1 || ms < 1000)
+				errx(CLIENT_EXIT_USAGE, "--ttl: '%s' is not a "
+				    "duration of a second or more", argv[k]);
+			o.ttl = ms / 1000;
+		} else
+			login_usage();
+	}
+	profile_dir(&p);
+	if (profile_load(&p) == -1)
+		return (CLIENT_EXIT_FAIL);
+	if (o.proxy == NULL && p.have)
+		o.proxy = p.proxy;
+	if (o.user == NULL && p.have)
+		o.user = p.user;
+	if (o.proxy == NULL || o.user == NULL)
+		login_usage();
+	if (gw_parse_addr(o.proxy, &a) == -1)
+		errx(CLIENT_EXIT_USAGE, "--proxy: '%s' is not HOST, HOST:PORT "
+		    "or [IPv6]:PORT", o.proxy);
+	if (p.have && strcmp(p.proxy, a.text) != 0)
+		p.ca_fingerprint[0] = '\0';	/* another gateway */
+
+	ca = trust_gateway(&p, &a, &o, &hello);
+	get_password(&o, &a, hello, pw, sizeof(pw));
+	keypem = make_key(pub64, sizeof(pub64), &keylen);
+
+	req = json_pack("{s:s,s:s,s:s}", "op", "login", "user", o.user,
+	    "pubkey", pub64);
+	if (o.invite != NULL) {
+		json_object_set_new(req, "invite", json_string(o.invite));
+		json_object_set_new(req, "new_password", json_string(pw));
+	} else
+		json_object_set_new(req, "password", json_string(pw));
+	if (o.ttl > 0)
+		json_object_set_new(req, "ttl", json_integer((json_int_t)
+		    o.ttl));
+	explicit_bzero(pw, sizeof(pw));
+	if ((ssl = gw_connect(&a, ca, NULL, NULL, err, sizeof(err))) == NULL)
+		errx(CLIENT_EXIT_FAIL, "%s", err);
+	ans = gw_request(ssl, req, err, sizeof(err));
+	gw_close(ssl);
+	if (ans == NULL)
+		errx(CLIENT_EXIT_FAIL, "%s", err);
+	if (!json_is_true(json_object_get(ans, "ok"))) {
+		fprintf(stderr, "mcpgate: login refused: %s\n",
+		    jstr(ans, "message"));
+		return (CLIENT_EXIT_FAIL);
+	}
+	cert = jstr(ans, "certificate");
+
+	strlcpy(p.proxy, a.text, sizeof(p.proxy));
+	strlcpy(p.user, o.user, sizeof(p.user));
+	if (profile_write(&p, "key.pem", keypem, keylen, 0600) == -1 ||
+	    profile_write(&p, "cert.pem", cert, strlen(cert), 0644) == -1 ||
+	    profile_write(&p, "ca.pem", ca, strlen(ca), 0644) == -1 ||
+	    profile_save(&p) == -1)
+		return (CLIENT_EXIT_FAIL);
+	freezero(keypem, keylen);
+
+	fmt_when(cert_not_after(cert), when, sizeof(when));
+	if (client_format == CFMT_JSON) {
+		json_object_del(ans, "ok");
+		json_object_del(ans, "certificate");
+		json_object_set_new(ans, "proxy", json_string(a.text));
+		json_object_set_new(ans, "profile", json_string(p.dir));
+		if ((s = json_dumps(ans, JSON_INDENT(2))) != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else {
+		printf("Logged in to %s as %s.\nRoles:       ",
+		    jstr(hello, "name"), o.user);
+		json_array_foreach(json_object_get(ans, "roles"), i, v)
+			printf("%s%s", i > 0 ? ", " : "",
+			    json_string_value(v));
+		printf("\nCertificate: valid until %s\nProfile:     %s\n", when,
+		    p.dir);
+	}
+	json_decref(ans);
+	json_decref(hello);
+	free(ca);
+	return (CLIENT_EXIT_OK);
+}
+
+static int
+status_out(json_t *st, int code)
+{
+	json_t		*v;
+	char		*s;
+	size_t		 i;
+
+	if (client_format == CFMT_JSON) {
+		if ((s = json_dumps(st, JSON_INDENT(2))) != NULL)
+			printf("%s\n", s);
+		free(s);
+	} else {
+		printf("Gateway:     %s (CA %s)\nUser:        %s\n",
+		    jstr(st, "proxy"), jstr(st, "ca_fingerprint"),
+		    jstr(st, "user"));
+		if (json_object_get(st, "expires") != NULL)
+			printf("Certificate: %s %s\n",
+			    strcmp(jstr(st, "state"), "expired") == 0 ?
+			    "expired at" : "valid until",
+			    jstr(st, "expires"));
+		if (json_object_get(st, "roles") != NULL) {
+			printf("Roles:       ");
+			json_array_foreach(json_object_get(st, "roles"), i,
+			    v)
+				printf("%s%s", i > 0 ? ", " : "",
+				    json_string_value(v));
+			printf("\n");
+		}
+		printf("State:       %s", jstr(st, "state"));
+		if (json_object_get(st, "message") != NULL)
+			printf(": %s", jstr(st, "message"));
+		printf("\n");
+	}
+	json_decref(st);
+	return (code);
+}
+
+int
+cmd_status(int argc, char **argv)
+{
+	struct profile	 p;
+	struct gw_addr	 a;
+	json_t		*st, *ans;
+	SSL		*ssl;
+	char		 cpath[PATH_MAX], kpath[PATH_MAX], err[512];
+	char		 when[128];
+	char		*ca, *cert;
+	int64_t		 na;
+
+	(void)argv;
+	if (argc != 1)
+		client_usage(CLIENT_EXIT_USAGE);
+	profile_dir(&p);
+	if (profile_load(&p) == -1)
+		return (CLIENT_EXIT_FAIL);
+	if (!p.have) {
+		fprintf(stderr, "mcpgate: not logged in: run 'mcpgate login "
+		    "--proxy HOST --user NAME'\n");
+		return (CLIENT_EXIT_FAIL);
+	}
+	st = json_pack("{s:s,s:s,s:s,s:s}", "proxy", p.proxy, "user",
+	    p.user, "ca_fingerprint", p.ca_fingerprint, "profile", p.dir);
+	if ((cert = profile_read(&p, "cert.pem", NULL)) == NULL ||
+	    access(profile_path(&p, "key.pem", kpath, sizeof(kpath)) == 0 ?
+	    kpath : "", R_OK) == -1) {
+		free(cert);
+		json_object_set_new(st, "state", json_string("logged out"));
+		json_object_set_new(st, "message", json_string("run 'mcpgate "
+		    "login'"));
+		return (status_out(st, CLIENT_EXIT_FAIL));
+	}
+	na = cert_not_after(cert);
+	free(cert);
+	fmt_when(na, when, sizeof(when));
+	json_object_set_new(st, "expires", json_string(when));
+	when[20] = '\0';		/* the time without "(in ...)" */
+	json_object_set_new(st, "not_after", json_string(when));
+	if (na <= time(NULL)) {
+		json_object_set_new(st, "state", json_string("expired"));
+		json_object_set_new(st, "message", json_string("run 'mcpgate "
+		    "login'"));
+		return (status_out(st, CLIENT_EXIT_FAIL));
+	}
+	if (gw_parse_addr(p.proxy, &a) == -1 ||
+	    (ca = profile_read(&p, "ca.pem", NULL)) == NULL)
+		errx(CLIENT_EXIT_FAIL, "%s: the profile is damaged: log in "
+		    "again", p.dir);
+	profile_path(&p, "cert.pem", cpath, sizeof(cpath));
+	ssl = gw_connect(&a, ca, cpath, kpath, err, sizeof(err));
+	free(ca);
+	if (ssl == NULL || (ans = gw_request(ssl, json_pack("{s:s}", "op",
+	    "whoami"), err, sizeof(err))) == NULL) {
+		gw_close(ssl);
+		json_object_set_new(st, "state", json_string("unreachable"));
+		json_object_set_new(st, "message", json_string(err));
+		return (status_out(st, CLIENT_EXIT_FAIL));
+	}
+	gw_close(ssl);
+	if (!json_is_true(json_object_get(ans, "ok"))) {
+		json_object_set_new(st, "state", json_string(
+		    strcmp(jstr(ans, "error"), "unknown_user") == 0 ?
+		    "revoked" : jstr(ans, "error")));
+		json_object_set_new(st, "message", json_string(jstr(ans,
+		    "message")));
+		json_decref(ans);
+		return (status_out(st, CLIENT_EXIT_FAIL));
+	}
+	json_object_set_new(st, "state", json_string("valid"));
+	json_object_set(st, "roles", json_object_get(ans, "roles"));
+	json_object_set(st, "traits", json_object_get(ans, "traits"));
+	json_decref(ans);
+	return (status_out(st, CLIENT_EXIT_OK));
+}
+
+int
+cmd_logout(int argc, char **argv)
+{
+	struct profile	 p;
+
+	(void)argv;
+	if (argc != 1)
+		client_usage(CLIENT_EXIT_USAGE);
+	profile_dir(&p);
+	if (profile_load(&p) == -1)
+		return (CLIENT_EXIT_FAIL);
+	if (profile_remove(&p, "key.pem") == -1 ||
+	    profile_remove(&p, "cert.pem") == -1)
+		return (CLIENT_EXIT_FAIL);
+	if (client_format == CFMT_TEXT)
+		printf("Logged out%s%s: the key and certificate are removed; "
+		    "the gateway's CA stays pinned.\n", p.have ? " of " : "",
+		    p.have ? p.proxy : "");
+	else
+		printf("{\n  \"logged_out\": true,\n  \"proxy\": \"%s\"\n}\n",
+		    p.have ? p.proxy : "");
+	return (CLIENT_EXIT_OK);
+}

@@ -1,0 +1,1255 @@
+/*
+ * Roles, users and tokens: YAML in, C structures out, and back.
+ * Every problem is reported with the file, line and column, and parsing
+ * goes on so that one run shows them all.
+ */
+#include <sys/types.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <yaml.h>
+
+#include "buf.h"
+#include "resource.h"
+#include "util.h"
+
+#define TIME_MIN	(-62167219200LL)	/* 0000-01-01T00:00:00Z */
+#define TIME_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
+
+struct parse_ctx {
+	int			 mode;
+	struct resources	*out;
+};
+
+/* Names of roles, users and tokens: what a file name and a CN can hold. */
+int
+resource_name_ok(const char *s)
+{
+	size_t	 n;
+
+	if (s[0] == '\0' || s[0] == '.' || s[0] == '-')
+		return (0);
+	for (n = 0; s[n] != '\0'; n++)
+		if (!isalnum((unsigned char)s[n]) && s[n] != '.' &&
+		    s[n] != '_' && s[n] != '-' && s[n] != '@')
+			return (0);
+	return (n < RES_NAMELEN);
+}
+
+static int
+trait_name_ok(const char *s)
+{
+	size_t	 n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!islower((unsigned char)s[n]) &&
+		    !isdigit((unsigned char)s[n]) && s[n] != '_')
+			return (0);
+	return (n > 0 && n < RES_NAMELEN);
+}
+
+/*
+ * What a regular expression's repetitions cost to compile, roughly in NFA
+ * states: glibc copies a sub-expression once per bound of a repetition,
+ * so "(a{1000}){1000}" is a million of them.  The estimate walks the
+ * expression: an atom costs 1, a group the sum of its contents, and a
+ * bound {m}, {m,}, {m,n} or {,n} multiplies what it follows; *rep sums
+ * what the bounds made, which is what grows.  It saturates above the
+ * limit.
+ */
+#define REGEX_MAX_COST		1000
+
+static uint64_t
+regex_cost(const char **pp, int depth, uint64_t *rep)
+{
+	const char	*p = *pp;
+	uint64_t	 total = 0, atom, m, n;
+	char		*end;
+
+	while (*p != '\0' && *p != ')') {
+		if (*p == '|' || *p == '^' || *p == '$') {
+			p++;
+			continue;
+		}
+		atom = 1;
+		if (*p == '(') {
+			p++;
+			if (depth > 32)
+				return (*rep = REGEX_MAX_COST + 1);
+			atom = regex_cost(&p, depth + 1, rep);
+			if (*p == ')')
+				p++;
+		} else if (*p == '[') {
+			/* A bracket expression: "[]a]" and "[^]a]" too. */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']')
+				p++;
+			if (*p == ']')
+				p++;
+		} else if (*p == '\\' && p[1] != '\0')
+			p += 2;
+		else
+			p++;
+		while (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+			if (*p != '{') {
+				p++;
+				continue;
+			}
+			m = strtoull(p + 1, &end, 10);
+			n = m;
+			if (*end == ',') {
+				n = isdigit((unsigned char)end[1]) ?
+				    strtoull(end + 1, &end, 10) : m;
+				if (*end == ',' || n == 0)
+					end++;
+			}
+			if (*end != '}')
+				break;		/* not a bound: a literal { */
+			p = end + 1;
+			if (n < m)
+				n = m;
+			if (n > REGEX_MAX_COST)
+				return (*rep = REGEX_MAX_COST + 1);
+			atom *= n > 0 ? n : 1;
+			if (n > 1)
+				*rep += atom;
+			if (atom > REGEX_MAX_COST || *rep > REGEX_MAX_COST)
+				return (*rep = REGEX_MAX_COST + 1);
+		}
+		total += atom;
+	}
+	*pp = p;
+	return (total);
+}
+
+/*
+ * A pattern in a role: "*" and shell globs, "^...$" an anchored POSIX
+ * extended regular expression, or "{{internal.NAME}}" a user's trait.
+ */
+int
+resource_pattern_ok(const char *p, char *err, size_t errlen)
+{
+	regex_t		 re;
+	char		 name[RES_NAMELEN], want[RES_NAMELEN + 16];
+	const char	*q;
+	uint64_t	 rep;
+	size_t		 n = strlen(p);
+	int		 r;
+
+	if (n == 0 || n > RES_VALUELEN) {
+		snprintf(err, errlen, "a pattern must be 1 to %d characters",
+		    RES_VALUELEN);
+		return (0);
+	}
+	if (strncmp(p, "{{", 2) == 0) {
+		if (sscanf(p, "{{internal.%63[a-z0-9_]", name) == 1 &&
+		    snprintf(want, sizeof(want), "{{internal.%s}}", name) > 0 &&
+		    strcmp(p, want) == 0)
+			return (1);
+		if (sscanf(p, "{{ internal.%63[a-z0-9_]", name) == 1 &&
+		    snprintf(want, sizeof(want), "{{ internal.%s }}",
+		    name) > 0 && strcmp(p, want) == 0)
+			return (1);
+		snprintf(err, errlen, "'%s' is not a trait: write "
+		    "{{internal.NAME}}, for example {{internal.mcp_tools}}", p);
+		return (0);
+	}
+	if (p[0] == '^') {
+		if (p[n - 1] != '$') {
+			snprintf(err, errlen, "regular expression '%s' must "
+			    "end "
+			    "with $ (patterns are anchored)", p);
+			return (0);
+		}
+		q = p;
+		rep = 0;
+		(void)regex_cost(&q, 0, &rep);
+		if (rep > REGEX_MAX_COST) {
+			snprintf(err, errlen, "regular expression '%s' repeats "
+			    "too much: it would compile to more than %d "
+			    "states", p, REGEX_MAX_COST);
+			return (0);
+		}
+		if ((r = regcomp(&re, p, REG_EXTENDED | REG_NOSUB)) != 0) {
+			char	 why[128];
+
+			regerror(r, &re, why, sizeof(why));
+			snprintf(err, errlen, "regular expression '%s': %s", p,
+			    why);
+			return (0);
+		}
+		regfree(&re);
+	}
+	return (1);
+}
+
+int
+strlist_add(struct strlist *l, const char *s)
+{
+	char	**nv;
+
+	if (l->n == RES_MAXLIST)
+		return (-1);
+	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*l->v))) == NULL)
+		return (-1);
+	l->v = nv;
+	if ((l->v[l->n] = strdup(s)) == NULL)
+		return (-1);
+	l->n++;
+	return (0);
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+strlist_has(const struct strlist *l, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return (1);
+	return (0);
+}
+
+static void
+rules_free(struct role_rules *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nlabels; i++) {
+		free(r->labels[i].key);
+		strlist_free(&r->labels[i].values);
+	}
+	free(r->labels);
+	strlist_free(&r->tools);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+resource_clear(struct resource *res)
+{
+	size_t	 i;
+
+	switch (res->kind) {
+	case RES_ROLE:
+		free(res->u.role.description);
+		rules_free(&res->u.role.allow);
+		rules_free(&res->u.role.deny);
+		break;
+	case RES_USER:
+		free(res->u.user.description);
+		strlist_free(&res->u.user.roles);
+		for (i = 0; i < res->u.user.ntraits; i++) {
+			free(res->u.user.traits[i].name);
+			strlist_free(&res->u.user.traits[i].values);
+		}
+		free(res->u.user.traits);
+		break;
+	case RES_TOKEN:
+		break;
+	}
+	explicit_bzero(res, sizeof(*res));
+}
+
+void
+resources_free(struct resources *rs)
+{
+	size_t	 i;
+
+	for (i = 0; i < rs->n; i++)
+		resource_clear(&rs->v[i]);
+	free(rs->v);
+	rs->v = NULL;
+	rs->n = 0;
+}
+
+const char *
+resource_kind_name(enum res_kind kind)
+{
+	switch (kind) {
+	case RES_ROLE:
+		return ("role");
+	case RES_USER:
+		return ("user");
+	default:
+		return ("token");
+	}
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+/* A key that is not a plain name is reported. */
+static int
+key_bad(struct ydoc *y, yaml_node_t *kn)
+{
+	if (kn->type != YAML_SCALAR_NODE) {
+		ydoc_error(y, kn, "a key must be a name");
+		return (1);
+	}
+	if (strlen((const char *)kn->data.scalar.value) !=
+	    kn->data.scalar.length) {
+		ydoc_error(y, kn, "a key contains a NUL byte");
+		return (1);
+	}
+	return (0);
+}
+
+/* The pairs of a mapping, keys checked to be names. */
+#define MAP_FOREACH(y, map, pair, kn, vn)				\
+	for ((pair) = (map)->data.mapping.pairs.start;			\
+	    (pair) < (map)->data.mapping.pairs.top; (pair)++)		\
+		if (((kn) = ydoc_node((y), (pair)->key)) == NULL ||	\
+		    ((vn) = ydoc_node((y), (pair)->value)) == NULL)	\
+			continue;					\
+		else if (key_bad((y), (kn)))				\
+			continue;					\
+		else
+
+static const char *
+key_of(yaml_node_t *kn)
+{
+	return ((const char *)kn->data.scalar.value);
+}
+
+/*
+ * Which of the known keys kn is, or -1 with the error reported: an unknown
+ * key names what was expected, a key seen before says so.
+ */
+static int
+key_index(struct ydoc *y, yaml_node_t *kn, const char *const *known,
+    uint32_t *seen, const char *where)
+{
+	char	 expected[256] = "";
+	int	 i;
+
+	for (i = 0; known[i] != NULL; i++) {
+		if (strcmp(known[i], key_of(kn)) != 0)
+			continue;
+		if (*seen & (1U << i)) {
+			ydoc_error(y, kn, "duplicate key '%s' in %s",
+			    key_of(kn), where);
+			return (-1);
+		}
+		*seen |= 1U << i;
+		return (i);
+	}
+	for (i = 0; known[i] != NULL; i++) {
+		if (i > 0)
+			strlcat(expected, known[i + 1] == NULL ? " or " : ", ",
+			    sizeof(expected));
+		strlcat(expected, known[i], sizeof(expected));
+	}
+	ydoc_error(y, kn, "unknown key '%s' in %s (expected %s)", key_of(kn),
+	    where, expected);
+	return (-1);
+}
+
+static int
+want_map(struct ydoc *y, yaml_node_t *n, const char *what)
+{
+	if (n->type == YAML_MAPPING_NODE)
+		return (1);
+	if (!ydoc_is_null(n))
+		ydoc_error(y, n, "'%s' must be a mapping", what);
+	return (0);
+}
+
+/* A string of at most max-1 bytes, not empty. */
+static int
+get_string(struct ydoc *y, yaml_node_t *n, const char *what, char *buf,
+    size_t max)
+{
+	const char	*v;
+
+	if ((v = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	if (v[0] == '\0' || ydoc_is_null(n)) {
+		ydoc_error(y, n, "'%s' needs a value", what);
+		return (-1);
+	}
+	if (strlen(v) >= max) {
+		ydoc_error(y, n, "'%s' is longer than %zu characters", what,
+		    max - 1);
+		return (-1);
+	}
+	strlcpy(buf, v, max);
+	return (0);
+}
+
+static char *
+get_text(struct ydoc *y, yaml_node_t *n, const char *what)
+{
+	char	 buf[RES_VALUELEN + 1];
+	char	*s;
+
+	if (get_string(y, n, what, buf, sizeof(buf)) == -1)
+		return (NULL);
+	if ((s = strdup(buf)) == NULL)
+		ydoc_error(y, n, "out of memory");
+	return (s);
+}
+
+static int
+get_bool(struct ydoc *y, yaml_node_t *n, const char *what, int *v)
+{
+	const char	*s;
+
+	if ((s = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	if (strcmp(s, "true") == 0)
+		*v = 1;
+	else if (strcmp(s, "false") == 0)
+		*v = 0;
+	else {
+		ydoc_error(y, n, "'%s' must be true or false", what);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A point in time, RFC 3339 in UTC, to the second. */
+static int
+get_time(struct ydoc *y, yaml_node_t *n, const char *what, int64_t *secs)
+{
+	const char	*s;
+	uint64_t	 ms;
+	int64_t		 us;
+
+	if ((s = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	if (parse_duration(s, &ms) == 0 || parse_time(s, 0, &us) == -1 ||
+	    strchr(s, 'T') == NULL) {
+		ydoc_error(y, n, "'%s' must be a time such as "
+		    "2026-11-26T17:00:00Z", what);
+		return (-1);
+	}
+	/* Whole seconds, rounded down also before 1970. */
+	*secs = us / 1000000 - (us % 1000000 < 0);
+	if (*secs > TIME_MAX) {
+		ydoc_error(y, n, "'%s' is after 9999-12-31T23:59:59Z", what);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+get_hash(struct ydoc *y, yaml_node_t *n, const char *what, char *buf)
+{
+	unsigned char	 raw[RES_HASHLEN / 2];
+	const char	*s;
+
+	if ((s = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	if (hex_decode(s, raw, sizeof(raw)) == -1) {
+		ydoc_error(y, n, "'%s' must be 64 hex digits", what);
+		return (-1);
+	}
+	strlcpy(buf, s, RES_HASHLEN + 1);
+	return (0);
+}
+
+enum list_check {
+	LIST_ANY,
+	LIST_NAMES,
+	LIST_PATTERNS,
+};
+
+/* One value or a list of them, each checked, none repeated. */
+static int
+get_list(struct ydoc *y, yaml_node_t *n, const char *what,
+    enum list_check check, struct strlist *l)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	char			 buf[RES_VALUELEN + 1], err[256];
+	int			 ret = 0, single = n->type == YAML_SCALAR_NODE;
+
+	if (n->type == YAML_MAPPING_NODE) {
+		ydoc_error(y, n, "'%s' must be a value or a list of them",
+		    what);
+		return (-1);
+	}
+	if (single && ydoc_is_null(n))
+		return (0);
+	for (it = single ? NULL : n->data.sequence.items.start;
+	    single || it < n->data.sequence.items.top; it++) {
+		item = single ? n : ydoc_node(y, *it);
+		if (item == NULL)
+			break;
+		if (get_string(y, item, what, buf, sizeof(buf)) == -1)
+			ret = -1;
+		else if (check == LIST_NAMES && !resource_name_ok(buf)) {
+			ydoc_error(y, item, "'%s' is not a valid name in "
+			    "'%s'", buf, what);
+			ret = -1;
+		} else if (check == LIST_PATTERNS &&
+		    !resource_pattern_ok(buf, err, sizeof(err))) {
+			ydoc_error(y, item, "%s", err);
+			ret = -1;
+		} else if (strlist_has(l, buf)) {
+			ydoc_error(y, item, "'%s' is listed twice in '%s'",
+			    buf, what);
+			ret = -1;
+		} else if (strlist_add(l, buf) == -1) {
+			ydoc_error(y, item, "more than %d values in '%s'",
+			    RES_MAXLIST, what);
+			return (-1);
+		}
+		if (single)
+			break;
+	}
+	return (ret);
+}
+
+static int
+parse_labels(struct ydoc *y, yaml_node_t *map, struct role_rules *r)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	struct label_rule	*nl;
+	char			 err[256];
+	size_t			 i;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "app_labels"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		if (!resource_pattern_ok(key_of(kn), err, sizeof(err))) {
+			ydoc_error(y, kn, "label %s", err);
+			ret = -1;
+			continue;
+		}
+		for (i = 0; i < r->nlabels; i++)
+			if (strcmp(r->labels[i].key, key_of(kn)) == 0)
+				break;
+		if (i < r->nlabels) {
+			ydoc_error(y, kn, "label '%s' appears twice",
+			    key_of(kn));
+			ret = -1;
+			continue;
+		}
+		if (r->nlabels == RES_MAXMAP) {
+			ydoc_error(y, kn, "more than %d labels", RES_MAXMAP);
+			return (-1);
+		}
+		if ((nl = reallocarray(r->labels, r->nlabels + 1,
+		    sizeof(*nl))) == NULL)
+			return (-1);
+		r->labels = nl;
+		memset(&nl[r->nlabels], 0, sizeof(*nl));
+		if ((nl[r->nlabels].key = strdup(key_of(kn))) == NULL)
+			return (-1);
+		r->nlabels++;
+		if (get_list(y, vn, "app_labels", LIST_PATTERNS,
+		    &nl[r->nlabels - 1].values) == -1)
+			ret = -1;
+		else if (nl[r->nlabels - 1].values.n == 0) {
+			ydoc_error(y, vn, "label '%s' needs a value, or '*'",
+			    key_of(kn));
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
+static int
+parse_rules(struct ydoc *y, yaml_node_t *map, const char *what,
+    struct role_rules *r)
+{
+	static const char *const keys[] = { "app_labels", "mcp", NULL };
+	static const char *const mcp_keys[] = { "tools", NULL };
+	yaml_node_pair_t	*pair, *mpair;
+	yaml_node_t		*kn, *vn, *mkn, *mvn;
+	uint32_t		 seen = 0, mseen;
+	char			 where[16];
+	int			 ret = 0;
+
+	if (!want_map(y, map, what))
+		return (ydoc_is_null(map) ? 0 : -1);
+	snprintf(where, sizeof(where), "'%s'", what);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, where)) {
+		case 0:
+			if (parse_labels(y, vn, r) == -1)
+				ret = -1;
+			break;
+		case 1:
+			if (!want_map(y, vn, "mcp")) {
+				if (!ydoc_is_null(vn))
+					ret = -1;
+				break;
+			}
+			mseen = 0;
+			MAP_FOREACH(y, vn, mpair, mkn, mvn) {
+				if (key_index(y, mkn, mcp_keys, &mseen,
+				    "'mcp'") == -1 || get_list(y, mvn, "tools",
+				    LIST_PATTERNS, &r->tools) == -1)
+					ret = -1;
+			}
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
+static int
+parse_role_spec(struct ydoc *y, yaml_node_t *spec, struct role *role)
+{
+	static const char *const keys[] = { "allow", "deny", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	uint32_t		 seen = 0;
+	int			 ret = 0, i;
+
+	if (!want_map(y, spec, "spec"))
+		return (ydoc_is_null(spec) ? 0 : -1);
+	MAP_FOREACH(y, spec, pair, kn, vn) {
+		if ((i = key_index(y, kn, keys, &seen, "a role's spec")) ==
+		    -1 || parse_rules(y, vn, keys[i], i == 0 ? &role->allow :
+		    &role->deny) == -1)
+			ret = -1;
+	}
+	return (ret);
+}
+
+static int
+parse_traits(struct ydoc *y, yaml_node_t *map, struct user *u)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	struct trait		*nt;
+	size_t			 i;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "traits"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		if (!trait_name_ok(key_of(kn))) {
+			ydoc_error(y, kn, "trait '%s' must be lowercase "
+			    "letters, digits and _", key_of(kn));
+			ret = -1;
+			continue;
+		}
+		for (i = 0; i < u->ntraits; i++)
+			if (strcmp(u->traits[i].name, key_of(kn)) == 0)
+				break;
+		if (i < u->ntraits) {
+			ydoc_error(y, kn, "trait '%s' appears twice",
+			    key_of(kn));
+			ret = -1;
+			continue;
+		}
+		if (u->ntraits == RES_MAXMAP) {
+			ydoc_error(y, kn, "more than %d traits", RES_MAXMAP);
+			return (-1);
+		}
+		if ((nt = reallocarray(u->traits, u->ntraits + 1,
+		    sizeof(*nt))) == NULL)
+			return (-1);
+		u->traits = nt;
+		memset(&nt[u->ntraits], 0, sizeof(*nt));
+		if ((nt[u->ntraits].name = strdup(key_of(kn))) == NULL)
+			return (-1);
+		u->ntraits++;
+		if (get_list(y, vn, key_of(kn), LIST_ANY,
+		    &nt[u->ntraits - 1].values) == -1)
+			ret = -1;
+	}
+	return (ret);
+}
+
+static int
+parse_user_spec(struct ydoc *y, yaml_node_t *spec, struct user *u)
+{
+	static const char *const keys[] = { "roles", "traits", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	uint32_t		 seen = 0;
+	int			 ret = 0;
+
+	if (!want_map(y, spec, "spec"))
+		return (ydoc_is_null(spec) ? 0 : -1);
+	MAP_FOREACH(y, spec, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "a user's spec")) {
+		case 0:
+			if (get_list(y, vn, "roles", LIST_NAMES,
+			    &u->roles) == -1)
+				ret = -1;
+			break;
+		case 1:
+			if (parse_traits(y, vn, u) == -1)
+				ret = -1;
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
+static int
+parse_user_status(struct ydoc *y, yaml_node_t *map, struct user *u)
+{
+	static const char *const keys[] = { "created", "generation",
+	    "locked", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	const char		*g;
+	uint32_t		 seen = 0;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "status"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "status")) {
+		case 0:
+			ret |= get_time(y, vn, "created", &u->created);
+			break;
+		case 1:
+			if ((g = ydoc_scalar(y, vn, "generation")) == NULL)
+				ret = -1;
+			else if (strlen(g) != RES_GENLEN ||
+			    strspn(g, "0123456789abcdef") != RES_GENLEN) {
+				ydoc_error(y, vn, "'generation' must be %d "
+				    "lowercase hex digits", RES_GENLEN);
+				ret = -1;
+			} else
+				strlcpy(u->generation, g,
+				    sizeof(u->generation));
+			break;
+		case 2:
+			ret |= get_bool(y, vn, "locked", &u->locked);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
+static int
+parse_user_credentials(struct ydoc *y, yaml_node_t *map, struct user *u)
+{
+	static const char *const keys[] = { "password", "invite",
+	    "invite_expires", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	uint32_t		 seen = 0;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "credentials"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "credentials")) {
+		case 0:
+			if (get_string(y, vn, "password", u->password,
+			    sizeof(u->password)) == -1)
+				ret = -1;
+			else if (strncmp(u->password, "$argon2id$", 10) != 0) {
+				ydoc_error(y, vn, "'password' is not an "
+				    "Argon2id hash");
+				ret = -1;
+			}
+			break;
+		case 1:
+			ret |= get_hash(y, vn, "invite", u->invite);
+			break;
+		case 2:
+			ret |= get_time(y, vn, "invite_expires",
+			    &u->invite_expires);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
+static int
+parse_token_spec(struct ydoc *y, yaml_node_t *spec, struct token *t)
+{
+	static const char *const keys[] = { "type", "created", "expires",
+	    "hash", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	uint32_t		 seen = 0;
+	int			 ret = 0;
+
+	if (!want_map(y, spec, "spec")) {
+		if (ydoc_is_null(spec))
+			ydoc_error(y, spec, "a token needs type, expires "
+			    "and hash in its spec");
+		return (-1);
+	}
+	MAP_FOREACH(y, spec, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "a token's spec")) {
+		case 0:
+			if (get_string(y, vn, "type", t->type,
+			    sizeof(t->type)) == -1)
+				ret = -1;
+			else if (strcmp(t->type, "app") != 0) {
+				ydoc_error(y, vn, "token type must be app");
+				ret = -1;
+			}
+			break;
+		case 1:
+			ret |= get_time(y, vn, "created", &t->created);
+			break;
+		case 2:
+			ret |= get_time(y, vn, "expires", &t->expires);
+			break;
+		case 3:
+			ret |= get_hash(y, vn, "hash", t->hash);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	if (ret == 0 && (t->type[0] == '\0' || t->hash[0] == '\0' ||
+	    t->expires == 0)) {
+		ydoc_error(y, spec, "a token needs type, expires and hash "
+		    "in its spec");
+		ret = -1;
+	}
+	return (ret);
+}
+
+static int
+parse_metadata(struct ydoc *y, yaml_node_t *map, char *name,
+    char **description)
+{
+	static const char *const keys[] = { "name", "description", NULL };
+	static const char *const name_only[] = { "name", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	uint32_t		 seen = 0;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "metadata")) {
+		if (ydoc_is_null(map))
+			ydoc_error(y, map, "metadata needs a name");
+		return (-1);
+	}
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, description != NULL ? keys :
+		    name_only, &seen, "metadata")) {
+		case 0:
+			if (get_string(y, vn, "name", name, RES_NAMELEN) ==
+			    -1)
+				ret = -1;
+			else if (!resource_name_ok(name)) {
+				ydoc_error(y, vn, "name '%s' must be letters, "
+				    "digits, '.', '_', '-' or '@', not "
+				    "starting with '.' or '-'", name);
+				ret = -1;
+			}
+			break;
+		case 1:
+			if ((*description = get_text(y, vn,
+			    "description")) == NULL)
+				ret = -1;
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	if (!(seen & 1) && ret == 0) {
+		ydoc_error(y, map, "metadata needs a name");
+		ret = -1;
+	}
+	return (ret);
+}
+
+/* One document: one resource. */
+static int
+parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
+{
+	struct parse_ctx	*ctx = arg;
+	struct resource		 res, *nv;
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn, *kind = NULL, *version = NULL;
+	yaml_node_t		*meta = NULL, *spec = NULL, *status = NULL;
+	yaml_node_t		*cred = NULL;
+	yaml_node_t		**slot;
+	const char		*k, *v;
+	int			 ret = 0;
+
+	memset(&res, 0, sizeof(res));
+	res.line = root->start_mark.line + 1;
+	if (ydoc_is_null(root))
+		return (0);	/* an empty document, as after a last "---" */
+	if (root->type != YAML_MAPPING_NODE) {
+		ydoc_error(y, root, "a resource is a mapping with kind, "
+		    "version, metadata and spec");
+		return (-1);
+	}
+	MAP_FOREACH(y, root, pair, kn, vn) {
+		k = key_of(kn);
+		slot = strcmp(k, "kind") == 0 ? &kind :
+		    strcmp(k, "version") == 0 ? &version :
+		    strcmp(k, "metadata") == 0 ? &meta :
+		    strcmp(k, "spec") == 0 ? &spec :
+		    strcmp(k, "status") == 0 ? &status :
+		    strcmp(k, "credentials") == 0 ? &cred : NULL;
+		if (slot == NULL) {
+			ydoc_error(y, kn, "unknown key '%s' (expected kind, "
+			    "version, metadata, spec)", k);
+			ret = -1;
+		} else if (*slot != NULL) {
+			ydoc_error(y, kn, "duplicate key '%s'", k);
+			ret = -1;
+		} else
+			*slot = vn;
+	}
+	if (kind == NULL || (v = ydoc_scalar(y, kind, "kind")) == NULL) {
+		if (kind == NULL)
+			ydoc_error(y, root, "missing 'kind'");
+		return (-1);
+	}
+	if (strcmp(v, "role") == 0)
+		res.kind = RES_ROLE;
+	else if (strcmp(v, "user") == 0)
+		res.kind = RES_USER;
+	else if (strcmp(v, "token") == 0 && (ctx->mode & RES_STATE))
+		res.kind = RES_TOKEN;
+	else {
+		ydoc_error(y, kind, "kind '%s' is not one this gateway takes "
+		    "(role or user)", v);
+		return (-1);
+	}
+	if (version == NULL)
+		ydoc_error(y, root, "missing 'version: v1'");
+	else if ((v = ydoc_scalar(y, version, "version")) != NULL &&
+	    strcmp(v, "v1") != 0)
+		ydoc_error(y, version, "unsupported version '%s' (v1 is "
+		    "read)", v);
+	if (version == NULL || v == NULL || strcmp(v, "v1") != 0)
+		ret = -1;
+	if (meta == NULL) {
+		ydoc_error(y, root, "missing 'metadata' with a name");
+		ret = -1;
+	}
+	if (status != NULL && (ctx->mode & RES_ADMIN)) {
+		ydoc_error(y, status, "'status' is kept by the gateway: use "
+		    "mcpgatectl users lock, unlock and reset");
+		ret = -1;
+		status = NULL;
+	}
+	if (cred != NULL && !(ctx->mode & RES_STATE)) {
+		ydoc_error(y, cred, "'credentials' are never written by "
+		    "hand: users set their password with an invite");
+		ret = -1;
+		cred = NULL;
+	}
+
+	switch (res.kind) {
+	case RES_ROLE:
+		if (meta != NULL && parse_metadata(y, meta, res.u.role.name,
+		    &res.u.role.description) == -1)
+			ret = -1;
+		if (spec != NULL && parse_role_spec(y, spec,
+		    &res.u.role) == -1)
+			ret = -1;
+		if (status != NULL || cred != NULL) {
+			ydoc_error(y, status != NULL ? status : cred,
+			    "a role has no status or credentials");
+			ret = -1;
+		}
+		break;
+	case RES_USER:
+		if (meta != NULL && parse_metadata(y, meta, res.u.user.name,
+		    &res.u.user.description) == -1)
+			ret = -1;
+		if (spec != NULL && parse_user_spec(y, spec,
+		    &res.u.user) == -1)
+			ret = -1;
+		if (status != NULL && parse_user_status(y, status,
+		    &res.u.user) == -1)
+			ret = -1;
+		if (cred != NULL && parse_user_credentials(y, cred,
+		    &res.u.user) == -1)
+			ret = -1;
+		break;
+	case RES_TOKEN:
+		if (meta != NULL && parse_metadata(y, meta, res.u.token.name,
+		    NULL) == -1)
+			ret = -1;
+		if (status != NULL || cred != NULL) {
+			ydoc_error(y, status != NULL ? status : cred,
+			    "a token has no status or credentials");
+			ret = -1;
+		}
+		if (spec == NULL) {
+			ydoc_error(y, root, "missing 'spec'");
+			ret = -1;
+		} else if (parse_token_spec(y, spec, &res.u.token) == -1)
+			ret = -1;
+		break;
+	}
+	if (ret == -1) {
+		resource_clear(&res);
+		return (-1);
+	}
+	if ((nv = reallocarray(ctx->out->v, ctx->out->n + 1,
+	    sizeof(*nv))) == NULL) {
+		resource_clear(&res);
+		return (-1);
+	}
+	ctx->out->v = nv;
+	nv[ctx->out->n++] = res;
+	return (0);
+}
+
+/*
+ * Parse a stream of resources.  Returns 0 with all of them in rs, or -1
+ * with the errors in errs and nothing in rs.
+ */
+int
+resource_parse(const char *name, const char *buf, size_t len, int mode,
+    struct resources *rs, struct conf_errors *errs)
+{
+	struct parse_ctx	 ctx;
+	int			 n;
+
+	memset(rs, 0, sizeof(*rs));
+	memset(errs, 0, sizeof(*errs));
+	ctx.mode = mode;
+	ctx.out = rs;
+	n = ydoc_parse_stream(name, buf, len, errs, RES_MAXDOCS, parse_doc,
+	    &ctx);
+	if (n == -1 || errs->n > 0) {
+		if (errs->n == 0)
+			config_error(errs, "%s: out of memory", name);
+		resources_free(rs);
+		return (-1);
+	}
+	return (0);
+}
+
+/* --- writing ------------------------------------------------------------- */
+
+/*
+ * A scalar, double-quoted, escaping what YAML does not keep as it is: the
+ * C0 and C1 controls, DEL, the line separators that a quoted scalar folds
+ * (NEL, U+2028, U+2029), and U+FFFE and U+FFFF.  Other UTF-8 goes as it
+ * is (the parser only ever hands over valid UTF-8).
+ */
+static void
+put_str(struct buf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	uint32_t		 cp;
+	int			 n, k;
+
+	buf_puts(b, "\"");
+	while (*p != '\0') {
+		if (*p == '"' || *p == '\\') {
+			buf_printf(b, "\\%c", *p++);
+			continue;
+		}
+		if (*p == '\n' || *p == '\t') {
+			buf_puts(b, *p++ == '\n' ? "\\n" : "\\t");
+			continue;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			buf_printf(b, "\\x%02X", *p++);
+			continue;
+		}
+		if (*p < 0x80) {
+			buf_add(b, p++, 1);
+			continue;
+		}
+		n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+		cp = *p & (0xff >> (n + 1));
+		for (k = 1; k < n && (p[k] & 0xc0) == 0x80; k++)
+			cp = cp << 6 | (p[k] & 0x3f);
+		if (k < n) {
+			/* Not UTF-8: never read past what is there. */
+			buf_printf(b, "\\x%02X", *p++);
+			continue;
+		}
+		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 ||
+		    cp == 0x2029 || cp == 0xfffe || cp == 0xffff)
+			buf_printf(b, "\\u%04X", cp);
+		else
+			buf_add(b, p, (size_t)n);
+		p += n;
+	}
+	buf_puts(b, "\"");
+}
+
+static void
+put_list(struct buf *b, const struct strlist *l)
+{
+	size_t	 i;
+
+	buf_puts(b, "[");
+	for (i = 0; i < l->n; i++) {
+		if (i > 0)
+			buf_puts(b, ", ");
+		put_str(b, l->v[i]);
+	}
+	buf_puts(b, "]\n");
+}
+
+/* A time the parser reads back: years 0000 to 9999. */
+static void
+put_time(struct buf *b, int64_t secs)
+{
+	char	 ts[64];
+	time_t	 t = (time_t)(secs < TIME_MIN ? TIME_MIN : secs > TIME_MAX ?
+	    TIME_MAX : secs);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02dZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	put_str(b, ts);
+	buf_puts(b, "\n");
+}
+
+static void
+put_rules(struct buf *b, const char *what, const struct role_rules *r)
+{
+	size_t	 i;
+
+	if (r->nlabels == 0 && r->tools.n == 0)
+		return;
+	buf_printf(b, "  %s:\n", what);
+	if (r->nlabels > 0) {
+		buf_puts(b, "    app_labels:\n");
+		for (i = 0; i < r->nlabels; i++) {
+			buf_puts(b, "      ");
+			put_str(b, r->labels[i].key);
+			buf_puts(b, ": ");
+			put_list(b, &r->labels[i].values);
+		}
+	}
+	if (r->tools.n > 0) {
+		buf_puts(b, "    mcp:\n      tools: ");
+		put_list(b, &r->tools);
+	}
+}
+
+static void
+put_metadata(struct buf *b, const char *kind, const char *name,
+    const char *description)
+{
+	buf_printf(b, "kind: %s\nversion: v1\nmetadata:\n  name: ", kind);
+	put_str(b, name);
+	buf_puts(b, "\n");
+	if (description != NULL) {
+		buf_puts(b, "  description: ");
+		put_str(b, description);
+		buf_puts(b, "\n");
+	}
+}
+
+/*
+ * One resource as YAML that resource_parse() reads back.  RES_ADMIN
+ * leaves out status and credentials (what mcpgatectl get prints),
+ * RES_SNAPSHOT leaves out credentials, RES_STATE keeps everything.
+ */
+char *
+resource_yaml(const struct resource *res, int mode, size_t *lenp)
+{
+	const struct role	*r;
+	const struct user	*u;
+	const struct token	*t;
+	struct buf		 b;
+	size_t			 i;
+
+	buf_init(&b, 0);
+	switch (res->kind) {
+	case RES_ROLE:
+		r = &res->u.role;
+		put_metadata(&b, "role", r->name, r->description);
+		buf_puts(&b, "spec:");
+		if (r->allow.nlabels + r->allow.tools.n +
+		    r->deny.nlabels + r->deny.tools.n == 0)
+			buf_puts(&b, " {}");
+		buf_puts(&b, "\n");
+		put_rules(&b, "allow", &r->allow);
+		put_rules(&b, "deny", &r->deny);
+		break;
+	case RES_USER:
+		u = &res->u.user;
+		put_metadata(&b, "user", u->name, u->description);
+		buf_puts(&b, "spec:\n  roles: ");
+		put_list(&b, &u->roles);
+		if (u->ntraits > 0)
+			buf_puts(&b, "  traits:\n");
+		for (i = 0; i < u->ntraits; i++) {
+			buf_puts(&b, "    ");
+			put_str(&b, u->traits[i].name);
+			buf_puts(&b, ": ");
+			put_list(&b, &u->traits[i].values);
+		}
+		if (mode & (RES_STATE | RES_SNAPSHOT)) {
+			buf_printf(&b, "status:\n  locked: %s\n",
+			    u->locked ? "true" : "false");
+			if (u->created != 0) {
+				buf_puts(&b, "  created: ");
+				put_time(&b, u->created);
+			}
+			if (u->generation[0] != '\0')
+				buf_printf(&b, "  generation: \"%s\"\n",
+				    u->generation);
+		}
+		if ((mode & RES_STATE) && (u->password[0] != '\0' ||
+		    u->invite[0] != '\0')) {
+			buf_puts(&b, "credentials:\n");
+			if (u->password[0] != '\0') {
+				buf_puts(&b, "  password: ");
+				put_str(&b, u->password);
+				buf_puts(&b, "\n");
+			}
+			if (u->invite[0] != '\0') {
+				buf_printf(&b, "  invite: \"%s\"\n",
+				    u->invite);
+				buf_puts(&b, "  invite_expires: ");
+				put_time(&b, u->invite_expires);
+			}
+		}
+		break;
+	case RES_TOKEN:
+		t = &res->u.token;
+		put_metadata(&b, "token", t->name, NULL);
+		buf_puts(&b, "spec:\n  type: ");
+		put_str(&b, t->type);
+		buf_puts(&b, "\n  created: ");
+		put_time(&b, t->created);
+		buf_puts(&b, "  expires: ");
+		put_time(&b, t->expires);
+		if (mode & RES_STATE)
+			buf_printf(&b, "  hash: \"%s\"\n", t->hash);
+		break;
+	}
+	return (buf_release(&b, lenp));
+}

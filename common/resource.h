@@ -1,0 +1,120 @@
+/*
+ * The YAML resources of the access model: roles, users and join tokens,
+ * as administrators write them (mcpgatectl create), as the parent keeps
+ * them in the state directory, and as mcpd receives them (without any
+ * secret).  One parser and one writer serve all three.  See
+ * mcpgate-roles(5).
+ */
+#ifndef MCPGATE_RESOURCE_H
+#define MCPGATE_RESOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "yamldoc.h"
+
+#define RES_NAMELEN	64
+#define RES_MAXLIST	256	/* values in one list */
+#define RES_MAXMAP	64	/* keys of app_labels or traits */
+#define RES_MAXDOCS	10000
+#define RES_VALUELEN	1024
+#define RES_HASHLEN	64	/* SHA-256, hex */
+#define RES_PWHASHLEN	255	/* an Argon2id encoded hash */
+#define RES_GENLEN	16	/* a user's generation, hex */
+
+/* Where a document comes from decides what it may hold. */
+#define RES_ADMIN	0x01	/* mcpgatectl create: roles and users only */
+#define RES_STATE	0x02	/* the state directory: everything */
+#define RES_SNAPSHOT	0x04	/* the parent to mcpd: no credentials */
+
+struct strlist {
+	char		**v;
+	size_t		  n;
+};
+
+struct label_rule {
+	char		 *key;
+	struct strlist	  values;
+};
+
+struct role_rules {
+	struct label_rule *labels;	/* app_labels */
+	size_t		   nlabels;
+	struct strlist	   tools;	/* mcp.tools */
+};
+
+struct role {
+	char		 name[RES_NAMELEN];
+	char		*description;
+	struct role_rules allow;
+	struct role_rules deny;
+};
+
+struct trait {
+	char		*name;
+	struct strlist	 values;
+};
+
+struct user {
+	char		 name[RES_NAMELEN];
+	char		*description;
+	struct strlist	 roles;
+	struct trait	*traits;
+	size_t		 ntraits;
+	/* status, kept by the gateway */
+	int64_t		 created;	/* seconds */
+	/*
+	 * Random, new at creation and at every reset; certificates carry it
+	 * in the top 64 bits of their serial, and one that carries another
+	 * is refused.
+	 */
+	char		 generation[RES_GENLEN + 1];
+	int		 locked;
+	/* credentials, in the state directory only */
+	char		 password[RES_PWHASHLEN + 1];	/* "" until set */
+	char		 invite[RES_HASHLEN + 1];	/* "" when none */
+	int64_t		 invite_expires;
+};
+
+struct token {
+	char		 name[RES_NAMELEN];
+	char		 type[16];
+	int64_t		 created;
+	int64_t		 expires;
+	char		 hash[RES_HASHLEN + 1];
+};
+
+enum res_kind {
+	RES_ROLE,
+	RES_USER,
+	RES_TOKEN,
+};
+
+struct resource {
+	enum res_kind	 kind;
+	size_t		 line;		/* where the document starts */
+	union {
+		struct role	 role;
+		struct user	 user;
+		struct token	 token;
+	} u;
+};
+
+struct resources {
+	struct resource	*v;
+	size_t		 n;
+};
+
+int	 resource_parse(const char *, const char *, size_t, int,
+	    struct resources *, struct conf_errors *);
+void	 resources_free(struct resources *);
+void	 resource_clear(struct resource *);
+char	*resource_yaml(const struct resource *, int, size_t *);
+const char *resource_kind_name(enum res_kind);
+int	 resource_name_ok(const char *);
+int	 resource_pattern_ok(const char *, char *, size_t);
+int	 strlist_add(struct strlist *, const char *);
+void	 strlist_free(struct strlist *);
+int	 strlist_has(const struct strlist *, const char *);
+
+#endif

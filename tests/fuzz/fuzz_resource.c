@@ -1,0 +1,288 @@
+/*
+ * Fuzz the resource parser and writer of common/resource.c: the input is
+ * a stream of YAML documents (roles, users, join tokens), read in each of
+ * the three modes.  Parsing must end with either resources that obey the
+ * mode's rules or messages, never both, and must leak nothing.  Every
+ * resource read is then written with resource_yaml() in the same mode and
+ * read again: it must parse, as one resource of the same kind and name,
+ * and writing that gives the same text.  A writer and a parser that
+ * disagree lose a user's file at the next start, or change a role.
+ */
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "resource.h"
+
+int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+/* Large; keep them off the fuzzer's stack. */
+static struct conf_errors	 errs, errs2;
+
+static const int	 modes[] = { RES_ADMIN, RES_STATE, RES_SNAPSHOT };
+
+static void
+check_str(const char *s, size_t size)
+{
+	if (memchr(s, '\0', size) == NULL)
+		abort();
+}
+
+static int
+is_hex(const char *s, size_t len, const char *digits)
+{
+	return (strlen(s) == len && strspn(s, digits) == len);
+}
+
+static const char *
+res_name(const struct resource *r)
+{
+	switch (r->kind) {
+	case RES_ROLE:
+		return (r->u.role.name);
+	case RES_USER:
+		return (r->u.user.name);
+	case RES_TOKEN:
+		return (r->u.token.name);
+	}
+	abort();
+}
+
+static void
+check_errors(const struct conf_errors *e, int ret,
+    const struct resources *rs, const char *file)
+{
+	size_t	 flen = strlen(file);
+	int	 i;
+
+	if (e->n < 0 || e->n > CONF_MAXERRORS || e->dropped < 0 ||
+	    (e->dropped > 0 && e->n != CONF_MAXERRORS))
+		abort();
+	if ((ret == 0) != (e->n == 0) || (ret != 0 && ret != -1))
+		abort();
+	/* Refused: nothing handed back. */
+	if (ret == -1 && (rs->n != 0 || rs->v != NULL))
+		abort();
+	for (i = 0; i < e->n; i++) {
+		check_str(e->msg[i], sizeof(e->msg[i]));
+		if (strncmp(e->msg[i], file, flen) != 0 ||
+		    e->msg[i][flen] != ':')
+			abort();
+	}
+}
+
+/* A list as get_list() leaves it: bounded, no value twice. */
+static void
+check_list(const struct strlist *l, int patterns, int names)
+{
+	char	 err[256];
+	size_t	 i, j;
+
+	if (l->n > RES_MAXLIST || (l->n > 0 && l->v == NULL))
+		abort();
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i] == NULL || l->v[i][0] == '\0' ||
+		    strlen(l->v[i]) > RES_VALUELEN)
+			abort();
+		if (patterns && !resource_pattern_ok(l->v[i], err,
+		    sizeof(err)))
+			abort();
+		if (names && !resource_name_ok(l->v[i]))
+			abort();
+		for (j = 0; j < i; j++)
+			if (strcmp(l->v[i], l->v[j]) == 0)
+				abort();
+	}
+}
+
+static void
+check_rules(const struct role_rules *r)
+{
+	char	 err[256];
+	size_t	 i;
+
+	if (r->nlabels > RES_MAXMAP || (r->nlabels > 0 && r->labels == NULL))
+		abort();
+	for (i = 0; i < r->nlabels; i++) {
+		if (!resource_pattern_ok(r->labels[i].key, err, sizeof(err)))
+			abort();
+		if (r->labels[i].values.n == 0)
+			abort();
+		check_list(&r->labels[i].values, 1, 0);
+	}
+	check_list(&r->tools, 1, 0);
+}
+
+/* What one resource read in mode may hold. */
+static void
+check_resource(const struct resource *r, int mode)
+{
+	const struct user	*u;
+	const struct token	*t;
+	size_t			 i, n;
+
+	switch (r->kind) {
+	case RES_ROLE:
+		check_str(r->u.role.name, sizeof(r->u.role.name));
+		if (r->u.role.description != NULL &&
+		    (r->u.role.description[0] == '\0' ||
+		    strlen(r->u.role.description) > RES_VALUELEN))
+			abort();
+		check_rules(&r->u.role.allow);
+		check_rules(&r->u.role.deny);
+		break;
+	case RES_USER:
+		u = &r->u.user;
+		check_str(u->name, sizeof(u->name));
+		check_str(u->generation, sizeof(u->generation));
+		check_str(u->password, sizeof(u->password));
+		check_str(u->invite, sizeof(u->invite));
+		check_list(&u->roles, 0, 1);
+		if (u->ntraits > RES_MAXMAP)
+			abort();
+		for (i = 0; i < u->ntraits; i++) {
+			n = strlen(u->traits[i].name);
+			if (n == 0 || n >= RES_NAMELEN ||
+			    strspn(u->traits[i].name,
+			    "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
+				abort();
+			check_list(&u->traits[i].values, 0, 0);
+		}
+		if (u->locked != 0 && u->locked != 1)
+			abort();
+		if (u->generation[0] != '\0' &&
+		    !is_hex(u->generation, RES_GENLEN, "0123456789abcdef"))
+			abort();
+		if (u->password[0] != '\0' &&
+		    strncmp(u->password, "$argon2id$", 10) != 0)
+			abort();
+		if (u->invite[0] != '\0' && !is_hex(u->invite, RES_HASHLEN,
+		    "0123456789abcdefABCDEF"))
+			abort();
+		/* The gateway's own fields, where the mode allows them. */
+		if ((mode & RES_ADMIN) && (u->locked || u->created != 0 ||
+		    u->generation[0] != '\0'))
+			abort();
+		if (!(mode & RES_STATE) && (u->password[0] != '\0' ||
+		    u->invite[0] != '\0' || u->invite_expires != 0))
+			abort();
+		break;
+	case RES_TOKEN:
+		t = &r->u.token;
+		if (mode & RES_ADMIN)
+			abort();
+		check_str(t->name, sizeof(t->name));
+		check_str(t->type, sizeof(t->type));
+		check_str(t->hash, sizeof(t->hash));
+		if (strcmp(t->type, "app") != 0 || t->expires == 0 ||
+		    !is_hex(t->hash, RES_HASHLEN, "0123456789abcdefABCDEF"))
+			abort();
+		break;
+	default:
+		abort();
+	}
+	if (!resource_name_ok(res_name(r)))
+		abort();
+}
+
+/*
+ * Write r in mode, read it back: one resource, the same kind and name,
+ * and the same text when written again.  Appends the first text to
+ * stream, as store_snapshot() does, for the caller to read as a whole.
+ */
+static void
+round_trip(const struct resource *r, int mode, struct buf *stream)
+{
+	struct resources	 back;
+	char			*y, *y2;
+	size_t			 len, len2;
+
+	if ((y = resource_yaml(r, mode, &len)) == NULL)
+		abort();
+	if (strlen(y) != len)
+		abort();
+	if (resource_parse("back", y, len, mode, &back, &errs2) == -1) {
+		fprintf(stderr, "written in mode %d, does not parse back: "
+		    "%s\n%s", mode, errs2.msg[0], y);
+		abort();
+	}
+	check_errors(&errs2, 0, &back, "back");
+	if (back.n != 1 || back.v[0].kind != r->kind ||
+	    strcmp(res_name(&back.v[0]), res_name(r)) != 0)
+		abort();
+	check_resource(&back.v[0], mode);
+	if ((y2 = resource_yaml(&back.v[0], mode, &len2)) == NULL)
+		abort();
+	if (len2 != len || memcmp(y, y2, len) != 0) {
+		fprintf(stderr, "written in mode %d, read and written again, "
+		    "it differs:\n%s---\n%s", mode, y, y2);
+		abort();
+	}
+	buf_puts(stream, "---\n");
+	buf_add(stream, y, len);
+	free(y);
+	free(y2);
+	resources_free(&back);
+}
+
+static void
+one_mode(const char *data, size_t size, int mode)
+{
+	struct resources	 rs, all;
+	struct buf		 stream;
+	char			*s;
+	size_t			 i, len;
+	int			 ret;
+
+	ret = resource_parse("fuzz.yaml", data, size, mode, &rs, &errs);
+	check_errors(&errs, ret, &rs, "fuzz.yaml");
+	if (ret == -1)
+		return;
+	if (rs.n > RES_MAXDOCS || (rs.n > 0 && rs.v == NULL))
+		abort();
+
+	buf_init(&stream, 0);
+	for (i = 0; i < rs.n; i++) {
+		check_resource(&rs.v[i], mode);
+		if (rs.v[i].line == 0)
+			abort();
+		round_trip(&rs.v[i], mode, &stream);
+	}
+
+	/* All of them in one stream read back as many. */
+	if ((s = buf_release(&stream, &len)) == NULL)
+		abort();
+	if (resource_parse("stream", s, len, mode, &all, &errs2) == -1 ||
+	    all.n != rs.n)
+		abort();
+	for (i = 0; i < rs.n; i++)
+		if (all.v[i].kind != rs.v[i].kind ||
+		    strcmp(res_name(&all.v[i]), res_name(&rs.v[i])) != 0)
+			abort();
+	free(s);
+	resources_free(&all);
+	resources_free(&rs);
+	if (rs.n != 0 || rs.v != NULL)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char	*buf;
+	size_t	 i;
+
+	/* An exact copy, not NUL-terminated, so that overreads show. */
+	if ((buf = malloc(size > 0 ? size : 1)) == NULL)
+		return (0);
+	if (size > 0)
+		memcpy(buf, data, size);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		one_mode(buf, size, modes[i]);
+	free(buf);
+	return (0);
+}

@@ -1,0 +1,2250 @@
+/*
+ * Unit tests for common/resource.c: roles, users and join tokens read from
+ * YAML in the three modes (RES_ADMIN for mcpgatectl create, RES_STATE for
+ * the state directory, RES_SNAPSHOT for mcpd) and written back with
+ * resource_yaml().  Every error must name the file, the line and column
+ * (1-based) of the offending node; whatever the writer produces, the
+ * parser must read back as the same resource.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "resource.h"
+#include "unit.h"
+
+#define NAME	"t.yaml"
+
+/* Four lines; a document's spec starts on line 5. */
+#define ROLE_HEAD	"kind: role\nversion: v1\nmetadata:\n  name: r\n"
+#define USER_HEAD	"kind: user\nversion: v1\nmetadata:\n  name: u\n"
+#define TOKEN_HEAD	"kind: token\nversion: v1\nmetadata:\n  name: tok\n"
+
+#define HASH64		"0123456789abcdef0123456789abcdef" \
+			"0123456789abcdef0123456789abcdef"
+#define GEN16		"0123456789abcdef"
+#define PWHASH		"$argon2id$v=19$m=19456,t=2,p=1$" \
+			"c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g"
+
+/* 2026-01-02T03:04:05Z and friends, in seconds. */
+#define T_CREATED	1767323045LL
+#define T_INVEXP	1772600767LL
+#define T_TOKCREATED	1767225600LL
+#define T_TOKEXPIRES	1767312000LL
+
+/* The preset roles of privsep/store.c, as an administrator writes them. */
+static const char preset_roles[] =
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: access\n"
+    "  description: All MCP servers, the tools named in the user's "
+    "mcp_tools trait\n"
+    "spec:\n"
+    "  allow:\n"
+    "    app_labels: {'*': '*'}\n"
+    "    mcp:\n"
+    "      tools: ['{{internal.mcp_tools}}']\n"
+    "---\n"
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: mcp-user\n"
+    "  description: All MCP servers and all their tools\n"
+    "spec:\n"
+    "  allow:\n"
+    "    app_labels: {'*': '*'}\n"
+    "    mcp:\n"
+    "      tools: ['*']\n"
+    "---\n"
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: auditor\n"
+    "  description: For those who read the audit log; no MCP server or "
+    "tool\n"
+    "spec: {}\n";
+
+/* A user as the state directory holds it, with every field set. */
+static const char state_user[] =
+    "kind: user\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: alice@example.org\n"
+    "  description: \"Alice, on call\"\n"
+    "spec:\n"
+    "  roles: [access, auditor]\n"
+    "  traits:\n"
+    "    mcp_tools: [read_file, \"search_*\"]\n"
+    "    team: blue\n"
+    "status:\n"
+    "  locked: true\n"
+    "  created: 2026-01-02T03:04:05Z\n"
+    "  generation: " GEN16 "\n"
+    "credentials:\n"
+    "  password: \"" PWHASH "\"\n"
+    "  invite: " HASH64 "\n"
+    "  invite_expires: 2026-03-04T05:06:07Z\n";
+
+static const char state_token[] =
+    "kind: token\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: join-1\n"
+    "spec:\n"
+    "  type: app\n"
+    "  created: 2026-01-01T00:00:00Z\n"
+    "  expires: 2026-01-02T00:00:00Z\n"
+    "  hash: " HASH64 "\n";
+
+static const char full_role[] =
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: dev\n"
+    "  description: Developers\n"
+    "spec:\n"
+    "  allow:\n"
+    "    app_labels:\n"
+    "      env: [dev, staging]\n"
+    "      team: '*'\n"
+    "      '^region-[a-z]+$': eu\n"
+    "    mcp:\n"
+    "      tools: [read_*, 'search_?', '^list_[a-z]+$',\n"
+    "          '{{internal.mcp_tools}}', '{{ internal.extra }}']\n"
+    "  deny:\n"
+    "    app_labels: {env: prod}\n"
+    "    mcp:\n"
+    "      tools: delete_*\n";
+
+/*
+ * rs and errs hold the last parse, back the resources read from the
+ * writer's output, out that output: all are freed before they are used
+ * again and at the end, so that a test that stops early leaks nothing.
+ */
+static struct resources		 rs, back;
+static struct conf_errors	 errs, back_errs;
+static char			*out;
+static size_t			 outlen;
+
+static int
+parse_len(const char *text, size_t len, int mode)
+{
+	resources_free(&rs);
+	return (resource_parse(NAME, text, len, mode, &rs, &errs));
+}
+
+static int
+parse(const char *text, int mode)
+{
+	return (parse_len(text, strlen(text), mode));
+}
+
+/* Write rs.v[i] in mode into out, and read it back into back. */
+static int
+write_back(size_t i, int mode)
+{
+	free(out);
+	resources_free(&back);
+	memset(&back_errs, 0, sizeof(back_errs));
+	if ((out = resource_yaml(&rs.v[i], mode, &outlen)) == NULL)
+		return (-1);
+	if (strlen(out) != outlen)
+		return (-1);
+	return (resource_parse("back", out, outlen, mode, &back, &back_errs));
+}
+
+static const char *
+list_errors(const struct conf_errors *e)
+{
+	static char	 buf[CONF_MAXERRORS * (CONF_ERRLEN + 2) + 32];
+	int		 i;
+
+	if (e->n == 0)
+		return (" (none)");
+	buf[0] = '\0';
+	for (i = 0; i < e->n; i++) {
+		strlcat(buf, "\n\t", sizeof(buf));
+		strlcat(buf, e->msg[i], sizeof(buf));
+	}
+	return (buf);
+}
+
+static const char *
+all_errors(void)
+{
+	return (list_errors(&errs));
+}
+
+/*
+ * The index of the message that starts "t.yaml:where: " and contains
+ * phrase, or -1.
+ */
+static int
+find_error(const char *where, const char *phrase)
+{
+	char	 prefix[64];
+	int	 i;
+
+	snprintf(prefix, sizeof(prefix), "%s:%s: ", NAME, where);
+	for (i = 0; i < errs.n; i++)
+		if (strncmp(errs.msg[i], prefix, strlen(prefix)) == 0 &&
+		    strstr(errs.msg[i], phrase) != NULL)
+			return (i);
+	return (-1);
+}
+
+/* Refused with exactly this one error, and nothing handed back. */
+#define T_BAD(text, mode, where, phrase) do {				\
+	T_ASSERTF(parse((text), (mode)) == -1, "accepted:\n%s", (text));\
+	T_ASSERTF(rs.n == 0 && rs.v == NULL, "refused, but %zu "	\
+	    "resources returned", rs.n);				\
+	T_ASSERTF(find_error((where), (phrase)) != -1 && errs.n == 1,	\
+	    "want one error %s:%s: ...%s..., got:%s\nfor:\n%s", NAME,	\
+	    (where), (phrase), all_errors(), (text));			\
+} while (0)
+
+/* Refused, this error among others. */
+#define T_BAD_SOME(text, mode, where, phrase) do {			\
+	T_ASSERTF(parse((text), (mode)) == -1, "accepted:\n%s", (text));\
+	T_ASSERTF(rs.n == 0 && rs.v == NULL, "refused, but %zu "	\
+	    "resources returned", rs.n);				\
+	T_ASSERTF(find_error((where), (phrase)) != -1,			\
+	    "want an error %s:%s: ...%s..., got:%s\nfor:\n%s", NAME,	\
+	    (where), (phrase), all_errors(), (text));			\
+} while (0)
+
+#define T_GOOD(text, mode) do {						\
+	T_ASSERTF(parse((text), (mode)) == 0, "refused:%s\nfor:\n%s",	\
+	    all_errors(), (text));					\
+	T_ASSERT(errs.n == 0 && errs.dropped == 0);			\
+} while (0)
+
+static int
+rules_equal(const struct role_rules *a, const struct role_rules *b)
+{
+	size_t	 i, j;
+
+	if (a->nlabels != b->nlabels || a->tools.n != b->tools.n)
+		return (0);
+	for (i = 0; i < a->tools.n; i++)
+		if (strcmp(a->tools.v[i], b->tools.v[i]) != 0)
+			return (0);
+	for (i = 0; i < a->nlabels; i++) {
+		if (strcmp(a->labels[i].key, b->labels[i].key) != 0 ||
+		    a->labels[i].values.n != b->labels[i].values.n)
+			return (0);
+		for (j = 0; j < a->labels[i].values.n; j++)
+			if (strcmp(a->labels[i].values.v[j],
+			    b->labels[i].values.v[j]) != 0)
+				return (0);
+	}
+	return (1);
+}
+
+static int
+str_equal(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/*
+ * The first difference between two resources, in the fields that a
+ * document written in mode keeps, or NULL when there is none.
+ */
+static const char *
+res_diff(const struct resource *a, const struct resource *b, int mode)
+{
+	const struct user	*ua = &a->u.user, *ub = &b->u.user;
+	size_t			 i, j;
+
+	if (a->kind != b->kind)
+		return ("kind");
+	switch (a->kind) {
+	case RES_ROLE:
+		if (strcmp(a->u.role.name, b->u.role.name) != 0)
+			return ("name");
+		if (!str_equal(a->u.role.description, b->u.role.description))
+			return ("description");
+		if (!rules_equal(&a->u.role.allow, &b->u.role.allow))
+			return ("allow");
+		if (!rules_equal(&a->u.role.deny, &b->u.role.deny))
+			return ("deny");
+		break;
+	case RES_USER:
+		if (strcmp(ua->name, ub->name) != 0)
+			return ("name");
+		if (!str_equal(ua->description, ub->description))
+			return ("description");
+		if (ua->roles.n != ub->roles.n)
+			return ("number of roles");
+		for (i = 0; i < ua->roles.n; i++)
+			if (strcmp(ua->roles.v[i], ub->roles.v[i]) != 0)
+				return ("roles");
+		if (ua->ntraits != ub->ntraits)
+			return ("number of traits");
+		for (i = 0; i < ua->ntraits; i++) {
+			if (strcmp(ua->traits[i].name,
+			    ub->traits[i].name) != 0 ||
+			    ua->traits[i].values.n != ub->traits[i].values.n)
+				return ("traits");
+			for (j = 0; j < ua->traits[i].values.n; j++)
+				if (strcmp(ua->traits[i].values.v[j],
+				    ub->traits[i].values.v[j]) != 0)
+					return ("trait values");
+		}
+		if (mode & (RES_STATE | RES_SNAPSHOT)) {
+			if (ua->locked != ub->locked)
+				return ("locked");
+			if (ua->created != ub->created)
+				return ("created");
+			if (strcmp(ua->generation, ub->generation) != 0)
+				return ("generation");
+		}
+		if (mode & RES_STATE) {
+			if (strcmp(ua->password, ub->password) != 0)
+				return ("password");
+			if (strcmp(ua->invite, ub->invite) != 0)
+				return ("invite");
+			if (ua->invite_expires != ub->invite_expires)
+				return ("invite_expires");
+		}
+		break;
+	case RES_TOKEN:
+		if (strcmp(a->u.token.name, b->u.token.name) != 0)
+			return ("name");
+		if (strcmp(a->u.token.type, b->u.token.type) != 0)
+			return ("type");
+		if (a->u.token.created != b->u.token.created)
+			return ("created");
+		if (a->u.token.expires != b->u.token.expires)
+			return ("expires");
+		if ((mode & RES_STATE) &&
+		    strcmp(a->u.token.hash, b->u.token.hash) != 0)
+			return ("hash");
+		break;
+	}
+	return (NULL);
+}
+
+/* Write every resource of rs in mode, read each back: all the same. */
+#define T_ROUNDTRIP(mode) do {						\
+	size_t		 rt_i;						\
+	const char	*rt_d;						\
+									\
+	for (rt_i = 0; rt_i < rs.n; rt_i++) {				\
+		T_ASSERTF(write_back(rt_i, (mode)) == 0, "resource %zu "\
+		    "written in mode %d does not parse back:%s\n%s",	\
+		    rt_i, (mode), list_errors(&back_errs),		\
+		    out != NULL ? out : "(no output)");			\
+		T_ASSERTF(back.n == 1, "%zu resources read back",	\
+		    back.n);						\
+		rt_d = res_diff(&rs.v[rt_i], &back.v[0], (mode));	\
+		T_ASSERTF(rt_d == NULL, "resource %zu: %s differs after"\
+		    " the round trip in mode %d:\n%s", rt_i, rt_d,	\
+		    (mode), out);					\
+	}								\
+} while (0)
+
+/* --- good input --------------------------------------------------------- */
+
+static void
+test_good_role(void)
+{
+	const struct role	*r;
+
+	T_GOOD(full_role, RES_ADMIN);
+	T_ASSERT(rs.n == 1);
+	T_ASSERT(rs.v[0].kind == RES_ROLE);
+	T_ASSERT(rs.v[0].line == 1);
+	r = &rs.v[0].u.role;
+	T_ASSERT(strcmp(r->name, "dev") == 0);
+	T_ASSERT(r->description != NULL &&
+	    strcmp(r->description, "Developers") == 0);
+
+	T_ASSERT(r->allow.nlabels == 3);
+	T_ASSERT(strcmp(r->allow.labels[0].key, "env") == 0);
+	T_ASSERT(r->allow.labels[0].values.n == 2);
+	T_ASSERT(strcmp(r->allow.labels[0].values.v[0], "dev") == 0);
+	T_ASSERT(strcmp(r->allow.labels[0].values.v[1], "staging") == 0);
+	T_ASSERT(strcmp(r->allow.labels[1].key, "team") == 0);
+	T_ASSERT(r->allow.labels[1].values.n == 1);
+	T_ASSERT(strcmp(r->allow.labels[1].values.v[0], "*") == 0);
+	T_ASSERT(strcmp(r->allow.labels[2].key, "^region-[a-z]+$") == 0);
+	T_ASSERT(strcmp(r->allow.labels[2].values.v[0], "eu") == 0);
+	T_ASSERT(r->allow.tools.n == 5);
+	T_ASSERT(strcmp(r->allow.tools.v[0], "read_*") == 0);
+	T_ASSERT(strcmp(r->allow.tools.v[1], "search_?") == 0);
+	T_ASSERT(strcmp(r->allow.tools.v[2], "^list_[a-z]+$") == 0);
+	T_ASSERT(strcmp(r->allow.tools.v[3], "{{internal.mcp_tools}}") == 0);
+	T_ASSERT(strcmp(r->allow.tools.v[4], "{{ internal.extra }}") == 0);
+	T_ASSERT(strlist_has(&r->allow.tools, "read_*"));
+	T_ASSERT(!strlist_has(&r->allow.tools, "read_file"));
+
+	T_ASSERT(r->deny.nlabels == 1);
+	T_ASSERT(strcmp(r->deny.labels[0].key, "env") == 0);
+	T_ASSERT(r->deny.labels[0].values.n == 1);
+	T_ASSERT(strcmp(r->deny.labels[0].values.v[0], "prod") == 0);
+	T_ASSERT(r->deny.tools.n == 1);
+	T_ASSERT(strcmp(r->deny.tools.v[0], "delete_*") == 0);
+
+	/* The same text is read alike in the other modes. */
+	T_GOOD(full_role, RES_STATE);
+	T_ASSERT(rs.n == 1 && rs.v[0].u.role.allow.tools.n == 5);
+	T_GOOD(full_role, RES_SNAPSHOT);
+	T_ASSERT(rs.n == 1 && rs.v[0].u.role.deny.nlabels == 1);
+}
+
+static void
+test_preset_roles(void)
+{
+	const struct role	*r;
+
+	T_GOOD(preset_roles, RES_ADMIN);
+	T_ASSERT(rs.n == 3);
+	r = &rs.v[0].u.role;
+	T_ASSERT(strcmp(r->name, "access") == 0);
+	T_ASSERT(strcmp(r->description, "All MCP servers, the tools named "
+	    "in the user's mcp_tools trait") == 0);
+	T_ASSERT(r->allow.nlabels == 1);
+	T_ASSERT(strcmp(r->allow.labels[0].key, "*") == 0);
+	T_ASSERT(r->allow.labels[0].values.n == 1);
+	T_ASSERT(strcmp(r->allow.labels[0].values.v[0], "*") == 0);
+	T_ASSERT(r->allow.tools.n == 1);
+	T_ASSERT(strcmp(r->allow.tools.v[0], "{{internal.mcp_tools}}") == 0);
+	T_ASSERT(r->deny.nlabels == 0 && r->deny.tools.n == 0);
+
+	r = &rs.v[1].u.role;
+	T_ASSERT(strcmp(r->name, "mcp-user") == 0);
+	T_ASSERT(r->allow.tools.n == 1);
+	T_ASSERT(strcmp(r->allow.tools.v[0], "*") == 0);
+
+	r = &rs.v[2].u.role;
+	T_ASSERT(strcmp(r->name, "auditor") == 0);
+	T_ASSERT(r->allow.nlabels == 0 && r->allow.tools.n == 0);
+	T_ASSERT(r->deny.nlabels == 0 && r->deny.tools.n == 0);
+
+	T_ASSERT(rs.v[0].line == 1);
+	T_ASSERT(rs.v[1].line == 12);
+	T_ASSERT(rs.v[2].line == 23);
+
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_ROUNDTRIP(RES_SNAPSHOT);
+}
+
+static void
+test_good_user(void)
+{
+	const struct user	*u;
+
+	T_GOOD(USER_HEAD
+	    "  description: Bob\n"
+	    "spec:\n"
+	    "  roles:\n"
+	    "    - access\n"
+	    "    - mcp-user\n"
+	    "  traits:\n"
+	    "    mcp_tools: [read_file, write_file]\n"
+	    "    team: blue\n"
+	    "    empty: []\n"
+	    "    none:\n"
+	    "    t_2: ['{{not a pattern', '^x']\n", RES_ADMIN);
+	T_ASSERT(rs.n == 1);
+	T_ASSERT(rs.v[0].kind == RES_USER);
+	u = &rs.v[0].u.user;
+	T_ASSERT(strcmp(u->name, "u") == 0);
+	T_ASSERT(strcmp(u->description, "Bob") == 0);
+	T_ASSERT(u->roles.n == 2);
+	T_ASSERT(strcmp(u->roles.v[0], "access") == 0);
+	T_ASSERT(strcmp(u->roles.v[1], "mcp-user") == 0);
+	T_ASSERT(u->ntraits == 5);
+	T_ASSERT(strcmp(u->traits[0].name, "mcp_tools") == 0);
+	T_ASSERT(u->traits[0].values.n == 2);
+	T_ASSERT(strcmp(u->traits[0].values.v[1], "write_file") == 0);
+	T_ASSERT(strcmp(u->traits[1].name, "team") == 0);
+	T_ASSERT(u->traits[1].values.n == 1);
+	T_ASSERT(strcmp(u->traits[1].values.v[0], "blue") == 0);
+	T_ASSERT(u->traits[2].values.n == 0);
+	T_ASSERT(u->traits[3].values.n == 0);
+	/* Trait values are values, not patterns. */
+	T_ASSERT(u->traits[4].values.n == 2);
+	T_ASSERT(strcmp(u->traits[4].values.v[0], "{{not a pattern") == 0);
+	T_ASSERT(u->locked == 0 && u->created == 0);
+	T_ASSERT(u->generation[0] == '\0');
+	T_ASSERT(u->password[0] == '\0' && u->invite[0] == '\0');
+
+	/* One role as a single value; no spec at all. */
+	T_GOOD(USER_HEAD "spec:\n  roles: access\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.user.roles.n == 1);
+	T_ASSERT(strcmp(rs.v[0].u.user.roles.v[0], "access") == 0);
+	T_ASSERT(rs.v[0].u.user.ntraits == 0);
+	T_GOOD(USER_HEAD, RES_ADMIN);
+	T_ASSERT(rs.n == 1 && rs.v[0].u.user.roles.n == 0);
+	T_GOOD(USER_HEAD "spec:\n  roles:\n  traits:\n", RES_ADMIN);
+	T_ASSERT(rs.n == 1 && rs.v[0].u.user.roles.n == 0);
+	T_ASSERT(rs.v[0].u.user.ntraits == 0);
+	T_GOOD(USER_HEAD "spec:\n  roles: []\n  traits: {}\n", RES_ADMIN);
+	T_ASSERT(rs.n == 1 && rs.v[0].u.user.roles.n == 0);
+	T_GOOD(USER_HEAD "spec:\n", RES_ADMIN);
+	T_ASSERT(rs.n == 1);
+
+	/* Names: what a file name and a certificate's CN can hold. */
+	T_GOOD("kind: user\nversion: v1\nmetadata:\n"
+	    "  name: Alice.Smith_2-x@example.org\n", RES_ADMIN);
+	T_ASSERT(strcmp(rs.v[0].u.user.name,
+	    "Alice.Smith_2-x@example.org") == 0);
+	T_ASSERT(rs.v[0].u.user.description == NULL);
+}
+
+static void
+test_good_state(void)
+{
+	const struct user	*u;
+	const struct token	*t;
+
+	T_GOOD(state_user, RES_STATE);
+	T_ASSERT(rs.n == 1);
+	u = &rs.v[0].u.user;
+	T_ASSERT(strcmp(u->name, "alice@example.org") == 0);
+	T_ASSERT(strcmp(u->description, "Alice, on call") == 0);
+	T_ASSERT(u->roles.n == 2);
+	T_ASSERT(u->ntraits == 2);
+	T_ASSERT(strcmp(u->traits[0].values.v[1], "search_*") == 0);
+	T_ASSERT(u->locked == 1);
+	T_ASSERTF(u->created == T_CREATED, "created %lld",
+	    (long long)u->created);
+	T_ASSERT(strcmp(u->generation, GEN16) == 0);
+	T_ASSERT(strcmp(u->password, PWHASH) == 0);
+	T_ASSERT(strcmp(u->invite, HASH64) == 0);
+	T_ASSERT(u->invite_expires == T_INVEXP);
+
+	T_GOOD(state_token, RES_STATE);
+	T_ASSERT(rs.n == 1);
+	T_ASSERT(rs.v[0].kind == RES_TOKEN);
+	t = &rs.v[0].u.token;
+	T_ASSERT(strcmp(t->name, "join-1") == 0);
+	T_ASSERT(strcmp(t->type, "app") == 0);
+	T_ASSERT(t->created == T_TOKCREATED);
+	T_ASSERT(t->expires == T_TOKEXPIRES);
+	T_ASSERT(strcmp(t->hash, HASH64) == 0);
+
+	/* A status in a snapshot: no credentials. */
+	T_GOOD(USER_HEAD "status:\n  locked: false\n"
+	    "  created: 2026-11-26T17:00:00.999Z\n", RES_SNAPSHOT);
+	T_ASSERT(rs.v[0].u.user.locked == 0);
+	T_ASSERT(rs.v[0].u.user.created == 1795712400LL);
+
+	/* Times before 1970; a status that is null. */
+	T_GOOD(USER_HEAD "status:\n  created: 1969-07-20T20:17:40Z\n",
+	    RES_STATE);
+	T_ASSERT(rs.v[0].u.user.created == -14182940LL);
+	T_GOOD(USER_HEAD "status:\ncredentials:\n", RES_STATE);
+	T_ASSERT(rs.n == 1);
+
+	/* Upper-case hex is hex. */
+	T_GOOD(USER_HEAD "credentials:\n  invite: "
+	    "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+	    "\n", RES_STATE);
+	T_ASSERT(rs.v[0].u.user.invite[63] == 'F');
+}
+
+static void
+test_many_documents(void)
+{
+	static const char	 text[] =
+	    "# resources for the team\n"
+	    "---\n"
+	    ROLE_HEAD
+	    "---\n"
+	    USER_HEAD
+	    "spec:\n"
+	    "  roles: r\n"
+	    "...\n"
+	    "---\n"
+	    "kind: role\n"
+	    "version: v1\n"
+	    "metadata: {name: second, description: \"two\"}\n"
+	    "spec: {deny: {mcp: {tools: ['*']}}}\n";
+
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(rs.n == 3);
+	T_ASSERT(rs.v[0].kind == RES_ROLE && rs.v[0].line == 3);
+	T_ASSERT(strcmp(rs.v[0].u.role.name, "r") == 0);
+	T_ASSERT(rs.v[1].kind == RES_USER && rs.v[1].line == 8);
+	T_ASSERT(strcmp(rs.v[1].u.user.name, "u") == 0);
+	T_ASSERT(rs.v[2].kind == RES_ROLE && rs.v[2].line == 16);
+	T_ASSERT(strcmp(rs.v[2].u.role.name, "second") == 0);
+	T_ASSERT(strcmp(rs.v[2].u.role.description, "two") == 0);
+	T_ASSERT(rs.v[2].u.role.deny.tools.n == 1);
+
+	/* A state directory's user and token in one stream. */
+	{
+		char	 both[2048];
+
+		snprintf(both, sizeof(both), "%s---\n%s", state_user,
+		    state_token);
+		T_GOOD(both, RES_STATE);
+		T_ASSERT(rs.n == 2);
+		T_ASSERT(rs.v[0].kind == RES_USER);
+		T_ASSERT(rs.v[1].kind == RES_TOKEN);
+		T_ASSERT(rs.v[1].line == 20);
+	}
+
+	/* Nothing, or only comments: no resources, no error. */
+	T_GOOD("", RES_ADMIN);
+	T_ASSERT(rs.n == 0);
+	T_GOOD("# nothing here\n\n", RES_STATE);
+	T_ASSERT(rs.n == 0);
+}
+
+static void
+test_scalar_styles(void)
+{
+	/* Quoted keys and values, block scalars, tags: all are text. */
+	T_GOOD("\"kind\": 'role'\n"
+	    "version: \"v1\"\n"
+	    "metadata:\n"
+	    "  name: \"r\"\n"
+	    "  description: |\n"
+	    "    line one\n"
+	    "    line two\n"
+	    "spec:\n"
+	    "  allow:\n"
+	    "    mcp:\n"
+	    "      tools: !!str read_*\n", RES_ADMIN);
+	T_ASSERT(rs.n == 1);
+	T_ASSERT(strcmp(rs.v[0].u.role.description,
+	    "line one\nline two\n") == 0);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.tools.v[0], "read_*") == 0);
+
+	/* An anchor and an alias: the same list twice. */
+	T_GOOD(ROLE_HEAD
+	    "spec:\n"
+	    "  allow:\n"
+	    "    mcp:\n"
+	    "      tools: &t [a, b]\n"
+	    "  deny:\n"
+	    "    mcp:\n"
+	    "      tools: *t\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.role.allow.tools.n == 2);
+	T_ASSERT(rs.v[0].u.role.deny.tools.n == 2);
+	T_ASSERT(strcmp(rs.v[0].u.role.deny.tools.v[1], "b") == 0);
+
+	/* Quoted "true" is true; "~" quoted is not null. */
+	T_GOOD(USER_HEAD "status:\n  locked: \"true\"\n", RES_STATE);
+	T_ASSERT(rs.v[0].u.user.locked == 1);
+	T_GOOD(USER_HEAD "spec:\n  traits:\n    t: \"~\"\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.user.traits[0].values.n == 1);
+	T_ASSERT(strcmp(rs.v[0].u.user.traits[0].values.v[0], "~") == 0);
+	T_GOOD(USER_HEAD "spec:\n  traits:\n    t: ~\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.user.traits[0].values.n == 0);
+}
+
+/* --- errors -------------------------------------------------------------- */
+
+static void
+test_syntax_errors(void)
+{
+	T_BAD("kind: role\nversion: v1: x\n", RES_ADMIN, "2:12",
+	    "YAML syntax error: mapping values are not allowed");
+	T_BAD("kind: role\n\tversion: v1\n", RES_ADMIN, "2:1",
+	    "YAML syntax error: ");
+	T_BAD(ROLE_HEAD "spec: {allow: {}\n", RES_ADMIN, "6:1",
+	    "YAML syntax error");
+	T_BAD(ROLE_HEAD "  description: \"open\n", RES_ADMIN, "6:1",
+	    "YAML syntax error");
+	T_BAD(ROLE_HEAD "spec: *nowhere\n", RES_ADMIN, "5:7",
+	    "YAML syntax error: found undefined alias");
+	/* In a second document, after a first that parsed: nothing back. */
+	T_BAD(ROLE_HEAD "---\nkind: role: x\n", RES_ADMIN, "6:11",
+	    "YAML syntax error: mapping values are not allowed");
+	T_BAD(ROLE_HEAD "---\n" ROLE_HEAD "  description: \"a\\qb\"\n",
+	    RES_STATE, "10:18", "YAML syntax error: found unknown escape "
+	    "character");
+}
+
+static void
+test_not_a_mapping(void)
+{
+	static const char	*what = "a resource is a mapping with kind, "
+	    "version, metadata and spec";
+
+	T_BAD("- kind: role\n- version: v1\n", RES_ADMIN, "1:1", what);
+	T_BAD("just text\n", RES_ADMIN, "1:1", what);
+	T_BAD("\"kind: role\"\n", RES_STATE, "1:1", what);
+	T_BAD(ROLE_HEAD "---\n[a, b]\n", RES_ADMIN, "6:1", what);
+	T_BAD(ROLE_HEAD "---\n  - x\n", RES_SNAPSHOT, "6:3", what);
+	/* A key must be a scalar. */
+	T_BAD(ROLE_HEAD "? [spec]\n: {}\n", RES_ADMIN, "5:3",
+	    "a key must be a name");
+	T_BAD(ROLE_HEAD "spec:\n  {allow: x}: y\n", RES_ADMIN, "6:3",
+	    "a key must be a name");
+}
+
+static void
+test_missing(void)
+{
+	T_BAD("version: v1\nmetadata:\n  name: r\n", RES_ADMIN, "1:1",
+	    "missing 'kind'");
+	T_BAD("kind: role\nmetadata:\n  name: r\n", RES_ADMIN, "1:1",
+	    "missing 'version: v1'");
+	T_BAD("kind: user\nversion: v1\n", RES_ADMIN, "1:1",
+	    "missing 'metadata' with a name");
+	T_BAD("kind: role\nversion: v1\nspec: {}\n", RES_STATE, "1:1",
+	    "missing 'metadata' with a name");
+	T_BAD("kind: role\nversion: v1\nmetadata:\n  description: d\n",
+	    RES_ADMIN, "4:3", "metadata needs a name");
+	T_BAD("kind: user\nversion: v1\nmetadata: {}\n", RES_ADMIN, "3:11",
+	    "metadata needs a name");
+	T_BAD("kind: role\nversion: v1\nmetadata:\n  name:\n", RES_ADMIN,
+	    "4:8", "'name' needs a value");
+	T_BAD("kind: role\nversion: v1\nmetadata:\n  name: ''\n", RES_ADMIN,
+	    "4:9", "'name' needs a value");
+	T_BAD("kind: role\nversion: v1\nmetadata:\n  name: null\n",
+	    RES_ADMIN, "4:9", "'name' needs a value");
+	T_BAD(TOKEN_HEAD, RES_STATE, "1:1", "missing 'spec'");
+	T_BAD(TOKEN_HEAD "spec:\n  type: app\n  hash: " HASH64 "\n",
+	    RES_STATE, "6:3", "a token needs type, expires and hash");
+	T_BAD(TOKEN_HEAD "spec: {type: app, expires: 2026-01-01T00:00:00Z}\n",
+	    RES_STATE, "5:7", "a token needs type, expires and hash");
+	/* Both missing: both reported. */
+	T_BAD_SOME("kind: role\n", RES_ADMIN, "1:1", "missing 'version");
+	T_ASSERT(errs.n == 2);
+	T_ASSERT(find_error("1:1", "missing 'metadata'") == 1);
+}
+
+static void
+test_version_and_kind(void)
+{
+	T_BAD("kind: role\nversion: v2\nmetadata:\n  name: r\n", RES_ADMIN,
+	    "2:10", "unsupported version 'v2' (v1 is read)");
+	T_BAD("kind: role\nversion: 1\nmetadata:\n  name: r\n", RES_STATE,
+	    "2:10", "unsupported version '1'");
+	T_BAD("kind: role\nversion:\nmetadata:\n  name: r\n", RES_ADMIN,
+	    "2:9", "unsupported version ''");
+	T_BAD("kind: role\nversion: [v1]\nmetadata:\n  name: r\n", RES_ADMIN,
+	    "2:10", "'version' must be a single value, not a list");
+	T_BAD("kind: group\nversion: v1\nmetadata:\n  name: r\n", RES_ADMIN,
+	    "1:7", "kind 'group' is not one this gateway takes (role or "
+	    "user)");
+	T_BAD("kind: Role\nversion: v1\nmetadata:\n  name: r\n", RES_STATE,
+	    "1:7", "kind 'Role' is not one");
+	T_BAD("kind: {a: b}\nversion: v1\nmetadata:\n  name: r\n", RES_ADMIN,
+	    "1:7", "'kind' must be a single value, not a mapping");
+	T_BAD("kind:\nversion: v1\nmetadata:\n  name: r\n", RES_ADMIN,
+	    "1:6", "kind '' is not one");
+	/* Tokens are the gateway's: never from mcpgatectl create. */
+	T_BAD(state_token, RES_ADMIN, "1:7", "kind 'token' is not one this "
+	    "gateway takes");
+}
+
+static void
+test_modes(void)
+{
+	/* Status and credentials are the gateway's, not an administrator's. */
+	T_BAD(USER_HEAD "status:\n  locked: true\n", RES_ADMIN, "6:3",
+	    "'status' is kept by the gateway: use mcpgatectl users lock, "
+	    "unlock and reset");
+	T_BAD(USER_HEAD "status: {}\n", RES_ADMIN, "5:9",
+	    "'status' is kept by the gateway");
+	T_BAD(USER_HEAD "credentials:\n  password: \"" PWHASH "\"\n",
+	    RES_ADMIN, "6:3", "'credentials' are never written by hand: "
+	    "users set their password with an invite");
+	T_BAD(USER_HEAD "credentials:\n  password: \"" PWHASH "\"\n",
+	    RES_SNAPSHOT, "6:3", "'credentials' are never written by hand");
+	T_BAD(USER_HEAD "credentials: {}\n", RES_SNAPSHOT, "5:14",
+	    "'credentials' are never written by hand");
+	/* A snapshot takes the status and refuses the credentials. */
+	T_BAD(USER_HEAD "status:\n  locked: true\ncredentials:\n  invite: "
+	    HASH64 "\n", RES_SNAPSHOT, "8:3", "'credentials' are never");
+	/* Both, in an administrator's file: two errors. */
+	T_BAD_SOME(state_user, RES_ADMIN, "12:3", "'status' is kept");
+	T_ASSERT(find_error("16:3", "'credentials' are never") != -1);
+	T_ASSERT(errs.n == 2);
+	/* A role has neither, whatever the mode. */
+	T_BAD(ROLE_HEAD "status:\n  locked: true\n", RES_STATE, "6:3",
+	    "a role has no status or credentials");
+	T_BAD(ROLE_HEAD "credentials: {}\n", RES_STATE, "5:14",
+	    "a role has no status or credentials");
+	T_BAD(ROLE_HEAD "status: {}\n", RES_SNAPSHOT, "5:9",
+	    "a role has no status or credentials");
+	T_BAD(ROLE_HEAD "status: {}\n", RES_ADMIN, "5:9",
+	    "'status' is kept by the gateway");
+}
+
+static void
+test_unknown_keys(void)
+{
+	T_BAD(ROLE_HEAD "specs: {}\n", RES_ADMIN, "5:1",
+	    "unknown key 'specs' (expected kind, version, metadata, spec)");
+	T_BAD("apiVersion: v1\n" ROLE_HEAD, RES_STATE, "1:1",
+	    "unknown key 'apiVersion'");
+	T_BAD(ROLE_HEAD "  labels: x\n", RES_ADMIN, "5:3",
+	    "key 'labels' in metadata");
+	T_BAD(ROLE_HEAD "spec:\n  permit: {}\n", RES_ADMIN, "6:3",
+	    "unknown key 'permit' in a role's spec (expected allow or deny)");
+	T_BAD(ROLE_HEAD "spec:\n  roles: [a]\n", RES_ADMIN, "6:3",
+	    "unknown key 'roles' in a role's spec");
+	T_BAD(USER_HEAD "spec:\n  groups: [a]\n", RES_ADMIN, "6:3",
+	    "unknown key 'groups' in a user's spec (expected roles or "
+	    "traits)");
+	T_BAD(USER_HEAD "spec:\n  allow: {}\n", RES_ADMIN, "6:3",
+	    "unknown key 'allow' in a user's spec");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    tools: [a]\n", RES_ADMIN,
+	    "7:5", "unknown key 'tools' in 'allow' (expected app_labels or "
+	    "mcp)");
+	T_BAD(ROLE_HEAD "spec:\n  deny:\n    labels: {a: b}\n", RES_ADMIN,
+	    "7:5", "unknown key 'labels' in 'deny' (expected app_labels or "
+	    "mcp)");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      resources: [a]\n",
+	    RES_ADMIN, "8:7", "unknown key 'resources' in 'mcp' "
+	    "(expected tools)");
+	T_BAD(ROLE_HEAD "spec:\n  deny:\n    mcp: {tools: a, prompts: b}\n",
+	    RES_ADMIN, "7:21", "unknown key 'prompts' in 'mcp'");
+	T_BAD(USER_HEAD "status:\n  disabled: true\n", RES_STATE, "6:3",
+	    "unknown key 'disabled' in status");
+	T_BAD(USER_HEAD "credentials:\n  totp: x\n", RES_STATE, "6:3",
+	    "unknown key 'totp' in credentials");
+	T_BAD(TOKEN_HEAD "spec:\n  type: app\n  roles: [a]\n", RES_STATE,
+	    "7:3", "unknown key 'roles' in a token's spec");
+	/* Keys are case-sensitive. */
+	T_BAD(ROLE_HEAD "Spec: {}\n", RES_ADMIN, "5:1",
+	    "unknown key 'Spec'");
+}
+
+static void
+test_duplicate_keys(void)
+{
+	T_BAD(ROLE_HEAD "kind: role\n", RES_ADMIN, "5:1",
+	    "duplicate key 'kind'");
+	T_BAD(ROLE_HEAD "spec: {}\nspec: {}\n", RES_ADMIN, "6:1",
+	    "duplicate key 'spec'");
+	T_BAD(ROLE_HEAD "version: v1\n", RES_STATE, "5:1",
+	    "duplicate key 'version'");
+	T_BAD(USER_HEAD "status: {}\nstatus: {}\n", RES_STATE, "6:1",
+	    "duplicate key 'status'");
+	T_BAD(USER_HEAD "credentials: {}\ncredentials: {}\n", RES_STATE,
+	    "6:1", "duplicate key 'credentials'");
+	T_BAD(ROLE_HEAD "metadata: {name: r}\n", RES_ADMIN, "5:1",
+	    "duplicate key 'metadata'");
+	T_BAD(ROLE_HEAD "  name: s\n", RES_ADMIN, "5:3",
+	    "duplicate key 'name'");
+	T_BAD(ROLE_HEAD "  description: a\n  description: b\n", RES_ADMIN,
+	    "6:3", "duplicate key 'description'");
+	T_BAD(ROLE_HEAD "spec:\n  allow: {}\n  allow: {}\n", RES_ADMIN,
+	    "7:3", "duplicate key 'allow' in a role's spec");
+	T_BAD(ROLE_HEAD "spec:\n  deny: {}\n  deny: {}\n", RES_ADMIN,
+	    "7:3", "duplicate key 'deny' in a role's spec");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels: {a: b}\n"
+	    "    app_labels: {c: d}\n", RES_ADMIN, "8:5",
+	    "duplicate key 'app_labels' in 'allow'");
+	T_BAD(ROLE_HEAD "spec:\n  deny:\n    mcp: {}\n    mcp: {}\n",
+	    RES_ADMIN, "8:5", "duplicate key 'mcp' in 'deny'");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: a\n"
+	    "      tools: b\n", RES_ADMIN, "9:7", "duplicate key 'tools' in "
+	    "'mcp'");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n      env: a\n"
+	    "      env: b\n", RES_ADMIN, "9:7", "label 'env' appears twice");
+	T_BAD(USER_HEAD "spec:\n  roles: a\n  roles: b\n", RES_ADMIN,
+	    "7:3", "duplicate key 'roles' in a user's spec");
+	T_BAD(USER_HEAD "spec:\n  traits: {}\n  traits: {}\n", RES_ADMIN,
+	    "7:3", "duplicate key 'traits' in a user's spec");
+	T_BAD(USER_HEAD "spec:\n  traits: {team: a, team: b}\n", RES_ADMIN,
+	    "6:21", "trait 'team' appears twice");
+}
+
+static void
+test_bad_names(void)
+{
+	static const char	*what = "must be letters, digits, '.', '_', "
+	    "'-' or '@', not starting with '.' or '-'";
+	char			 text[512], name[80];
+
+	T_BAD("kind: role\nversion: v1\nmetadata:\n  name: .r\n", RES_ADMIN,
+	    "4:9", "name '.r' must be letters");
+	T_BAD("kind: role\nversion: v1\nmetadata:\n  name: ..\n", RES_ADMIN,
+	    "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: -u\n", RES_ADMIN,
+	    "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: a/b\n", RES_STATE,
+	    "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: \"a b\"\n",
+	    RES_ADMIN, "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: \"a:b\"\n",
+	    RES_ADMIN, "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: a*\n",
+	    RES_ADMIN, "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: \"\\u00e9\"\n",
+	    RES_ADMIN, "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: \"a\\nb\"\n",
+	    RES_ADMIN, "4:9", what);
+	T_BAD("kind: user\nversion: v1\nmetadata:\n  name: [a]\n",
+	    RES_ADMIN, "4:9", "'name' must be a single value, not a list");
+	T_BAD_SOME(TOKEN_HEAD "  name: x\n", RES_STATE, "5:3",
+	    "duplicate key 'name'");
+	T_BAD("kind: token\nversion: v1\nmetadata:\n  name: ../t\nspec:\n"
+	    "  type: app\n  expires: 2026-01-01T00:00:00Z\n  hash: " HASH64
+	    "\n", RES_STATE, "4:9", what);
+
+	/* 63 characters are a name, 64 are not. */
+	memset(name, 'n', 63);
+	name[63] = '\0';
+	snprintf(text, sizeof(text), "kind: role\nversion: v1\nmetadata:\n"
+	    "  name: %s\n", name);
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(strcmp(rs.v[0].u.role.name, name) == 0);
+	snprintf(text, sizeof(text), "kind: role\nversion: v1\nmetadata:\n"
+	    "  name: %sn\n", name);
+	T_BAD(text, RES_ADMIN, "4:9", "'name' is longer than 63 characters");
+
+	/* Role names in a user's spec are names too. */
+	T_BAD(USER_HEAD "spec:\n  roles: [ok, .bad]\n", RES_ADMIN, "6:15",
+	    "'.bad' is not a valid name in 'roles'");
+	T_BAD(USER_HEAD "spec:\n  roles: \"a b\"\n", RES_ADMIN, "6:10",
+	    "'a b' is not a valid name in 'roles'");
+	snprintf(text, sizeof(text), USER_HEAD "spec:\n  roles: [%sn]\n",
+	    name);
+	T_BAD(text, RES_ADMIN, "6:11", "is not a valid name in 'roles'");
+}
+
+static void
+test_bad_patterns(void)
+{
+	char	 text[4096], big[1100];
+
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: ['^abc']\n",
+	    RES_ADMIN, "8:15", "regular expression '^abc' must end with $ "
+	    "(patterns are anchored)");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: ['^(abc$']\n",
+	    RES_ADMIN, "8:15", "regular expression '^(abc$': ");
+	T_BAD(ROLE_HEAD "spec:\n  deny:\n    mcp:\n      tools:\n"
+	    "        - ok\n        - '^[a-$'\n", RES_ADMIN, "10:11",
+	    "regular expression '^[a-$': ");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: "
+	    "'{{external.x}}'\n", RES_ADMIN, "8:14", "'{{external.x}}' is "
+	    "not a trait: write {{internal.NAME}}, for example "
+	    "{{internal.mcp_tools}}");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: "
+	    "['{{internal.Tools}}']\n", RES_ADMIN, "8:15", "is not a trait");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: "
+	    "['{{internal.}}']\n", RES_ADMIN, "8:15", "is not a trait");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: "
+	    "['{{internal.a}}x']\n", RES_ADMIN, "8:15", "is not a trait");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: "
+	    "['{{internal.mcp-tools}}']\n", RES_ADMIN, "8:15",
+	    "is not a trait");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: [a, '']\n",
+	    RES_ADMIN, "8:18", "'tools' needs a value");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: [a, ~]\n",
+	    RES_ADMIN, "8:18", "'tools' needs a value");
+
+	/* In app_labels: keys and values. */
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n"
+	    "      '^env': x\n", RES_ADMIN, "8:7", "label regular expression "
+	    "'^env' must end with $");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n"
+	    "      '': x\n", RES_ADMIN, "8:7", "label a pattern must be 1 to "
+	    "1024 characters");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n"
+	    "      env: '{{external.env}}'\n", RES_ADMIN, "8:12",
+	    "'{{external.env}}' is not a trait");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n"
+	    "      env: [a, '^(b$']\n", RES_ADMIN, "8:16",
+	    "regular expression '^(b$'");
+
+	/* 1024 characters are a pattern; 1025 are too long. */
+	memset(big, 'x', 1024);
+	big[1024] = '\0';
+	snprintf(text, sizeof(text), ROLE_HEAD "spec:\n  allow:\n    mcp:\n"
+	    "      tools: %s\n", big);
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(strlen(rs.v[0].u.role.allow.tools.v[0]) == 1024);
+	snprintf(text, sizeof(text), ROLE_HEAD "spec:\n  allow:\n    mcp:\n"
+	    "      tools: %sx\n", big);
+	T_BAD(text, RES_ADMIN, "8:14", "'tools' is longer than 1024 "
+	    "characters");
+	/* A simple key is at most 1024 characters in YAML: say "?". */
+	snprintf(text, sizeof(text), ROLE_HEAD "spec:\n  allow:\n"
+	    "    app_labels:\n      ? %s\n      : '*'\n", big);
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(strlen(rs.v[0].u.role.allow.labels[0].key) == 1024);
+	snprintf(text, sizeof(text), ROLE_HEAD "spec:\n  allow:\n"
+	    "    app_labels:\n      ? %sx\n      : '*'\n", big);
+	T_BAD(text, RES_ADMIN, "8:9", "label a pattern must be 1 to 1024");
+}
+
+static void
+test_duplicate_values(void)
+{
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: [a, b, a]\n",
+	    RES_ADMIN, "8:21", "'a' is listed twice in 'tools'");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: [&x a, *x]\n",
+	    RES_ADMIN, "8:15", "'a' is listed twice in 'tools'");
+	T_BAD(USER_HEAD "spec:\n  roles:\n    - x\n    - y\n    - x\n",
+	    RES_ADMIN, "9:7", "'x' is listed twice in 'roles'");
+	T_BAD(ROLE_HEAD "spec:\n  deny:\n    app_labels:\n"
+	    "      env: [prod, prod]\n", RES_ADMIN, "8:19",
+	    "'prod' is listed twice in 'app_labels'");
+	T_BAD(USER_HEAD "spec:\n  traits:\n    team: [red, 'red']\n",
+	    RES_ADMIN, "7:17", "'red' is listed twice in 'team'");
+	/* The same value in allow and in deny is not a duplicate. */
+	T_GOOD(ROLE_HEAD "spec:\n  allow: {mcp: {tools: a}}\n"
+	    "  deny: {mcp: {tools: a}}\n", RES_ADMIN);
+}
+
+static void
+test_label_without_value(void)
+{
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n      env:\n",
+	    RES_ADMIN, "8:11", "label 'env' needs a value, or '*'");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n      env: []\n",
+	    RES_ADMIN, "8:12", "label 'env' needs a value, or '*'");
+	T_BAD(ROLE_HEAD "spec:\n  deny:\n    app_labels: {env: ~}\n",
+	    RES_ADMIN, "7:23", "label 'env' needs a value");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n"
+	    "      env: {a: b}\n", RES_ADMIN, "8:12",
+	    "'app_labels' must be a value or a list of them");
+}
+
+static void
+test_trait_names(void)
+{
+	static const char	*what = "must be lowercase letters, digits "
+	    "and _";
+	char			 text[512], name[80];
+
+	T_BAD(USER_HEAD "spec:\n  traits:\n    Team: x\n", RES_ADMIN, "7:5",
+	    "trait 'Team' must be lowercase letters, digits and _");
+	T_BAD(USER_HEAD "spec:\n  traits:\n    MCP_TOOLS: x\n", RES_ADMIN,
+	    "7:5", what);
+	T_BAD(USER_HEAD "spec:\n  traits:\n    mcp-tools: x\n", RES_ADMIN,
+	    "7:5", what);
+	T_BAD(USER_HEAD "spec:\n  traits:\n    mcp.tools: x\n", RES_ADMIN,
+	    "7:5", what);
+	T_BAD(USER_HEAD "spec:\n  traits:\n    '': x\n", RES_ADMIN,
+	    "7:5", what);
+	T_BAD(USER_HEAD "spec:\n  traits:\n    \"\\u00e9t\\u00e9\": x\n",
+	    RES_ADMIN, "7:5", what);
+	T_GOOD(USER_HEAD "spec:\n  traits:\n    _0_9az: x\n", RES_ADMIN);
+
+	memset(name, 't', 63);
+	name[63] = '\0';
+	snprintf(text, sizeof(text), USER_HEAD "spec:\n  traits:\n"
+	    "    %s: x\n", name);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), USER_HEAD "spec:\n  traits:\n"
+	    "    %st: x\n", name);
+	T_BAD(text, RES_ADMIN, "7:5", what);
+	T_BAD(USER_HEAD "spec:\n  traits: [a]\n", RES_ADMIN, "6:11",
+	    "'traits' must be a mapping");
+	T_BAD(USER_HEAD "spec:\n  traits:\n    t: {a: b}\n", RES_ADMIN, "7:8",
+	    "'t' must be a value or a list of them");
+}
+
+static void
+test_too_many(void)
+{
+	char	*text;
+	size_t	 len, off;
+	int	 i;
+
+	if ((text = malloc(65536)) == NULL)
+		T_SKIP("out of memory");
+	len = 65536;
+
+	/* 256 tools are allowed, the 257th is one too many. */
+	off = (size_t)snprintf(text, len, ROLE_HEAD "spec:\n  allow:\n"
+	    "    mcp:\n      tools:\n");
+	for (i = 0; i < RES_MAXLIST; i++)
+		off += (size_t)snprintf(text + off, len - off,
+		    "        - t%d\n", i);
+	if (parse(text, RES_ADMIN) != 0 || rs.n != 1 ||
+	    rs.v[0].u.role.allow.tools.n != RES_MAXLIST) {
+		free(text);
+		T_ASSERTF(0, "%d tools refused:%s", RES_MAXLIST, all_errors());
+	}
+	/* The item on line 9 + 256. */
+	snprintf(text + off, len - off, "        - t%d\n", RES_MAXLIST);
+	i = parse(text, RES_ADMIN);
+	if (i != -1 || find_error("265:11", "more than 256 values in "
+	    "'tools'") == -1 || errs.n != 1) {
+		free(text);
+		T_ASSERTF(0, "%d tools: %d,%s", RES_MAXLIST + 1, i,
+		    all_errors());
+	}
+
+	/* Roles too. */
+	off = (size_t)snprintf(text, len, USER_HEAD "spec:\n  roles: [");
+	for (i = 0; i <= RES_MAXLIST; i++)
+		off += (size_t)snprintf(text + off, len - off, "%sr%d",
+		    i > 0 ? ", " : "", i);
+	snprintf(text + off, len - off, "]\n");
+	i = parse(text, RES_ADMIN);
+	if (i != -1 || errs.n != 1 || strstr(errs.msg[0],
+	    "more than 256 values in 'roles'") == NULL) {
+		free(text);
+		T_ASSERTF(0, "%d roles: %d,%s", RES_MAXLIST + 1, i,
+		    all_errors());
+	}
+
+	/* 64 labels, then 65. */
+	off = (size_t)snprintf(text, len, ROLE_HEAD "spec:\n  allow:\n"
+	    "    app_labels:\n");
+	for (i = 0; i < RES_MAXMAP; i++)
+		off += (size_t)snprintf(text + off, len - off,
+		    "      l%d: '*'\n", i);
+	if (parse(text, RES_ADMIN) != 0 ||
+	    rs.v[0].u.role.allow.nlabels != RES_MAXMAP) {
+		free(text);
+		T_ASSERTF(0, "%d labels refused:%s", RES_MAXMAP, all_errors());
+	}
+	snprintf(text + off, len - off, "      l%d: '*'\n", RES_MAXMAP);
+	i = parse(text, RES_ADMIN);
+	if (i != -1 || find_error("72:7", "more than 64 labels") == -1 ||
+	    errs.n != 1) {
+		free(text);
+		T_ASSERTF(0, "%d labels: %d,%s", RES_MAXMAP + 1, i,
+		    all_errors());
+	}
+
+	/* 64 traits, then 65. */
+	off = (size_t)snprintf(text, len, USER_HEAD "spec:\n  traits:\n");
+	for (i = 0; i < RES_MAXMAP; i++)
+		off += (size_t)snprintf(text + off, len - off,
+		    "    t%d: v\n", i);
+	if (parse(text, RES_ADMIN) != 0 ||
+	    rs.v[0].u.user.ntraits != RES_MAXMAP) {
+		free(text);
+		T_ASSERTF(0, "%d traits refused:%s", RES_MAXMAP, all_errors());
+	}
+	snprintf(text + off, len - off, "    t%d: v\n", RES_MAXMAP);
+	i = parse(text, RES_ADMIN);
+	free(text);
+	T_ASSERTF(i == -1 && find_error("71:5", "more than 64 traits") !=
+	    -1 && errs.n == 1, "%d traits: %d,%s", RES_MAXMAP + 1, i,
+	    all_errors());
+}
+
+static void
+test_wrong_types(void)
+{
+	T_BAD("kind: role\nversion: v1\nmetadata: r\n", RES_ADMIN, "3:11",
+	    "'metadata' must be a mapping");
+	T_BAD(ROLE_HEAD "spec: [a]\n", RES_ADMIN, "5:7",
+	    "'spec' must be a mapping");
+	T_BAD(USER_HEAD "spec: roles\n", RES_ADMIN, "5:7",
+	    "'spec' must be a mapping");
+	T_BAD(TOKEN_HEAD "spec: app\n", RES_STATE, "5:7",
+	    "'spec' must be a mapping");
+	T_BAD(ROLE_HEAD "spec:\n  allow: everything\n", RES_ADMIN, "6:10",
+	    "'allow' must be a mapping");
+	T_BAD(ROLE_HEAD "spec:\n  deny: [a]\n", RES_ADMIN, "6:9",
+	    "'deny' must be a mapping");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels: [a]\n", RES_ADMIN,
+	    "7:17", "'app_labels' must be a mapping");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp: tools\n", RES_ADMIN,
+	    "7:10", "'mcp' must be a mapping");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: {a: b}\n",
+	    RES_ADMIN, "8:14", "'tools' must be a value or a list of them");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: [[a]]\n",
+	    RES_ADMIN, "8:15", "'tools' must be a single value, not a list");
+	T_BAD(USER_HEAD "spec:\n  roles: {a: b}\n", RES_ADMIN, "6:10",
+	    "'roles' must be a value or a list of them");
+	T_BAD(ROLE_HEAD "  description: [a]\n", RES_ADMIN, "5:16",
+	    "'description' must be a single value, not a list");
+	T_BAD(ROLE_HEAD "  description: ''\n", RES_ADMIN, "5:16",
+	    "'description' needs a value");
+	T_BAD(USER_HEAD "status: locked\n", RES_STATE, "5:9",
+	    "'status' must be a mapping");
+	T_BAD(USER_HEAD "credentials: [a]\n", RES_STATE, "5:14",
+	    "'credentials' must be a mapping");
+	T_BAD(USER_HEAD "status:\n  locked: yes\n", RES_STATE, "6:11",
+	    "'locked' must be true or false");
+	T_BAD(USER_HEAD "status:\n  locked: [true]\n", RES_STATE, "6:11",
+	    "'locked' must be a single value, not a list");
+	T_BAD(USER_HEAD "status:\n  created: 1h\n", RES_STATE, "6:12",
+	    "'created' must be a time such as 2026-11-26T17:00:00Z");
+	T_BAD(USER_HEAD "status:\n  created: 2026-11-26\n", RES_STATE,
+	    "6:12", "'created' must be a time such as");
+	T_BAD(USER_HEAD "status:\n  created: 2026-13-01T00:00:00Z\n",
+	    RES_STATE, "6:12", "'created' must be a time such as");
+	T_BAD(USER_HEAD "status:\n  generation: 0123456789ABCDEF\n",
+	    RES_STATE, "6:15", "'generation' must be 16 lowercase hex digits");
+	T_BAD(USER_HEAD "status:\n  generation: 0123456789abcde\n",
+	    RES_SNAPSHOT, "6:15", "'generation' must be 16 lowercase hex");
+	T_BAD(USER_HEAD "status:\n  generation: 0123456789abcdef0\n",
+	    RES_STATE, "6:15", "'generation' must be 16 lowercase hex");
+	T_BAD(USER_HEAD "status:\n  generation: 0123456789abcdeg\n",
+	    RES_STATE, "6:15", "'generation' must be 16 lowercase hex");
+	T_BAD(USER_HEAD "status:\n  generation:\n", RES_STATE, "6:14",
+	    "'generation' must be 16 lowercase hex");
+	T_BAD(USER_HEAD "status:\n  created: 2026-11-26T17:00:00+01:00\n",
+	    RES_SNAPSHOT, "6:12", "'created' must be a time such as");
+	T_BAD(USER_HEAD "status:\n  created: tomorrow\n", RES_SNAPSHOT,
+	    "6:12", "'created' must be a time such as");
+	T_BAD(USER_HEAD "credentials:\n  invite: abc\n", RES_STATE, "6:11",
+	    "'invite' must be 64 hex digits");
+	T_BAD(USER_HEAD "credentials:\n  invite: "
+	    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdeg"
+	    "\n", RES_STATE, "6:11", "'invite' must be 64 hex digits");
+	T_BAD(USER_HEAD "credentials:\n  invite: " HASH64 "0\n", RES_STATE,
+	    "6:11", "'invite' must be 64 hex digits");
+	T_BAD(USER_HEAD "credentials:\n  invite_expires: 3d\n", RES_STATE,
+	    "6:19", "'invite_expires' must be a time");
+	T_BAD(USER_HEAD "credentials:\n  password: hunter2\n", RES_STATE,
+	    "6:13", "'password' is not an Argon2id hash");
+	T_BAD(USER_HEAD "credentials:\n  password: \"$argon2i$v=19$x\"\n",
+	    RES_STATE, "6:13", "'password' is not an Argon2id hash");
+	T_BAD(TOKEN_HEAD "spec:\n  type: bot\n  expires: "
+	    "2026-01-01T00:00:00Z\n  hash: " HASH64 "\n", RES_STATE, "6:9",
+	    "token type must be app");
+	T_BAD(TOKEN_HEAD "spec:\n  type: app\n  expires: "
+	    "2026-01-01T00:00:00Z\n  hash: abc\n", RES_STATE, "8:9",
+	    "'hash' must be 64 hex digits");
+	T_BAD(TOKEN_HEAD "spec:\n  type: app\n  expires: soon\n  hash: "
+	    HASH64 "\n", RES_STATE, "7:12", "'expires' must be a time");
+	T_BAD(TOKEN_HEAD "spec:\n  type: app\n  created: 1d\n  expires: "
+	    "2026-01-01T00:00:00Z\n  hash: " HASH64 "\n", RES_STATE, "7:12",
+	    "'created' must be a time");
+}
+
+static void
+test_nul_byte(void)
+{
+	static const char	 text[] = ROLE_HEAD
+	    "  description: \"a\\0b\"\n";
+	static const char	 raw[] = ROLE_HEAD "  description: a\0b\n";
+
+	T_BAD(text, RES_ADMIN, "5:16", "'description' contains a NUL byte");
+	T_BAD(USER_HEAD "spec:\n  traits:\n    t: \"x\\0\"\n", RES_ADMIN,
+	    "7:8", "'t' contains a NUL byte");
+	/* A raw NUL in the input is not YAML. */
+	T_ASSERT(parse_len(raw, sizeof(raw) - 1, RES_ADMIN) == -1);
+	T_ASSERT(rs.n == 0 && errs.n == 1);
+	T_ASSERTF(strstr(errs.msg[0], "YAML syntax error") != NULL, "%s",
+	    all_errors());
+}
+
+static void
+test_description_length(void)
+{
+	char	 text[2048], big[1100];
+
+	memset(big, 'd', 1024);
+	big[1024] = '\0';
+	snprintf(text, sizeof(text), ROLE_HEAD "  description: %s\n", big);
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(strlen(rs.v[0].u.role.description) == 1024);
+	T_ROUNDTRIP(RES_ADMIN);
+	snprintf(text, sizeof(text), ROLE_HEAD "  description: %sd\n", big);
+	T_BAD(text, RES_ADMIN, "5:16", "'description' is longer than 1024 "
+	    "characters");
+	snprintf(text, sizeof(text), TOKEN_HEAD "spec:\n  type: "
+	    "application-token\n");
+	T_BAD_SOME(text, RES_STATE, "6:9", "'type' is longer than 15 "
+	    "characters");
+}
+
+static void
+test_several_errors(void)
+{
+	/* One document, three problems: all three, in order. */
+	T_ASSERT(parse("kind: role\n"
+	    "version: v1\n"
+	    "metadata:\n"
+	    "  name: .r\n"
+	    "spec:\n"
+	    "  allow:\n"
+	    "    mcp:\n"
+	    "      tools: ['^a', b, b]\n"
+	    "  other: 1\n", RES_ADMIN) == -1);
+	T_ASSERT(rs.n == 0 && rs.v == NULL);
+	T_ASSERTF(errs.n == 4, "want 4 errors:%s", all_errors());
+	T_ASSERT(find_error("4:9", "name '.r'") == 0);
+	T_ASSERT(find_error("8:15", "'^a' must end with $") == 1);
+	T_ASSERT(find_error("8:24", "'b' is listed twice") == 2);
+	T_ASSERT(find_error("9:3", "unknown key 'other'") == 3);
+
+	/* Three documents, the middle one good: both others reported. */
+	T_ASSERT(parse("kind: group\nversion: v1\n"
+	    "---\n" ROLE_HEAD
+	    "---\n" USER_HEAD "spec:\n  roles: [a, a]\n", RES_ADMIN) == -1);
+	T_ASSERT(rs.n == 0 && rs.v == NULL);
+	T_ASSERTF(errs.n == 2, "want 2 errors:%s", all_errors());
+	T_ASSERT(find_error("1:7", "kind 'group'") == 0);
+	T_ASSERT(find_error("14:14", "'a' is listed twice in 'roles'") == 1);
+
+	/* A good document followed by a bad one: nothing comes back. */
+	T_ASSERT(parse(preset_roles, RES_ADMIN) == 0 && rs.n == 3);
+	T_ASSERT(parse(ROLE_HEAD "---\n" ROLE_HEAD "  bad: 1\n",
+	    RES_ADMIN) == -1);
+	T_ASSERT(rs.n == 0 && rs.v == NULL);
+	T_ASSERT(errs.n == 1 && find_error("10:3", "'bad'") == 0);
+}
+
+/* At most RES_MAXDOCS documents in one stream. */
+static void
+test_document_limit(void)
+{
+	static const char	 doc[] =
+	    "--- {kind: role, version: v1, metadata: {name: r}}\n";
+	char			*text;
+	size_t			 i, len = (RES_MAXDOCS + 1) * (sizeof(doc) - 1);
+	int			 r;
+
+	if ((text = malloc(len + 1)) == NULL)
+		T_SKIP("out of memory");
+	for (i = 0; i <= RES_MAXDOCS; i++)
+		memcpy(text + i * (sizeof(doc) - 1), doc, sizeof(doc) - 1);
+	text[len] = '\0';
+	r = parse_len(text, len - (sizeof(doc) - 1), RES_ADMIN);
+	if (r != 0 || rs.n != RES_MAXDOCS) {
+		free(text);
+		T_ASSERTF(0, "%d documents refused:%s", RES_MAXDOCS,
+		    all_errors());
+	}
+	T_ASSERT(rs.v[RES_MAXDOCS - 1].line == RES_MAXDOCS);
+	r = parse_len(text, len, RES_ADMIN);
+	free(text);
+	T_ASSERT(r == -1 && rs.n == 0 && rs.v == NULL);
+	T_ASSERTF(errs.n == 1 && find_error("10001:1", "more than 10000 YAML "
+	    "documents") == 0, "%s", all_errors());
+}
+
+static void
+test_error_cap(void)
+{
+	char	 text[8192];
+	size_t	 off;
+	int	 i;
+
+	/* 40 unknown keys: 32 messages, 8 dropped. */
+	off = (size_t)snprintf(text, sizeof(text), ROLE_HEAD);
+	for (i = 0; i < 40; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "x%d: 1\n", i);
+	T_ASSERT(parse(text, RES_ADMIN) == -1);
+	T_ASSERT(rs.n == 0 && rs.v == NULL);
+	T_ASSERTF(errs.n == CONF_MAXERRORS && errs.dropped == 40 -
+	    CONF_MAXERRORS, "n %d dropped %d", errs.n, errs.dropped);
+	T_ASSERT(find_error("5:1", "unknown key 'x0'") == 0);
+	T_ASSERT(find_error("36:1", "unknown key 'x31'") == 31);
+
+	/* A new parse starts again from no error. */
+	T_GOOD(ROLE_HEAD, RES_ADMIN);
+}
+
+/* --- writing and reading back ------------------------------------------- */
+
+static void
+test_state_roundtrip(void)
+{
+	char	 both[2048];
+
+	snprintf(both, sizeof(both), "%s---\n%s---\n%s", state_user,
+	    state_token, full_role);
+	T_GOOD(both, RES_STATE);
+	T_ASSERT(rs.n == 3);
+	T_ROUNDTRIP(RES_STATE);
+
+	/* The user's file holds all, the secrets as they were read. */
+	T_ASSERT(write_back(0, RES_STATE) == 0);
+	T_ASSERTF(strstr(out, "status:\n") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "  locked: true\n") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "  created: \"2026-01-02T03:04:05Z\"\n") !=
+	    NULL, "%s", out);
+	T_ASSERTF(strstr(out, "  generation: \"" GEN16 "\"\n") != NULL, "%s",
+	    out);
+	T_ASSERTF(strstr(out, "credentials:\n") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, PWHASH) != NULL, "%s", out);
+	T_ASSERTF(strstr(out, HASH64) != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "  invite_expires: \"2026-03-04T05:06:07Z\"\n")
+	    != NULL, "%s", out);
+	T_ASSERT(back.v[0].u.user.locked == 1);
+	T_ASSERT(back.v[0].u.user.created == T_CREATED);
+	T_ASSERT(strcmp(back.v[0].u.user.password, PWHASH) == 0);
+
+	/* The token's too. */
+	T_ASSERT(write_back(1, RES_STATE) == 0);
+	T_ASSERTF(strstr(out, "kind: token\n") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "  hash: \"" HASH64 "\"\n") != NULL, "%s", out);
+	T_ASSERT(back.v[0].u.token.expires == T_TOKEXPIRES);
+	T_ASSERT(strcmp(back.v[0].u.token.hash, HASH64) == 0);
+
+	/* A user with a password and no invite, one with neither. */
+	T_GOOD(USER_HEAD "credentials:\n  password: \"" PWHASH "\"\n",
+	    RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+	T_ASSERTF(strstr(out, "invite") == NULL, "%s", out);
+	T_GOOD(USER_HEAD "credentials:\n  invite: " HASH64 "\n"
+	    "  invite_expires: 2026-03-04T05:06:07Z\n", RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+	T_ASSERTF(strstr(out, "password") == NULL, "%s", out);
+	T_GOOD(USER_HEAD, RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+	T_ASSERTF(strstr(out, "credentials") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "  locked: false\n") != NULL, "%s", out);
+
+	/* A time before 1970 survives. */
+	T_GOOD(USER_HEAD "status:\n  created: 1969-07-20T20:17:40Z\n",
+	    RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+	T_ASSERTF(strstr(out, "1969-07-20T20:17:40Z") != NULL, "%s", out);
+
+	/* Written twice, the same text: the writer is deterministic. */
+	{
+		char	*first;
+
+		T_GOOD(state_user, RES_STATE);
+		T_ASSERT(write_back(0, RES_STATE) == 0);
+		first = out;
+		out = NULL;
+		if (write_back(0, RES_STATE) != 0 || strcmp(first, out) != 0) {
+			free(first);
+			T_ASSERTF(0, "two writes differ");
+		}
+		free(first);
+	}
+}
+
+static void
+test_admin_output(void)
+{
+	const struct user	*u;
+
+	T_GOOD(state_user, RES_STATE);
+	T_ASSERT(write_back(0, RES_ADMIN) == 0);
+	T_ASSERTF(back.n == 1, "%s\n%s", list_errors(&back_errs), out);
+	T_ASSERTF(strstr(out, "status") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "credentials") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "argon2id") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, HASH64) == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "locked") == NULL, "%s", out);
+	T_ASSERT(res_diff(&rs.v[0], &back.v[0], RES_ADMIN) == NULL);
+	u = &back.v[0].u.user;
+	T_ASSERT(u->locked == 0 && u->created == 0);
+	T_ASSERT(u->generation[0] == '\0');
+	T_ASSERT(u->password[0] == '\0' && u->invite[0] == '\0');
+	T_ASSERT(u->invite_expires == 0);
+
+	/* Roles are the same in every mode. */
+	T_GOOD(full_role, RES_ADMIN);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ASSERTF(strncmp(out, "kind: role\nversion: v1\nmetadata:\n"
+	    "  name: \"dev\"\n  description: \"Developers\"\nspec:\n",
+	    strlen("kind: role\nversion: v1\nmetadata:\n  name: \"dev\"\n"
+	    "  description: \"Developers\"\nspec:\n")) == 0, "%s", out);
+	T_ROUNDTRIP(RES_STATE);
+	T_ROUNDTRIP(RES_SNAPSHOT);
+}
+
+static void
+test_snapshot_output(void)
+{
+	const struct user	*u;
+
+	T_GOOD(state_user, RES_STATE);
+	T_ASSERT(write_back(0, RES_SNAPSHOT) == 0);
+	T_ASSERTF(back.n == 1, "%s\n%s", list_errors(&back_errs), out);
+	T_ASSERTF(strstr(out, "status:\n  locked: true\n") != NULL, "%s",
+	    out);
+	T_ASSERTF(strstr(out, "credentials") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "argon2id") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, HASH64) == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "invite") == NULL, "%s", out);
+	T_ASSERT(res_diff(&rs.v[0], &back.v[0], RES_SNAPSHOT) == NULL);
+	u = &back.v[0].u.user;
+	T_ASSERT(u->locked == 1 && u->created == T_CREATED);
+	T_ASSERT(strcmp(u->generation, GEN16) == 0);
+	T_ASSERT(u->password[0] == '\0' && u->invite[0] == '\0');
+
+	/* What store_snapshot() sends: one stream of them. */
+	{
+		char	 stream[4096];
+		char	*y1, *y2;
+		size_t	 l1, l2;
+
+		T_GOOD(preset_roles, RES_ADMIN);
+		T_ASSERT(rs.n == 3);
+		y1 = resource_yaml(&rs.v[0], RES_SNAPSHOT, &l1);
+		y2 = resource_yaml(&rs.v[2], RES_SNAPSHOT, &l2);
+		snprintf(stream, sizeof(stream), "---\n%s---\n%s",
+		    y1 != NULL ? y1 : "", y2 != NULL ? y2 : "");
+		free(y1);
+		free(y2);
+		T_GOOD(stream, RES_SNAPSHOT);
+		T_ASSERT(rs.n == 2);
+		T_ASSERT(strcmp(rs.v[0].u.role.name, "access") == 0);
+		T_ASSERT(strcmp(rs.v[1].u.role.name, "auditor") == 0);
+		T_ASSERT(rs.v[0].line == 2 && rs.v[1].line > 2);
+	}
+}
+
+static void
+test_empty_spec(void)
+{
+	T_GOOD(ROLE_HEAD "spec: {}\n", RES_ADMIN);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ASSERTF(strstr(out, "spec: {}\n") != NULL, "%s", out);
+	T_GOOD(ROLE_HEAD, RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_ASSERTF(strstr(out, "spec: {}\n") != NULL, "%s", out);
+	T_GOOD(ROLE_HEAD "spec:\n  allow:\n  deny: {}\n", RES_ADMIN);
+	T_ROUNDTRIP(RES_SNAPSHOT);
+	T_ASSERTF(strstr(out, "spec: {}\n") != NULL, "%s", out);
+	T_GOOD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n    mcp:\n",
+	    RES_ADMIN);
+	T_ROUNDTRIP(RES_ADMIN);
+	/* Only a deny, only labels. */
+	T_GOOD(ROLE_HEAD "spec:\n  deny:\n    app_labels: {env: prod}\n",
+	    RES_ADMIN);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ASSERTF(strstr(out, "allow") == NULL, "%s", out);
+	/* A user with no roles: "roles: []". */
+	T_GOOD(USER_HEAD, RES_ADMIN);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ASSERTF(strstr(out, "  roles: []\n") != NULL, "%s", out);
+	T_GOOD(USER_HEAD "spec:\n  traits:\n    none: []\n", RES_ADMIN);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ASSERT(back.v[0].u.user.ntraits == 1);
+}
+
+static void
+test_string_roundtrip(void)
+{
+	/* Quotes, backslashes, control characters, UTF-8 of 2, 3, 4 bytes. */
+	static const char	 text[] =
+	    "kind: role\n"
+	    "version: v1\n"
+	    "metadata:\n"
+	    "  name: r\n"
+	    "  description: \"He said \\\"hi\\\" \\\\ back\\nslash\\ttab "
+	    "\\r\\e\\b \xc3\xa9t\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 "
+	    "\xf0\x9f\x98\x80 \\u00a0 '#: - [x] {y} &a *b !c |d >e %f @g`\"\n"
+	    "spec:\n"
+	    "  allow:\n"
+	    "    app_labels:\n"
+	    "      \"k\\\"ey\": \"v\\\\al\"\n"
+	    "      \"line\\nbreak\": [\"tab\\there\", \" lead\", \"trail \"]\n"
+	    "      \"\xc3\xbc\": \"\xe2\x82\xac\"\n"
+	    "    mcp:\n"
+	    "      tools: [\"a\\\"b\", 'c\\d', \"e\\nf\","
+	    " \"\xc3\xbcn\xc3\xaf\", \"x: y\", \"# no comment\", \"---\","
+	    " \"...\", \"null\", \"~\", \"true\"]\n";
+	static const char	 user[] =
+	    USER_HEAD
+	    "  description: |\n"
+	    "    two lines,\n"
+	    "      one indented\\n\n"
+	    "spec:\n"
+	    "  traits:\n"
+	    "    t: [\"\\\"\", \"\\\\\", \"\\n\", \"\\t\", \" \", \"\\u2603\","
+	    " \"\\U0001F600\"]\n";
+
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(rs.v[0].u.role.allow.nlabels == 3);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.labels[0].key, "k\"ey") == 0);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.labels[0].values.v[0],
+	    "v\\al") == 0);
+	T_ASSERT(rs.v[0].u.role.allow.tools.n == 11);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.tools.v[1], "c\\d") == 0);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.tools.v[2], "e\nf") == 0);
+	T_ASSERT(strstr(rs.v[0].u.role.description, "\"hi\" \\ back\nslash"
+	    "\ttab \r\x1b\b \xc3\xa9t\xc3\xa9") != NULL);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ASSERTF(strstr(out, "\"He said \\\"hi\\\" \\\\ back\\nslash") !=
+	    NULL, "%s", out);
+	T_ROUNDTRIP(RES_STATE);
+	T_ROUNDTRIP(RES_SNAPSHOT);
+
+	T_GOOD(user, RES_ADMIN);
+	T_ASSERT(strcmp(rs.v[0].u.user.description,
+	    "two lines,\n  one indented\\n\n") == 0);
+	T_ASSERT(rs.v[0].u.user.traits[0].values.n == 7);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+}
+
+/* --- the helpers --------------------------------------------------------- */
+
+static void
+test_name_ok(void)
+{
+	static const char	*good[] = {
+		"a", "A", "0", "a.b", "a_b", "a-b", "a@b", "_a", "@a", "a.",
+		"a-", "a..b", "user@example.org", "ROLE_1",
+	};
+	static const char	*bad[] = {
+		"", ".", "..", ".a", "-a", "a/b", "/", "a b", " a", "a\t",
+		"a:b", "a*", "a+b", "a,b", "a\\b", "\xc3\xa9", "a\n", "a'",
+		"a\"", "$a", "a%b",
+	};
+	char	 name[RES_NAMELEN + 2];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		T_ASSERTF(resource_name_ok(good[i]), "'%s' refused", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_ASSERTF(!resource_name_ok(bad[i]), "'%s' accepted", bad[i]);
+	memset(name, 'a', sizeof(name));
+	name[RES_NAMELEN - 1] = '\0';
+	T_ASSERT(resource_name_ok(name));
+	name[RES_NAMELEN - 1] = 'a';
+	name[RES_NAMELEN] = '\0';
+	T_ASSERT(!resource_name_ok(name));
+	name[0] = '.';
+	name[RES_NAMELEN - 1] = '\0';
+	T_ASSERT(!resource_name_ok(name));
+}
+
+static void
+test_pattern_ok(void)
+{
+	static const char	*good[] = {
+		"*", "a", "read_*", "?", "[a-z]*", "$", "a^", "a$", "^$",
+		"^a$", "^[a-z]+_file$", "^(read|write)_.*$",
+		"{{internal.mcp_tools}}", "{{ internal.mcp_tools }}",
+		"{{internal.a}}", "{{internal.0}}", "{{internal._}}",
+		"{not a trait}}", "x{{internal.a}}",
+	};
+	static const char	*bad[] = {
+		"", "^", "^a", "^a$x", "^(a$", "^a[$", "^a{1$",
+		"{{external.x}}", "{{internal.X}}", "{{internal.}}",
+		"{{internal.mcp-tools}}", "{{internal.a}} ", "{{internal.a}",
+		"{{internal.a}}}", "{{ internal.a}}", "{{internal.a }}",
+		"{{", "{{}}", "{{INTERNAL.a}}",
+	};
+	char	 p[RES_VALUELEN + 80], err[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		err[0] = '\0';
+		T_ASSERTF(resource_pattern_ok(good[i], err, sizeof(err)),
+		    "'%s' refused: %s", good[i], err);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(err, 'z', sizeof(err));
+		T_ASSERTF(!resource_pattern_ok(bad[i], err, sizeof(err)),
+		    "'%s' accepted", bad[i]);
+		T_ASSERTF(memchr(err, '\0', sizeof(err)) != NULL &&
+		    err[0] != '\0', "'%s': no message", bad[i]);
+	}
+
+	T_ASSERT(!resource_pattern_ok("", err, sizeof(err)));
+	T_ASSERT(strcmp(err, "a pattern must be 1 to 1024 characters") == 0);
+	T_ASSERT(!resource_pattern_ok("^ab", err, sizeof(err)));
+	T_ASSERT(strcmp(err, "regular expression '^ab' must end with $ "
+	    "(patterns are anchored)") == 0);
+	T_ASSERT(!resource_pattern_ok("{{x}}", err, sizeof(err)));
+	T_ASSERT(strcmp(err, "'{{x}}' is not a trait: write "
+	    "{{internal.NAME}}, for example {{internal.mcp_tools}}") == 0);
+	T_ASSERT(!resource_pattern_ok("^(a$", err, sizeof(err)));
+	T_ASSERTF(strncmp(err, "regular expression '^(a$': ", 27) == 0 &&
+	    strlen(err) > 27, "%s", err);
+
+	/* A trait name of 63 characters, and one of 64. */
+	snprintf(p, sizeof(p), "{{internal.%063d}}", 7);
+	T_ASSERTF(resource_pattern_ok(p, err, sizeof(err)), "%s", err);
+	snprintf(p, sizeof(p), "{{ internal.%063d }}", 7);
+	T_ASSERTF(resource_pattern_ok(p, err, sizeof(err)), "%s", err);
+	snprintf(p, sizeof(p), "{{internal.%064d}}", 7);
+	T_ASSERT(!resource_pattern_ok(p, err, sizeof(err)));
+
+	/* 1024 characters, and 1025. */
+	memset(p, 'x', RES_VALUELEN);
+	p[RES_VALUELEN] = '\0';
+	T_ASSERT(resource_pattern_ok(p, err, sizeof(err)));
+	p[0] = '^';
+	p[RES_VALUELEN - 1] = '$';
+	T_ASSERTF(resource_pattern_ok(p, err, sizeof(err)), "%s", err);
+	p[RES_VALUELEN] = 'x';
+	p[RES_VALUELEN + 1] = '\0';
+	T_ASSERT(!resource_pattern_ok(p, err, sizeof(err)));
+
+	/* A short buffer gets a terminated, truncated message. */
+	memset(err, 'z', sizeof(err));
+	T_ASSERT(!resource_pattern_ok("^abc", err, 8));
+	T_ASSERT(strcmp(err, "regular") == 0 && err[8] == 'z');
+	memset(err, 'z', sizeof(err));
+	T_ASSERT(!resource_pattern_ok("{{y}}", err, 1));
+	T_ASSERT(err[0] == '\0' && err[1] == 'z');
+}
+
+static void
+test_strlist(void)
+{
+	struct strlist	 l;
+	char		 s[16];
+	int		 i;
+
+	memset(&l, 0, sizeof(l));
+	T_ASSERT(!strlist_has(&l, "a"));
+	strlcpy(s, "first", sizeof(s));
+	T_ASSERT(strlist_add(&l, s) == 0);
+	s[0] = 'F';
+	T_ASSERT(strlist_has(&l, "first") && !strlist_has(&l, "First"));
+	T_ASSERT(strlist_add(&l, "") == 0 && strlist_has(&l, ""));
+	for (i = 2; i < RES_MAXLIST; i++) {
+		snprintf(s, sizeof(s), "v%d", i);
+		if (strlist_add(&l, s) != 0)
+			break;
+	}
+	if (l.n != RES_MAXLIST) {
+		strlist_free(&l);
+		T_ASSERTF(0, "stopped at %d", i);
+	}
+	i = strlist_add(&l, "one too many");
+	if (i != -1 || l.n != RES_MAXLIST ||
+	    strlist_has(&l, "one too many")) {
+		strlist_free(&l);
+		T_ASSERTF(0, "the %dth value was taken", RES_MAXLIST + 1);
+	}
+	i = strcmp(l.v[RES_MAXLIST - 1], "v255");
+	strlist_free(&l);
+	T_ASSERT(i == 0);
+	T_ASSERT(l.n == 0 && l.v == NULL);
+	/* Freed twice, or never filled: harmless. */
+	strlist_free(&l);
+	T_ASSERT(strlist_add(&l, "again") == 0 && l.n == 1);
+	strlist_free(&l);
+}
+
+/* The writer's buffer: a hard cap, and once failed, failed for good. */
+static void
+test_buf(void)
+{
+	struct buf	 b;
+	char		*s;
+	size_t		 len = 99;
+
+	buf_init(&b, 0);
+	s = buf_release(&b, &len);
+	T_ASSERT(s != NULL && s[0] == '\0' && len == 0);
+	free(s);
+
+	buf_init(&b, 0);
+	T_ASSERT(buf_puts(&b, "kind: ") == 0);
+	T_ASSERT(buf_printf(&b, "%s %d", "role", 7) == 0);
+	T_ASSERT(buf_add(&b, "xyz", 2) == 0);
+	T_ASSERT(b.len == 14 && strcmp(b.data, "kind: role 7xy") == 0);
+	s = buf_release(&b, &len);
+	T_ASSERT(s != NULL && len == 14 && strcmp(s, "kind: role 7xy") == 0);
+	T_ASSERT(b.data == NULL && b.len == 0);
+	free(s);
+
+	/* Exactly the cap fits; one byte more fails, and stays failed. */
+	buf_init(&b, 8);
+	T_ASSERT(buf_puts(&b, "12345678") == 0);
+	T_ASSERT(buf_puts(&b, "9") == -1 && b.failed);
+	T_ASSERT(buf_puts(&b, "") == -1);
+	T_ASSERT(b.len == 8 && strcmp(b.data, "12345678") == 0);
+	T_ASSERT(buf_release(&b, &len) == NULL);
+	T_ASSERT(b.data == NULL);
+
+	/* Growth past the first allocation keeps every byte. */
+	buf_init(&b, 0);
+	for (len = 0; len < 1000; len++)
+		if (buf_printf(&b, "%03zu", len) == -1)
+			break;
+	if (len != 1000 || b.len != 3000 || strncmp(b.data + 2997, "999",
+	    3) != 0 || b.data[3000] != '\0') {
+		size_t	 got = b.len;
+
+		buf_free(&b);
+		T_ASSERTF(0, "growth: %zu appends, %zu bytes", len, got);
+	}
+	buf_free(&b);
+	T_ASSERT(b.data == NULL && b.len == 0 && b.cap == 0);
+}
+
+static void
+test_kind_name(void)
+{
+	T_ASSERT(strcmp(resource_kind_name(RES_ROLE), "role") == 0);
+	T_ASSERT(strcmp(resource_kind_name(RES_USER), "user") == 0);
+	T_ASSERT(strcmp(resource_kind_name(RES_TOKEN), "token") == 0);
+}
+
+static void
+test_clear(void)
+{
+	struct resource	 r;
+
+	T_GOOD(state_user, RES_STATE);
+	T_ASSERT(rs.n == 1);
+	r = rs.v[0];
+	memset(&rs.v[0], 0, sizeof(rs.v[0]));
+	resource_clear(&r);
+	T_ASSERT(r.u.user.password[0] == '\0' && r.u.user.roles.v == NULL);
+	T_ASSERT(r.u.user.traits == NULL && r.u.user.description == NULL);
+	resources_free(&rs);
+	T_ASSERT(rs.n == 0 && rs.v == NULL);
+	resources_free(&rs);
+}
+
+/*
+ * Run fn in a child, so that a crash, a runaway allocation or a hang in
+ * the code under test fails one test instead of ending the suite.
+ * Returns the child's exit status, or 128 and the signal that killed it.
+ */
+static int
+in_child(int (*fn)(void))
+{
+	pid_t	 pid;
+	int	 status;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		return (-1);
+	if (pid == 0)
+		_exit(fn());
+	if (waitpid(pid, &status, 0) == -1)
+		return (-1);
+	if (WIFEXITED(status))
+		return (WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return (128 + WTERMSIG(status));
+	return (-1);
+}
+
+/*
+ * --- problems found while writing these tests ----------------------------
+ *
+ * Each test below failed against the code it was written for; those that
+ * pass now guard the fix.
+ */
+
+/*
+ * "metadata:" with nothing, and a token's "spec:" with nothing, were
+ * refused without any message of their own: resource_parse() then said
+ * "out of memory", with no line.
+ */
+static void
+test_null_metadata_message(void)
+{
+	T_BAD("kind: role\nversion: v1\nmetadata:\n", RES_ADMIN, "3:10",
+	    "metadata");
+	T_ASSERTF(strstr(errs.msg[0], "out of memory") == NULL, "%s",
+	    errs.msg[0]);
+}
+
+static void
+test_null_token_spec_message(void)
+{
+	T_BAD(TOKEN_HEAD "spec:\n", RES_STATE, "5:6", "spec");
+	T_ASSERTF(strstr(errs.msg[0], "out of memory") == NULL, "%s",
+	    errs.msg[0]);
+}
+
+/*
+ * libyaml's reader errors (control characters, bad UTF-8) set
+ * problem_offset, not problem_mark: ydoc_parse_stream() reported them at
+ * 1:1 whatever the line.
+ */
+static void
+test_reader_error_position(void)
+{
+	T_BAD(ROLE_HEAD "  description: a\x7f" "b\n", RES_ADMIN, "5:17",
+	    "YAML syntax error: control characters are not allowed");
+	T_BAD(ROLE_HEAD "  description: a\xff" "b\n", RES_ADMIN, "5:17",
+	    "YAML syntax error: invalid leading UTF-8 octet");
+	/* Columns count characters, as libyaml's marks do. */
+	T_BAD(ROLE_HEAD "  description: \xc3\xa9\xe4\xb8\xad\x7f\n",
+	    RES_ADMIN, "5:18", "YAML syntax error: control characters");
+	T_BAD(ROLE_HEAD "  description: \xc3\xa9\xe4\xb8\xad: x\n",
+	    RES_ADMIN, "5:18", "YAML syntax error: mapping values");
+	T_BAD("kind: role\r\nversion: v1\r\nmetadata:\r\n  name: r\r\n"
+	    "  description: a\x7f\r\n", RES_ADMIN, "5:17",
+	    "YAML syntax error: control characters");
+}
+
+/*
+ * A lone CR ends a line for libyaml; ydoc_syntax_error() counts only LF
+ * when it turns a reader error's offset into a line.
+ */
+static void
+test_reader_error_position_cr(void)
+{
+	T_BAD("kind: role\rversion: v1\rmetadata:\r  name: r\r"
+	    "  description: a: b\r", RES_ADMIN, "5:17",
+	    "YAML syntax error: mapping values");
+	T_BAD("kind: role\rversion: v1\rmetadata:\r  name: r\r"
+	    "  description: a\x7f\r", RES_ADMIN, "5:17",
+	    "YAML syntax error: control characters");
+}
+
+/*
+ * The writer emitted jansson's JSON string, which leaves DEL, the C1
+ * controls and U+FFFE/U+FFFF unescaped: libyaml's reader refuses them
+ * raw, so the file written did not parse back.
+ */
+static void
+test_roundtrip_control_characters(void)
+{
+	static const char	*esc[] = {
+		"\\x7f", "\\x80", "\\x9f", "\\ufffe", "\\uffff",
+	};
+	char	 text[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
+		snprintf(text, sizeof(text), ROLE_HEAD "  description: "
+		    "\"a%sb\"\n", esc[i]);
+		T_GOOD(text, RES_ADMIN);
+		T_ASSERTF(write_back(0, RES_ADMIN) == 0, "\"a%sb\" written "
+		    "does not parse back:%s\n%s", esc[i],
+		    list_errors(&back_errs), out);
+		T_ASSERT(res_diff(&rs.v[0], &back.v[0], RES_ADMIN) == NULL);
+	}
+}
+
+/*
+ * NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR were written raw too, and
+ * YAML reads them as line breaks inside a quoted scalar: folded to a
+ * space, or with the blanks around them dropped.
+ */
+static void
+test_roundtrip_line_separators(void)
+{
+	static const char	*esc[] = {
+		"a\\x85b", "a \\u2028 b", "a \\u2029 b", "a \\x85 b",
+	};
+	char		 text[256];
+	const char	*d;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(esc) / sizeof(esc[0]); i++) {
+		snprintf(text, sizeof(text), ROLE_HEAD "  description: "
+		    "\"%s\"\n", esc[i]);
+		T_GOOD(text, RES_ADMIN);
+		T_ASSERT(write_back(0, RES_ADMIN) == 0 && back.n == 1);
+		d = back.v[0].u.role.description;
+		T_ASSERTF(strcmp(rs.v[0].u.role.description, d) == 0,
+		    "\"%s\" came back as \"%s\" (%zu bytes, %zu before)",
+		    esc[i], d, strlen(d),
+		    strlen(rs.v[0].u.role.description));
+	}
+}
+
+/*
+ * Years 0000 to 0999 are read, but put_time() wrote them with "%Y",
+ * without leading zeros ("999-01-01T00:00:00Z"), which is refused; and
+ * 9999-12-31T23:59:60Z, read as the next second, was written as year
+ * 10000, then as 9999-12-31T23:59:59Z, a second earlier than was read.
+ * A time is either refused, with its place, or kept.
+ */
+static void
+test_roundtrip_years(void)
+{
+	T_GOOD(USER_HEAD "status:\n  created: 0999-01-01T00:00:00Z\n",
+	    RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(TOKEN_HEAD "spec:\n  type: app\n  created: "
+	    "0001-01-01T00:00:00Z\n  expires: 2026-01-01T00:00:00Z\n  hash: "
+	    HASH64 "\n", RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+	if (parse(USER_HEAD "status:\n  created: 9999-12-31T23:59:60Z\n",
+	    RES_STATE) == -1) {
+		T_ASSERTF(errs.n == 1 && find_error("6:12", "'created'") == 0,
+		    "%s", all_errors());
+		return;
+	}
+	T_ROUNDTRIP(RES_STATE);
+}
+
+/*
+ * A time is kept to the second: 1.5 s before 1970 is -2 s, the second
+ * it falls in, as 1.5 s after is 1 s.  get_time() divided towards zero
+ * and made it -1 s, half a second after the time written.
+ */
+static void
+test_time_before_1970_fraction(void)
+{
+	T_GOOD(USER_HEAD "status:\n  created: 1970-01-01T00:00:01.5Z\n",
+	    RES_STATE);
+	T_ASSERT(rs.v[0].u.user.created == 1);
+	T_GOOD(USER_HEAD "status:\n  created: 1969-12-31T23:59:58.5Z\n",
+	    RES_STATE);
+	T_ASSERTF(rs.v[0].u.user.created == -2, "created %lld",
+	    (long long)rs.v[0].u.user.created);
+}
+
+/*
+ * Values with a NUL byte were refused, keys were not: a key was read up
+ * to its NUL, so "spec\0x" was taken as spec and "env\0x" as the label
+ * env.
+ */
+static void
+test_nul_in_key(void)
+{
+	T_BAD(ROLE_HEAD "\"spec\\0x\": {}\n", RES_ADMIN, "5:1", "NUL");
+	T_BAD(ROLE_HEAD "spec:\n  allow:\n    app_labels:\n"
+	    "      \"env\\0x\": '*'\n", RES_ADMIN, "8:7", "NUL");
+	T_BAD(USER_HEAD "spec:\n  traits:\n    \"t\\0x\": v\n", RES_ADMIN,
+	    "7:5", "NUL");
+}
+
+/*
+ * A snapshot parse takes a token, hash and all; the writer leaves the
+ * hash out of a snapshot, and the parser refuses a token without one.
+ * Either a snapshot holds no token, or what is written is read back.
+ */
+static void
+test_token_in_snapshot(void)
+{
+	if (parse(state_token, RES_SNAPSHOT) == -1)
+		return;
+	T_ASSERT(rs.n == 1);
+	T_ASSERTF(write_back(0, RES_SNAPSHOT) == 0, "a token read in "
+	    "RES_SNAPSHOT mode, written in it, does not parse back:%s\n%s",
+	    list_errors(&back_errs), out);
+}
+
+/* A token's status and credentials are neither read nor refused. */
+static void
+test_token_status_credentials(void)
+{
+	T_BAD_SOME(TOKEN_HEAD "status: [anything]\nspec:\n  type: app\n"
+	    "  expires: 2026-01-01T00:00:00Z\n  hash: " HASH64 "\n",
+	    RES_STATE, "5:9", "status");
+	T_BAD_SOME(TOKEN_HEAD "credentials: {password: x}\nspec:\n"
+	    "  type: app\n  expires: 2026-01-01T00:00:00Z\n  hash: " HASH64
+	    "\n", RES_STATE, "5:14", "credentials");
+}
+
+/*
+ * sscanf() stops at the first character outside [a-z0-9_] and does not
+ * report whether "}}" matched, and a space in its format matches any
+ * run of white space: the length check alone lets these through.
+ */
+static void
+test_trait_pattern_strict(void)
+{
+	static const char	*bad[] = {
+		"{{internal.abc}x", "{{internal.ab!!", "{{internal.x  }}",
+		"{{\tinternal.x }}", "{{ internal.x }x", "{{\ninternal.x }}",
+		"{{ internal.x\t}}", "{{internal.a.b}}", "{{internal.a-b}}",
+	};
+	char	 err[256];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		T_ASSERTF(!resource_pattern_ok(bad[i], err, sizeof(err)),
+		    "'%s' accepted as a trait", bad[i]);
+}
+
+/*
+ * After a duplicate allow, deny, roles, traits or mcp.tools, every
+ * unknown key that follows is called a duplicate.
+ */
+static void
+test_unknown_after_duplicate(void)
+{
+	T_BAD_SOME(ROLE_HEAD "spec:\n  allow: {}\n  allow: {}\n  foo: 1\n",
+	    RES_ADMIN, "8:3", "unknown key 'foo' in a role's spec");
+	T_BAD_SOME(USER_HEAD "spec:\n  roles: a\n  roles: b\n  foo: 1\n",
+	    RES_ADMIN, "8:3", "unknown key 'foo' in a user's spec");
+	T_BAD_SOME(ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools: a\n"
+	    "      tools: b\n      foo: c\n", RES_ADMIN, "10:7",
+	    "unknown key 'foo' in 'mcp'");
+}
+
+/*
+ * Everywhere else a key given twice is an error; in status, credentials
+ * and a token's spec the last one wins in silence.  And a name that was
+ * empty does not count as given.
+ */
+static void
+test_duplicate_state_keys(void)
+{
+	T_BAD(USER_HEAD "status:\n  locked: true\n  locked: false\n",
+	    RES_STATE, "7:3", "'locked'");
+	T_BAD(USER_HEAD "credentials:\n  password: \"" PWHASH "\"\n"
+	    "  password: \"$argon2id$other\"\n", RES_STATE, "7:3",
+	    "'password'");
+	T_BAD(TOKEN_HEAD "spec:\n  type: app\n  expires: "
+	    "2026-01-01T00:00:00Z\n  expires: 2027-01-01T00:00:00Z\n"
+	    "  hash: " HASH64 "\n", RES_STATE, "8:3", "'expires'");
+	T_BAD_SOME("kind: role\nversion: v1\nmetadata:\n  name: ''\n"
+	    "  name: r\n", RES_ADMIN, "5:3", "duplicate key 'name'");
+}
+
+/* A value that is not a string is one problem: one message. */
+static void
+test_one_error_per_value(void)
+{
+	T_BAD(USER_HEAD "credentials:\n  password: [a]\n", RES_STATE,
+	    "6:13", "'password' must be a single value, not a list");
+	T_BAD(TOKEN_HEAD "spec:\n  type: {a: b}\n", RES_STATE, "6:9",
+	    "'type' must be a single value, not a mapping");
+	T_BAD(TOKEN_HEAD "spec:\n  type: application-token\n", RES_STATE, "6:9",
+	    "'type' is longer than 15 characters");
+	T_BAD(USER_HEAD "status:\n  generation: [" GEN16 "]\n", RES_STATE,
+	    "6:15", "'generation' must be a single value, not a list");
+}
+
+/*
+ * put_str() takes the length of a UTF-8 sequence from its first byte and
+ * copies that many: a string that ends inside a sequence is read past its
+ * NUL.  The parser only hands over valid UTF-8, but resource_yaml() takes
+ * any resource; it must never read past the end of a string.
+ */
+static int
+child_writer_truncated_utf8(void)
+{
+	struct resource	 r;
+	char		*y;
+	size_t		 len;
+	int		 ok;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = RES_ROLE;
+	strlcpy(r.u.role.name, "r", sizeof(r.u.role.name));
+	if ((r.u.role.description = strdup("ab\xe4")) == NULL)
+		return (3);
+	if ((y = resource_yaml(&r, RES_STATE, &len)) == NULL) {
+		resource_clear(&r);
+		return (0);
+	}
+	ok = strlen(y) == len && strstr(y, "\n  description: \"ab") != NULL;
+	free(y);
+	resource_clear(&r);
+	return (ok ? 0 : 2);
+}
+
+static void
+test_writer_truncated_utf8(void)
+{
+	int	 r;
+
+	r = in_child(child_writer_truncated_utf8);
+	T_ASSERTF(r == 0, r == 2 ? "resource_yaml() of \"ab\\xe4\" wrote "
+	    "what lay past the string" : "resource_yaml() of \"ab\\xe4\" "
+	    "ended with status %d", r);
+}
+
+/*
+ * regcomp() builds its automaton with every bounded repetition written
+ * out: 17 characters, "^(a{1000}){1000}$", took some 200 MB and
+ * "^(a{32767}){32767}$" more than 14 GB, in whichever process checks
+ * the pattern (the parent for mcpgatectl create and at start, mcpd for
+ * every snapshot).  glibc also takes "{,n}" for "{0,n}":
+ * "^(a{,100}){,100}$" takes 350 MB and "^(a{,300}){,300}$" 10 GB.
+ * Checking one pattern must stay cheap, whether it is taken or refused.
+ */
+static const char	*regex_cost_pattern;
+
+static int
+child_regex_cost(void)
+{
+	struct rlimit	 rl;
+	struct rusage	 ru;
+	char		 err[256];
+
+	rl.rlim_cur = rl.rlim_max = 1024UL * 1024 * 1024;
+	if (setrlimit(RLIMIT_AS, &rl) == -1)
+		return (3);
+	alarm(20);
+	(void)resource_pattern_ok(regex_cost_pattern, err, sizeof(err));
+	if (getrusage(RUSAGE_SELF, &ru) == -1)
+		return (3);
+	/* ru_maxrss is in kilobytes. */
+	return (ru.ru_maxrss < 64 * 1024 ? 0 : 2);
+}
+
+static void
+test_regex_cost(void)
+{
+	static const char	*pat[] = {
+		"^(a{1000}){1000}$", "^(a{,100}){,100}$",
+		"^((a{,30}){,30}){,30}$", "^(a{0,1000}){0,1000}$",
+	};
+	size_t			 i;
+	int			 r;
+
+#ifdef MCPGATE_SANITIZE
+	T_SKIP("ASan's shadow memory hides the cost; see the plain build");
+#endif
+	for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
+		regex_cost_pattern = pat[i];
+		r = in_child(child_regex_cost);
+		T_ASSERTF(r == 0, r == 2 ? "checking \"%s\" took more than "
+		    "64 MB" : "checking \"%s\" ended with status %d", pat[i],
+		    r);
+	}
+}
+
+int
+main(void)
+{
+	t_suite = "resource";
+	T_RUN(test_good_role);
+	T_RUN(test_preset_roles);
+	T_RUN(test_good_user);
+	T_RUN(test_good_state);
+	T_RUN(test_many_documents);
+	T_RUN(test_scalar_styles);
+	T_RUN(test_syntax_errors);
+	T_RUN(test_not_a_mapping);
+	T_RUN(test_missing);
+	T_RUN(test_version_and_kind);
+	T_RUN(test_modes);
+	T_RUN(test_unknown_keys);
+	T_RUN(test_duplicate_keys);
+	T_RUN(test_bad_names);
+	T_RUN(test_bad_patterns);
+	T_RUN(test_duplicate_values);
+	T_RUN(test_label_without_value);
+	T_RUN(test_trait_names);
+	T_RUN(test_too_many);
+	T_RUN(test_wrong_types);
+	T_RUN(test_nul_byte);
+	T_RUN(test_description_length);
+	T_RUN(test_several_errors);
+	T_RUN(test_document_limit);
+	T_RUN(test_error_cap);
+	T_RUN(test_state_roundtrip);
+	T_RUN(test_admin_output);
+	T_RUN(test_snapshot_output);
+	T_RUN(test_empty_spec);
+	T_RUN(test_string_roundtrip);
+	T_RUN(test_name_ok);
+	T_RUN(test_pattern_ok);
+	T_RUN(test_strlist);
+	T_RUN(test_buf);
+	T_RUN(test_kind_name);
+	T_RUN(test_clear);
+	T_RUN(test_null_metadata_message);
+	T_RUN(test_null_token_spec_message);
+	T_RUN(test_reader_error_position);
+	T_RUN(test_reader_error_position_cr);
+	T_RUN(test_roundtrip_control_characters);
+	T_RUN(test_roundtrip_line_separators);
+	T_RUN(test_roundtrip_years);
+	T_RUN(test_time_before_1970_fraction);
+	T_RUN(test_nul_in_key);
+	T_RUN(test_token_in_snapshot);
+	T_RUN(test_token_status_credentials);
+	T_RUN(test_trait_pattern_strict);
+	T_RUN(test_unknown_after_duplicate);
+	T_RUN(test_duplicate_state_keys);
+	T_RUN(test_one_error_per_value);
+	T_RUN(test_writer_truncated_utf8);
+	T_RUN(test_regex_cost);
+	resources_free(&rs);
+	resources_free(&back);
+	free(out);
+	return (t_done());
+}
