@@ -51,7 +51,8 @@ auditd_record(enum proc_id from, struct imsg *imsg)
 	imsg_get_buf(imsg, &data, &len);
 	if ((fields = json_loadb(data, len, JSON_REJECT_DUPLICATES,
 	    &jerr)) == NULL || !json_is_object(fields) ||
-	    journal_append(&auditd->j, from, imsg_get_id(imsg), fields) == -1)
+	    journal_append(&auditd->j, from, imsg_get_id(imsg), fields,
+	    imsg_get_type(imsg) == IMSG_AUDIT_RECORD_NOWAIT) == -1)
 		fatalx("malformed audit record from %s", proc_name(from));
 	json_decref(fields);
 	/* Written once this turn of the loop has seen every channel. */
@@ -99,7 +100,8 @@ auditd_dispatch_mcpd(int fd, short events, void *arg)
 			fatal("bad message from mcpd");
 		if (n == 0)
 			break;
-		if (imsg_get_type(&imsg) != IMSG_AUDIT_RECORD)
+		if (imsg_get_type(&imsg) != IMSG_AUDIT_RECORD &&
+		    imsg_get_type(&imsg) != IMSG_AUDIT_RECORD_NOWAIT)
 			child_bad_imsg("mcpd", &imsg);
 		auditd_record(PROC_MCPD, &imsg);
 		imsg_free(&imsg);

@@ -33,6 +33,7 @@ struct audit_waiter {
 	enum proc_id		 from;
 	uint32_t		 id;
 	uint64_t		 seq;
+	int			 nowait;	/* nothing holds for it */
 };
 
 TAILQ_HEAD(audit_waiters, audit_waiter);
@@ -83,7 +84,8 @@ void	 auditd_ack(enum proc_id, uint32_t, const struct audit_ack *);
 /* journal.c */
 void	 journal_init(struct journal *, int, EVP_PKEY *, uint64_t, int);
 int	 journal_recover(struct journal *);
-int	 journal_append(struct journal *, enum proc_id, uint32_t, json_t *);
+int	 journal_append(struct journal *, enum proc_id, uint32_t, json_t *,
+	    int);
 void	 journal_commit(struct journal *);
 void	 journal_sync(struct journal *);
 int	 journal_checkpoint(struct journal *);

@@ -57,8 +57,8 @@ void
 journal_reconf(struct journal *j, uint64_t max_size, int fsync_mode)
 {
 	j->max_size = max_size;
-	if (j->fsync_mode == AUDIT_FSYNC_BATCH && fsync_mode !=
-	    AUDIT_FSYNC_BATCH)
+	/* What waits for a later sync is synced before the mode changes. */
+	if (fsync_mode != j->fsync_mode && ev_timer_pending(&j->sync_timer))
 		journal_sync(j);
 	j->fsync_mode = fsync_mode;
 }
@@ -279,7 +279,7 @@ journal_keep_torn(struct journal *j, const struct tail *t)
 	    "bytes", (json_int_t)t->torn_len, "sha256", hex, "data", b64,
 	    "data_truncated", t->torn_len > keep);
 	free(b64);
-	if (rec == NULL || journal_append(j, PROC_AUDITD, 0, rec) == -1)
+	if (rec == NULL || journal_append(j, PROC_AUDITD, 0, rec, 0) == -1)
 		fatalx("%s: cannot record the torn line", __func__);
 	json_decref(rec);
 	journal_commit(j);
@@ -432,7 +432,7 @@ journal_commit(struct journal *j)
 	struct audit_waiter	*w;
 	size_t			 off = 0;
 	ssize_t			 n;
-	int			 error;
+	int			 error, urgent;
 
 	if (j->batchlen == 0)
 		return;
@@ -483,11 +483,23 @@ journal_commit(struct journal *j)
 			ev_timer_add(&j->sync_timer, AUDITD_BATCH_SYNC_MS);
 		break;
 	default:
+		/*
+		 * A sync now when something holds for a record; records
+		 * nothing holds for (a call's result, a session's end)
+		 * share the next one, so that a session's calls one after
+		 * another cost one sync each, not two.
+		 */
+		urgent = 0;
 		while ((w = TAILQ_FIRST(&j->unwritten)) != NULL) {
 			TAILQ_REMOVE(&j->unwritten, w, entry);
 			TAILQ_INSERT_TAIL(&j->unsynced, w, entry);
+			if (!w->nowait)
+				urgent = 1;
 		}
-		journal_sync(j);
+		if (urgent)
+			journal_sync(j);
+		else if (!ev_timer_pending(&j->sync_timer))
+			ev_timer_add(&j->sync_timer, AUDITD_BATCH_SYNC_MS);
 		break;
 	}
 }
@@ -588,7 +600,7 @@ journal_refuse(enum proc_id from, uint32_t id, int error)
  */
 int
 journal_append(struct journal *j, enum proc_id from, uint32_t id,
-    json_t *fields)
+    json_t *fields, int nowait)
 {
 	const struct audit_event	*ev;
 	struct audit_waiter		*w;
@@ -629,6 +641,7 @@ journal_append(struct journal *j, enum proc_id from, uint32_t id,
 	w->from = from;
 	w->id = id;
 	w->seq = j->seq;
+	w->nowait = nowait;
 	TAILQ_INSERT_TAIL(&j->unwritten, w, entry);
 	if (++j->since_checkpoint >= AUDITD_CHECKPOINT_RECORDS)
 		journal_checkpoint(j);
@@ -646,4 +659,7 @@ journal_close(struct journal *j)
 	if (j->fd != -1)
 		close(j->fd);
 	j->fd = -1;
+	free(j->batch);
+	j->batch = NULL;
+	j->batchcap = 0;
 }

@@ -70,6 +70,33 @@ child_setup(enum proc_id id, int foreground, int verbose)
 		log_setforward(child_log_forward);
 }
 
+/* Channels with messages composed this turn of the loop. */
+#define CHILD_CHANS	4
+static struct child_chan	*child_queued[CHILD_CHANS];
+static int			 child_nqueued;
+
+/*
+ * Before the loop waits: write what each channel queued, in one go, and
+ * watch for writing only where the socket would not take it all.  A
+ * write that fails is left to the channel's own callback, which knows
+ * who the peer was.
+ */
+static void
+child_flush(void)
+{
+	struct child_chan	*ch;
+	int			 i;
+
+	for (i = 0; i < child_nqueued; i++) {
+		ch = child_queued[i];
+		ch->queued = 0;
+		if (ch->cb != NULL && imsgbuf_queuelen(&ch->ibuf) > 0)
+			(void)imsgbuf_write(&ch->ibuf);
+		child_chan_events(ch);
+	}
+	child_nqueued = 0;
+}
+
 void
 child_chan_init(struct child_chan *ch, int fd, int fdpass, ev_fd_cb cb,
     void *arg)
@@ -102,7 +129,15 @@ child_chan_send(struct child_chan *ch, uint32_t type, uint32_t id, int fd,
 {
 	if (imsg_compose(&ch->ibuf, type, id, 0, fd, data, len) == -1)
 		fatal("%s: imsg_compose %s", __func__, imsg_type_name(type));
-	child_chan_events(ch);
+	if (ch->queued)
+		return;
+	if (child_nqueued == CHILD_CHANS) {
+		child_chan_events(ch);	/* cannot happen: a child has 3 */
+		return;
+	}
+	ch->queued = 1;
+	child_queued[child_nqueued++] = ch;
+	ev_prepoll(child_flush);
 }
 
 /*

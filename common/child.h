@@ -28,6 +28,7 @@ struct child_chan {
 	struct event	 ev;
 	ev_fd_cb	 cb;
 	void		*arg;
+	int		 queued;	/* in child_flush's list */
 };
 
 void	 child_setup(enum proc_id, int, int);

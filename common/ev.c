@@ -24,6 +24,7 @@ static uint64_t		 ev_seq;
 static struct ev_timers	 ev_timers = RB_INITIALIZER(&ev_timers);
 static struct epoll_event ev_batch[EV_BATCH];
 static int		 ev_nbatch;
+static void		(*ev_prepoll_fn)(void);
 
 static int
 ev_timer_cmp(struct ev_timer *a, struct ev_timer *b)
@@ -150,6 +151,17 @@ ev_timer_pending(const struct ev_timer *t)
 	return (t->pending);
 }
 
+/*
+ * Run fn before each wait: what the last turn queued goes out together,
+ * and a channel needs to watch for writing only when the kernel would
+ * not take it all.
+ */
+void
+ev_prepoll(void (*fn)(void))
+{
+	ev_prepoll_fn = fn;
+}
+
 void
 ev_break(void)
 {
@@ -180,6 +192,8 @@ ev_dispatch(void)
 	short		 what;
 
 	while (!ev_stop) {
+		if (ev_prepoll_fn != NULL)
+			ev_prepoll_fn();
 		timeout = -1;
 		if ((t = RB_MIN(ev_timers, &ev_timers)) != NULL) {
 			now = ev_now_ms();

@@ -43,6 +43,7 @@ void		 ev_timer_del(struct ev_timer *);
 int		 ev_timer_pending(const struct ev_timer *);
 int		 ev_dispatch(void);
 void		 ev_break(void);
+void		 ev_prepoll(void (*)(void));
 uint64_t	 ev_now_ms(void);
 
 #endif

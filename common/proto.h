@@ -53,6 +53,11 @@ enum imsg_type {
 	IMSG_STATUS_AUDITD,	/* auditd -> parent: struct auditd_status */
 	IMSG_STOP,		/* parent -> any child: no payload; the daemon
 				   stops cleanly, the channel closes next */
+	IMSG_DRAIN,		/* parent -> mcpd: no payload; the daemon is
+				   stopping: end every session, take no new
+				   one, answer IMSG_DRAINED once their
+				   records are written */
+	IMSG_DRAINED,		/* mcpd -> parent: no payload */
 
 	/* Connections, netd <-> mcpd; peerid is the connection id. */
 	IMSG_CONN_OPEN,		/* netd -> mcpd: struct conn_open */
@@ -69,6 +74,10 @@ enum imsg_type {
 	IMSG_AUDIT_RECORD,	/* parent, mcpd -> auditd: a JSON object with
 				   "event" and the event's fields */
 	IMSG_AUDIT_ACK,		/* auditd -> parent, mcpd: struct audit_ack */
+	IMSG_AUDIT_RECORD_NOWAIT, /* mcpd -> auditd: a record as above that
+				   nothing holds for; with fsync always it
+				   is written at once and shares the next
+				   sync, at most AUDITD_BATCH_SYNC_MS later */
 
 	/* Identity. */
 	IMSG_SNAPSHOT,		/* parent -> mcpd: roles and users as YAML,

@@ -135,6 +135,39 @@ regex_cost(const char **pp, int depth, uint64_t *rep)
 }
 
 /*
+ * Compile a "^...$" pattern as mcpd matches it: anchored as a whole, so
+ * that "^a|b$" is "a" or "b" and nothing longer.  What is between ^ and
+ * $ must be a regular expression of its own, so that a ")|(" cannot
+ * break out of the group.  The one compiler for the check here and for
+ * mcpd, so that what passes one compiles in the other.  Returns 0, a
+ * regcomp(3) error (re then holds nothing to free), or -1 with errno.
+ */
+int
+pattern_regcomp(regex_t *re, const char *p)
+{
+	char	*s;
+	size_t	 n = strlen(p);
+	int	 r;
+
+	if (n < 2 || p[0] != '^' || p[n - 1] != '$') {
+		errno = EINVAL;
+		return (-1);
+	}
+	if ((s = strndup(p + 1, n - 2)) == NULL)
+		return (-1);
+	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
+	free(s);
+	if (r != 0)
+		return (r);
+	regfree(re);
+	if (asprintf(&s, "^(%.*s)$", (int)(n - 2), p + 1) == -1)
+		return (-1);
+	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
+	free(s);
+	return (r);
+}
+
+/*
  * A pattern in a role: "*" and shell globs, "^...$" an anchored POSIX
  * extended regular expression, or "{{internal.NAME}}" a user's trait.
  */
@@ -182,10 +215,13 @@ resource_pattern_ok(const char *p, char *err, size_t errlen)
 			    "states", p, REGEX_MAX_COST);
 			return (0);
 		}
-		if ((r = regcomp(&re, p, REG_EXTENDED | REG_NOSUB)) != 0) {
+		if ((r = pattern_regcomp(&re, p)) != 0) {
 			char	 why[128];
 
-			regerror(r, &re, why, sizeof(why));
+			if (r == -1)
+				strlcpy(why, strerror(errno), sizeof(why));
+			else
+				regerror(r, &re, why, sizeof(why));
 			snprintf(err, errlen, "regular expression '%s': %s", p,
 			    why);
 			return (0);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <regex.h>
+
 #include "yamldoc.h"
 
 #define RES_NAMELEN	64
@@ -113,6 +115,7 @@ char	*resource_yaml(const struct resource *, int, size_t *);
 const char *resource_kind_name(enum res_kind);
 int	 resource_name_ok(const char *);
 int	 resource_pattern_ok(const char *, char *, size_t);
+int	 pattern_regcomp(regex_t *, const char *);
 int	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 int	 strlist_has(const struct strlist *, const char *);

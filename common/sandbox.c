@@ -53,6 +53,8 @@ static const struct sandbox_syscall sanitizer_calls[] = {
 	SB_SYSCALL(gettid),
 	SB_SYSCALL(readlink),
 	SB_SYSCALL(readlinkat),
+	SB_SYSCALL(open),
+	SB_SYSCALL(ioctl),
 	SB_SYSCALL(openat),
 	SB_SYSCALL(newfstatat),
 	SB_SYSCALL(prctl),

@@ -104,6 +104,7 @@ identity_snapshot(const void *data, size_t len)
 		    errs.msg[0]);
 	resources_free(&mcpd->identity);
 	mcpd->identity = rs;
+	policy_compile(&mcpd->identity);
 	log_debug("snapshot: %zu roles and users", rs.n);
 	mconn_recheck();
 }

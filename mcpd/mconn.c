@@ -45,6 +45,8 @@ mconn_free(struct mconn *c)
 	struct mout_chunk	*ch;
 
 	ev_timer_del(&c->timer);
+	if (c->session != NULL)
+		session_free(c, "connection_closed", NULL);
 	if (c->blocked)
 		TAILQ_REMOVE(&mcpd->blocked, c, blocked_entry);
 	while ((ch = TAILQ_FIRST(&c->out)) != NULL) {
@@ -52,7 +54,7 @@ mconn_free(struct mconn *c)
 		free(ch);
 	}
 	RB_REMOVE(mconn_tree, &mcpd->conns, c);
-	explicit_bzero(c->line, sizeof(c->line));
+	freezero(c->in, c->incap);
 	free(c);
 }
 
@@ -85,6 +87,7 @@ mconn_flush(struct mconn *c)
 		child_chan_send(&mcpd->netd, IMSG_CONN_DATA, c->id, -1,
 		    ch->data + ch->off, n);
 		c->out_unacked += n;
+		c->out_queued -= n;
 		ch->off += n;
 		if (ch->off == ch->len) {
 			TAILQ_REMOVE(&c->out, ch, entry);
@@ -98,6 +101,21 @@ mconn_flush(struct mconn *c)
 	}
 }
 
+/*
+ * After output went out: a session that stopped reading for its output
+ * reads again.  Only from the dispatch of a channel, never from inside
+ * a session's own processing.
+ */
+static void
+mconn_drained(uint32_t id)
+{
+	struct mconn	*c;
+
+	if ((c = mconn_find(id)) != NULL && c->state == MCONN_SESSION &&
+	    c->inlen > 0 && c->out_queued < SESSION_OUT_HIGHWATER / 2)
+		mconn_input(c);
+}
+
 static void
 mconn_write(struct mconn *c, const void *data, size_t len)
 {
@@ -109,25 +127,47 @@ mconn_write(struct mconn *c, const void *data, size_t len)
 	ch->off = 0;
 	memcpy(ch->data, data, len);
 	TAILQ_INSERT_TAIL(&c->out, ch, entry);
+	c->out_queued += len;
+}
+
+/* One JSON line to the client; takes the reference. */
+void
+mconn_send_line(struct mconn *c, json_t *msg)
+{
+	char	*s;
+	size_t	 len;
+
+	if (msg == NULL || (s = json_dumps(msg, JSON_COMPACT)) == NULL)
+		fatalx("%s: cannot encode the answer", __func__);
+	json_decref(msg);
+	len = strlen(s);
+	s[len] = '\n';		/* in place of the NUL */
+	mconn_write(c, s, len + 1);
+	freezero(s, len + 1);
+	mconn_flush(c);
+}
+
+/* Close once everything queued is written; take no more input. */
+void
+mconn_close(struct mconn *c)
+{
+	if (c->session != NULL)
+		session_free(c, "gateway_closed", NULL);
+	c->state = MCONN_DONE;
+	c->close_when_sent = 1;
+	mconn_flush(c);
 }
 
 /* One JSON line to the client, and then the connection ends. */
 void
 mconn_answer(struct mconn *c, json_t *ans)
 {
-	char	*s;
-	size_t	 len;
+	struct mconn	*same;
+	uint32_t	 id = c->id;
 
-	if (ans == NULL || (s = json_dumps(ans, JSON_COMPACT)) == NULL)
-		fatalx("%s: cannot encode the answer", __func__);
-	json_decref(ans);
-	len = strlen(s);
-	mconn_write(c, s, len);
-	mconn_write(c, "\n", 1);
-	free(s);
-	c->state = MCONN_DONE;
-	c->close_when_sent = 1;
-	mconn_flush(c);
+	mconn_send_line(c, ans);
+	if ((same = mconn_find(id)) == c)
+		mconn_close(c);
 }
 
 void
@@ -145,6 +185,7 @@ mconn_error(struct mconn *c, const char *code, const char *fmt, ...)
 	    "message", msg));
 }
 
+/* No request line in time, or a session's certificate expired. */
 static void
 mconn_timeout(void *arg)
 {
@@ -153,6 +194,8 @@ mconn_timeout(void *arg)
 	if (c->state == MCONN_REQUEST)
 		mconn_error(c, "timeout", "no request line within %llu ms",
 		    (unsigned long long)mcpd->conf.handshake_timeout);
+	else if (c->state == MCONN_SESSION)
+		session_recheck(c);
 }
 
 void
@@ -177,39 +220,207 @@ mconn_open(uint32_t id, const struct conn_open *co)
 	ev_timer_add(&c->timer, mcpd->conf.handshake_timeout);
 }
 
+/* Room for len more bytes of input, the taken ones moved out first. */
+static void
+mconn_in_reserve(struct mconn *c, size_t len)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (c->inoff > 0 && (c->inoff >= c->inlen / 2 ||
+	    c->inoff + c->inlen + len > c->incap)) {
+		memmove(c->in, c->in + c->inoff, c->inlen);
+		c->inscan -= c->inoff;
+		c->inoff = 0;
+	}
+	if (c->inlen + len <= c->incap)
+		return;
+	cap = c->incap == 0 ? 4096 : c->incap;
+	while (cap < c->inlen + len)
+		cap *= 2;
+	if ((p = recallocarray(c->in, c->incap, cap, 1)) == NULL)
+		fatal("%s", __func__);
+	c->in = p;
+	c->incap = cap;
+}
+
+/* The next whole line of input, without its newline; NULL if none. */
+static char *
+mconn_in_line(struct mconn *c, size_t *lenp)
+{
+	char	*start, *nl;
+	size_t	 from = c->inscan - c->inoff;
+
+	if (c->innl == 0) {
+		c->inscan = c->inoff + c->inlen;
+		return (NULL);
+	}
+	start = c->in + c->inoff;
+	if ((nl = memchr(start + from, '\n', c->inlen - from)) == NULL)
+		fatalx("%s: %zu newlines counted, none found", __func__,
+		    c->innl);
+	*lenp = (size_t)(nl - start);
+	return (start);
+}
+
 /*
- * Bytes from the client.  Everything is consumed at once (buffered in the
- * bounded line, answered, or discarded after the answer), so it is all
- * acknowledged to netd at once too.
+ * Drop n bytes of input from the front, holding nl newlines, and free an
+ * empty buffer.
  */
+static void
+mconn_in_take(struct mconn *c, size_t n, size_t nl)
+{
+	c->innl -= nl;
+	c->inoff += n;
+	c->inlen -= n;
+	if (c->inscan < c->inoff)
+		c->inscan = c->inoff;
+	if (c->inlen == 0) {
+		freezero(c->in, c->incap);
+		c->in = NULL;
+		c->incap = c->inoff = c->inscan = c->innl = 0;
+	}
+}
+
+/*
+ * Tell netd what was consumed, so that it reads on.  Input that waits
+ * unprocessed behind a whole line stays unacknowledged: that bounds it
+ * by the window.  A partial line is acknowledged as it grows, for the
+ * line to become whole; its own cap bounds it.
+ */
+static void
+mconn_in_ack(struct mconn *c)
+{
+	struct conn_ack	 ack;
+	uint64_t	 held = 0;
+
+	/*
+	 * Whole lines wait unacknowledged, and so does a partial line
+	 * already over the cap: the session ends when it reads on.
+	 */
+	if (c->innl > 0 || (c->state == MCONN_SESSION &&
+	    c->inlen > mcpd->conf.max_message_size))
+		held = c->inlen;
+	/*
+	 * In quarters of the window: netd reads on until the whole window is
+	 * unacknowledged, and a message answered at once needs no ack.
+	 */
+	if (held >= c->in_unacked || c->in_unacked - held < CONN_WINDOW / 4)
+		return;
+	ack.bytes = c->in_unacked - held;
+	c->in_unacked = held;
+	child_chan_send(&mcpd->netd, IMSG_CONN_ACK, c->id, -1, &ack,
+	    sizeof(ack));
+}
+
+/* Whether a session takes its next message now. */
+static int
+mconn_session_ready(struct mconn *c)
+{
+	return (c->session->hold == HOLD_NONE &&
+	    c->out_queued < SESSION_OUT_HIGHWATER && !audit_congested());
+}
+
+/*
+ * Take what input can be taken now: the request line, then, in a
+ * session, message after message until the session waits for auditd,
+ * for its output to drain, or for more input.
+ */
+void
+mconn_input(struct mconn *c)
+{
+	uint32_t	 id = c->id;
+	uint64_t	 max = mcpd->conf.max_message_size;
+	size_t		 len;
+	char		*line;
+
+	if (c->busy)
+		return;
+	c->busy = 1;
+	while (c->state == MCONN_REQUEST ||
+	    (c->state == MCONN_SESSION && mconn_session_ready(c))) {
+		if ((line = mconn_in_line(c, &len)) == NULL) {
+			/* The last message may lack its newline. */
+			if (c->state != MCONN_SESSION || !c->eof ||
+			    c->inlen == 0)
+				break;
+			len = c->inlen;
+			line = c->in + c->inoff;
+		}
+		if (c->state == MCONN_SESSION && len > max)
+			break;
+		line[len] = '\0';	/* the newline, or room reserved */
+		if (c->state == MCONN_REQUEST) {
+			ev_timer_del(&c->timer);
+			mconn_request(c, line, len);
+		} else
+			session_line(c, line, len);
+		if (mconn_find(id) != c)
+			return;		/* the connection is gone */
+		if (len < c->inlen)
+			mconn_in_take(c, len + 1, 1);
+		else
+			mconn_in_take(c, len, 0);	/* the last, at EOF */
+	}
+	c->busy = 0;
+
+	switch (c->state) {
+	case MCONN_REQUEST:
+		if (c->inlen > REQUEST_LINE_MAX) {
+			mconn_error(c, "bad_request", "request line longer "
+			    "than %d bytes", REQUEST_LINE_MAX);
+			return;
+		}
+		break;
+	case MCONN_SESSION:
+		/* Bytes with no newline yet, or a line over the cap. */
+		if (c->inscan - c->inoff > max || (c->inlen > 0 &&
+		    mconn_session_ready(c) && mconn_in_line(c, &len) != NULL &&
+		    len > max)) {
+			session_end(c, "message_too_large", "a message was "
+			    "larger than the gateway's max_message_size");
+			return;
+		}
+		if (c->eof && c->inlen == 0 && c->session->hold == HOLD_NONE) {
+			session_end(c, "client_closed", NULL);
+			return;
+		}
+		break;
+	default:
+		/* Answered, or waiting for the parent: the rest is dropped. */
+		if (c->inlen > 0)
+			mconn_in_take(c, c->inlen, c->innl);
+		break;
+	}
+	mconn_in_ack(c);
+}
+
+/* Bytes from the client. */
 void
 mconn_data(uint32_t id, const unsigned char *data, size_t len)
 {
-	struct conn_ack	 ack;
-	struct mconn	*c;
-	const unsigned char *nl;
-	size_t		 take;
+	struct conn_ack		 ack;
+	struct mconn		*c;
+	const unsigned char	*p;
 
 	if ((c = mconn_find(id)) == NULL)
 		return;
-	ack.bytes = len;
-	child_chan_send(&mcpd->netd, IMSG_CONN_ACK, id, -1, &ack,
-	    sizeof(ack));
-	if (c->state != MCONN_REQUEST)
-		return;
-	nl = memchr(data, '\n', len);
-	take = nl != NULL ? (size_t)(nl - data) : len;
-	if (take > sizeof(c->line) - c->linelen) {
-		mconn_error(c, "bad_request", "request line longer than %d "
-		    "bytes", REQUEST_LINE_MAX);
+	if (c->state != MCONN_REQUEST && c->state != MCONN_SESSION) {
+		/* Answered already: what follows is discarded. */
+		ack.bytes = len;
+		child_chan_send(&mcpd->netd, IMSG_CONN_ACK, id, -1, &ack,
+		    sizeof(ack));
 		return;
 	}
-	memcpy(c->line + c->linelen, data, take);
-	c->linelen += take;
-	if (nl == NULL)
-		return;
-	ev_timer_del(&c->timer);
-	mconn_request(c, c->line, c->linelen);
+	/* One byte more, for the NUL that ends a line without newline. */
+	mconn_in_reserve(c, len + 1);
+	memcpy(c->in + c->inoff + c->inlen, data, len);
+	c->inlen += len;
+	for (p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) !=
+	    NULL; p++)
+		c->innl++;
+	c->in_unacked += len;
+	mconn_input(c);
 }
 
 /*
@@ -227,6 +438,10 @@ mconn_recheck(void)
 		next = RB_NEXT(mconn_tree, &mcpd->conns, c);
 		if (!c->peer.has_cert || c->state == MCONN_DONE)
 			continue;
+		if (c->state == MCONN_SESSION) {
+			session_recheck(c);
+			continue;
+		}
 		if (identity_check(&c->peer, &code, msg, sizeof(msg)) != NULL)
 			continue;
 		log_info("%s: connection %u of %s ends: %s", c->peer.remote,
@@ -240,12 +455,42 @@ void
 mconn_resume_blocked(void)
 {
 	struct mconn	*c;
+	uint32_t	 id;
 
 	while (imsgbuf_queuebytes(&mcpd->netd.ibuf) < MCPD_NETD_LOWWATER &&
 	    (c = TAILQ_FIRST(&mcpd->blocked)) != NULL) {
 		TAILQ_REMOVE(&mcpd->blocked, c, blocked_entry);
 		c->blocked = 0;
+		id = c->id;
 		mconn_flush(c);
+		mconn_drained(id);
+	}
+}
+
+/* The daemon is stopping: every session ends, saying so. */
+void
+mconn_drain(void)
+{
+	struct mconn	*c, *next;
+
+	for (c = RB_MIN(mconn_tree, &mcpd->conns); c != NULL; c = next) {
+		next = RB_NEXT(mconn_tree, &mcpd->conns, c);
+		if (c->state == MCONN_SESSION)
+			session_end(c, "gateway_stopping", "the gateway is "
+			    "stopping; start the session again in a moment");
+	}
+}
+
+/* The channel to auditd drained: sessions waiting on it go on. */
+void
+mconn_resume_sessions(void)
+{
+	struct mconn	*c, *next;
+
+	for (c = RB_MIN(mconn_tree, &mcpd->conns); c != NULL; c = next) {
+		next = RB_NEXT(mconn_tree, &mcpd->conns, c);
+		if (c->state == MCONN_SESSION && c->inlen > 0)
+			mconn_input(c);
 	}
 }
 
@@ -261,15 +506,26 @@ mconn_ack(uint32_t id, uint64_t bytes)
 		fatalx("netd acknowledged more than it was sent");
 	c->out_unacked -= bytes;
 	mconn_flush(c);
+	mconn_drained(id);
 }
 
-/* The client said all it will; a request line must be whole by now. */
+/*
+ * The client said all it will.  A request line must be whole by now; a
+ * session ends once what it sent is answered.
+ */
 void
 mconn_eof(uint32_t id)
 {
 	struct mconn	*c;
 
-	if ((c = mconn_find(id)) == NULL || c->state != MCONN_REQUEST)
+	if ((c = mconn_find(id)) == NULL)
+		return;
+	c->eof = 1;
+	if (c->state == MCONN_SESSION) {
+		mconn_input(c);
+		return;
+	}
+	if (c->state != MCONN_REQUEST)
 		return;
 	ev_timer_del(&c->timer);
 	mconn_error(c, "bad_request", "the connection ended before the "
@@ -312,10 +568,11 @@ mconn_request(struct mconn *c, const char *line, size_t len)
 	case OP_WHOAMI:
 		whoami(c);
 		break;
-	default:
-		mconn_error(c, "unsupported_op", "op '%s' is not available "
-		    "on this gateway",
-		    json_string_value(json_object_get(req.obj, "op")));
+	case OP_APPS:
+		apps_answer(c);
+		break;
+	case OP_CONNECT:
+		session_connect(c, &req);
 		break;
 	}
 	request_free(&req);

@@ -17,10 +17,12 @@
 struct mcpd		*mcpd;
 static struct mcpd	 mcpd_state;
 
+/* A reload: sessions with a server no longer offered end. */
 static void
 mcpd_reconf(const struct conf_snapshot *snap)
 {
 	mcpd->conf = *snap;
+	mconn_recheck();
 }
 
 static int
@@ -36,6 +38,13 @@ mcpd_parent_imsg(struct imsg *imsg)
 		return (1);
 	case IMSG_LOGIN_RESULT:
 		login_result(imsg_get_id(imsg), data, len);
+		return (1);
+	case IMSG_DRAIN:
+		if (len != 0 || mcpd->draining)
+			child_bad_imsg("parent", imsg);
+		mcpd->draining = 1;
+		mconn_drain();
+		audit_drained();
 		return (1);
 	default:
 		return (0);
@@ -99,8 +108,9 @@ mcpd_dispatch_netd(int fd, short events, void *arg)
 static void
 mcpd_dispatch_auditd(int fd, short events, void *arg)
 {
-	struct imsg	 imsg;
-	ssize_t		 n;
+	struct imsg		 imsg;
+	struct audit_ack	 ack;
+	ssize_t			 n;
 
 	(void)fd;
 	(void)arg;
@@ -111,8 +121,11 @@ mcpd_dispatch_auditd(int fd, short events, void *arg)
 			fatal("bad message from auditd");
 		if (n == 0)
 			break;
-		/* mcpd sends no records yet, so no acknowledgement is due. */
-		child_bad_imsg("auditd", &imsg);
+		if (imsg_get_type(&imsg) != IMSG_AUDIT_ACK ||
+		    imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
+			child_bad_imsg("auditd", &imsg);
+		audit_ack(imsg_get_id(&imsg), &ack);
+		imsg_free(&imsg);
 	}
 	child_chan_events(&mcpd->auditd);
 }

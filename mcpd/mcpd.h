@@ -1,8 +1,9 @@
 /*
  * mcpd: the MCP process.  It frames and parses what clients send (the
- * request line, later the MCP JSON-RPC stream), decides what each user
- * may do, answers, and writes to netd.  It opens no file and no socket and
- * holds no private key.
+ * request line, then the MCP JSON-RPC stream of a session), decides what
+ * each user may do, audits it, answers or runs the demo server, and
+ * writes to netd.  It opens no file and no socket and holds no private
+ * key.
  */
 #ifndef MCPGATE_MCPD_H
 #define MCPGATE_MCPD_H
@@ -13,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "child.h"
 #include "ev.h"
 #include "proto.h"
@@ -24,6 +26,75 @@
 /* Stop handing netd output while this much waits in the channel. */
 #define MCPD_NETD_HIGHWATER	(8 * 1024 * 1024)
 #define MCPD_NETD_LOWWATER	(2 * 1024 * 1024)
+/* A session reads no more input while this much output waits for netd. */
+#define SESSION_OUT_HIGHWATER	(1024 * 1024)
+/* Sessions read no more input while this much waits for auditd. */
+#define MCPD_AUDIT_HIGHWATER	(4 * 1024 * 1024)
+#define MCPD_AUDIT_LOWWATER	(1024 * 1024)
+
+/* JSON-RPC 2.0 error codes, and the one the gateway uses for its own. */
+#define RPC_PARSE_ERROR		-32700
+#define RPC_INVALID_REQUEST	-32600
+#define RPC_METHOD_NOT_FOUND	-32601
+#define RPC_INVALID_PARAMS	-32602
+#define RPC_INTERNAL_ERROR	-32603
+#define RPC_GATEWAY_ERROR	-32000
+
+/* What the audit log keeps of a client's strings and params. */
+#define AUDIT_PARAMS_MAX	(16 * 1024)
+#define AUDIT_STRING_MAX	256
+
+enum rpc_kind {
+	RPC_EMPTY,		/* a blank line */
+	RPC_REQUEST,
+	RPC_NOTIFICATION,
+	RPC_RESPONSE,
+	RPC_INVALID,		/* answer error_code, error to id */
+};
+
+struct rpc {
+	enum rpc_kind	 kind;
+	json_t		*msg;		/* the whole message, owned */
+	json_t		*id;		/* borrowed from msg; NULL: none */
+	const char	*method;	/* borrowed from msg */
+	json_t		*params;	/* borrowed from msg; NULL: none */
+	int		 error_code;
+	char		 error[256];
+};
+
+struct mconn;
+
+/* A tool of a built-in server: what tools/list shows, and its code. */
+struct tool {
+	const char	*name;
+	const char	*title;
+	const char	*description;
+	const char	*output_schema;		/* JSON */
+	/* The structured result; its text in the buffer. */
+	json_t		*(*run)(struct mconn *, struct buf *);
+};
+
+struct app_label {
+	const char	*key;
+	const char	*value;
+};
+
+/* An MCP server users may connect to. */
+struct app {
+	const char		*name;
+	const char		*description;
+	const char		*type;
+	const struct app_label	*labels;
+	size_t			 nlabels;
+	const struct tool	*tools;
+	size_t			 ntools;
+};
+
+/* What the policy decided, and the rule that decided it. */
+struct decision {
+	int		 allowed;
+	char		 rule[256];
+};
 
 enum request_op {
 	OP_HELLO,
@@ -41,7 +112,37 @@ struct request {
 enum mconn_state {
 	MCONN_REQUEST,		/* waiting for the request line */
 	MCONN_LOGIN,		/* the parent is checking a login */
+	MCONN_SESSION,		/* an MCP session (connect) */
 	MCONN_DONE,		/* answered; closing once written */
+};
+
+/* A request whose audit record must be written before it goes on. */
+enum session_hold {
+	HOLD_NONE,
+	HOLD_INITIALIZE,	/* mcp.session.start, then the answer */
+	HOLD_CALL,		/* mcp.session.request, then the tool runs */
+	HOLD_DENIED,		/* mcp.session.request, then the refusal */
+};
+
+/* An MCP session: one per connect, with the demo server for now. */
+struct session {
+	char			 id[33];
+	uint64_t		 serial;	/* tells sessions apart */
+	const struct app	*app;
+	int64_t			 started;	/* us */
+	int			 initialized;	/* initialize answered */
+	char			 protocol[16];	/* negotiated */
+	char			 client_name[AUDIT_STRING_MAX];
+	char			 client_version[AUDIT_STRING_MAX];
+	uint64_t		 requests;
+	uint64_t		 denied;
+	uint64_t		 errors;
+	uint64_t		 notifications;
+	char			 tools_seen[SHA256_HEX_LEN + 1];
+	enum session_hold	 hold;		/* waiting for auditd */
+	json_t			*held;		/* that request */
+	const struct tool	*held_tool;
+	char			 held_reason[512];
 };
 
 struct mout_chunk {
@@ -59,12 +160,21 @@ struct mconn {
 	enum mconn_state	 state;
 	struct conn_open	 peer;
 	struct ev_timer		 timer;
-	char			 line[REQUEST_LINE_MAX];
-	size_t			 linelen;
+	char			*in;		/* input not yet taken */
+	size_t			 inoff;		/* taken from the front */
+	size_t			 inlen;		/* bytes in, from in */
+	size_t			 incap;
+	size_t			 inscan;	/* no newline before this */
+	size_t			 innl;		/* newlines in the input */
+	uint64_t		 in_unacked;	/* not yet acknowledged */
+	int			 eof;		/* the client said all */
+	int			 busy;		/* in mconn_input */
 	uint64_t		 out_unacked;	/* at netd, not yet written */
+	uint64_t		 out_queued;	/* here, not yet at netd */
 	TAILQ_HEAD(, mout_chunk) out;
 	int			 close_when_sent;
 	char			 login_user[RES_NAMELEN];
+	struct session		*session;
 };
 
 RB_HEAD(mconn_tree, mconn);
@@ -78,12 +188,70 @@ struct mcpd {
 	TAILQ_HEAD(, mconn)	 blocked;
 	char			*ca_pem;
 	char			 ca_fpr[FINGERPRINT_LEN + 1];
+	int			 audit_failing;	/* the last record failed */
+	int			 audit_paused;	/* sessions wait for auditd */
+	int			 draining;	/* the daemon is stopping */
+	uint64_t		 sessions;	/* open */
 };
 
 extern struct mcpd		*mcpd;
 extern const struct sandbox_policy mcpd_sandbox;
 
 void	 mcpd_main(int, int) __attribute__((noreturn));
+
+/* jsonrpc.c */
+int	 utf8_valid(const unsigned char *, size_t);
+void	 rpc_parse(const char *, size_t, struct rpc *);
+void	 rpc_free(struct rpc *);
+json_t	*rpc_error(json_t *, int, const char *);
+json_t	*rpc_result(json_t *, json_t *);
+json_t	*rpc_notification(const char *);
+
+/* policy.c */
+void	 policy_compile(const struct resources *);
+int	 policy_app(const struct user *, const struct app *,
+	    struct decision *);
+int	 policy_tool(const struct user *, const struct app *, const char *,
+	    struct decision *);
+
+/* apps.c */
+size_t	 apps_count(void);
+const struct app *apps_get(size_t);
+const struct app *apps_find(const char *);
+json_t	*apps_tools_json(const struct user *, const struct app *);
+void	 apps_answer(struct mconn *);
+
+/* demo.c */
+extern const struct app	 demo_app;
+
+/* audit.c */
+json_t	*audit_session_fields(struct mconn *, const char *);
+json_t	*audit_params(json_t *);
+void	 audit_string(json_t *, const char *, const char *);
+void	 utf8_copy(char *, size_t, const char *);
+size_t	 utf8_cut(const char *, size_t, size_t);
+void	 audit_send(json_t *, struct mconn *);
+void	 audit_ack(uint32_t, const struct audit_ack *);
+uint64_t audit_next_serial(void);
+int	 audit_congested(void);
+void	 audit_drained(void);
+
+/* session.c */
+void	 session_connect(struct mconn *, struct request *);
+void	 session_input(struct mconn *);
+void	 session_line(struct mconn *, char *, size_t);
+const struct user *session_user(struct mconn *);
+void	 session_audited(struct mconn *, int);
+void	 session_recheck(struct mconn *);
+void	 session_end(struct mconn *, const char *, const char *);
+void	 session_free(struct mconn *, const char *, const char *);
+void	 session_send(struct mconn *, json_t *);
+
+/* mcp.c */
+void	 mcp_message(struct mconn *, char *, size_t);
+void	 mcp_release(struct mconn *, int);
+void	 mcp_tools_digest(struct mconn *, char [SHA256_HEX_LEN + 1]);
+int	 mcp_has_structured(const struct session *);
 
 /* request.c */
 int	 request_parse(const char *, size_t, struct request *, const char **,
@@ -110,9 +278,14 @@ void	 mconn_ack(uint32_t, uint64_t);
 void	 mconn_eof(uint32_t);
 void	 mconn_closed(uint32_t);
 void	 mconn_resume_blocked(void);
+void	 mconn_resume_sessions(void);
+void	 mconn_drain(void);
 void	 mconn_answer(struct mconn *, json_t *);
 void	 mconn_error(struct mconn *, const char *, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 mconn_request(struct mconn *, const char *, size_t);
+void	 mconn_input(struct mconn *);
+void	 mconn_send_line(struct mconn *, json_t *);
+void	 mconn_close(struct mconn *);
 
 #endif

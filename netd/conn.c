@@ -516,8 +516,11 @@ conn_write(struct conn *c)
 		}
 		break;
 	}
-	if (c->written > 0 && (c->written >= CONN_WINDOW / 4 ||
-	    c->outlen == 0) && c->state == CONN_OPEN) {
+	/*
+	 * Acknowledge in quarters of the window, not every write: mcpd then
+	 * wakes only when its window needs room, not once per answer.
+	 */
+	if (c->written >= CONN_WINDOW / 4 && c->state == CONN_OPEN) {
 		ack.bytes = c->written;
 		c->written = 0;
 		child_chan_send(&netd->mcpd, IMSG_CONN_ACK, c->id, -1, &ack,

@@ -61,6 +61,7 @@ extern char			**environ;
 
 static void	 parent_dispatch(int, short, void *);
 static void	 parent_stop(int);
+static void	 stop_record(void);
 
 static void
 usage(FILE *fp, int status)
@@ -514,6 +515,12 @@ parent_dispatch(int fd, short events, void *arg)
 			imsg_get_buf(&imsg, &data, &len);
 			login_request(imsg_get_id(&imsg), data, len);
 			break;
+		case IMSG_DRAINED:
+			if (c->id != PROC_MCPD || imsg_get_len(&imsg) != 0 ||
+			    !parent->stopping)
+				goto bad;
+			stop_record();
+			break;
 		default:
 			goto bad;
 		}
@@ -641,26 +648,50 @@ stop_audited(void *arg, const struct audit_ack *ack)
 	parent_stop(0);
 }
 
+/* The sessions have ended (or will not in time): record daemon.stop. */
+static void
+stop_record(void)
+{
+	if (parent->stop_recorded)
+		return;
+	parent->stop_recorded = 1;
+	parent_audit(json_pack("{s:s,s:s}", "event", "daemon.stop",
+	    "reason", parent->stop_why), stop_audited, NULL);
+	ev_timer_del(&stop_timer);
+	ev_timer_add(&stop_timer, STOP_AUDIT_MS);
+}
+
 static void
 stop_timeout(void *arg)
 {
 	(void)arg;
+	if (!parent->stop_recorded) {
+		log_warnx("mcpd did not end its sessions in time");
+		stop_record();
+		return;
+	}
 	log_warnx("auditd did not confirm daemon.stop in time");
 	parent_stop(0);
 }
 
-/* Stop cleanly: record daemon.stop, then let the children finish. */
+/*
+ * Stop cleanly: mcpd ends the sessions and their records are written,
+ * then daemon.stop is, then the children finish.
+ */
 static void
 parent_begin_stop(const char *why)
 {
 	if (parent->stopping)
 		return;
 	parent->stopping = 1;
+	strlcpy(parent->stop_why, why, sizeof(parent->stop_why));
 	log_info("%s, stopping", why);
-	parent_audit(json_pack("{s:s,s:s}", "event", "daemon.stop",
-	    "reason", why), stop_audited, NULL);
 	ev_timer_set(&stop_timer, stop_timeout, NULL);
 	ev_timer_add(&stop_timer, STOP_AUDIT_MS);
+	if (parent->children[PROC_MCPD].ready)
+		parent_send(PROC_MCPD, IMSG_DRAIN, 0, -1, NULL, 0);
+	else
+		stop_record();
 }
 
 static void

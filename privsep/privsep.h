@@ -59,6 +59,8 @@ struct parent {
 	int			 listen_fds[CONF_MAXLISTEN];
 	int			 nbound;
 	int			 stopping;
+	int			 stop_recorded;	/* daemon.stop sent */
+	char			 stop_why[64];
 	int			 self_fd;
 };
 

@@ -134,7 +134,7 @@ audit_run(const char *base, EVP_PKEY *key, int mode, size_t n, size_t group,
 	for (i = 0; i < n; i += group) {
 		t = now();
 		for (k = 0; k < group && i + k < n; k++)
-			if (journal_append(&j, PROC_AUDITD, 0, rec) == -1)
+			if (journal_append(&j, PROC_AUDITD, 0, rec, 0) == -1)
 				errx(1, "journal_append");
 		journal_commit(&j);
 		lat[nlat++] = now() - t;

@@ -119,7 +119,8 @@ expect_error "a JSON array" '[1,2]' bad_request
 expect_error "no op" '{"hello":1}' bad_request
 expect_error "an op that is not a string" '{"op":7}' bad_request
 expect_error "login without a user" '{"op":"login"}' bad_request
-expect_error "connect, not available yet" '{"op":"connect","app":"x"}' unsupported_op
+expect_error "connect without a client certificate" '{"op":"connect","app":"x"}' cert_required
+expect_error "apps without a client certificate" '{"op":"apps"}' cert_required
 expect_error "whoami without a certificate" '{"op":"whoami"}' cert_required
 expect_error "an empty line" '' bad_request
 big=$(head -c 20000 /dev/zero | tr '\0' 'x')

@@ -38,8 +38,8 @@ echo "$out" | grep -q "mcpgate login --proxy $GW --user alice --invite [0-9a-f]\
     fail "users add prints the login command" "$out"
 json=$(ctl --format json users add bob --roles mcp-user --invite-ttl 2h)
 [ "$(echo "$json" | jq -r .user)" = bob ] &&
-    echo "$json" | jq -e '.invite | test("^[0-9a-f]{64}$")' >/dev/null &&
-    echo "$json" | jq -e '.expires | test("Z$")' >/dev/null &&
+    echo "$json" | is '.invite | test("^[0-9a-f]{64}$")' &&
+    echo "$json" | is '.expires | test("Z$")' &&
     pass "users add --format json gives user, invite and expires" ||
     fail "users add --format json" "$json"
 INV=$(echo "$out" | sed -n 's/.*--invite \([0-9a-f]*\).*/\1/p')
@@ -118,8 +118,8 @@ out=$("$BIN/mcpgate" status)
     echo "$out" | grep -q "Roles:       access" &&
     pass "status: valid, with the gateway's view of the roles" ||
     fail "status: valid" "$out"
-"$BIN/mcpgate" --format json status | jq -e '.state == "valid" and
-    .traits.mcp_tools == ["*"]' >/dev/null && pass "status --format json" ||
+"$BIN/mcpgate" --format json status | is '.state == "valid" and
+    .traits.mcp_tools == ["*"]' && pass "status --format json" ||
     fail "status --format json" "$("$BIN/mcpgate" --format json status)"
 
 # --- wrong passwords and lockout -----------------------------------------------
@@ -305,12 +305,12 @@ out=$(ctl rm role/mcp-user 2>&1)
 out=$(ctl users reset dave@example.com)
 DINV=$(echo "$out" | sed -n 's/.*--invite \([0-9a-f]*\).*/\1/p')
 login dave@example.com --invite "$DINV" >/dev/null &&
-    "$BIN/mcpgate" --format json status | jq -e '.roles == ["devs"]' >/dev/null &&
+    "$BIN/mcpgate" --format json status | is '.roles == ["devs"]' &&
     pass "a user made with create logs in after users reset gives an invite" ||
     fail "a created user logs in" "$("$BIN/mcpgate" status 2>&1)"
 ctl users update dave@example.com --set-roles devs,auditor --set-mcp-tools a,b >/dev/null
-"$BIN/mcpgate" --format json status | jq -e '.roles == ["devs","auditor"] and
-    .traits.mcp_tools == ["a","b"]' >/dev/null &&
+"$BIN/mcpgate" --format json status | is '.roles == ["devs","auditor"] and
+    .traits.mcp_tools == ["a","b"]' &&
     pass "users update changes roles and traits, seen by the next request" ||
     fail "users update" "$("$BIN/mcpgate" --format json status)"
 ctl users rm dave@example.com >/dev/null && ctl rm role/devs >/dev/null &&

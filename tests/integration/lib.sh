@@ -136,6 +136,19 @@ jget() {
 	jq -r "$1"
 }
 
+# is FILTER: the JSON document on stdin, which must be there, passes.
+is() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] && printf '%s\n' "$in" | jq -e "$1" >/dev/null 2>&1
+}
+
+# has FILTER: some JSON line on stdin matches FILTER (jq 1.6's -e is
+# true without any output, so this counts lines instead).
+has() {
+	jq -c -R "fromjson? | select($1)" | grep -q .
+}
+
 # audit_has CONDITION: some record of the instance's audit log matches the
 # jq condition.
 audit_has() {

@@ -1,0 +1,181 @@
+/*
+ * JSON-RPC 2.0 messages as MCP sends them: one object per line.  This is
+ * the parser of everything a client sends in a session; it checks the
+ * shape and says which error a bad line deserves.  It has a fuzz target.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "mcpd.h"
+
+/*
+ * Whether buf is UTF-8 as RFC 3629 has it: no overlong forms, no
+ * surrogates, nothing above U+10FFFF.
+ */
+int
+utf8_valid(const unsigned char *s, size_t len)
+{
+	size_t		 i = 0, n, k;
+	uint32_t	 cp, min;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((s[i] & 0xe0) == 0xc0) {
+			n = 2;
+			cp = s[i] & 0x1f;
+			min = 0x80;
+		} else if ((s[i] & 0xf0) == 0xe0) {
+			n = 3;
+			cp = s[i] & 0x0f;
+			min = 0x800;
+		} else if ((s[i] & 0xf8) == 0xf0) {
+			n = 4;
+			cp = s[i] & 0x07;
+			min = 0x10000;
+		} else
+			return (0);
+		if (len - i < n)
+			return (0);
+		for (k = 1; k < n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return (0);
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return (0);
+		i += n;
+	}
+	return (1);
+}
+
+static void
+rpc_invalid(struct rpc *r, int code, json_t *id, const char *msg)
+{
+	r->kind = RPC_INVALID;
+	r->error_code = code;
+	r->id = id;
+	strlcpy(r->error, msg, sizeof(r->error));
+}
+
+/*
+ * Parse one line (without its newline).  The result is always filled:
+ * a request, a notification, a response, RPC_EMPTY for a blank line, or
+ * RPC_INVALID with the JSON-RPC error code and message to answer with,
+ * and the id to answer to (JSON null when it could not be read).  Free
+ * with rpc_free().
+ */
+void
+rpc_parse(const char *line, size_t len, struct rpc *r)
+{
+	json_error_t	 jerr;
+	json_t		*v, *id;
+	size_t		 i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+			break;
+	if (i == len) {
+		r->kind = RPC_EMPTY;
+		return;
+	}
+	r->msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (r->msg == NULL) {
+		rpc_invalid(r, RPC_PARSE_ERROR, NULL, "Parse error");
+		snprintf(r->error, sizeof(r->error), "Parse error: %s",
+		    jerr.text);
+		return;
+	}
+	if (json_is_array(r->msg)) {
+		rpc_invalid(r, RPC_INVALID_REQUEST, NULL, "Invalid Request: "
+		    "batches are not supported");
+		return;
+	}
+	if (!json_is_object(r->msg)) {
+		rpc_invalid(r, RPC_INVALID_REQUEST, NULL, "Invalid Request: "
+		    "a message is a JSON object");
+		return;
+	}
+	id = json_object_get(r->msg, "id");
+	if (id != NULL && !json_is_string(id) && !json_is_integer(id)) {
+		rpc_invalid(r, RPC_INVALID_REQUEST, NULL, "Invalid Request: "
+		    "\"id\" must be a string or an integer");
+		return;
+	}
+	v = json_object_get(r->msg, "jsonrpc");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "2.0") != 0) {
+		rpc_invalid(r, RPC_INVALID_REQUEST, id, "Invalid Request: "
+		    "\"jsonrpc\" must be \"2.0\"");
+		return;
+	}
+	if ((v = json_object_get(r->msg, "method")) != NULL) {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    strlen(json_string_value(v)) != json_string_length(v)) {
+			rpc_invalid(r, RPC_INVALID_REQUEST, id, "Invalid "
+			    "Request: \"method\" must be a string");
+			return;
+		}
+		r->method = json_string_value(v);
+		r->params = json_object_get(r->msg, "params");
+		if (r->params != NULL && !json_is_object(r->params)) {
+			rpc_invalid(r, RPC_INVALID_REQUEST, id, "Invalid "
+			    "Request: \"params\" must be an object");
+			return;
+		}
+		if (json_object_get(r->msg, "result") != NULL ||
+		    json_object_get(r->msg, "error") != NULL) {
+			rpc_invalid(r, RPC_INVALID_REQUEST, id, "Invalid "
+			    "Request: a request has no result or error");
+			return;
+		}
+		r->id = id;
+		r->kind = id != NULL ? RPC_REQUEST : RPC_NOTIFICATION;
+		return;
+	}
+	if (id != NULL && ((json_object_get(r->msg, "result") != NULL) !=
+	    (json_object_get(r->msg, "error") != NULL))) {
+		r->id = id;
+		r->kind = RPC_RESPONSE;
+		return;
+	}
+	rpc_invalid(r, RPC_INVALID_REQUEST, id, "Invalid Request: neither a "
+	    "request, a notification nor a response");
+}
+
+void
+rpc_free(struct rpc *r)
+{
+	json_decref(r->msg);
+	memset(r, 0, sizeof(*r));
+}
+
+/* {"jsonrpc":"2.0","id":ID,"error":{"code":CODE,"message":MSG}} */
+json_t *
+rpc_error(json_t *id, int code, const char *msg)
+{
+	return (json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id",
+	    id != NULL ? id : json_null(), "error", "code", code, "message",
+	    msg));
+}
+
+/* {"jsonrpc":"2.0","id":ID,"result":RESULT}; takes result. */
+json_t *
+rpc_result(json_t *id, json_t *result)
+{
+	return (json_pack("{s:s,s:O,s:o}", "jsonrpc", "2.0", "id", id,
+	    "result", result));
+}
+
+/* {"jsonrpc":"2.0","method":METHOD} */
+json_t *
+rpc_notification(const char *method)
+{
+	return (json_pack("{s:s,s:s}", "jsonrpc", "2.0", "method", method));
+}

@@ -1,0 +1,375 @@
+/*
+ * The access decision, the one function behind tools/list, tools/call,
+ * mcpgate mcp ls and the demo server's report.  Roles come from the
+ * parent's latest snapshot, their patterns compiled once per snapshot;
+ * every call is decided against the current one.
+ *
+ * A server is visible when some role's allow.app_labels matches its labels
+ * and no role's deny.app_labels does.  A tool is allowed when some role
+ * that grants the server allows it in allow.mcp.tools and no role denies
+ * it in deny.mcp.tools (where that role's deny.app_labels, when given,
+ * matches the server).  Nothing is allowed by default; deny wins.
+ */
+#include <sys/types.h>
+
+#include <fnmatch.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mcpd.h"
+
+struct pattern {
+	const char	*text;
+	int		 any;		/* "*" */
+	int		 regex;		/* "^...$", compiled in re */
+	regex_t		 re;
+	char		 trait[RES_NAMELEN];	/* "{{internal.NAME}}" */
+	int		 broken;	/* did not compile: fails closed */
+};
+
+struct plabel {
+	struct pattern	 key;
+	struct pattern	*values;
+	size_t		 nvalues;
+};
+
+struct prules {
+	struct plabel	*labels;
+	size_t		 nlabels;
+	struct pattern	*tools;
+	size_t		 ntools;
+};
+
+struct prole {
+	const struct role *role;
+	struct prules	 allow;
+	struct prules	 deny;
+};
+
+static struct prole	*proles;
+static size_t		 nproles;
+
+/*
+ * A pattern, as resource_pattern_ok() checked it.  One that still does
+ * not compile (out of memory) is marked broken: it then matches nothing
+ * in an allow rule and everything in a deny rule.
+ */
+static void
+pattern_compile(struct pattern *p, const char *text)
+{
+	memset(p, 0, sizeof(*p));
+	p->text = text;
+	if (strcmp(text, "*") == 0) {
+		p->any = 1;
+		return;
+	}
+	if (sscanf(text, "{{internal.%63[a-z0-9_]}}", p->trait) == 1 ||
+	    sscanf(text, "{{ internal.%63[a-z0-9_] }}", p->trait) == 1)
+		return;
+	if (text[0] == '^') {
+		if (pattern_regcomp(&p->re, text) != 0) {
+			log_warnx("pattern '%s' does not compile: it fails "
+			    "closed", text);
+			p->broken = 1;
+			return;
+		}
+		p->regex = 1;
+	}
+}
+
+static void
+pattern_free(struct pattern *p)
+{
+	if (p->regex)
+		regfree(&p->re);
+	p->regex = 0;
+}
+
+/* A trait's value against s; broken says what a broken one means. */
+static int
+match_one(const char *pat, const char *s, int broken)
+{
+	struct pattern	 p;
+	int		 m;
+
+	pattern_compile(&p, pat);
+	if (p.broken)
+		m = broken;
+	else if (p.any)
+		m = 1;
+	else if (p.regex)
+		m = regexec(&p.re, s, 0, NULL, 0) == 0;
+	else if (p.trait[0] != '\0')
+		m = 0;		/* a trait's value is not a trait */
+	else
+		m = fnmatch(pat, s, 0) == 0;
+	pattern_free(&p);
+	return (m);
+}
+
+/*
+ * Whether s matches p for user u; *via gets the pattern that matched (a
+ * trait's value, when the pattern is a trait).  deny says which side p
+ * is on, for a pattern that does not compile.
+ */
+static int
+pattern_match(const struct pattern *p, const struct user *u, const char *s,
+    int deny, const char **via)
+{
+	size_t	 i, j;
+
+	*via = p->text;
+	if (p->broken)
+		return (deny);
+	if (p->any)
+		return (1);
+	if (p->regex)
+		return (regexec(&p->re, s, 0, NULL, 0) == 0);
+	if (p->trait[0] != '\0') {
+		for (i = 0; u != NULL && i < u->ntraits; i++) {
+			if (strcmp(u->traits[i].name, p->trait) != 0)
+				continue;
+			for (j = 0; j < u->traits[i].values.n; j++) {
+				if (match_one(u->traits[i].values.v[j], s,
+				    deny)) {
+					*via = u->traits[i].values.v[j];
+					return (1);
+				}
+			}
+		}
+		return (0);
+	}
+	return (fnmatch(p->text, s, 0) == 0);
+}
+
+static void
+rules_free(struct prules *r)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < r->nlabels; i++) {
+		pattern_free(&r->labels[i].key);
+		for (j = 0; j < r->labels[i].nvalues; j++)
+			pattern_free(&r->labels[i].values[j]);
+		free(r->labels[i].values);
+	}
+	free(r->labels);
+	for (i = 0; i < r->ntools; i++)
+		pattern_free(&r->tools[i]);
+	free(r->tools);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+rules_compile(struct prules *p, const struct role_rules *r)
+{
+	size_t	 i, j;
+
+	if ((p->labels = calloc(r->nlabels + 1, sizeof(*p->labels))) == NULL ||
+	    (p->tools = calloc(r->tools.n + 1, sizeof(*p->tools))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < r->nlabels; i++) {
+		pattern_compile(&p->labels[i].key, r->labels[i].key);
+		if ((p->labels[i].values = calloc(r->labels[i].values.n + 1,
+		    sizeof(struct pattern))) == NULL)
+			fatal("%s", __func__);
+		for (j = 0; j < r->labels[i].values.n; j++)
+			pattern_compile(&p->labels[i].values[j],
+			    r->labels[i].values.v[j]);
+		p->labels[i].nvalues = r->labels[i].values.n;
+		p->nlabels++;
+	}
+	for (i = 0; i < r->tools.n; i++) {
+		pattern_compile(&p->tools[i], r->tools.v[i]);
+		p->ntools++;
+	}
+}
+
+/* The roles of a new snapshot, compiled; the snapshot outlives them. */
+void
+policy_compile(const struct resources *rs)
+{
+	size_t	 i, n = 0;
+
+	for (i = 0; i < nproles; i++) {
+		rules_free(&proles[i].allow);
+		rules_free(&proles[i].deny);
+	}
+	free(proles);
+	nproles = 0;
+	for (i = 0; i < rs->n; i++)
+		if (rs->v[i].kind == RES_ROLE)
+			n++;
+	if ((proles = calloc(n + 1, sizeof(*proles))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < rs->n; i++) {
+		if (rs->v[i].kind != RES_ROLE)
+			continue;
+		proles[nproles].role = &rs->v[i].u.role;
+		rules_compile(&proles[nproles].allow, &rs->v[i].u.role.allow);
+		rules_compile(&proles[nproles].deny, &rs->v[i].u.role.deny);
+		nproles++;
+	}
+}
+
+static const struct prole *
+prole_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nproles; i++)
+		if (strcmp(proles[i].role->name, name) == 0)
+			return (&proles[i]);
+	return (NULL);
+}
+
+/*
+ * Whether a set of label rules matches the app: every rule must match
+ * one of its labels.  No rule at all matches nothing.  deny says which
+ * side the rules are on.
+ */
+static int
+labels_match(const struct prules *r, const struct app *app,
+    const struct user *u, int deny)
+{
+	const char	*via;
+	size_t		 i, j, k;
+	int		 hit;
+
+	if (r->nlabels == 0)
+		return (0);
+	for (i = 0; i < r->nlabels; i++) {
+		hit = 0;
+		for (k = 0; k < app->nlabels && !hit; k++) {
+			if (!pattern_match(&r->labels[i].key, u,
+			    app->labels[k].key, deny, &via))
+				continue;
+			for (j = 0; j < r->labels[i].nvalues && !hit; j++)
+				hit = pattern_match(&r->labels[i].values[j], u,
+				    app->labels[k].value, deny, &via);
+		}
+		/* '*': '*' matches a server without labels too. */
+		if (!hit && r->labels[i].key.any && r->labels[i].nvalues > 0 &&
+		    r->labels[i].values[0].any)
+			hit = 1;
+		if (!hit)
+			return (0);
+	}
+	return (1);
+}
+
+/* The rule of a tool pattern that matched, through a trait or not. */
+static void
+tool_rule(struct decision *d, const struct prole *r, const char *side,
+    const struct pattern *p, const char *via)
+{
+	if (p->trait[0] == '\0')
+		snprintf(d->rule, sizeof(d->rule), "role '%s' %s it "
+		    "(%s '%s')", r->role->name, side[0] == 'd' ? "denies" :
+		    "allows", side, p->text);
+	else
+		snprintf(d->rule, sizeof(d->rule), "role '%s' %s it "
+		    "(%s '%s', your %s trait '%s')", r->role->name,
+		    side[0] == 'd' ? "denies" : "allows", side, p->text,
+		    p->trait, via);
+}
+
+static const char *
+role_list(const struct user *u, char *buf, size_t len)
+{
+	size_t	 i;
+
+	buf[0] = '\0';
+	for (i = 0; i < u->roles.n; i++) {
+		if (i > 0)
+			strlcat(buf, ", ", len);
+		strlcat(buf, u->roles.v[i], len);
+	}
+	if (buf[0] == '\0')
+		strlcpy(buf, "none", len);
+	return (buf);
+}
+
+/* May u see app? */
+int
+policy_app(const struct user *u, const struct app *app, struct decision *d)
+{
+	const struct prole	*r, *grant = NULL;
+	char			 roles[256];
+	size_t			 i;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < u->roles.n; i++) {
+		if ((r = prole_find(u->roles.v[i])) == NULL)
+			continue;
+		if (labels_match(&r->deny, app, u, 1)) {
+			snprintf(d->rule, sizeof(d->rule), "role '%s' denies "
+			    "server %s (deny.app_labels)", r->role->name,
+			    app->name);
+			return (d->allowed = 0);
+		}
+		if (grant == NULL && labels_match(&r->allow, app, u, 0))
+			grant = r;
+	}
+	if (grant == NULL) {
+		snprintf(d->rule, sizeof(d->rule), "none of your roles (%s) "
+		    "gives server %s (allow.app_labels)", role_list(u, roles,
+		    sizeof(roles)), app->name);
+		return (d->allowed = 0);
+	}
+	snprintf(d->rule, sizeof(d->rule), "role '%s' gives server %s",
+	    grant->role->name, app->name);
+	return (d->allowed = 1);
+}
+
+/*
+ * May u call tool on app?  A deny.mcp.tools pattern of any of the user's
+ * roles refuses the tool on every server; an allow.mcp.tools pattern
+ * allows it on the servers its role's allow.app_labels match.
+ */
+int
+policy_tool(const struct user *u, const struct app *app, const char *tool,
+    struct decision *d)
+{
+	const struct prole	*r, *allowed = NULL;
+	const struct pattern	*ap = NULL;
+	const char		*via, *apvia = NULL;
+	char			 roles[256];
+	size_t			 i, j;
+
+	if (!policy_app(u, app, d))
+		return (0);
+	for (i = 0; i < u->roles.n; i++) {
+		if ((r = prole_find(u->roles.v[i])) == NULL)
+			continue;
+		/* Deny wins, wherever it is written. */
+		for (j = 0; j < r->deny.ntools; j++) {
+			if (pattern_match(&r->deny.tools[j], u, tool, 1,
+			    &via)) {
+				tool_rule(d, r, "deny.mcp.tools",
+				    &r->deny.tools[j], via);
+				return (d->allowed = 0);
+			}
+		}
+		if (allowed != NULL || !labels_match(&r->allow, app, u, 0))
+			continue;
+		for (j = 0; j < r->allow.ntools && allowed == NULL; j++) {
+			if (pattern_match(&r->allow.tools[j], u, tool, 0,
+			    &via)) {
+				allowed = r;
+				ap = &r->allow.tools[j];
+				apvia = via;
+			}
+		}
+	}
+	if (allowed == NULL) {
+		snprintf(d->rule, sizeof(d->rule), "none of your roles (%s) "
+		    "allows it", role_list(u, roles, sizeof(roles)));
+		return (d->allowed = 0);
+	}
+	tool_rule(d, allowed, "mcp.tools", ap, apvia);
+	return (d->allowed = 1);
+}

@@ -1,0 +1,241 @@
+/*
+ * MCP sessions: the connect request that opens one, the checks that end
+ * one when the snapshot or the clock says the user may no longer hold it,
+ * and its end, which the audit log records with why.  What a session's
+ * messages mean is mcp.c's.
+ */
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "log.h"
+#include "mcpd.h"
+
+/* A connect that was refused, for the audit log, when we know who. */
+static void
+session_refused(struct mconn *c, const char *app, const char *code,
+    const char *why)
+{
+	const struct user	*u = identity_user(c->peer.cert_cn);
+	json_t			*rec, *roles = json_array();
+	size_t			 i;
+
+	for (i = 0; u != NULL && i < u->roles.n; i++)
+		json_array_append_new(roles, json_string(u->roles.v[i]));
+	rec = json_pack("{s:s,s:b,s:s,s:o,s:s,s:s,s:s}", "event",
+	    "mcp.session.start", "success", 0, "user", c->peer.cert_cn,
+	    "roles", roles, "remote_addr", c->peer.remote, "error", code,
+	    "reason", why);
+	audit_string(rec, "app", app);
+	audit_send(rec, NULL);
+}
+
+/* The session ends when the certificate does (and is checked then). */
+static void
+session_arm_expiry(struct mconn *c)
+{
+	int64_t	 left = c->peer.cert_not_after - time(NULL);
+
+	ev_timer_del(&c->timer);
+	ev_timer_add(&c->timer, left > 0 ? (uint64_t)left * 1000 + 100 : 0);
+}
+
+/* {"op":"connect","app":NAME}: a session with that server. */
+void
+session_connect(struct mconn *c, struct request *req)
+{
+	const struct user	*u;
+	const struct app	*app;
+	struct session		*s;
+	struct decision		 d;
+	const char		*code, *key, *name;
+	json_t			*v;
+	unsigned char		 rnd[16];
+	char			 msg[256];
+
+	json_object_foreach(req->obj, key, v) {
+		if (strcmp(key, "op") != 0 && strcmp(key, "app") != 0) {
+			mconn_error(c, "bad_request", "connect does not take "
+			    "\"%.32s\"", key);
+			return;
+		}
+	}
+	v = json_object_get(req->obj, "app");
+	if (!json_is_string(v) || !resource_name_ok(json_string_value(v))) {
+		mconn_error(c, "bad_request", "connect needs \"app\": the name "
+		    "of an MCP server (see 'mcpgate mcp ls')");
+		return;
+	}
+	name = json_string_value(v);
+	if (mcpd->draining) {
+		mconn_error(c, "stopping", "the gateway is stopping; try "
+		    "again in a moment");
+		return;
+	}
+	if ((u = identity_check(&c->peer, &code, msg, sizeof(msg))) == NULL) {
+		if (c->peer.has_cert)
+			session_refused(c, name, code, msg);
+		mconn_error(c, code, "%s", msg);
+		return;
+	}
+	/* A server the user may not see is answered as one that is not. */
+	if ((app = apps_find(name)) == NULL || !policy_app(u, app, &d)) {
+		session_refused(c, name, "unknown_app", app == NULL ?
+		    "no such server" : d.rule);
+		mconn_error(c, "unknown_app", "no MCP server named '%s' is "
+		    "available to you: see 'mcpgate mcp ls', or ask an "
+		    "administrator for a role that gives it", name);
+		return;
+	}
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		fatal("%s", __func__);
+	arc4random_buf(rnd, sizeof(rnd));
+	hex_encode(rnd, sizeof(rnd), s->id, sizeof(s->id));
+	s->serial = audit_next_serial();
+	s->app = app;
+	s->started = now_us();
+	c->session = s;
+	c->state = MCONN_SESSION;
+	mcpd->sessions++;
+	log_info("%s: %s opened session %s with %s", c->peer.remote, u->name,
+	    s->id, app->name);
+	session_arm_expiry(c);
+	session_send(c, json_pack("{s:b,s:s,s:s}", "ok", 1, "session", s->id,
+	    "app", app->name));
+}
+
+/* One message of the session, without its newline. */
+void
+session_line(struct mconn *c, char *line, size_t len)
+{
+	if (!utf8_valid((const unsigned char *)line, len)) {
+		session_end(c, "invalid_utf8", "the client sent a message "
+		    "that is not valid UTF-8");
+		return;
+	}
+	mcp_message(c, line, len);
+}
+
+/* The user of a session: present, or the session would have ended. */
+const struct user *
+session_user(struct mconn *c)
+{
+	const struct user	*u;
+
+	if ((u = identity_user(c->peer.cert_cn)) == NULL)
+		fatalx("session %s outlived its user", c->session->id);
+	return (u);
+}
+
+/* auditd answered for the record the session held on; go on. */
+void
+session_audited(struct mconn *c, int ok)
+{
+	uint32_t	 id = c->id;
+
+	mcp_release(c, ok);
+	if (mconn_find(id) == c && c->state == MCONN_SESSION)
+		mconn_input(c);
+}
+
+/*
+ * After a new snapshot, a reload or the certificate's expiry: may the
+ * user still hold this session?  If so, tell the client when the tools
+ * it may use changed.
+ */
+void
+session_recheck(struct mconn *c)
+{
+	struct session		*s = c->session;
+	const struct user	*u;
+	struct decision		 d;
+	const char		*code;
+	char			 msg[512], digest[SHA256_HEX_LEN + 1];
+
+	if ((u = identity_check(&c->peer, &code, msg, sizeof(msg))) == NULL) {
+		session_end(c, code, msg);
+		return;
+	}
+	if (apps_find(s->app->name) != s->app) {
+		snprintf(msg, sizeof(msg), "the MCP server %s is no longer "
+		    "offered by this gateway", s->app->name);
+		session_end(c, "server_disabled", msg);
+		return;
+	}
+	if (!policy_app(u, s->app, &d)) {
+		snprintf(msg, sizeof(msg), "your roles no longer give you the "
+		    "MCP server %s (%s)", s->app->name, d.rule);
+		session_end(c, "access_removed", msg);
+		return;
+	}
+	if (s->initialized) {
+		mcp_tools_digest(c, digest);
+		if (strcmp(digest, s->tools_seen) != 0) {
+			strlcpy(s->tools_seen, digest, sizeof(s->tools_seen));
+			session_send(c, rpc_notification(
+			    "notifications/tools/list_changed"));
+		}
+	}
+	session_arm_expiry(c);
+}
+
+void
+session_send(struct mconn *c, json_t *msg)
+{
+	mconn_send_line(c, msg);
+}
+
+/*
+ * End the session: tell the client why when the gateway ends it (the
+ * last line is an error with a null id), record it, and close.
+ */
+void
+session_end(struct mconn *c, const char *code, const char *why)
+{
+	char	 text[640];
+
+	if (why != NULL) {
+		snprintf(text, sizeof(text), "the session ended: %s", why);
+		session_send(c, rpc_error(NULL, RPC_GATEWAY_ERROR, text));
+	}
+	session_free(c, code, why);
+	mconn_close(c);
+}
+
+/* Record the end of the session and free it. */
+void
+session_free(struct mconn *c, const char *code, const char *why)
+{
+	struct session	*s = c->session;
+	json_t		*rec;
+	int64_t		 ms = (now_us() - s->started) / 1000;
+
+	rec = audit_session_fields(c, "mcp.session.end");
+	json_object_set_new(rec, "reason", json_string(code));
+	if (why != NULL)
+		json_object_set_new(rec, "message", json_string(why));
+	json_object_set_new(rec, "initialized", json_boolean(s->initialized));
+	json_object_set_new(rec, "duration_ms", json_integer(ms));
+	json_object_set_new(rec, "requests", json_integer(
+	    (json_int_t)s->requests));
+	json_object_set_new(rec, "denied", json_integer(
+	    (json_int_t)s->denied));
+	json_object_set_new(rec, "errors", json_integer(
+	    (json_int_t)s->errors));
+	json_object_set_new(rec, "notifications", json_integer(
+	    (json_int_t)s->notifications));
+	audit_send(rec, NULL);
+	log_info("%s: session %s of %s with %s ended: %s", c->peer.remote,
+	    s->id, c->peer.cert_cn, s->app->name, code);
+	ev_timer_del(&c->timer);
+	json_decref(s->held);
+	free(s);
+	c->session = NULL;
+	mcpd->sessions--;
+}

@@ -1,0 +1,167 @@
+/*
+ * Unit tests for auditd/journal.c: when records are synced.  With fsync
+ * "always" a record something holds for is synced at once, and takes
+ * with it the records nothing holds for, which otherwise wait at most
+ * AUDITD_BATCH_SYNC_MS; with "none" nothing is synced.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <syslog.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "../../auditd/auditd.h"
+#include "ev.h"
+#include "log.h"
+#include "unit.h"
+
+static EVP_PKEY	*key;
+static char	 base[] = "/tmp/test_journal.XXXXXX";
+static int	 ndirs;
+
+struct fixture {
+	struct journal	 j;
+	int		 dirfd;
+};
+
+static int
+open_journal(struct fixture *f, int mode)
+{
+	char	 dir[64];
+
+	snprintf(dir, sizeof(dir), "%s/%d", base, ndirs++);
+	if (mkdir(dir, 0700) == -1 || (f->dirfd = open(dir, O_RDONLY |
+	    O_DIRECTORY)) == -1)
+		return (-1);
+	journal_init(&f->j, f->dirfd, key, 1ULL << 30, mode);
+	return (journal_recover(&f->j));
+}
+
+static void
+close_journal(struct fixture *f)
+{
+	journal_close(&f->j);
+	close(f->dirfd);
+}
+
+/* One record of a session, appended and committed. */
+static int
+add(struct fixture *f, const char *event, int nowait)
+{
+	json_t	*rec;
+	int	 rv;
+
+	rec = json_pack("{s:s,s:s,s:s,s:s}", "event", event, "user", "alice",
+	    "app", "mcpgate-demo", "session_id",
+	    "4c1d6b0e-a53c-4e0e-a6b0-0cc1e4d9f0aa");
+	rv = journal_append(&f->j, PROC_AUDITD, 0, rec, nowait);
+	json_decref(rec);
+	journal_commit(&f->j);
+	return (rv);
+}
+
+static void
+stop_loop(void *arg)
+{
+	(void)arg;
+	ev_break();
+}
+
+static void
+test_nowait_shares_next_sync(void)
+{
+	struct fixture	 f;
+	struct stat	 st;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(add(&f, "mcp.session.notification", 1) == 0);
+	/* Written at once, not yet synced. */
+	T_ASSERT(fstat(f.j.fd, &st) == 0 && st.st_size > 0);
+	T_ASSERT(f.j.stats.syncs == 0);
+	T_ASSERT(!TAILQ_EMPTY(&f.j.unsynced));
+	T_ASSERT(ev_timer_pending(&f.j.sync_timer));
+	/* The next record something holds for takes it along. */
+	T_ASSERT(add(&f, "mcp.session.request", 0) == 0);
+	T_ASSERT(f.j.stats.syncs == 1);
+	T_ASSERT(TAILQ_EMPTY(&f.j.unsynced));
+	T_ASSERT(!ev_timer_pending(&f.j.sync_timer));
+	T_ASSERT(add(&f, "mcp.session.request", 0) == 0);
+	T_ASSERT(f.j.stats.syncs == 2);
+	close_journal(&f);
+}
+
+static void
+test_nowait_synced_within_timer(void)
+{
+	struct fixture	 f;
+	struct ev_timer	 stop;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(add(&f, "mcp.session.end", 1) == 0);
+	T_ASSERT(f.j.stats.syncs == 0);
+	ev_timer_set(&stop, stop_loop, NULL);
+	ev_timer_add(&stop, AUDITD_BATCH_SYNC_MS * 20);
+	ev_dispatch();
+	T_ASSERT(f.j.stats.syncs == 1);
+	T_ASSERT(TAILQ_EMPTY(&f.j.unsynced));
+	close_journal(&f);
+}
+
+static void
+test_nowait_synced_on_mode_change(void)
+{
+	struct fixture	 f;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(add(&f, "mcp.session.notification", 1) == 0);
+	T_ASSERT(f.j.stats.syncs == 0);
+	journal_reconf(&f.j, 1ULL << 30, AUDIT_FSYNC_NONE);
+	T_ASSERT(f.j.stats.syncs == 1);
+	T_ASSERT(TAILQ_EMPTY(&f.j.unsynced));
+	T_ASSERT(!ev_timer_pending(&f.j.sync_timer));
+	close_journal(&f);
+}
+
+static void
+test_none_never_syncs(void)
+{
+	struct fixture	 f;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_NONE) == 0);
+	T_ASSERT(add(&f, "mcp.session.request", 0) == 0);
+	T_ASSERT(add(&f, "mcp.session.notification", 1) == 0);
+	T_ASSERT(f.j.stats.syncs == 0);
+	T_ASSERT(TAILQ_EMPTY(&f.j.unsynced));
+	T_ASSERT(!ev_timer_pending(&f.j.sync_timer));
+	close_journal(&f);
+}
+
+int
+main(void)
+{
+	char	 cmd[64];
+
+	log_init(1, LOG_DAEMON);
+	log_setlevel(LOG_LVL_ERROR);
+	if (ev_init() == -1 || mkdtemp(base) == NULL ||
+	    (key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL) {
+		fprintf(stderr, "test_journal: set-up failed\n");
+		return (1);
+	}
+	T_RUN(test_nowait_shares_next_sync);
+	T_RUN(test_nowait_synced_within_timer);
+	T_RUN(test_nowait_synced_on_mode_change);
+	T_RUN(test_none_never_syncs);
+	EVP_PKEY_free(key);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_journal: cannot remove %s\n", base);
+	return (t_done());
+}

@@ -1,0 +1,416 @@
+/*
+ * Unit tests of mcpd's JSON-RPC parser (jsonrpc.c) and access decision
+ * (policy.c): what kind each line is and which error a bad one gets,
+ * strict UTF-8, and how roles, patterns, traits and labels decide.
+ */
+#include <sys/types.h>
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "../../mcpd/mcpd.h"
+#include "log.h"
+#include "unit.h"
+
+static struct mcpd	 state;
+
+#define PARSE(s, r)	rpc_parse((s), strlen(s), (r))
+
+/* --- jsonrpc.c ------------------------------------------------------------- */
+
+static int
+kind_of(const char *line, int *code)
+{
+	struct rpc	 r;
+	int		 kind;
+
+	rpc_parse(line, strlen(line), &r);
+	kind = r.kind;
+	*code = r.error_code;
+	rpc_free(&r);
+	return (kind);
+}
+
+static void
+test_rpc_kinds(void)
+{
+	struct rpc	 r;
+	int		 code;
+
+	PARSE("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}", &r);
+	T_ASSERT(r.kind == RPC_REQUEST);
+	T_ASSERT(strcmp(r.method, "ping") == 0);
+	T_ASSERT(json_is_integer(r.id) && json_integer_value(r.id) == 0);
+	T_ASSERT(r.params == NULL);
+	rpc_free(&r);
+	T_ASSERT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":\"a\",\"method\":\"x\","
+	    "\"params\":{}}", &code) == RPC_REQUEST);
+	T_ASSERT(kind_of("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/"
+	    "initialized\"}", &code) == RPC_NOTIFICATION);
+	T_ASSERT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}",
+	    &code) == RPC_RESPONSE);
+	T_ASSERT(kind_of("{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{\"code\":1,"
+	    "\"message\":\"m\"}}", &code) == RPC_RESPONSE);
+	T_ASSERT(kind_of("", &code) == RPC_EMPTY);
+	T_ASSERT(kind_of(" \t\r", &code) == RPC_EMPTY);
+}
+
+static void
+test_rpc_errors(void)
+{
+	static const struct {
+		const char	*line;
+		int		 code;
+	} bad[] = {
+		{ "not json", RPC_PARSE_ERROR },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"a\",\"method\":"
+		    "\"b\"}", RPC_PARSE_ERROR },
+		{ "\"a string\"", RPC_PARSE_ERROR },
+		{ "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}]",
+		    RPC_INVALID_REQUEST },
+		{ "{\"id\":1,\"method\":\"ping\"}", RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"ping\"}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":7}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":"
+		    "[1]}", RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"result\":"
+		    "{}}", RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{},\"error\":{}}",
+		    RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\",\"result\":{}}", RPC_INVALID_REQUEST },
+		{ "{\"jsonrpc\":\"2.0\"}", RPC_INVALID_REQUEST },
+	};
+	struct rpc	 r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rpc_parse(bad[i].line, strlen(bad[i].line), &r);
+		T_ASSERTF(r.kind == RPC_INVALID && r.error_code == bad[i].code &&
+		    r.error[0] != '\0', "%s: kind %d code %d", bad[i].line,
+		    r.kind, r.error_code);
+		rpc_free(&r);
+	}
+	/* The id is answered when it could be read, null otherwise. */
+	PARSE("{\"id\":\"x\",\"method\":\"ping\"}", &r);
+	T_ASSERT(json_is_string(r.id));
+	rpc_free(&r);
+	PARSE("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}", &r);
+	T_ASSERT(r.id == NULL);
+	rpc_free(&r);
+}
+
+static void
+test_rpc_nesting(void)
+{
+	struct rpc	 r;
+	char		*deep;
+	size_t		 n = 100000;
+
+	deep = malloc(n);
+	T_ASSERT(deep != NULL);
+	memset(deep, '[', n);
+	rpc_parse(deep, n, &r);
+	free(deep);
+	T_ASSERT(r.kind == RPC_INVALID && r.error_code == RPC_PARSE_ERROR);
+	rpc_free(&r);
+}
+
+static void
+test_rpc_answers(void)
+{
+	json_t	*id = json_integer(7), *m;
+	char	*s;
+
+	m = rpc_error(NULL, RPC_METHOD_NOT_FOUND, "Method not found: x");
+	s = json_dumps(m, JSON_COMPACT);
+	T_ASSERTF(strcmp(s, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+	    "{\"code\":-32601,\"message\":\"Method not found: x\"}}") == 0,
+	    "%s", s);
+	free(s);
+	json_decref(m);
+	m = rpc_result(id, json_object());
+	s = json_dumps(m, JSON_COMPACT);
+	T_ASSERTF(strcmp(s, "{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}") ==
+	    0, "%s", s);
+	free(s);
+	json_decref(m);
+	json_decref(id);
+}
+
+static void
+test_utf8(void)
+{
+	static const struct {
+		const char	*s;
+		int		 ok;
+	} cases[] = {
+		{ "plain ascii", 1 },
+		{ "caf\xc3\xa9", 1 },
+		{ "\xe2\x82\xac", 1 },			/* U+20AC */
+		{ "\xf0\x9f\x98\x80", 1 },		/* U+1F600 */
+		{ "\xf4\x8f\xbf\xbf", 1 },		/* U+10FFFF */
+		{ "\xc3\x28", 0 },			/* bad continuation */
+		{ "\xc0\xaf", 0 },			/* overlong '/' */
+		{ "\xe0\x80\xaf", 0 },			/* overlong */
+		{ "\xed\xa0\x80", 0 },			/* surrogate */
+		{ "\xf4\x90\x80\x80", 0 },		/* above U+10FFFF */
+		{ "\xf8\x88\x80\x80\x80", 0 },		/* 5 bytes */
+		{ "\xff", 0 },
+		{ "abc\xe2\x82", 0 },			/* cut short */
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		T_ASSERTF(utf8_valid((const unsigned char *)cases[i].s,
+		    strlen(cases[i].s)) == cases[i].ok, "case %zu", i);
+}
+
+static void
+test_utf8_cut(void)
+{
+	char	 buf[8];
+
+	/* "caf\xc3\xa9" cut at 4 bytes stops before the split character. */
+	T_ASSERT(utf8_cut("caf\xc3\xa9", 5, 4) == 3);
+	T_ASSERT(utf8_cut("caf\xc3\xa9", 5, 5) == 5);
+	T_ASSERT(utf8_cut("\xe2\x82\xac\xe2\x82\xac", 6, 4) == 3);
+	utf8_copy(buf, sizeof(buf), "ab\xe2\x82\xac\xe2\x82\xac");
+	T_ASSERTF(strcmp(buf, "ab\xe2\x82\xac") == 0, "%s", buf);
+}
+
+/* --- policy.c ---------------------------------------------------------------- */
+
+static const char roles_yaml[] =
+    "kind: role\nversion: v1\nmetadata: {name: all}\nspec:\n"
+    "  allow:\n    app_labels: {'*': '*'}\n    mcp: {tools: ['*']}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: glob}\nspec:\n"
+    "  allow:\n    app_labels: {env: demo}\n"
+    "    mcp: {tools: ['read_*', 'list?']}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: regex}\nspec:\n"
+    "  allow:\n    app_labels: {env: '^(demo|dev)$'}\n"
+    "    mcp: {tools: ['^get|put$']}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: trait}\nspec:\n"
+    "  allow:\n    app_labels: {env: '{{internal.envs}}'}\n"
+    "    mcp: {tools: ['{{internal.mcp_tools}}']}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: nodelete}\nspec:\n"
+    "  deny:\n    mcp: {tools: ['delete_*']}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: noprod}\nspec:\n"
+    "  deny:\n    app_labels: {env: prod}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: prod-only}\nspec:\n"
+    "  allow:\n    app_labels: {env: prod}\n    mcp: {tools: ['*']}\n"
+    "---\n"
+    "kind: role\nversion: v1\nmetadata: {name: nothing}\nspec:\n"
+    "  allow:\n    mcp: {tools: ['*']}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-all}\n"
+    "spec: {roles: [all]}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-glob}\n"
+    "spec: {roles: [glob]}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-regex}\n"
+    "spec: {roles: [regex]}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-trait}\n"
+    "spec:\n  roles: [trait]\n"
+    "  traits: {envs: [dev], mcp_tools: ['search_*', '^fetch$']}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-deny}\n"
+    "spec: {roles: [all, nodelete]}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-noprod}\n"
+    "spec: {roles: [all, noprod]}\n"
+    "---\n"
+    "kind: user\nversion: v1\nmetadata: {name: u-none}\n"
+    "spec: {roles: [nothing, unknown-role]}\n";
+
+static const struct app_label demo_l[] = { { "env", "demo" } };
+static const struct app_label dev_l[] = { { "env", "dev" } };
+static const struct app_label prod_l[] = { { "env", "prod" } };
+static const struct app demo = { "demo", "d", "builtin", demo_l, 1, NULL,
+    0 };
+static const struct app dev = { "dev", "d", "builtin", dev_l, 1, NULL, 0 };
+static const struct app prod = { "prod", "d", "builtin", prod_l, 1, NULL,
+    0 };
+static const struct app bare = { "bare", "d", "builtin", NULL, 0, NULL, 0 };
+
+static int
+tool(const char *user, const struct app *app, const char *name,
+    struct decision *d)
+{
+	return (policy_tool(identity_user(user), app, name, d));
+}
+
+static int
+sees(const char *user, const struct app *app)
+{
+	struct decision	 d;
+
+	return (policy_app(identity_user(user), app, &d));
+}
+
+static void
+test_policy_setup(void)
+{
+	mcpd = &state;
+	RB_INIT(&mcpd->conns);
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	T_ASSERT(identity_user("u-all") != NULL);
+	T_ASSERT(identity_user("u-none") != NULL);
+}
+
+static void
+test_policy_apps(void)
+{
+	T_ASSERT(sees("u-all", &demo) && sees("u-all", &prod) &&
+	    sees("u-all", &bare));
+	T_ASSERT(sees("u-glob", &demo) && !sees("u-glob", &dev) &&
+	    !sees("u-glob", &bare));
+	T_ASSERT(sees("u-regex", &demo) && sees("u-regex", &dev) &&
+	    !sees("u-regex", &prod));
+	T_ASSERT(sees("u-trait", &dev) && !sees("u-trait", &demo));
+	/* deny.app_labels in one role hides what another allows. */
+	T_ASSERT(sees("u-noprod", &demo) && !sees("u-noprod", &prod));
+	/* A role without app_labels gives no server. */
+	T_ASSERT(!sees("u-none", &demo) && !sees("u-none", &bare));
+}
+
+static void
+test_policy_tools(void)
+{
+	struct decision	 d;
+
+	T_ASSERT(tool("u-all", &demo, "anything", &d));
+	T_ASSERTF(strstr(d.rule, "role 'all'") != NULL, "%s", d.rule);
+	T_ASSERT(tool("u-glob", &demo, "read_file", &d));
+	T_ASSERT(tool("u-glob", &demo, "lists", &d));
+	T_ASSERT(!tool("u-glob", &demo, "list", &d));
+	T_ASSERT(!tool("u-glob", &demo, "write_file", &d));
+	T_ASSERTF(strstr(d.rule, "none of your roles (glob)") != NULL, "%s",
+	    d.rule);
+	/* A regex is anchored as a whole: ^get|put$ is get or put. */
+	T_ASSERT(tool("u-regex", &dev, "get", &d));
+	T_ASSERT(tool("u-regex", &dev, "put", &d));
+	T_ASSERT(!tool("u-regex", &dev, "getter", &d));
+	T_ASSERT(!tool("u-regex", &dev, "output", &d));
+	/* Traits expand, each value a pattern in turn. */
+	T_ASSERT(tool("u-trait", &dev, "search_docs", &d));
+	T_ASSERTF(strstr(d.rule, "mcp_tools trait 'search_*'") != NULL, "%s",
+	    d.rule);
+	T_ASSERT(tool("u-trait", &dev, "fetch", &d));
+	T_ASSERT(!tool("u-trait", &dev, "fetcher", &d));
+	T_ASSERT(!tool("u-trait", &demo, "search_docs", &d));
+	/* Deny wins over an allow in another role. */
+	T_ASSERT(tool("u-deny", &demo, "read_file", &d));
+	T_ASSERT(!tool("u-deny", &demo, "delete_file", &d));
+	T_ASSERTF(strstr(d.rule, "role 'nodelete' denies it") != NULL, "%s",
+	    d.rule);
+	/* No server, no tool. */
+	T_ASSERT(!tool("u-noprod", &prod, "read_file", &d));
+	T_ASSERT(!tool("u-none", &demo, "read_file", &d));
+}
+
+static void
+test_policy_new_snapshot(void)
+{
+	static const char changed[] =
+	    "kind: role\nversion: v1\nmetadata: {name: glob}\nspec:\n"
+	    "  allow:\n    app_labels: {env: demo}\n"
+	    "    mcp: {tools: [write_file]}\n"
+	    "---\n"
+	    "kind: user\nversion: v1\nmetadata: {name: u-glob}\n"
+	    "spec: {roles: [glob]}\n";
+	struct decision	 d;
+
+	identity_snapshot(changed, sizeof(changed) - 1);
+	T_ASSERT(identity_user("u-all") == NULL);
+	T_ASSERT(!tool("u-glob", &demo, "read_file", &d));
+	T_ASSERT(tool("u-glob", &demo, "write_file", &d));
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	T_ASSERT(tool("u-glob", &demo, "read_file", &d));
+}
+
+/* The check and mcpd compile a regex the same way: whole, anchored. */
+static void
+test_pattern_regcomp(void)
+{
+	regex_t	 re;
+	char	 err[256];
+
+	T_ASSERT(resource_pattern_ok("^a|b$", err, sizeof(err)));
+	T_ASSERT(pattern_regcomp(&re, "^a|b$") == 0);
+	T_ASSERT(regexec(&re, "a", 0, NULL, 0) == 0);
+	T_ASSERT(regexec(&re, "b", 0, NULL, 0) == 0);
+	T_ASSERT(regexec(&re, "ab", 0, NULL, 0) != 0);
+	T_ASSERT(regexec(&re, "xb", 0, NULL, 0) != 0);
+	regfree(&re);
+	/* Compiles as written, not once wrapped: refused by the check. */
+	T_ASSERT(!resource_pattern_ok("^a\\$", err, sizeof(err)));
+	T_ASSERTF(strstr(err, "regular expression") != NULL, "%s", err);
+	T_ASSERT(!resource_pattern_ok("^(a$", err, sizeof(err)));
+	/* ")|(" cannot break out of the group that anchors it. */
+	T_ASSERT(!resource_pattern_ok("^a)|(.*$", err, sizeof(err)));
+}
+
+/* deny.mcp.tools refuses everywhere, whatever deny.app_labels says. */
+static void
+test_policy_deny_scope(void)
+{
+	static const char yaml[] =
+	    "kind: role\nversion: v1\nmetadata: {name: all}\nspec:\n"
+	    "  allow:\n    app_labels: {'*': '*'}\n    mcp: {tools: ['*']}\n"
+	    "---\n"
+	    "kind: role\nversion: v1\nmetadata: {name: scoped}\nspec:\n"
+	    "  deny:\n    app_labels: {env: prod}\n"
+	    "    mcp: {tools: [drop_table]}\n"
+	    "---\n"
+	    "kind: user\nversion: v1\nmetadata: {name: u}\n"
+	    "spec: {roles: [all, scoped]}\n";
+	struct decision	 d;
+
+	identity_snapshot(yaml, sizeof(yaml) - 1);
+	T_ASSERT(!sees("u", &prod) && sees("u", &demo));
+	T_ASSERT(!tool("u", &demo, "drop_table", &d));
+	T_ASSERTF(strstr(d.rule, "role 'scoped' denies it") != NULL, "%s",
+	    d.rule);
+	T_ASSERT(tool("u", &demo, "select", &d));
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+}
+
+int
+main(void)
+{
+	log_init(1, LOG_DAEMON);
+	log_setlevel(LOG_LVL_ERROR);
+	t_suite = "mcp";
+	T_RUN(test_rpc_kinds);
+	T_RUN(test_rpc_errors);
+	T_RUN(test_rpc_nesting);
+	T_RUN(test_rpc_answers);
+	T_RUN(test_utf8);
+	T_RUN(test_utf8_cut);
+	T_RUN(test_policy_setup);
+	T_RUN(test_policy_apps);
+	T_RUN(test_policy_tools);
+	T_RUN(test_policy_new_snapshot);
+	T_RUN(test_pattern_regcomp);
+	T_RUN(test_policy_deny_scope);
+	return (t_done());
+}
