@@ -87,7 +87,7 @@ DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 .SECONDARY:
 
 .PHONY: all deps check test unit integration san fuzz fuzz-build bench \
-	demo install users clean lint-man
+	demo install users clean lint-man peers
 
 all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS)
 
@@ -118,12 +118,17 @@ $(BUILD)/%.o: %.c
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 
-# Debian packages, installed with apt-get when one is missing.
+# Debian packages, installed with apt-get when one is missing.  Node.js
+# and npm run the official MCP SDK in the tests; a node already on PATH
+# (18 or later) will do.
 deps:
 	@missing=""; for p in $(DEBS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		    grep -q '^install ok installed$$' || missing="$$missing $$p"; \
 	done; \
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+		missing="$$missing nodejs npm"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" -ne 0 ]; then \
 			echo "missing Debian packages:$$missing"; \
@@ -164,26 +169,41 @@ fuzz: deps fuzz-build
 lint-man:
 	@tests/run man
 
+# The MCP peers of the tests, exactly as tests/peers/package-lock.json has
+# them, from the npm registry.
+PEERS_STAMP =	tests/peers/node_modules/.package-lock.json
+
+$(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
+	npm ci --prefix tests/peers --ignore-scripts --no-audit --no-fund
+
+peers: $(PEERS_STAMP)
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory san
 	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory peers
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run all
 
-test: all
+test: all peers
 	@tests/run unit integration
 
 $(BUILD)/tests/bench: tests/bench/bench.c $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) -lpthread
 
+$(BUILD)/tests/mcpbench: tests/bench/mcpbench.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBS) -lpthread
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/tests/bench
+	@$(MAKE) --no-print-directory all $(BUILD)/tests/bench \
+	    $(BUILD)/tests/mcpbench
 	@tests/bench/run
 
 demo: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all peers
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
 	@tests/demo
 
@@ -215,4 +235,4 @@ install: all
 	fi
 
 clean:
-	rm -rf build bin demo
+	rm -rf build bin demo tests/peers/node_modules

@@ -18,11 +18,13 @@
 #define CLIENT_EXIT_USAGE	2
 
 #define DEFAULT_PORT		"3080"
-#define GW_TIMEOUT_MS		15000
+#define GW_TIMEOUT_MS		15000	/* an answer, a handshake */
+#define GW_CONNECT_MS		10000	/* a TCP connection */
 
 enum client_format {
 	CFMT_TEXT,
 	CFMT_JSON,
+	CFMT_YAML,		/* mcp ls only */
 };
 
 struct profile {
@@ -40,11 +42,13 @@ struct gw_addr {
 };
 
 extern enum client_format	 client_format;
+extern const char		*client_argv0;
 
 void	 client_usage(int) __attribute__((noreturn));
 
 /* profile.c */
 int	 profile_dir(struct profile *);
+int	 profile_find(struct profile *, char *, size_t);
 int	 profile_load(struct profile *);
 int	 profile_save(struct profile *);
 int	 profile_path(const struct profile *, const char *, char *, size_t);
@@ -59,11 +63,38 @@ SSL	*gw_connect(const struct gw_addr *, const char *, const char *,
 	    const char *, char *, size_t);
 json_t	*gw_request(SSL *, json_t *, char *, size_t);
 void	 gw_close(SSL *);
+void	 gw_ssl_error(SSL *, int, const char *, char *, size_t);
 int64_t	 cert_not_after(const char *);
 
 /* login.c */
 int	 cmd_login(int, char **);
 int	 cmd_status(int, char **);
 int	 cmd_logout(int, char **);
+void	 fmt_when(int64_t, char *, size_t);
+
+/* mcp.c */
+int	 cmd_mcp(int, char **);
+void	 mcp_usage(int) __attribute__((noreturn));
+SSL	*gw_profile_connect(char *, size_t);
+const char *gw_advice(const char *, const char *);
+json_t	*mcp_apps(char *, size_t);
+int	 labels_parse(json_t *, const char *);
+int	 labels_match(json_t *, json_t *);
+const char *app_str(json_t *, const char *);
+int	 self_path(char *, size_t);
+
+/* ls.c */
+int	 cmd_mcp_ls(int, char **);
+
+/* config.c */
+int	 cmd_mcp_config(int, char **);
+
+/* jsonout.c */
+char	*json_text(json_t *, int, size_t *);
+int	 json_key_pos(const char *, size_t, const char *, int *, int *);
+void	 json_text_pos(const char *, size_t, size_t, int *, int *);
+
+/* bridge.c */
+int	 cmd_mcp_connect(int, char **);
 
 #endif

@@ -68,6 +68,7 @@ tcp_connect(const struct gw_addr *a, char *err, size_t errlen)
 {
 	struct addrinfo	 hints, *res, *ai;
 	struct pollfd	 pfd;
+	struct timeval	 tv;
 	socklen_t	 len;
 	int		 fd = -1, e, soerr = 0, flags;
 
@@ -87,7 +88,7 @@ tcp_connect(const struct gw_addr *a, char *err, size_t errlen)
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			len = sizeof(soerr);
-			if (poll(&pfd, 1, GW_TIMEOUT_MS) == 1 &&
+			if (poll(&pfd, 1, GW_CONNECT_MS) == 1 &&
 			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
 			    &len) == 0 && soerr == 0)
 				break;
@@ -100,17 +101,49 @@ tcp_connect(const struct gw_addr *a, char *err, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd == -1) {
-		snprintf(err, errlen, "cannot reach %s: %s", a->text,
-		    strerror(errno));
+		snprintf(err, errlen, "cannot reach the gateway at %s: %s",
+		    a->text, strerror(errno));
 		return (-1);
 	}
+	/*
+	 * Blocking from here, but never for ever: the TLS handshake and
+	 * each read or write give up after the same deadline.
+	 */
+	tv.tv_sec = GW_TIMEOUT_MS / 1000;
+	tv.tv_usec = 0;
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
-	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
-		snprintf(err, errlen, "fcntl: %s", strerror(errno));
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+		snprintf(err, errlen, "socket options: %s", strerror(errno));
 		close(fd);
 		return (-1);
 	}
 	return (fd);
+}
+
+/*
+ * Whether an error is the gateway's TLS alert about our certificate.  In
+ * TLS 1.3 the server checks it after the client's handshake is done, so
+ * the alert arrives on the first read (or breaks the first write).
+ */
+static int
+cert_alert(unsigned long e)
+{
+	if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		return (0);
+	switch (ERR_GET_REASON(e)) {
+	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+	case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+	case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+	case SSL_R_TLSV1_ALERT_DECRYPT_ERROR:
+	case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+		return (1);
+	}
+	return (0);
 }
 
 static void
@@ -119,8 +152,52 @@ ssl_reason(char *err, size_t errlen, const char *what)
 	unsigned long	 e = ERR_get_error();
 	const char	*r = e != 0 ? ERR_reason_error_string(e) : NULL;
 
-	snprintf(err, errlen, "%s%s%s", what, r != NULL ? ": " : "",
-	    r != NULL ? r : "");
+	if (r != NULL && cert_alert(e))
+		snprintf(err, errlen, "the gateway refused your certificate "
+		    "(%s): run 'mcpgate login'", r);
+	else if (r == NULL && (errno == EAGAIN || errno == EWOULDBLOCK))
+		snprintf(err, errlen, "%s: no progress for %d seconds", what,
+		    GW_TIMEOUT_MS / 1000);
+	else
+		snprintf(err, errlen, "%s%s%s", what, r != NULL ? ": " : "",
+		    r != NULL ? r : "");
+	ERR_clear_error();
+}
+
+/* Why an SSL call failed, in words: the alert, the errno or the end. */
+void
+gw_ssl_error(SSL *ssl, int ret, const char *what, char *err, size_t errlen)
+{
+	int	 e = errno;
+
+	switch (SSL_get_error(ssl, ret)) {
+	case SSL_ERROR_ZERO_RETURN:
+		snprintf(err, errlen, "%s: the connection closed", what);
+		break;
+	case SSL_ERROR_SYSCALL:
+		if (ERR_peek_error() != 0) {
+			ssl_reason(err, errlen, what);
+			break;
+		}
+		snprintf(err, errlen, "%s: %s", what, ret == 0 || e == 0 ?
+		    "the connection ended without a TLS close" :
+		    strerror(e));
+		break;
+	case SSL_ERROR_SSL:
+		if (ERR_GET_REASON(ERR_peek_error()) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			snprintf(err, errlen, "%s: the connection ended "
+			    "without a TLS close", what);
+			break;
+		}
+		errno = e;
+		ssl_reason(err, errlen, what);
+		break;
+	default:
+		errno = e;
+		ssl_reason(err, errlen, what);
+		break;
+	}
 	ERR_clear_error();
 }
 
@@ -155,8 +232,9 @@ gw_connect(const struct gw_addr *a, const char *ca_pem, const char *cert,
 	SSL		*ssl = NULL;
 	X509		*ca;
 	BIO		*bio;
+	char		 what[400];
 	long		 v;
-	int		 fd;
+	int		 fd, r;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		ssl_reason(err, errlen, "TLS");
@@ -194,13 +272,16 @@ gw_connect(const struct gw_addr *a, const char *ca_pem, const char *cert,
 	}
 	SSL_set_fd(ssl, fd);
 	set_peer_name(ssl, a->host);
-	if (SSL_connect(ssl) != 1) {
+	if ((r = SSL_connect(ssl)) != 1) {
 		if ((v = SSL_get_verify_result(ssl)) != X509_V_OK)
 			snprintf(err, errlen, "the gateway at %s is not the "
 			    "one you trusted: %s", a->text,
 			    X509_verify_cert_error_string(v));
-		else
-			ssl_reason(err, errlen, "TLS handshake failed");
+		else {
+			snprintf(what, sizeof(what), "the TLS handshake with "
+			    "the gateway at %s failed", a->text);
+			gw_ssl_error(ssl, r, what, err, errlen);
+		}
 		gw_close(ssl);
 		ssl = NULL;
 	}
@@ -223,6 +304,26 @@ gw_close(SSL *ssl)
 		close(fd);
 }
 
+/*
+ * Why a request could not be sent.  A gateway that refuses the
+ * certificate (TLS 1.3 checks it after the handshake) sends an alert and
+ * closes, so the write fails with a reset while the alert, which says
+ * why, still waits to be read.
+ */
+static void
+write_error(SSL *ssl, int r, char *err, size_t errlen)
+{
+	char	 buf[64];
+	int	 n;
+
+	gw_ssl_error(ssl, r, "cannot send the request", err, errlen);
+	ERR_clear_error();
+	if ((n = SSL_read(ssl, buf, sizeof(buf))) <= 0 &&
+	    SSL_get_error(ssl, n) == SSL_ERROR_SSL)
+		gw_ssl_error(ssl, n, "cannot send the request", err, errlen);
+	ERR_clear_error();
+}
+
 /* One request line (req is taken), one answer line. */
 json_t *
 gw_request(SSL *ssl, json_t *req, char *err, size_t errlen)
@@ -232,7 +333,7 @@ gw_request(SSL *ssl, json_t *req, char *err, size_t errlen)
 	json_t		*ans;
 	char		*line, *buf, *nl;
 	size_t		 len = 0, cap = 16 * 1024;
-	int		 n;
+	int		 n, r;
 
 	line = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
@@ -240,10 +341,11 @@ gw_request(SSL *ssl, json_t *req, char *err, size_t errlen)
 		errx(CLIENT_EXIT_FAIL, "cannot encode the request");
 	n = (int)strlen(line);
 	line[n] = '\0';
-	if (SSL_write(ssl, line, n) != n || SSL_write(ssl, "\n", 1) != 1) {
+	if ((r = SSL_write(ssl, line, n)) != n ||
+	    (r = SSL_write(ssl, "\n", 1)) != 1) {
 		explicit_bzero(line, (size_t)n);
 		free(line);
-		ssl_reason(err, errlen, "cannot send the request");
+		write_error(ssl, r, err, errlen);
 		return (NULL);
 	}
 	explicit_bzero(line, (size_t)n);
@@ -273,8 +375,8 @@ gw_request(SSL *ssl, json_t *req, char *err, size_t errlen)
 				errx(CLIENT_EXIT_FAIL, "out of memory");
 		}
 		if ((n = SSL_read(ssl, buf + len, (int)(cap - len - 1))) <= 0) {
-			ssl_reason(err, errlen, "the gateway closed the "
-			    "connection without an answer");
+			gw_ssl_error(ssl, n, "no answer from the gateway", err,
+			    errlen);
 			free(buf);
 			return (NULL);
 		}

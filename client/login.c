@@ -55,7 +55,7 @@ relative(int64_t t, char *buf, size_t len)
 	snprintf(buf, len, t > now ? "in %s" : "%s ago", d);
 }
 
-static void
+void
 fmt_when(int64_t t, char *buf, size_t len)
 {
 	char	 ts[TIME_RFC3339_LEN], rel[80];

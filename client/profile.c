@@ -20,9 +20,12 @@
 
 #define PROFILE_MAXFILE	(64 * 1024)
 
-/* Where the profile lives, created 0700 if it does not exist yet. */
+/*
+ * Where the profile lives, created 0700 if it does not exist yet.  On
+ * failure err says why and what to do.
+ */
 int
-profile_dir(struct profile *p)
+profile_find(struct profile *p, char *err, size_t errlen)
 {
 	struct passwd	*pw;
 	struct stat	 st;
@@ -30,31 +33,54 @@ profile_dir(struct profile *p)
 
 	memset(p, 0, sizeof(*p));
 	if ((home = getenv("MCPGATE_HOME")) != NULL && home[0] != '\0') {
-		if (strlcpy(p->dir, home, sizeof(p->dir)) >= sizeof(p->dir))
-			errx(CLIENT_EXIT_FAIL, "MCPGATE_HOME is too long");
+		if (strlcpy(p->dir, home, sizeof(p->dir)) >= sizeof(p->dir)) {
+			snprintf(err, errlen, "MCPGATE_HOME is too long");
+			return (-1);
+		}
 	} else {
 		if ((home = getenv("HOME")) == NULL || home[0] == '\0') {
-			if ((pw = getpwuid(getuid())) == NULL)
-				errx(CLIENT_EXIT_FAIL, "no home directory: set "
+			if ((pw = getpwuid(getuid())) == NULL) {
+				snprintf(err, errlen, "no home directory: set "
 				    "MCPGATE_HOME");
+				return (-1);
+			}
 			home = pw->pw_dir;
 		}
 		if ((size_t)snprintf(p->dir, sizeof(p->dir), "%s/.mcpgate",
-		    home) >= sizeof(p->dir))
-			errx(CLIENT_EXIT_FAIL, "home directory path too long");
+		    home) >= sizeof(p->dir)) {
+			snprintf(err, errlen, "home directory path too long");
+			return (-1);
+		}
 	}
-	if (mkdir(p->dir, 0700) == -1 && errno != EEXIST)
-		err(CLIENT_EXIT_FAIL, "%s", p->dir);
-	if (lstat(p->dir, &st) == -1)
-		err(CLIENT_EXIT_FAIL, "%s", p->dir);
-	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid())
-		errx(CLIENT_EXIT_FAIL, "%s must be a directory of yours",
+	if ((mkdir(p->dir, 0700) == -1 && errno != EEXIST) ||
+	    lstat(p->dir, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", p->dir, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid()) {
+		snprintf(err, errlen, "%s must be a directory of yours",
 		    p->dir);
+		return (-1);
+	}
 	if (st.st_mode & 077) {
-		if (chmod(p->dir, 0700) == -1)
-			err(CLIENT_EXIT_FAIL, "chmod %s", p->dir);
+		if (chmod(p->dir, 0700) == -1) {
+			snprintf(err, errlen, "chmod %s: %s", p->dir,
+			    strerror(errno));
+			return (-1);
+		}
 		warnx("%s was readable by others; it is 0700 now", p->dir);
 	}
+	return (0);
+}
+
+/* The same, or exit. */
+int
+profile_dir(struct profile *p)
+{
+	char	 err[PATH_MAX + 100];
+
+	if (profile_find(p, err, sizeof(err)) == -1)
+		errx(CLIENT_EXIT_FAIL, "%s", err);
 	return (0);
 }
 

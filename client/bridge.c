@@ -1,0 +1,894 @@
+/*
+ * mcpgate mcp connect NAME: the stdio bridge.  An MCP client runs it and
+ * speaks JSON-RPC on its stdin and stdout, one message a line; the bridge
+ * carries the lines over mutual TLS to the gateway and back, verbatim.
+ *
+ * Nothing but JSON-RPC ever goes to stdout: a client breaks on anything
+ * else.  When the gateway cannot be used (not logged in, an expired
+ * certificate, the gateway down or refusing), the bridge does not just
+ * exit, which a client shows as a server that "failed" for no reason: it
+ * says why on stderr once and answers every request with a JSON-RPC error
+ * that carries the same sentence, until stdin ends.  Requests in flight
+ * when the session ends are answered the same way, so that the client
+ * never waits for an answer that cannot come.
+ *
+ * One poll(2) loop moves the bytes, all descriptors non-blocking, with
+ * bounded queues: when the gateway does not take what the client sends,
+ * stdin is not read; when the client does not read stdout, the gateway is
+ * not read.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "client.h"
+#include "rpc.h"
+
+#define BR_MAXIN	(10 * 1024 * 1024)	/* a message from the client,
+						   as much as the SDK reads */
+#define BR_MAXGW	(256 * 1024 * 1024)	/* from the gateway: its
+						   largest max_message_size */
+#define BR_DRAIN_MS	2000		/* after stdin's end, the longest
+					   silence of the gateway */
+#define BR_CHUNK	(64 * 1024)
+#define BR_HIGH		(1024 * 1024)	/* queued before the feeder waits */
+#define BR_READS	16		/* gateway reads a turn */
+
+/* Bytes coming in, cut into lines. */
+struct ibuf {
+	char	*buf;
+	size_t	 off;		/* the first byte not yet a line */
+	size_t	 len;
+	size_t	 cap;
+	size_t	 scan;		/* no newline between off and scan */
+	size_t	 max;		/* the longest line, newline excluded */
+	int	 skip;		/* dropping a line too long, up to its end */
+};
+
+/* Bytes going out. */
+struct obuf {
+	char	*buf;
+	size_t	 off;
+	size_t	 len;
+	size_t	 cap;
+};
+
+enum br_state {
+	BR_WAIT,		/* the connect line sent, no answer yet */
+	BR_STREAM,		/* lines both ways */
+	BR_ERROR,		/* no gateway: requests get the reason */
+	BR_DONE,		/* the session ended as it should */
+};
+
+struct bridge {
+	const char	*app;
+	enum br_state	 state;
+	SSL		*ssl;
+	int		 fd;
+	struct ibuf	 in;		/* from stdin */
+	struct ibuf	 gin;		/* from the gateway */
+	struct obuf	 out;		/* to stdout */
+	struct obuf	 gout;		/* to the gateway */
+	short		 rwant;		/* what SSL_read waits for */
+	short		 wwant;		/* what SSL_write waits for */
+	int		 stdin_eof;
+	int		 shut;		/* close_notify sent */
+	int		 status;
+	int64_t		 deadline;	/* BR_WAIT: when to give up; after
+					   stdin's end: when to stop */
+	struct pending	*pending;	/* the client's unanswered requests */
+	char		 reason[1024];	/* error mode: what to say */
+	char		 last[512];	/* the gateway's last line, if an
+					   error without an id: why it
+					   ends */
+};
+
+static volatile sig_atomic_t	 quit;
+
+static void
+on_signal(int sig)
+{
+	quit = sig;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* A message for one line of stderr and of JSON: no control characters. */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
+static void
+oom(void)
+{
+	fprintf(stderr, "mcpgate: out of memory\n");
+	exit(CLIENT_EXIT_FAIL);
+}
+
+/* Room for one more read at the end. */
+static void
+ibuf_room(struct ibuf *ib)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (ib->off == ib->len)
+		ib->off = ib->len = ib->scan = 0;
+	if (ib->off > 0 && ib->cap - ib->len < BR_CHUNK) {
+		memmove(ib->buf, ib->buf + ib->off, ib->len - ib->off);
+		ib->len -= ib->off;
+		ib->scan -= ib->off;
+		ib->off = 0;
+	}
+	if (ib->cap - ib->len >= BR_CHUNK)
+		return;
+	cap = ib->cap == 0 ? 2 * BR_CHUNK : ib->cap * 2;
+	if (cap < ib->len + BR_CHUNK + 1)
+		cap = ib->len + BR_CHUNK + 1;
+	if ((p = realloc(ib->buf, cap)) == NULL)
+		oom();
+	ib->buf = p;
+	ib->cap = cap;
+}
+
+/*
+ * The next whole line, NUL-terminated in place: 1, or 0 when there is
+ * none yet, or -1 when a line is longer than allowed (the rest of it is
+ * then dropped as it comes).  At eof, what is left is the last line.
+ */
+static int
+ibuf_line(struct ibuf *ib, int eof, char **line, size_t *n)
+{
+	char	*nl;
+	size_t	 start;
+
+	for (;;) {
+		if (ib->off == ib->len) {
+			ib->off = ib->len = ib->scan = 0;
+			return (0);
+		}
+		if (ib->scan < ib->off)
+			ib->scan = ib->off;
+		nl = memchr(ib->buf + ib->scan, '\n', ib->len - ib->scan);
+		if (nl == NULL && eof && !ib->skip) {
+			ibuf_room(ib);		/* room for the NUL */
+			nl = ib->buf + ib->len;
+			ib->len++;
+		}
+		if (nl == NULL) {
+			ib->scan = ib->len;
+			if (ib->skip)
+				ib->off = ib->len = ib->scan = 0;
+			else if (ib->len - ib->off > ib->max) {
+				ib->skip = 1;
+				ib->off = ib->len = ib->scan = 0;
+				return (-1);
+			}
+			return (0);
+		}
+		start = ib->off;
+		ib->off = ib->scan = (size_t)(nl - ib->buf) + 1;
+		if (ib->skip) {
+			ib->skip = 0;
+			continue;
+		}
+		if ((size_t)(nl - ib->buf) - start > ib->max)
+			return (-1);
+		*nl = '\0';
+		*line = ib->buf + start;
+		*n = (size_t)(nl - ib->buf) - start;
+		return (1);
+	}
+}
+
+static size_t
+obuf_used(const struct obuf *ob)
+{
+	return (ob->len - ob->off);
+}
+
+static void
+obuf_add(struct obuf *ob, const char *data, size_t n)
+{
+	size_t	 cap;
+	char	*p;
+
+	if (ob->off == ob->len)
+		ob->off = ob->len = 0;
+	if (ob->off > 0 && ob->cap - ob->len < n) {
+		memmove(ob->buf, ob->buf + ob->off, ob->len - ob->off);
+		ob->len -= ob->off;
+		ob->off = 0;
+	}
+	if (ob->cap - ob->len < n) {
+		cap = ob->cap == 0 ? BR_CHUNK : ob->cap;
+		while (cap - ob->len < n)
+			cap *= 2;
+		if ((p = realloc(ob->buf, cap)) == NULL)
+			oom();
+		ob->buf = p;
+		ob->cap = cap;
+	}
+	memcpy(ob->buf + ob->len, data, n);
+	ob->len += n;
+}
+
+static void
+obuf_clear(struct obuf *ob)
+{
+	free(ob->buf);
+	memset(ob, 0, sizeof(*ob));
+}
+
+/* An error answer for the client; id NULL for a null id. */
+static void
+answer(struct bridge *b, json_t *id, int code, const char *msg)
+{
+	char	*line;
+	size_t	 len;
+
+	line = rpc_error_line(id != NULL ? id : json_null(), code, msg, &len);
+	obuf_add(&b->out, line, len);
+	free(line);
+}
+
+/* The request with this id gets the error mode's reason. */
+static void
+answer_error(struct bridge *b, json_t *id)
+{
+	answer(b, id, RPC_SERVER_ERROR, b->reason);
+}
+
+static void
+gw_drop(struct bridge *b)
+{
+	if (b->ssl == NULL)
+		return;
+	SSL_free(b->ssl);
+	close(b->fd);
+	b->ssl = NULL;
+	b->fd = -1;
+	obuf_clear(&b->gout);
+	free(b->gin.buf);
+	b->gin.buf = NULL;
+	b->gin.off = b->gin.len = b->gin.cap = b->gin.scan = 0;
+	b->gin.skip = 0;
+}
+
+/*
+ * Error mode from now on: say why once, answer what waits, and every
+ * request to come.
+ */
+static void
+br_fail(struct bridge *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	json_t	*id;
+	char	 why[sizeof(b->reason) - 10];
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	one_line(why);
+	snprintf(b->reason, sizeof(b->reason), "mcpgate: %s", why);
+	fprintf(stderr, "%s\n", b->reason);
+	gw_drop(b);
+	b->state = BR_ERROR;
+	b->status = CLIENT_EXIT_FAIL;
+	while ((id = pending_take(b->pending)) != NULL) {
+		answer_error(b, id);
+		json_decref(id);
+	}
+}
+
+/*
+ * The session's connection ended: with a TLS close (why NULL) or not.
+ * After stdin's end that is the end, whatever the way; before, it is
+ * error mode, with the gateway's reason if its last line gave one.
+ */
+static void
+gw_ended(struct bridge *b, const char *why)
+{
+	static const char	 again[] = "restart this MCP server in your "
+	    "client to connect again";
+	json_t			*id;
+	int			 advised;
+
+	if (b->last[0] != '\0') {
+		why = b->last;
+		if (strncmp(why, "the session ended: ", 19) == 0)
+			why += 19;
+	}
+	if (!b->stdin_eof) {
+		/* The gateway's reason may say what to do already. */
+		advised = why != NULL && (strstr(why, "administrator") !=
+		    NULL || strstr(why, "mcpgate ") != NULL);
+		br_fail(b, "the gateway ended the session%s%s%s%s", why !=
+		    NULL ? ": " : "", why != NULL ? why : "", advised ? "" :
+		    "; ", advised ? "" : again);
+		return;
+	}
+	if (pending_count(b->pending) > 0) {
+		snprintf(b->reason, sizeof(b->reason), "mcpgate: the gateway "
+		    "ended the session%s%s", why != NULL ? ": " : "",
+		    why != NULL ? why : "");
+		one_line(b->reason);
+		while ((id = pending_take(b->pending)) != NULL) {
+			answer_error(b, id);
+			json_decref(id);
+		}
+	}
+	gw_drop(b);
+	b->state = BR_DONE;
+}
+
+/* A line from the client: to the gateway, or answered in error mode. */
+static void
+client_line(struct bridge *b, char *line, size_t n)
+{
+	json_error_t	 jerr;
+	json_t		*msg, *id;
+	enum rpc_kind	 kind;
+
+	if (strspn(line, " \t\r") == n)
+		return;
+	msg = json_loadb(line, n, 0, &jerr);
+	kind = rpc_kind(msg);
+	id = json_object_get(msg, "id");
+	if (b->state == BR_ERROR) {
+		if (kind == RPC_REQUEST)
+			answer_error(b, id);
+		json_decref(msg);
+		return;
+	}
+	if (kind == RPC_REQUEST)
+		pending_add(b->pending, id);
+	else if ((id = rpc_cancelled(msg)) != NULL)
+		pending_del(b->pending, id);	/* no answer will come */
+	json_decref(msg);
+	obuf_add(&b->gout, line, n);
+	obuf_add(&b->gout, "\n", 1);
+}
+
+static void
+client_lines(struct bridge *b)
+{
+	char	*line;
+	size_t	 n;
+	int	 r;
+
+	while (b->state != BR_DONE &&
+	    (r = ibuf_line(&b->in, b->stdin_eof, &line, &n)) != 0) {
+		if (r == 1) {
+			client_line(b, line, n);
+			continue;
+		}
+		/* Its id is somewhere in 10 MiB: refuse with a null one. */
+		fprintf(stderr, "mcpgate: a message from the MCP client is "
+		    "longer than %d MiB: dropped\n", BR_MAXIN >> 20);
+		answer(b, NULL, RPC_INVALID_REQUEST, "mcpgate: the message is "
+		    "longer than 10 MiB: dropped");
+	}
+}
+
+static void
+stdin_read(struct bridge *b)
+{
+	ssize_t	 n;
+
+	ibuf_room(&b->in);
+	n = read(STDIN_FILENO, b->in.buf + b->in.len, b->in.cap - b->in.len -
+	    1);
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n == -1 && errno != EBADF)
+		fprintf(stderr, "mcpgate: standard input: %s\n",
+		    strerror(errno));
+	if (n <= 0) {
+		b->stdin_eof = 1;
+		if (b->state == BR_STREAM)
+			b->deadline = mono_ms() + BR_DRAIN_MS;
+	} else
+		b->in.len += (size_t)n;
+	client_lines(b);
+}
+
+/* What fits into stdout now; -1 when the client is gone. */
+static int
+stdout_write(struct bridge *b)
+{
+	ssize_t	 n;
+
+	while (obuf_used(&b->out) > 0) {
+		n = write(STDOUT_FILENO, b->out.buf + b->out.off,
+		    obuf_used(&b->out));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == EAGAIN)
+			return (0);
+		if (n <= 0) {
+			fprintf(stderr, "mcpgate: standard output: %s\n",
+			    n == 0 ? "closed" : strerror(errno));
+			return (-1);
+		}
+		b->out.off += (size_t)n;
+	}
+	return (0);
+}
+
+/* The gateway's answer to connect: the session, or why not. */
+static void
+connect_answer(struct bridge *b, const char *line, size_t n)
+{
+	json_error_t	 jerr;
+	json_t		*ans;
+	const char	*code, *msg, *adv;
+
+	/* Not in json_is_object(): a macro, it would parse twice. */
+	ans = json_loadb(line, n, 0, &jerr);
+	if (!json_is_object(ans)) {
+		json_decref(ans);
+		br_fail(b, "the gateway's answer to connect is not JSON");
+		return;
+	}
+	if (json_is_true(json_object_get(ans, "ok"))) {
+		b->state = BR_STREAM;	/* and silent, as all is well */
+		json_decref(ans);
+		if (b->stdin_eof)	/* ended while we waited */
+			b->deadline = mono_ms() + BR_DRAIN_MS;
+		return;
+	}
+	code = json_string_value(json_object_get(ans, "error"));
+	msg = json_string_value(json_object_get(ans, "message"));
+	code = code != NULL ? code : "";
+	msg = msg != NULL ? msg : code[0] != '\0' ? code : "no reason given";
+	adv = gw_advice(code, msg);
+	br_fail(b, "the gateway refused MCP server %s: %s%s%s", b->app, msg,
+	    adv != NULL ? "; " : "", adv != NULL ? adv : "");
+	json_decref(ans);
+}
+
+/*
+ * A line from the gateway in the session: to the client, verbatim, if it
+ * is JSON.  A response settles its request.  An error without an id is
+ * kept: if the gateway closes next, it says why.  With code -32000 it is
+ * the gateway's word on ending the session, for the bridge only: clients
+ * take a response without an id for a protocol error.
+ */
+static void
+session_line(struct bridge *b, const char *line, size_t n)
+{
+	json_error_t	 jerr;
+	json_t		*msg;
+	const char	*end;
+
+	if (strspn(line, " \t\r") == n)
+		return;
+	if ((msg = json_loadb(line, n, 0, &jerr)) == NULL) {
+		fprintf(stderr, "mcpgate: the gateway sent a line that is not "
+		    "JSON (%s): dropped\n", jerr.text);
+		return;
+	}
+	if (!json_is_object(msg) && !json_is_array(msg)) {
+		json_decref(msg);
+		fprintf(stderr, "mcpgate: the gateway sent a line that is not "
+		    "a JSON-RPC message: dropped\n");
+		return;
+	}
+	b->last[0] = '\0';
+	if ((end = rpc_end_reason(msg)) != NULL) {
+		strlcpy(b->last, end, sizeof(b->last));
+		one_line(b->last);
+		if (json_integer_value(json_object_get(json_object_get(msg,
+		    "error"), "code")) == RPC_SERVER_ERROR) {
+			json_decref(msg);
+			return;
+		}
+	}
+	if (rpc_kind(msg) == RPC_RESPONSE)
+		pending_del(b->pending, json_object_get(msg, "id"));
+	json_decref(msg);
+	obuf_add(&b->out, line, n);
+	obuf_add(&b->out, "\n", 1);
+}
+
+static void
+gateway_lines(struct bridge *b)
+{
+	char	*line;
+	size_t	 n;
+	int	 r;
+
+	while (b->ssl != NULL && (r = ibuf_line(&b->gin, 0, &line, &n)) != 0) {
+		if (r == -1)
+			br_fail(b, "the gateway sent a message longer than %d "
+			    "MiB", BR_MAXGW >> 20);
+		else if (b->state == BR_WAIT)
+			connect_answer(b, line, n);
+		else
+			session_line(b, line, n);
+	}
+}
+
+/* Whether the gateway may be read: the client must keep up. */
+static int
+gw_want_read(struct bridge *b)
+{
+	return (b->ssl != NULL && obuf_used(&b->out) < BR_HIGH);
+}
+
+static int
+gw_want_write(struct bridge *b)
+{
+	return (b->ssl != NULL && b->state == BR_STREAM &&
+	    (obuf_used(&b->gout) > 0 || (b->stdin_eof && !b->shut)));
+}
+
+/*
+ * Whether a failed read is the end of the connection without a TLS
+ * close_notify: the gateway stopped rather than ended the session.
+ */
+static int
+ssl_eof(SSL *ssl, int n)
+{
+	unsigned long	 e;
+	int		 saved = errno;
+
+	switch (SSL_get_error(ssl, n)) {
+	case SSL_ERROR_SYSCALL:
+		return (ERR_peek_error() == 0 && (n == 0 || saved == 0));
+	case SSL_ERROR_SSL:
+		e = ERR_peek_error();
+		errno = saved;
+		return (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING);
+	default:
+		return (0);
+	}
+}
+
+/* What the gateway sent, a few records a turn. */
+static void
+gw_read(struct bridge *b)
+{
+	char	 why[512];
+	int	 n, i;
+
+	for (i = 0; i < BR_READS && gw_want_read(b); i++) {
+		ibuf_room(&b->gin);
+		n = SSL_read(b->ssl, b->gin.buf + b->gin.len,
+		    (int)(b->gin.cap - b->gin.len - 1 > INT_MAX ? INT_MAX :
+		    b->gin.cap - b->gin.len - 1));
+		if (n > 0) {
+			b->rwant = POLLIN;
+			b->gin.len += (size_t)n;
+			if (b->stdin_eof)	/* still talking: wait on */
+				b->deadline = mono_ms() + BR_DRAIN_MS;
+			gateway_lines(b);
+			continue;
+		}
+		switch (SSL_get_error(b->ssl, n)) {
+		case SSL_ERROR_WANT_READ:
+			b->rwant = POLLIN;
+			return;
+		case SSL_ERROR_WANT_WRITE:
+			b->rwant = POLLOUT;
+			return;
+		case SSL_ERROR_ZERO_RETURN:
+			ERR_clear_error();
+			if (b->state == BR_WAIT)
+				br_fail(b, "the gateway closed the connection "
+				    "without answering");
+			else
+				gw_ended(b, NULL);
+			return;
+		default:
+			if (b->state != BR_WAIT && ssl_eof(b->ssl, n)) {
+				ERR_clear_error();
+				gw_ended(b, "the connection closed without a "
+				    "TLS close (did the gateway stop?)");
+				return;
+			}
+			gw_ssl_error(b->ssl, n, b->state == BR_WAIT ?
+			    "no answer from the gateway" : "the connection "
+			    "broke", why, sizeof(why));
+			if (b->state == BR_WAIT)
+				br_fail(b, "%s", why);
+			else
+				gw_ended(b, why);
+			return;
+		}
+	}
+}
+
+/* Send what the client said, then, after stdin's end, close_notify. */
+static void
+gw_write(struct bridge *b)
+{
+	char	 why[512];
+	size_t	 n;
+	int	 r;
+
+	while (obuf_used(&b->gout) > 0) {
+		/*
+		 * A write that must be repeated is repeated with at least
+		 * the bytes it had: the queue only grows at its end.
+		 */
+		n = obuf_used(&b->gout) > BR_CHUNK ? BR_CHUNK :
+		    obuf_used(&b->gout);
+		if ((r = SSL_write(b->ssl, b->gout.buf + b->gout.off,
+		    (int)n)) > 0) {
+			b->wwant = POLLOUT;
+			b->gout.off += (size_t)r;
+			continue;
+		}
+		switch (SSL_get_error(b->ssl, r)) {
+		case SSL_ERROR_WANT_WRITE:
+			b->wwant = POLLOUT;
+			return;
+		case SSL_ERROR_WANT_READ:
+			b->wwant = POLLIN;
+			return;
+		default:
+			gw_ssl_error(b->ssl, r, "the connection broke", why,
+			    sizeof(why));
+			/* Its reason for the end may still be readable. */
+			gw_read(b);
+			if (b->ssl != NULL)
+				gw_ended(b, why);
+			return;
+		}
+	}
+	if (!b->stdin_eof || b->shut)
+		return;
+	if ((r = SSL_shutdown(b->ssl)) >= 0) {
+		b->shut = 1;
+		return;
+	}
+	switch (SSL_get_error(b->ssl, r)) {
+	case SSL_ERROR_WANT_WRITE:
+		b->wwant = POLLOUT;
+		break;
+	case SSL_ERROR_WANT_READ:
+		b->wwant = POLLIN;
+		break;
+	default:
+		b->shut = 1;		/* reading will tell how it ended */
+		ERR_clear_error();
+		break;
+	}
+}
+
+/*
+ * Dial the gateway and ask for the server.  Dialing blocks, each step
+ * with its deadline; the answer is read in the loop, with the client's
+ * first lines queued meanwhile.
+ */
+static void
+bridge_dial(struct bridge *b)
+{
+	json_t	*req;
+	char	 err[1024], alert[64];
+	char	*line;
+	int	 len, r;
+
+	if ((b->ssl = gw_profile_connect(err, sizeof(err))) == NULL) {
+		if (strstr(err, "mcpgate login") != NULL)
+			br_fail(b, "%s", err);
+		else
+			br_fail(b, "%s; check that the gateway is running and "
+			    "reachable ('mcpgate status' tells more)", err);
+		return;
+	}
+	b->fd = SSL_get_fd(b->ssl);
+	req = json_pack("{s:s,s:s}", "op", "connect", "app", b->app);
+	if (req == NULL || (line = json_dumps(req, JSON_COMPACT)) == NULL)
+		oom();
+	json_decref(req);
+	len = (int)strlen(line);
+	line[len] = '\n';	/* over the NUL: the length says where */
+	r = SSL_write(b->ssl, line, len + 1);
+	free(line);
+	if (r != len + 1) {
+		gw_ssl_error(b->ssl, r, "cannot send the request to the "
+		    "gateway", err, sizeof(err));
+		/*
+		 * In TLS 1.3 the gateway judges the certificate after the
+		 * handshake: its alert may wait unread behind the reset.
+		 */
+		ERR_clear_error();
+		if ((r = SSL_read(b->ssl, alert, sizeof(alert))) <= 0 &&
+		    SSL_get_error(b->ssl, r) == SSL_ERROR_SSL)
+			gw_ssl_error(b->ssl, r, "no answer from the gateway",
+			    err, sizeof(err));
+		ERR_clear_error();
+		br_fail(b, "%s", err);
+		return;
+	}
+	if (fd_nonblock(b->fd) == -1) {
+		br_fail(b, "fcntl: %s", strerror(errno));
+		return;
+	}
+	SSL_set_mode(b->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	b->state = BR_WAIT;
+	b->rwant = POLLIN;
+	b->wwant = POLLOUT;
+	b->deadline = mono_ms() + GW_TIMEOUT_MS;
+}
+
+static int
+stdin_wanted(struct bridge *b)
+{
+	if (b->stdin_eof || b->state == BR_DONE)
+		return (0);
+	if (b->state == BR_ERROR)
+		return (obuf_used(&b->out) < BR_HIGH);
+	return (obuf_used(&b->gout) < BR_HIGH);
+}
+
+/* How long poll may wait: not at all when TLS holds bytes to read. */
+static int
+poll_timeout(struct bridge *b)
+{
+	int64_t	 left;
+
+	if (gw_want_read(b) && SSL_pending(b->ssl) > 0)
+		return (0);
+	if (b->state != BR_WAIT && (b->state != BR_STREAM || !b->stdin_eof))
+		return (-1);
+	left = b->deadline - mono_ms();
+	return (left < 0 ? 0 : (int)left);
+}
+
+static int
+bridge_run(struct bridge *b, const sigset_t *waitmask)
+{
+	struct pollfd	 pfd[3];
+	struct timespec	 ts;
+	int		 t;
+
+	for (;;) {
+		if (stdout_write(b) == -1)
+			return (CLIENT_EXIT_FAIL);
+		if (quit)
+			return (b->status);
+		if ((b->state == BR_ERROR && b->stdin_eof) ||
+		    b->state == BR_DONE) {
+			if (obuf_used(&b->out) == 0)
+				return (b->status);
+		}
+		pfd[0].fd = stdin_wanted(b) ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = obuf_used(&b->out) > 0 ? STDOUT_FILENO : -1;
+		pfd[1].events = POLLOUT;
+		pfd[2].fd = b->ssl != NULL ? b->fd : -1;
+		pfd[2].events = (gw_want_read(b) ? b->rwant : 0) |
+		    (gw_want_write(b) ? b->wwant : 0);
+		pfd[0].revents = pfd[1].revents = pfd[2].revents = 0;
+		t = poll_timeout(b);
+		ts.tv_sec = t / 1000;
+		ts.tv_nsec = (long)(t % 1000) * 1000000;
+		if (ppoll(pfd, 3, t == -1 ? NULL : &ts, waitmask) == -1 &&
+		    errno != EINTR) {
+			fprintf(stderr, "mcpgate: poll: %s\n", strerror(errno));
+			return (CLIENT_EXIT_FAIL);
+		}
+		if (pfd[0].revents != 0)
+			stdin_read(b);
+		if (gw_want_write(b))
+			gw_write(b);
+		if (gw_want_read(b) && (pfd[2].revents != 0 ||
+		    SSL_pending(b->ssl) > 0))
+			gw_read(b);
+		if (b->state == BR_WAIT && mono_ms() >= b->deadline)
+			br_fail(b, "the gateway did not answer within %d "
+			    "seconds; try again later", GW_TIMEOUT_MS / 1000);
+		else if (b->state == BR_STREAM && b->stdin_eof &&
+		    obuf_used(&b->out) > 0)
+			/* The client reads slowly: that is not the gateway. */
+			b->deadline = mono_ms() + BR_DRAIN_MS;
+		else if (b->state == BR_STREAM && b->stdin_eof &&
+		    mono_ms() >= b->deadline) {
+			gw_drop(b);	/* it had its time to close */
+			b->state = BR_DONE;
+		}
+	}
+}
+
+static void
+connect_usage(void)
+{
+	fprintf(stderr, "usage: mcpgate mcp connect NAME\n");
+	exit(CLIENT_EXIT_USAGE);
+}
+
+/*
+ * The signals that end the bridge are taken only while it waits in
+ * ppoll, so none is lost between a check and the wait.
+ */
+static void
+bridge_signals(sigset_t *waitmask)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction	 sa;
+	sigset_t		 block;
+	size_t			 i;
+
+	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&block);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(&block, sigs[i]);
+	}
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigdelset(waitmask, sigs[i]);
+}
+
+int
+cmd_mcp_connect(int argc, char **argv)
+{
+	struct bridge	 b;
+	sigset_t	 waitmask;
+	int		 fl0, fl1, ret;
+
+	if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0')
+		connect_usage();
+	bridge_signals(&waitmask);
+	memset(&b, 0, sizeof(b));
+	b.app = argv[1];
+	b.fd = -1;
+	b.in.max = BR_MAXIN;
+	b.gin.max = BR_MAXGW;
+	b.pending = pending_new();
+	/* Restored at the end: the descriptions may be shared. */
+	fl0 = fcntl(STDIN_FILENO, F_GETFL);
+	fl1 = fcntl(STDOUT_FILENO, F_GETFL);
+	if (fl0 != -1)
+		fcntl(STDIN_FILENO, F_SETFL, fl0 | O_NONBLOCK);
+	if (fl1 != -1)
+		fcntl(STDOUT_FILENO, F_SETFL, fl1 | O_NONBLOCK);
+
+	bridge_dial(&b);
+	ret = bridge_run(&b, &waitmask);
+	if (b.ssl != NULL && quit)
+		SSL_shutdown(b.ssl);	/* a polite end, if it goes now */
+	gw_drop(&b);
+	pending_destroy(b.pending);
+	obuf_clear(&b.out);
+	free(b.in.buf);
+	if (fl0 != -1)
+		fcntl(STDIN_FILENO, F_SETFL, fl0);
+	if (fl1 != -1)
+		fcntl(STDOUT_FILENO, F_SETFL, fl1);
+	return (ret);
+}

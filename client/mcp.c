@@ -1,0 +1,312 @@
+/*
+ * mcpgate mcp: the dispatch of ls, config and connect, and what they
+ * share: a connection to the gateway with the profile's certificate, the
+ * gateway's list of MCP servers, and label selectors.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "client.h"
+
+void
+mcp_usage(int status)
+{
+	FILE	*fp = status == CLIENT_EXIT_OK ? stdout : stderr;
+
+	fprintf(fp,
+	    "usage: mcpgate mcp ls [-v] [--format text|json|yaml] "
+	    "[--search WORDS]\n"
+	    "           [LABEL=VALUE[,LABEL=VALUE...]]\n"
+	    "       mcpgate mcp config [NAME | --all | --labels "
+	    "K=V[,K=V...]]\n"
+	    "           [--client-config claude|cursor|vscode|claude-code|"
+	    "PATH]\n"
+	    "           [--json-format pretty|compact|auto]\n"
+	    "       mcpgate mcp connect NAME\n"
+	    "\n"
+	    "  ls       the MCP servers you may use, and their tools\n"
+	    "  config   add servers to an MCP client's configuration, or "
+	    "print\n"
+	    "           the entries to add\n"
+	    "  connect  the stdio bridge an MCP client runs: MCP on stdin "
+	    "and\n"
+	    "           stdout, relayed to the gateway\n"
+	    "\n"
+	    "See mcpgate(1).\n");
+	exit(status);
+}
+
+int
+cmd_mcp(int argc, char **argv)
+{
+	if (argc < 2)
+		mcp_usage(CLIENT_EXIT_USAGE);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0)
+		mcp_usage(CLIENT_EXIT_OK);
+	if (argc > 2 && (strcmp(argv[2], "-h") == 0 ||
+	    strcmp(argv[2], "--help") == 0))
+		mcp_usage(CLIENT_EXIT_OK);
+	if (strcmp(argv[1], "ls") == 0)
+		return (cmd_mcp_ls(argc - 1, argv + 1));
+	if (strcmp(argv[1], "config") == 0)
+		return (cmd_mcp_config(argc - 1, argv + 1));
+	if (strcmp(argv[1], "connect") == 0)
+		return (cmd_mcp_connect(argc - 1, argv + 1));
+	fprintf(stderr, "mcpgate: unknown mcp command '%s'\n", argv[1]);
+	mcp_usage(CLIENT_EXIT_USAGE);
+}
+
+/*
+ * The files a connection with the profile's certificate needs, checked
+ * here so that the user hears what to do rather than a TLS error: not
+ * logged in, logged out, or expired.
+ */
+static int
+profile_creds(struct profile *p, struct gw_addr *a, char **ca, char *cpath,
+    char *kpath, char *err, size_t errlen)
+{
+	char	 when[TIME_RFC3339_LEN];
+	char	*cert;
+	int64_t	 na;
+
+	if (profile_find(p, err, errlen) == -1)
+		return (-1);
+	if (profile_load(p) == -1) {
+		snprintf(err, errlen, "the profile in %s is damaged: run "
+		    "'mcpgate login'", p->dir);
+		return (-1);
+	}
+	if (!p->have) {
+		snprintf(err, errlen, "not logged in: run 'mcpgate login "
+		    "--proxy HOST --user NAME'");
+		return (-1);
+	}
+	if ((cert = profile_read(p, "cert.pem", NULL)) == NULL ||
+	    profile_path(p, "cert.pem", cpath, PATH_MAX) == -1 ||
+	    profile_path(p, "key.pem", kpath, PATH_MAX) == -1 ||
+	    access(kpath, R_OK) == -1) {
+		free(cert);
+		snprintf(err, errlen, "not logged in (no key or certificate "
+		    "in %s): run 'mcpgate login'", p->dir);
+		return (-1);
+	}
+	na = cert_not_after(cert);
+	free(cert);
+	if (na <= time(NULL)) {
+		fmt_time_us(na * 1000000, when, sizeof(when));
+		when[19] = 'Z';
+		when[20] = '\0';
+		snprintf(err, errlen, "your certificate expired at %s: run "
+		    "'mcpgate login'", na == -1 ? "an unknown time" : when);
+		return (-1);
+	}
+	if (gw_parse_addr(p->proxy, a) == -1 ||
+	    (*ca = profile_read(p, "ca.pem", NULL)) == NULL) {
+		snprintf(err, errlen, "the profile in %s is damaged: run "
+		    "'mcpgate login'", p->dir);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A connection to the profile's gateway with the profile's certificate,
+ * or NULL and err says why and what to do.
+ */
+SSL *
+gw_profile_connect(char *err, size_t errlen)
+{
+	struct profile	 p;
+	struct gw_addr	 a;
+	SSL		*ssl;
+	char		 cpath[PATH_MAX], kpath[PATH_MAX];
+	char		*ca = NULL;
+
+	if (profile_creds(&p, &a, &ca, cpath, kpath, err, errlen) == -1)
+		return (NULL);
+	ssl = gw_connect(&a, ca, cpath, kpath, err, errlen);
+	free(ca);
+	return (ssl);
+}
+
+/* What to do about a refusal, when the gateway's message does not say. */
+const char *
+gw_advice(const char *code, const char *message)
+{
+	static const struct {
+		const char	*code;
+		const char	*advice;
+	} advice[] = {
+		{ "cert_required", "run 'mcpgate login'" },
+		{ "expired", "run 'mcpgate login'" },
+		{ "revoked", "run 'mcpgate login'" },
+		{ "unknown_user", "ask your administrator" },
+		{ "locked", "ask your administrator" },
+		{ "unknown_app", "run 'mcpgate mcp ls' to see the MCP "
+		    "servers you may use" },
+		{ "forbidden", "ask your administrator for a role that "
+		    "allows it" },
+		{ "audit_unavailable", "try again later" },
+		{ "unsupported_op", "this gateway does not offer MCP access "
+		    "yet; ask your administrator" },
+	};
+	size_t	 i;
+
+	if (strstr(message, "mcpgate login") != NULL ||
+	    strstr(message, "administrator") != NULL)
+		return (NULL);
+	for (i = 0; i < sizeof(advice) / sizeof(advice[0]); i++)
+		if (strcmp(code, advice[i].code) == 0)
+			return (advice[i].advice);
+	return (NULL);
+}
+
+/*
+ * The MCP servers the user may see, as the gateway's apps answer has
+ * them: an array of objects with name, description, type, labels and
+ * tools.  NULL and err when there is none to be had.
+ */
+json_t *
+mcp_apps(char *err, size_t errlen)
+{
+	json_t		*ans, *apps;
+	SSL		*ssl;
+	const char	*code, *msg, *adv;
+
+	if ((ssl = gw_profile_connect(err, errlen)) == NULL)
+		return (NULL);
+	ans = gw_request(ssl, json_pack("{s:s}", "op", "apps"), err, errlen);
+	gw_close(ssl);
+	if (ans == NULL)
+		return (NULL);
+	if (!json_is_true(json_object_get(ans, "ok"))) {
+		code = json_string_value(json_object_get(ans, "error"));
+		msg = json_string_value(json_object_get(ans, "message"));
+		code = code != NULL ? code : "";
+		msg = msg != NULL ? msg : "no reason given";
+		adv = gw_advice(code, msg);
+		snprintf(err, errlen, "the gateway refused to list the MCP "
+		    "servers: %s%s%s", msg, adv != NULL ? "; " : "",
+		    adv != NULL ? adv : "");
+		json_decref(ans);
+		return (NULL);
+	}
+	apps = json_incref(json_object_get(ans, "apps"));
+	json_decref(ans);
+	if (!json_is_array(apps)) {
+		json_decref(apps);
+		snprintf(err, errlen, "the gateway's answer has no list of "
+		    "MCP servers");
+		return (NULL);
+	}
+	return (apps);
+}
+
+/*
+ * Add the pairs of "K=V[,K=V...]" to the object sel.  A key may not be
+ * empty; a value may be.
+ */
+int
+labels_parse(json_t *sel, const char *s)
+{
+	char	*copy, *pair, *next, *eq;
+	int	 ret = 0;
+
+	if ((copy = strdup(s)) == NULL)
+		err(CLIENT_EXIT_FAIL, NULL);
+	for (pair = copy; pair != NULL; pair = next) {
+		if ((next = strchr(pair, ',')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(pair, '=')) == NULL || eq == pair) {
+			ret = -1;
+			break;
+		}
+		*eq = '\0';
+		json_object_set_new(sel, pair, json_string(eq + 1));
+	}
+	free(copy);
+	return (ret);
+}
+
+/* Whether every label of sel is on the server, with the same value. */
+int
+labels_match(json_t *app, json_t *sel)
+{
+	json_t		*labels = json_object_get(app, "labels"), *v;
+	const char	*k, *have;
+
+	json_object_foreach(sel, k, v) {
+		have = json_string_value(json_object_get(labels, k));
+		if (have == NULL || strcmp(have, json_string_value(v)) != 0)
+			return (0);
+	}
+	return (1);
+}
+
+/* A string member, or "" when there is none. */
+const char *
+app_str(json_t *app, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(app, key));
+
+	return (s != NULL ? s : "");
+}
+
+/* A program name looked up in PATH, as a shell would. */
+static int
+path_lookup(const char *name, char *buf, size_t len)
+{
+	const char	*path;
+	char		*dirs, *dir, *next;
+	char		 cand[PATH_MAX];
+	int		 ret = -1;
+
+	if ((path = getenv("PATH")) == NULL || (dirs = strdup(path)) == NULL)
+		return (-1);
+	for (dir = dirs; dir != NULL && ret == -1; dir = next) {
+		if ((next = strchr(dir, ':')) != NULL)
+			*next++ = '\0';
+		if ((size_t)snprintf(cand, sizeof(cand), "%s/%s", dir[0] ?
+		    dir : ".", name) < sizeof(cand) &&
+		    access(cand, X_OK) == 0 && realpath(cand, buf) != NULL &&
+		    strlen(buf) < len)
+			ret = 0;
+	}
+	free(dirs);
+	return (ret);
+}
+
+/* The running program's absolute path, for a client to run it again. */
+int
+self_path(char *buf, size_t len)
+{
+	char	 real[PATH_MAX];
+	ssize_t	 n;
+
+	if ((n = readlink("/proc/self/exe", buf, len - 1)) > 0) {
+		buf[n] = '\0';
+		return (0);
+	}
+	/* Without /proc (macOS): argv[0] as given, or found in PATH. */
+	if (strchr(client_argv0, '/') == NULL)
+		return (path_lookup(client_argv0, buf, len));
+	if (realpath(client_argv0, real) == NULL)
+		return (-1);
+	if (strlcpy(buf, real, len) >= len) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	return (0);
+}

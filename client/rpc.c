@@ -1,0 +1,225 @@
+/*
+ * What the bridge needs to know of JSON-RPC: which messages are requests,
+ * notifications or responses, the requests of the client still waiting
+ * for an answer, and the error answer it gives them when the gateway
+ * cannot.  Ids are compared as JSON values: 1 and "1" are two ids.
+ */
+#include <sys/types.h>
+#include <sys/tree.h>
+
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "client.h"
+#include "rpc.h"
+
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+struct pending_id {
+	RB_ENTRY(pending_id)	 entry;
+	char			*key;	/* the id in compact JSON */
+	json_t			*id;
+	unsigned int		 count;	/* a client may reuse an id */
+};
+
+RB_HEAD(pending_tree, pending_id);
+
+struct pending {
+	struct pending_tree	 tree;
+	size_t			 n;
+};
+
+static int
+pending_cmp(struct pending_id *a, struct pending_id *b)
+{
+	return (strcmp(a->key, b->key));
+}
+
+RB_GENERATE_STATIC(pending_tree, pending_id, entry, pending_cmp)
+
+struct pending *
+pending_new(void)
+{
+	struct pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		err(CLIENT_EXIT_FAIL, NULL);
+	RB_INIT(&p->tree);
+	return (p);
+}
+
+static char *
+id_key(json_t *id)
+{
+	char	*k;
+
+	if ((k = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT)) == NULL)
+		err(CLIENT_EXIT_FAIL, "cannot encode an id");
+	return (k);
+}
+
+void
+pending_add(struct pending *p, json_t *id)
+{
+	struct pending_id	 find, *e;
+
+	find.key = id_key(id);
+	if ((e = RB_FIND(pending_tree, &p->tree, &find)) != NULL) {
+		free(find.key);
+		e->count++;
+	} else {
+		if ((e = calloc(1, sizeof(*e))) == NULL)
+			err(CLIENT_EXIT_FAIL, NULL);
+		e->key = find.key;
+		e->id = json_incref(id);
+		e->count = 1;
+		RB_INSERT(pending_tree, &p->tree, e);
+	}
+	p->n++;
+}
+
+static void
+pending_free(struct pending *p, struct pending_id *e)
+{
+	RB_REMOVE(pending_tree, &p->tree, e);
+	json_decref(e->id);
+	free(e->key);
+	free(e);
+}
+
+/* One request with this id is answered. */
+void
+pending_del(struct pending *p, json_t *id)
+{
+	struct pending_id	 find, *e;
+
+	find.key = id_key(id);
+	e = RB_FIND(pending_tree, &p->tree, &find);
+	free(find.key);
+	if (e == NULL)
+		return;
+	p->n--;
+	if (--e->count == 0)
+		pending_free(p, e);
+}
+
+size_t
+pending_count(struct pending *p)
+{
+	return (p->n);
+}
+
+/*
+ * The id of one request still waiting, taken off the set (the caller
+ * owns the reference), or NULL when none waits.
+ */
+json_t *
+pending_take(struct pending *p)
+{
+	struct pending_id	*e;
+	json_t			*id;
+
+	if ((e = RB_MIN(pending_tree, &p->tree)) == NULL)
+		return (NULL);
+	id = json_incref(e->id);
+	p->n--;
+	if (--e->count == 0)
+		pending_free(p, e);
+	return (id);
+}
+
+void
+pending_destroy(struct pending *p)
+{
+	json_t	*id;
+
+	if (p == NULL)
+		return;
+	while ((id = pending_take(p)) != NULL)
+		json_decref(id);
+	free(p);
+}
+
+/*
+ * What a message is.  A request has a method and an id, a string or an
+ * integer; a notification a method and no id; a response an id and a
+ * result or an error, and no method.  Anything else (a request with
+ * another kind of id, a batch, not JSON) is for the gateway to judge.
+ */
+enum rpc_kind
+rpc_kind(json_t *msg)
+{
+	json_t	*id;
+
+	if (!json_is_object(msg))
+		return (RPC_OTHER);
+	id = json_object_get(msg, "id");
+	if (json_object_get(msg, "method") != NULL) {
+		if (id == NULL)
+			return (RPC_NOTIFICATION);
+		return (json_is_string(id) || json_is_integer(id) ?
+		    RPC_REQUEST : RPC_OTHER);
+	}
+	if ((json_is_string(id) || json_is_integer(id)) &&
+	    (json_object_get(msg, "result") != NULL ||
+	    json_object_get(msg, "error") != NULL))
+		return (RPC_RESPONSE);
+	return (RPC_OTHER);
+}
+
+/*
+ * An error that answers no request (its id null or missing): what the
+ * gateway says when it ends a session.  Its message, or NULL for any
+ * other message.
+ */
+const char *
+rpc_end_reason(json_t *msg)
+{
+	json_t	*e = json_object_get(msg, "error"), *id;
+
+	id = json_object_get(msg, "id");
+	if (!json_is_object(msg) || !json_is_object(e) ||
+	    json_object_get(msg, "method") != NULL ||
+	    (id != NULL && !json_is_null(id)))
+		return (NULL);
+	return (json_string_value(json_object_get(e, "message")) != NULL ?
+	    json_string_value(json_object_get(e, "message")) :
+	    "no reason given");
+}
+
+/* The request a notifications/cancelled gives up, or NULL. */
+json_t *
+rpc_cancelled(json_t *msg)
+{
+	const char	*m = json_string_value(json_object_get(msg, "method"));
+
+	if (rpc_kind(msg) != RPC_NOTIFICATION || m == NULL ||
+	    strcmp(m, "notifications/cancelled") != 0)
+		return (NULL);
+	return (json_object_get(json_object_get(msg, "params"),
+	    "requestId"));
+}
+
+/* An error answer to a request, as one line with its newline. */
+char *
+rpc_error_line(json_t *id, int code, const char *message, size_t *lenp)
+{
+	json_t	*o;
+	char	*s, *line;
+
+	o = json_pack("{s:s,s:O,s:{s:i,s:s}}", "jsonrpc", "2.0", "id", id,
+	    "error", "code", code, "message", message);
+	if (o == NULL || (s = json_dumps(o, JSON_COMPACT)) == NULL)
+		errx(CLIENT_EXIT_FAIL, "cannot encode an error answer");
+	json_decref(o);
+	if ((*lenp = (size_t)asprintf(&line, "%s\n", s)) == (size_t)-1)
+		err(CLIENT_EXIT_FAIL, NULL);
+	free(s);
+	return (line);
+}

@@ -1,0 +1,33 @@
+/*
+ * rpc.c: the JSON-RPC the stdio bridge must understand.
+ */
+#ifndef MCPGATE_RPC_H
+#define MCPGATE_RPC_H
+
+#include <jansson.h>
+
+#define RPC_SERVER_ERROR	(-32000)
+#define RPC_INVALID_REQUEST	(-32600)
+
+enum rpc_kind {
+	RPC_REQUEST,
+	RPC_NOTIFICATION,
+	RPC_RESPONSE,
+	RPC_OTHER,
+};
+
+struct pending;
+
+struct pending	*pending_new(void);
+void		 pending_add(struct pending *, json_t *);
+void		 pending_del(struct pending *, json_t *);
+size_t		 pending_count(struct pending *);
+json_t		*pending_take(struct pending *);
+void		 pending_destroy(struct pending *);
+
+enum rpc_kind	 rpc_kind(json_t *);
+const char	*rpc_end_reason(json_t *);
+json_t		*rpc_cancelled(json_t *);
+char		*rpc_error_line(json_t *, int, const char *, size_t *);
+
+#endif
