@@ -247,6 +247,18 @@ strlist_add(struct strlist *l, const char *s)
 	return (0);
 }
 
+/* The list as a JSON array of strings. */
+json_t *
+strlist_json(const struct strlist *l)
+{
+	json_t	*a = json_array();
+	size_t	 i;
+
+	for (i = 0; i < l->n; i++)
+		json_array_append_new(a, json_string(l->v[i]));
+	return (a);
+}
+
 void
 strlist_free(struct strlist *l)
 {

@@ -13,6 +13,8 @@
 
 #include <regex.h>
 
+#include <jansson.h>
+
 #include "yamldoc.h"
 
 #define RES_NAMELEN	64
@@ -119,5 +121,6 @@ int	 pattern_regcomp(regex_t *, const char *);
 int	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 int	 strlist_has(const struct strlist *, const char *);
+json_t	*strlist_json(const struct strlist *);
 
 #endif

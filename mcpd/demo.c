@@ -86,17 +86,6 @@ static const char access_schema[] =
     "\"required\":[\"user\",\"roles\",\"servers\"],"
     "\"additionalProperties\":false}";
 
-static json_t *
-strlist_json(const struct strlist *l)
-{
-	json_t	*a = json_array();
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return (a);
-}
-
 static void
 strlist_text(struct buf *b, const struct strlist *l)
 {

@@ -124,17 +124,6 @@ fmt_secs(int64_t secs, char *buf, size_t len)
 }
 
 static json_t *
-strlist_json(const struct strlist *l)
-{
-	json_t	*a = json_array();
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return (a);
-}
-
-static json_t *
 traits_json(const struct user *u)
 {
 	json_t	*o = json_object();
