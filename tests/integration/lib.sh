@@ -78,8 +78,11 @@ EOF
 # MG_PID and MG_PORT.
 mg_start() {
 	local i
+	# Emptied here, not by the redirection below: that happens in the
+	# background job, after the loop may have read the last run's log.
+	: >"$MG_DIR/log"
 	"${MG_PREFIX[@]}" "$BIN/mcpgated" -d -f "$MG_CONF" \
-	    >"$MG_DIR/log" 2>&1 &
+	    >>"$MG_DIR/log" 2>&1 &
 	MG_PID=$!
 	MG_INSTANCES+=("$MG_PID")
 	for i in $(seq 1 100); do
