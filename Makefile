@@ -189,13 +189,17 @@ check: deps
 test: all peers
 	@tests/run unit integration
 
-$(BUILD)/tests/bench: tests/bench/bench.c $(LIB_OBJS)
+$(BUILD)/tests/bench: tests/bench/bench.c tests/bench/benchlib.c \
+    tests/bench/benchlib.h $(LIB_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIB_OBJS) $(LIBS) -lpthread
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
+	    $(LIB_OBJS) $(LIBS) -lpthread
 
-$(BUILD)/tests/mcpbench: tests/bench/mcpbench.c
+$(BUILD)/tests/mcpbench: tests/bench/mcpbench.c tests/bench/benchlib.c \
+    tests/bench/benchlib.h
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(LIBS) -lpthread
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
+	    $(LIBS) -lpthread
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/tests/bench \

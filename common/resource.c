@@ -24,6 +24,42 @@
 #define TIME_MIN	(-62167219200LL)	/* 0000-01-01T00:00:00Z */
 #define TIME_MAX	253402300799LL		/* 9999-12-31T23:59:59Z */
 
+/*
+ * The preset roles, as an administrator would have written them; the
+ * gateway creates those missing at every start.
+ */
+const char resource_presets[] =
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: access\n"
+    "  description: All MCP servers, the tools named in the user's "
+    "mcp_tools trait\n"
+    "spec:\n"
+    "  allow:\n"
+    "    app_labels: {'*': '*'}\n"
+    "    mcp:\n"
+    "      tools: ['{{internal.mcp_tools}}']\n"
+    "---\n"
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: mcp-user\n"
+    "  description: All MCP servers and all their tools\n"
+    "spec:\n"
+    "  allow:\n"
+    "    app_labels: {'*': '*'}\n"
+    "    mcp:\n"
+    "      tools: ['*']\n"
+    "---\n"
+    "kind: role\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: auditor\n"
+    "  description: For those who read the audit log; no MCP server or "
+    "tool\n"
+    "spec: {}\n";
+
 struct parse_ctx {
 	int			 mode;
 	struct resources	*out;
@@ -259,6 +295,19 @@ strlist_json(const struct strlist *l)
 	return (a);
 }
 
+/* A user's traits as a JSON object of arrays. */
+json_t *
+traits_json(const struct user *u)
+{
+	json_t	*o = json_object();
+	size_t	 i;
+
+	for (i = 0; i < u->ntraits; i++)
+		json_object_set_new(o, u->traits[i].key,
+		    strlist_json(&u->traits[i].values));
+	return (o);
+}
+
 void
 strlist_free(struct strlist *l)
 {
@@ -283,15 +332,21 @@ strlist_has(const struct strlist *l, const char *s)
 }
 
 static void
-rules_free(struct role_rules *r)
+keyed_free(struct keyed_list *v, size_t n)
 {
 	size_t	 i;
 
-	for (i = 0; i < r->nlabels; i++) {
-		free(r->labels[i].key);
-		strlist_free(&r->labels[i].values);
+	for (i = 0; i < n; i++) {
+		free(v[i].key);
+		strlist_free(&v[i].values);
 	}
-	free(r->labels);
+	free(v);
+}
+
+static void
+rules_free(struct role_rules *r)
+{
+	keyed_free(r->labels, r->nlabels);
 	strlist_free(&r->tools);
 	memset(r, 0, sizeof(*r));
 }
@@ -299,8 +354,6 @@ rules_free(struct role_rules *r)
 void
 resource_clear(struct resource *res)
 {
-	size_t	 i;
-
 	switch (res->kind) {
 	case RES_ROLE:
 		free(res->u.role.description);
@@ -310,11 +363,7 @@ resource_clear(struct resource *res)
 	case RES_USER:
 		free(res->u.user.description);
 		strlist_free(&res->u.user.roles);
-		for (i = 0; i < res->u.user.ntraits; i++) {
-			free(res->u.user.traits[i].name);
-			strlist_free(&res->u.user.traits[i].values);
-		}
-		free(res->u.user.traits);
+		keyed_free(res->u.user.traits, res->u.user.ntraits);
 		break;
 	case RES_TOKEN:
 		break;
@@ -572,51 +621,91 @@ get_list(struct ydoc *y, yaml_node_t *n, const char *what,
 	return (ret);
 }
 
+/* How a map of keys to lists reads: a role's app_labels, a user's traits. */
+struct keyed_map {
+	const char	*name;		/* of the map */
+	const char	*noun;		/* of one key */
+	int		(*key_ok)(struct ydoc *, yaml_node_t *, const char *);
+	int		 kind;		/* of the lists, for get_list() */
+	int		 by_key;	/* errors in a list name its key */
+	int		 need_value;	/* a list may not be empty */
+};
+
+/* A label key is a pattern; says why not when it is not. */
 static int
-parse_labels(struct ydoc *y, yaml_node_t *map, struct role_rules *r)
+label_key_ok(struct ydoc *y, yaml_node_t *kn, const char *key)
+{
+	char	 err[256];
+
+	if (resource_pattern_ok(key, err, sizeof(err)))
+		return (1);
+	ydoc_error(y, kn, "label %s", err);
+	return (0);
+}
+
+static int
+trait_key_ok(struct ydoc *y, yaml_node_t *kn, const char *key)
+{
+	if (trait_name_ok(key))
+		return (1);
+	ydoc_error(y, kn, "trait '%s' must be lowercase letters, digits and _",
+	    key);
+	return (0);
+}
+
+static const struct keyed_map labels_map = {
+	"app_labels", "label", label_key_ok, LIST_PATTERNS, 0, 1
+};
+static const struct keyed_map traits_map = {
+	"traits", "trait", trait_key_ok, LIST_ANY, 1, 0
+};
+
+/* Append the entries of map, read as m says, to *vp, of *np entries. */
+static int
+parse_keyed(struct ydoc *y, yaml_node_t *map, const struct keyed_map *m,
+    struct keyed_list **vp, size_t *np)
 {
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*kn, *vn;
-	struct label_rule	*nl;
-	char			 err[256];
+	struct keyed_list	*nv, *e;
 	size_t			 i;
 	int			 ret = 0;
 
-	if (!want_map(y, map, "app_labels"))
+	if (!want_map(y, map, m->name))
 		return (ydoc_is_null(map) ? 0 : -1);
 	MAP_FOREACH(y, map, pair, kn, vn) {
-		if (!resource_pattern_ok(key_of(kn), err, sizeof(err))) {
-			ydoc_error(y, kn, "label %s", err);
+		if (!m->key_ok(y, kn, key_of(kn))) {
 			ret = -1;
 			continue;
 		}
-		for (i = 0; i < r->nlabels; i++)
-			if (strcmp(r->labels[i].key, key_of(kn)) == 0)
+		for (i = 0; i < *np; i++)
+			if (strcmp((*vp)[i].key, key_of(kn)) == 0)
 				break;
-		if (i < r->nlabels) {
-			ydoc_error(y, kn, "label '%s' appears twice",
+		if (i < *np) {
+			ydoc_error(y, kn, "%s '%s' appears twice", m->noun,
 			    key_of(kn));
 			ret = -1;
 			continue;
 		}
-		if (r->nlabels == RES_MAXMAP) {
-			ydoc_error(y, kn, "more than %d labels", RES_MAXMAP);
+		if (*np == RES_MAXMAP) {
+			ydoc_error(y, kn, "more than %d %ss", RES_MAXMAP,
+			    m->noun);
 			return (-1);
 		}
-		if ((nl = reallocarray(r->labels, r->nlabels + 1,
-		    sizeof(*nl))) == NULL)
+		if ((nv = reallocarray(*vp, *np + 1, sizeof(*nv))) == NULL)
 			return (-1);
-		r->labels = nl;
-		memset(&nl[r->nlabels], 0, sizeof(*nl));
-		if ((nl[r->nlabels].key = strdup(key_of(kn))) == NULL)
+		*vp = nv;
+		e = &nv[*np];
+		memset(e, 0, sizeof(*e));
+		if ((e->key = strdup(key_of(kn))) == NULL)
 			return (-1);
-		r->nlabels++;
-		if (get_list(y, vn, "app_labels", LIST_PATTERNS,
-		    &nl[r->nlabels - 1].values) == -1)
+		(*np)++;
+		if (get_list(y, vn, m->by_key ? key_of(kn) : m->name, m->kind,
+		    &e->values) == -1)
 			ret = -1;
-		else if (nl[r->nlabels - 1].values.n == 0) {
-			ydoc_error(y, vn, "label '%s' needs a value, or '*'",
-			    key_of(kn));
+		else if (m->need_value && e->values.n == 0) {
+			ydoc_error(y, vn, "%s '%s' needs a value, or '*'",
+			    m->noun, key_of(kn));
 			ret = -1;
 		}
 	}
@@ -641,7 +730,8 @@ parse_rules(struct ydoc *y, yaml_node_t *map, const char *what,
 	MAP_FOREACH(y, map, pair, kn, vn) {
 		switch (key_index(y, kn, keys, &seen, where)) {
 		case 0:
-			if (parse_labels(y, vn, r) == -1)
+			if (parse_keyed(y, vn, &labels_map, &r->labels,
+			    &r->nlabels) == -1)
 				ret = -1;
 			break;
 		case 1:
@@ -686,52 +776,6 @@ parse_role_spec(struct ydoc *y, yaml_node_t *spec, struct role *role)
 }
 
 static int
-parse_traits(struct ydoc *y, yaml_node_t *map, struct user *u)
-{
-	yaml_node_pair_t	*pair;
-	yaml_node_t		*kn, *vn;
-	struct trait		*nt;
-	size_t			 i;
-	int			 ret = 0;
-
-	if (!want_map(y, map, "traits"))
-		return (ydoc_is_null(map) ? 0 : -1);
-	MAP_FOREACH(y, map, pair, kn, vn) {
-		if (!trait_name_ok(key_of(kn))) {
-			ydoc_error(y, kn, "trait '%s' must be lowercase "
-			    "letters, digits and _", key_of(kn));
-			ret = -1;
-			continue;
-		}
-		for (i = 0; i < u->ntraits; i++)
-			if (strcmp(u->traits[i].name, key_of(kn)) == 0)
-				break;
-		if (i < u->ntraits) {
-			ydoc_error(y, kn, "trait '%s' appears twice",
-			    key_of(kn));
-			ret = -1;
-			continue;
-		}
-		if (u->ntraits == RES_MAXMAP) {
-			ydoc_error(y, kn, "more than %d traits", RES_MAXMAP);
-			return (-1);
-		}
-		if ((nt = reallocarray(u->traits, u->ntraits + 1,
-		    sizeof(*nt))) == NULL)
-			return (-1);
-		u->traits = nt;
-		memset(&nt[u->ntraits], 0, sizeof(*nt));
-		if ((nt[u->ntraits].name = strdup(key_of(kn))) == NULL)
-			return (-1);
-		u->ntraits++;
-		if (get_list(y, vn, key_of(kn), LIST_ANY,
-		    &nt[u->ntraits - 1].values) == -1)
-			ret = -1;
-	}
-	return (ret);
-}
-
-static int
 parse_user_spec(struct ydoc *y, yaml_node_t *spec, struct user *u)
 {
 	static const char *const keys[] = { "roles", "traits", NULL };
@@ -750,7 +794,8 @@ parse_user_spec(struct ydoc *y, yaml_node_t *spec, struct user *u)
 				ret = -1;
 			break;
 		case 1:
-			if (parse_traits(y, vn, u) == -1)
+			if (parse_keyed(y, vn, &traits_map, &u->traits,
+			    &u->ntraits) == -1)
 				ret = -1;
 			break;
 		default:
@@ -1255,7 +1300,7 @@ resource_yaml(const struct resource *res, int mode, size_t *lenp)
 			buf_puts(&b, "  traits:\n");
 		for (i = 0; i < u->ntraits; i++) {
 			buf_puts(&b, "    ");
-			put_str(&b, u->traits[i].name);
+			put_str(&b, u->traits[i].key);
 			buf_puts(&b, ": ");
 			put_list(&b, &u->traits[i].values);
 		}

@@ -36,13 +36,14 @@ struct strlist {
 	size_t		  n;
 };
 
-struct label_rule {
-	char		 *key;
-	struct strlist	  values;
+/* A key and its values: a role's app label rule, a user's trait. */
+struct keyed_list {
+	char		*key;
+	struct strlist	 values;
 };
 
 struct role_rules {
-	struct label_rule *labels;	/* app_labels */
+	struct keyed_list *labels;	/* app_labels */
 	size_t		   nlabels;
 	struct strlist	   tools;	/* mcp.tools */
 };
@@ -54,16 +55,11 @@ struct role {
 	struct role_rules deny;
 };
 
-struct trait {
-	char		*name;
-	struct strlist	 values;
-};
-
 struct user {
 	char		 name[RES_NAMELEN];
 	char		*description;
 	struct strlist	 roles;
-	struct trait	*traits;
+	struct keyed_list *traits;
 	size_t		 ntraits;
 	/* status, kept by the gateway */
 	int64_t		 created;	/* seconds */
@@ -122,5 +118,9 @@ int	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 int	 strlist_has(const struct strlist *, const char *);
 json_t	*strlist_json(const struct strlist *);
+
+json_t	*traits_json(const struct user *);
+
+extern const char resource_presets[];
 
 #endif

@@ -107,11 +107,9 @@ audit_session_fields(struct mconn *c, const char *event)
 {
 	struct session		*s = c->session;
 	const struct user	*u = identity_user(c->peer.cert_cn);
-	json_t			*roles = json_array();
-	size_t			 i;
+	json_t			*roles;
 
-	for (i = 0; u != NULL && i < u->roles.n; i++)
-		json_array_append_new(roles, json_string(u->roles.v[i]));
+	roles = u != NULL ? strlist_json(&u->roles) : json_array();
 	return (json_pack("{s:s,s:s,s:o,s:s,s:s,s:s}", "event", event,
 	    "user", c->peer.cert_cn, "roles", roles, "app", s->app->name,
 	    "session_id", s->id, "remote_addr", c->peer.remote));

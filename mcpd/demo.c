@@ -101,7 +101,6 @@ static json_t *
 user_info(struct mconn *c, struct buf *text)
 {
 	const struct user	*u = session_user(c);
-	json_t			*traits = json_object();
 	int64_t			 left;
 	char			 exp[TIME_RFC3339_LEN], in[32];
 	size_t			 i;
@@ -114,10 +113,8 @@ user_info(struct mconn *c, struct buf *text)
 	strlist_text(text, &u->roles);
 	buf_puts(text, "\nTraits:");
 	for (i = 0; i < u->ntraits; i++) {
-		json_object_set_new(traits, u->traits[i].name,
-		    strlist_json(&u->traits[i].values));
 		buf_printf(text, "%s %s=", i > 0 ? ";" : "",
-		    u->traits[i].name);
+		    u->traits[i].key);
 		strlist_text(text, &u->traits[i].values);
 	}
 	if (u->ntraits == 0)
@@ -126,7 +123,7 @@ user_info(struct mconn *c, struct buf *text)
 	    "left).\n", c->peer.cert_serial, exp, in);
 	return (json_pack("{s:s,s:s,s:o,s:o,s:{s:s,s:s,s:I}}", "user",
 	    u->name, "gateway", mcpd->conf.name, "roles",
-	    strlist_json(&u->roles), "traits", traits, "certificate",
+	    strlist_json(&u->roles), "traits", traits_json(u), "certificate",
 	    "serial", c->peer.cert_serial, "expires", exp,
 	    "expires_in_seconds", (json_int_t)(left > 0 ? left : 0)));
 }

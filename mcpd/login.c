@@ -21,29 +21,14 @@
 #define LOGIN_TTL_MAX	(30 * 86400)	/* seconds */
 
 static json_t *
-list_json(const struct strlist *l)
-{
-	json_t	*a = json_array();
-	size_t	 i;
-
-	for (i = 0; i < l->n; i++)
-		json_array_append_new(a, json_string(l->v[i]));
-	return (a);
-}
-
-static json_t *
 user_json(const struct user *u, int64_t not_after)
 {
-	json_t	*traits = json_object();
 	char	 exp[TIME_RFC3339_LEN];
-	size_t	 i;
 
-	for (i = 0; i < u->ntraits; i++)
-		json_object_set_new(traits, u->traits[i].name,
-		    list_json(&u->traits[i].values));
 	fmt_time_us(not_after * 1000000, exp, sizeof(exp));
 	return (json_pack("{s:b,s:s,s:o,s:o,s:s}", "ok", 1, "user", u->name,
-	    "roles", list_json(&u->roles), "traits", traits, "expires", exp));
+	    "roles", strlist_json(&u->roles), "traits", traits_json(u),
+	    "expires", exp));
 }
 
 /* A string member of at most max bytes, or NULL with an error answered. */

@@ -130,7 +130,7 @@ pattern_match(const struct pattern *p, const struct user *u, const char *s,
 		return (regexec(&p->re, s, 0, NULL, 0) == 0);
 	if (p->trait[0] != '\0') {
 		for (i = 0; u != NULL && i < u->ntraits; i++) {
-			if (strcmp(u->traits[i].name, p->trait) != 0)
+			if (strcmp(u->traits[i].key, p->trait) != 0)
 				continue;
 			for (j = 0; j < u->traits[i].values.n; j++) {
 				if (match_one(u->traits[i].values.v[j], s,

@@ -123,18 +123,6 @@ fmt_secs(int64_t secs, char *buf, size_t len)
 		strlcpy(buf + 19, "Z", len - 19);
 }
 
-static json_t *
-traits_json(const struct user *u)
-{
-	json_t	*o = json_object();
-	size_t	 i;
-
-	for (i = 0; i < u->ntraits; i++)
-		json_object_set_new(o, u->traits[i].name,
-		    strlist_json(&u->traits[i].values));
-	return (o);
-}
-
 static const char *
 user_state(const struct user *u, int64_t now)
 {
@@ -213,11 +201,11 @@ missing_role(const struct strlist *roles, const struct resources *batch)
 static int
 set_trait(struct user *u, const char *name, struct strlist *values)
 {
-	struct trait	*t;
-	size_t		 i;
+	struct keyed_list	*t;
+	size_t			 i;
 
 	for (i = 0; i < u->ntraits; i++) {
-		if (strcmp(u->traits[i].name, name) == 0) {
+		if (strcmp(u->traits[i].key, name) == 0) {
 			strlist_free(&u->traits[i].values);
 			u->traits[i].values = *values;
 			memset(values, 0, sizeof(*values));
@@ -227,7 +215,7 @@ set_trait(struct user *u, const char *name, struct strlist *values)
 	if ((t = reallocarray(u->traits, u->ntraits + 1, sizeof(*t))) == NULL)
 		return (-1);
 	u->traits = t;
-	if ((t[u->ntraits].name = strdup(name)) == NULL)
+	if ((t[u->ntraits].key = strdup(name)) == NULL)
 		return (-1);
 	t[u->ntraits].values = *values;
 	memset(values, 0, sizeof(*values));

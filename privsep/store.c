@@ -24,39 +24,6 @@
 
 static const char *const kind_dirs[] = { "roles", "users", "tokens" };
 
-/* The preset roles, as an administrator would have written them. */
-static const char preset_roles[] =
-    "kind: role\n"
-    "version: v1\n"
-    "metadata:\n"
-    "  name: access\n"
-    "  description: All MCP servers, the tools named in the user's "
-    "mcp_tools trait\n"
-    "spec:\n"
-    "  allow:\n"
-    "    app_labels: {'*': '*'}\n"
-    "    mcp:\n"
-    "      tools: ['{{internal.mcp_tools}}']\n"
-    "---\n"
-    "kind: role\n"
-    "version: v1\n"
-    "metadata:\n"
-    "  name: mcp-user\n"
-    "  description: All MCP servers and all their tools\n"
-    "spec:\n"
-    "  allow:\n"
-    "    app_labels: {'*': '*'}\n"
-    "    mcp:\n"
-    "      tools: ['*']\n"
-    "---\n"
-    "kind: role\n"
-    "version: v1\n"
-    "metadata:\n"
-    "  name: auditor\n"
-    "  description: For those who read the audit log; no MCP server or "
-    "tool\n"
-    "spec: {}\n";
-
 static struct resources *
 store_list(struct store *st, enum res_kind kind)
 {
@@ -300,8 +267,8 @@ store_load(struct store *st, const char *dir)
 		if (store_save(st, &st->res[RES_USER].v[i]) == -1)
 			return (-1);
 	}
-	if (resource_parse("preset roles", preset_roles,
-	    sizeof(preset_roles) - 1, RES_ADMIN, &presets, &errs) == -1)
+	if (resource_parse("preset roles", resource_presets,
+	    strlen(resource_presets), RES_ADMIN, &presets, &errs) == -1)
 		fatalx("the preset roles do not parse: %s", errs.msg[0]);
 	for (i = 0; i < presets.n; i++) {
 		if (store_find(st, RES_ROLE, presets.v[i].u.role.name) !=

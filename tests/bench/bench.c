@@ -40,65 +40,26 @@
 #include <openssl/x509.h>
 
 #include "../../auditd/auditd.h"
+#include "benchlib.h"
 #include "imsg.h"
 #include "log.h"
-
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-static int
-dcmp(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
-static double
-pct(double *v, size_t n, double p)
-{
-	qsort(v, n, sizeof(*v), dcmp);
-	return (v[(size_t)(p * (double)(n - 1))]);
-}
 
 /* --- audit ------------------------------------------------------------- */
 
 static double
 fdatasync_floor(const char *dir, size_t n, double *p99)
 {
-	double	*lat;
+	double	*lat, p50;
 	char	 path[256];
-	size_t	 i;
-	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/floor", dir);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600)) == -1)
-		err(1, "%s", path);
 	if ((lat = calloc(n, sizeof(*lat))) == NULL)
 		err(1, NULL);
-	for (i = 0; i < n; i++) {
-		double	 t = now();
-
-		if (write(fd, "{\"seq\":1,\"event\":\"bench\"}\n", 26) != 26 ||
-		    fdatasync(fd) == -1)
-			err(1, "floor");
-		lat[i] = now() - t;
-	}
-	close(fd);
-	unlink(path);
+	fdatasync_times(path, 26, lat, n);
 	*p99 = pct(lat, n, 0.99);
-	{
-		double	 p50 = pct(lat, n, 0.5);
-
-		free(lat);
-		return (p50);
-	}
+	p50 = pct(lat, n, 0.5);
+	free(lat);
+	return (p50);
 }
 
 struct audit_result {
@@ -314,19 +275,6 @@ client_ctx(const char *cafile)
 	return (ctx);
 }
 
-static int
-tcp_connect(const struct sockaddr_in *sin)
-{
-	int	 fd, on = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		err(1, "socket");
-	setsockopt(fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, &on, sizeof(on));
-	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) == -1)
-		err(1, "connect");
-	return (fd);
-}
-
 /* One new TLS connection, one line out, one line back. */
 static double
 round_trip(SSL_CTX *ctx, const struct sockaddr_in *sin)
@@ -336,7 +284,7 @@ round_trip(SSL_CTX *ctx, const struct sockaddr_in *sin)
 	SSL	*ssl;
 	int	 fd, n, len = 0;
 
-	fd = tcp_connect(sin);
+	fd = loopback_connect(ntohs(sin->sin_port));
 	ssl = SSL_new(ctx);
 	SSL_set_fd(ssl, fd);
 	if (SSL_connect(ssl) != 1)
@@ -388,58 +336,20 @@ floor_serve(void *arg)
 	return (NULL);
 }
 
-static int
-alpn_any(SSL *s, const unsigned char **out, unsigned char *outlen,
-    const unsigned char *in, unsigned int inlen, void *arg)
-{
-	(void)s;
-	(void)arg;
-	if (inlen < 2)
-		return (SSL_TLSEXT_ERR_ALERT_FATAL);
-	*out = in + 1;
-	*outlen = in[0];
-	return (SSL_TLSEXT_ERR_OK);
-}
-
 static double
 floor_round_trip(size_t n, double *p99)
 {
 	struct floor_server	 fs;
 	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof(sin);
 	pthread_t		 th;
-	EVP_PKEY		*key;
-	X509			*x;
 	SSL_CTX			*cctx;
 	double			*lat, p50;
 	size_t			 i;
 
-	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	x = X509_new();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN",
-	    MBSTRING_ASC, (const unsigned char *)"floor", -1, -1, 0);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, key, NULL);
-	fs.ctx = SSL_CTX_new(TLS_server_method());
-	SSL_CTX_set_min_proto_version(fs.ctx, TLS1_3_VERSION);
+	fs.ctx = floor_server_ctx();
 	SSL_CTX_set_num_tickets(fs.ctx, 0);
-	SSL_CTX_use_certificate(fs.ctx, x);
-	SSL_CTX_use_PrivateKey(fs.ctx, key);
-	SSL_CTX_set_alpn_select_cb(fs.ctx, alpn_any, NULL);
 	fs.n = n;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((fs.ls = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(fs.ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(fs.ls, 128) == -1 ||
-	    getsockname(fs.ls, (struct sockaddr *)&sin, &len) == -1)
-		err(1, "floor server");
+	fs.ls = loopback_listen(&sin);
 	pthread_create(&th, NULL, floor_serve, &fs);
 	cctx = client_ctx(NULL);
 	if ((lat = calloc(n, sizeof(*lat))) == NULL)
@@ -453,8 +363,6 @@ floor_round_trip(size_t n, double *p99)
 	close(fs.ls);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(fs.ctx);
-	X509_free(x);
-	EVP_PKEY_free(key);
 	return (p50);
 }
 

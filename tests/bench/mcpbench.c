@@ -38,6 +38,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "benchlib.h"
+
 #define LINE_MAX_IN	(256 * 1024)
 #define ROUNDS		7
 
@@ -58,48 +60,6 @@ struct sess {
 	size_t		 outlen;
 	size_t		 outoff;
 };
-
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
-}
-
-static int
-dcmp(const void *a, const void *b)
-{
-	double	 x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y ? -1 : x > y);
-}
-
-static double
-pct(double *v, size_t n, double p)
-{
-	qsort(v, n, sizeof(*v), dcmp);
-	return (v[(size_t)(p * (double)(n - 1))]);
-}
-
-static int
-tcp_connect(int port)
-{
-	struct sockaddr_in	 sin;
-	int			 fd, on = 1;
-
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((uint16_t)port);
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
-		err(1, "socket");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
-		err(1, "connect to port %d", port);
-	return (fd);
-}
 
 static SSL_CTX *
 client_ctx(const char *home)
@@ -158,7 +118,7 @@ sess_open(struct sess *s, SSL_CTX *ctx, int port)
 	memset(s, 0, sizeof(*s));
 	if ((s->in = malloc(LINE_MAX_IN)) == NULL)
 		err(1, NULL);
-	s->fd = tcp_connect(port);
+	s->fd = loopback_connect(port);
 	s->ssl = SSL_new(ctx);
 	SSL_set_fd(s->ssl, s->fd);
 	if (SSL_connect(s->ssl) != 1)
@@ -313,7 +273,7 @@ run_calls(SSL_CTX *ctx, int port, size_t nsess, size_t total)
 	return (r);
 }
 
-/* --- floors ---------------------------------------------------------------- */
+/* --- floors --------------------------------------------------------------- */
 
 struct echo {
 	SSL_CTX	*ctx;
@@ -343,19 +303,6 @@ echo_serve(void *arg)
 	return (NULL);
 }
 
-static int
-alpn_any(SSL *s, const unsigned char **out, unsigned char *outlen,
-    const unsigned char *in, unsigned int inlen, void *arg)
-{
-	(void)s;
-	(void)arg;
-	if (inlen < 2)
-		return (SSL_TLSEXT_ERR_ALERT_FATAL);
-	*out = in + 1;
-	*outlen = in[0];
-	return (SSL_TLSEXT_ERR_OK);
-}
-
 /*
  * With proc set the echo server is a child process, as a gateway is to
  * its clients; otherwise a thread of this process, which on some
@@ -368,11 +315,8 @@ tls_floor(size_t n, int proc)
 	struct echo		 e;
 	struct sockaddr_in	 sin;
 	struct result		 r;
-	socklen_t		 len = sizeof(sin);
 	pthread_t		 th;
 	pid_t			 pid = -1;
-	EVP_PKEY		*key;
-	X509			*x;
 	SSL_CTX			*cctx;
 	SSL			*ssl;
 	double			*lat, t;
@@ -380,28 +324,8 @@ tls_floor(size_t n, int proc)
 	size_t			 i;
 	int			 fd, m, got, k;
 
-	key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	x = X509_new();
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	X509_set_issuer_name(x, X509_get_subject_name(x));
-	X509_sign(x, key, NULL);
-	e.ctx = SSL_CTX_new(TLS_server_method());
-	SSL_CTX_set_min_proto_version(e.ctx, TLS1_3_VERSION);
-	SSL_CTX_use_certificate(e.ctx, x);
-	SSL_CTX_use_PrivateKey(e.ctx, key);
-	SSL_CTX_set_alpn_select_cb(e.ctx, alpn_any, NULL);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if ((e.ls = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
-	    bind(e.ls, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
-	    listen(e.ls, 8) == -1 ||
-	    getsockname(e.ls, (struct sockaddr *)&sin, &len) == -1)
-		err(1, "floor server");
+	e.ctx = floor_server_ctx();
+	e.ls = loopback_listen(&sin);
 	if (proc) {
 		if ((pid = fork()) == -1)
 			err(1, "fork");
@@ -413,7 +337,7 @@ tls_floor(size_t n, int proc)
 		pthread_create(&th, NULL, echo_serve, &e);
 	cctx = SSL_CTX_new(TLS_client_method());
 	SSL_CTX_set_min_proto_version(cctx, TLS1_3_VERSION);
-	fd = tcp_connect(ntohs(sin.sin_port));
+	fd = loopback_connect(ntohs(sin.sin_port));
 	ssl = SSL_new(cctx);
 	SSL_set_fd(ssl, fd);
 	if (SSL_connect(ssl) != 1)
@@ -444,8 +368,6 @@ tls_floor(size_t n, int proc)
 	free(lat);
 	SSL_CTX_free(cctx);
 	SSL_CTX_free(e.ctx);
-	X509_free(x);
-	EVP_PKEY_free(key);
 	return (r);
 }
 
@@ -453,28 +375,13 @@ static struct result
 fdatasync_floor(const char *dir, size_t n)
 {
 	struct result	 r;
-	double		*lat, t;
-	char		 path[512], rec[200];
-	size_t		 i;
-	int		 fd;
+	double		*lat;
+	char		 path[512];
 
 	snprintf(path, sizeof(path), "%s/.mcpbench-floor", dir);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
-	    0600)) == -1)
-		err(1, "%s", path);
-	memset(rec, 'x', sizeof(rec));
-	rec[sizeof(rec) - 1] = '\n';
 	if ((lat = calloc(n, sizeof(*lat))) == NULL)
 		err(1, NULL);
-	for (i = 0; i < n; i++) {
-		t = now();
-		if (write(fd, rec, sizeof(rec)) != (ssize_t)sizeof(rec) ||
-		    fdatasync(fd) == -1)
-			err(1, "%s", path);
-		lat[i] = now() - t;
-	}
-	close(fd);
-	unlink(path);
+	fdatasync_times(path, 200, lat, n);
 	r.p50 = pct(lat, n, 0.5);
 	r.p99 = pct(lat, n, 0.99);
 	r.rate = 1 / r.p50;

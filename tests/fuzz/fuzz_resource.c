@@ -145,9 +145,9 @@ check_resource(const struct resource *r, int mode)
 		if (u->ntraits > RES_MAXMAP)
 			abort();
 		for (i = 0; i < u->ntraits; i++) {
-			n = strlen(u->traits[i].name);
+			n = strlen(u->traits[i].key);
 			if (n == 0 || n >= RES_NAMELEN ||
-			    strspn(u->traits[i].name,
+			    strspn(u->traits[i].key,
 			    "abcdefghijklmnopqrstuvwxyz0123456789_") != n)
 				abort();
 			check_list(&u->traits[i].values, 0, 0);

@@ -150,27 +150,6 @@ sig_text(char *line)
 	return (p + 8);
 }
 
-static int
-in_child(int (*fn)(void))
-{
-	pid_t	 pid;
-	int	 status;
-
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1)
-		return (-1);
-	if (pid == 0)
-		_exit(fn());
-	if (waitpid(pid, &status, 0) == -1)
-		return (-1);
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return (128 + WTERMSIG(status));
-	return (-1);
-}
-
 static void
 test_event_codes(void)
 {
@@ -513,7 +492,7 @@ test_line_parse_signed_year(void)
 {
 	int	 r;
 
-	r = in_child(child_signed_year);
+	r = t_in_child(child_signed_year);
 	T_ASSERTF(r == 0, r == 2 ? "audit_line_parse accepted \"time\":"
 	    "\"-001-01-01T00:00:00Z\"" : "audit_line_parse died on \"time\":"
 	    "\"-001-01-01T00:00:00Z\", status %d (signed overflow in "

@@ -141,32 +141,6 @@ value_pos(const char *line)
 	return (buf);
 }
 
-/*
- * Run fn in a child, so that a crash or a sanitizer report in the code
- * under test fails one test instead of ending the suite.  Returns the
- * child's exit status, or 128 and the signal that killed it.
- */
-static int
-in_child(int (*fn)(void))
-{
-	pid_t	 pid;
-	int	 status;
-
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1)
-		return (-1);
-	if (pid == 0)
-		_exit(fn());
-	if (waitpid(pid, &status, 0) == -1)
-		return (-1);
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return (128 + WTERMSIG(status));
-	return (-1);
-}
-
 static void
 test_example(void)
 {
@@ -1056,11 +1030,11 @@ test_parse_time_signed_year(void)
 {
 	int	 r;
 
-	r = in_child(child_signed_year);
+	r = t_in_child(child_signed_year);
 	T_ASSERTF(r == 0, r == 2 ? "parse_time(\"-001-01-01\") accepted a "
 	    "signed year" : "parse_time(\"-001-01-01\") died, status %d "
 	    "(signed overflow in the seconds-to-microseconds arithmetic)", r);
-	r = in_child(child_signed_year_full);
+	r = t_in_child(child_signed_year_full);
 	T_ASSERTF(r == 0, r == 2 ? "parse_time(\"-999-12-31T23:59:59Z\") "
 	    "accepted a signed year" : "parse_time(\"-999-12-31T23:59:59Z\") "
 	    "died, status %d", r);

@@ -146,8 +146,6 @@ test_none_never_syncs(void)
 int
 main(void)
 {
-	char	 cmd[64];
-
 	log_init(1, LOG_DAEMON);
 	log_setlevel(LOG_LVL_ERROR);
 	if (ev_init() == -1 || mkdtemp(base) == NULL ||
@@ -160,8 +158,7 @@ main(void)
 	T_RUN(test_nowait_synced_on_mode_change);
 	T_RUN(test_none_never_syncs);
 	EVP_PKEY_free(key);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", base);
-	if (system(cmd) != 0)
+	if (t_rmtree(base) == -1)
 		fprintf(stderr, "test_journal: cannot remove %s\n", base);
 	return (t_done());
 }

@@ -17,7 +17,7 @@ static struct mcpd	 state;
 
 #define PARSE(s, r)	rpc_parse((s), strlen(s), (r))
 
-/* --- jsonrpc.c ------------------------------------------------------------- */
+/* --- jsonrpc.c ------------------------------------------------------------ */
 
 static int
 kind_of(const char *line, int *code)
@@ -189,7 +189,7 @@ test_utf8_cut(void)
 	T_ASSERTF(strcmp(buf, "ab\xe2\x82\xac") == 0, "%s", buf);
 }
 
-/* --- policy.c ---------------------------------------------------------------- */
+/* --- policy.c ------------------------------------------------------------- */
 
 static const char roles_yaml[] =
     "kind: role\nversion: v1\nmetadata: {name: all}\nspec:\n"

@@ -40,39 +40,6 @@
 #define T_TOKCREATED	1767225600LL
 #define T_TOKEXPIRES	1767312000LL
 
-/* The preset roles of privsep/store.c, as an administrator writes them. */
-static const char preset_roles[] =
-    "kind: role\n"
-    "version: v1\n"
-    "metadata:\n"
-    "  name: access\n"
-    "  description: All MCP servers, the tools named in the user's "
-    "mcp_tools trait\n"
-    "spec:\n"
-    "  allow:\n"
-    "    app_labels: {'*': '*'}\n"
-    "    mcp:\n"
-    "      tools: ['{{internal.mcp_tools}}']\n"
-    "---\n"
-    "kind: role\n"
-    "version: v1\n"
-    "metadata:\n"
-    "  name: mcp-user\n"
-    "  description: All MCP servers and all their tools\n"
-    "spec:\n"
-    "  allow:\n"
-    "    app_labels: {'*': '*'}\n"
-    "    mcp:\n"
-    "      tools: ['*']\n"
-    "---\n"
-    "kind: role\n"
-    "version: v1\n"
-    "metadata:\n"
-    "  name: auditor\n"
-    "  description: For those who read the audit log; no MCP server or "
-    "tool\n"
-    "spec: {}\n";
-
 /* A user as the state directory holds it, with every field set. */
 static const char state_user[] =
     "kind: user\n"
@@ -294,8 +261,8 @@ res_diff(const struct resource *a, const struct resource *b, int mode)
 		if (ua->ntraits != ub->ntraits)
 			return ("number of traits");
 		for (i = 0; i < ua->ntraits; i++) {
-			if (strcmp(ua->traits[i].name,
-			    ub->traits[i].name) != 0 ||
+			if (strcmp(ua->traits[i].key,
+			    ub->traits[i].key) != 0 ||
 			    ua->traits[i].values.n != ub->traits[i].values.n)
 				return ("traits");
 			for (j = 0; j < ua->traits[i].values.n; j++)
@@ -410,7 +377,7 @@ test_preset_roles(void)
 {
 	const struct role	*r;
 
-	T_GOOD(preset_roles, RES_ADMIN);
+	T_GOOD(resource_presets, RES_ADMIN);
 	T_ASSERT(rs.n == 3);
 	r = &rs.v[0].u.role;
 	T_ASSERT(strcmp(r->name, "access") == 0);
@@ -469,10 +436,10 @@ test_good_user(void)
 	T_ASSERT(strcmp(u->roles.v[0], "access") == 0);
 	T_ASSERT(strcmp(u->roles.v[1], "mcp-user") == 0);
 	T_ASSERT(u->ntraits == 5);
-	T_ASSERT(strcmp(u->traits[0].name, "mcp_tools") == 0);
+	T_ASSERT(strcmp(u->traits[0].key, "mcp_tools") == 0);
 	T_ASSERT(u->traits[0].values.n == 2);
 	T_ASSERT(strcmp(u->traits[0].values.v[1], "write_file") == 0);
-	T_ASSERT(strcmp(u->traits[1].name, "team") == 0);
+	T_ASSERT(strcmp(u->traits[1].key, "team") == 0);
 	T_ASSERT(u->traits[1].values.n == 1);
 	T_ASSERT(strcmp(u->traits[1].values.v[0], "blue") == 0);
 	T_ASSERT(u->traits[2].values.n == 0);
@@ -1286,7 +1253,7 @@ test_several_errors(void)
 	T_ASSERT(find_error("14:14", "'a' is listed twice in 'roles'") == 1);
 
 	/* A good document followed by a bad one: nothing comes back. */
-	T_ASSERT(parse(preset_roles, RES_ADMIN) == 0 && rs.n == 3);
+	T_ASSERT(parse(resource_presets, RES_ADMIN) == 0 && rs.n == 3);
 	T_ASSERT(parse(ROLE_HEAD "---\n" ROLE_HEAD "  bad: 1\n",
 	    RES_ADMIN) == -1);
 	T_ASSERT(rs.n == 0 && rs.v == NULL);
@@ -1475,7 +1442,7 @@ test_snapshot_output(void)
 		char	*y1, *y2;
 		size_t	 l1, l2;
 
-		T_GOOD(preset_roles, RES_ADMIN);
+		T_GOOD(resource_presets, RES_ADMIN);
 		T_ASSERT(rs.n == 3);
 		y1 = resource_yaml(&rs.v[0], RES_SNAPSHOT, &l1);
 		y2 = resource_yaml(&rs.v[2], RES_SNAPSHOT, &l2);
@@ -1794,32 +1761,6 @@ test_clear(void)
 }
 
 /*
- * Run fn in a child, so that a crash, a runaway allocation or a hang in
- * the code under test fails one test instead of ending the suite.
- * Returns the child's exit status, or 128 and the signal that killed it.
- */
-static int
-in_child(int (*fn)(void))
-{
-	pid_t	 pid;
-	int	 status;
-
-	fflush(stdout);
-	fflush(stderr);
-	if ((pid = fork()) == -1)
-		return (-1);
-	if (pid == 0)
-		_exit(fn());
-	if (waitpid(pid, &status, 0) == -1)
-		return (-1);
-	if (WIFEXITED(status))
-		return (WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
-		return (128 + WTERMSIG(status));
-	return (-1);
-}
-
-/*
  * --- problems found while writing these tests ----------------------------
  *
  * Each test below failed against the code it was written for; those that
@@ -2129,7 +2070,7 @@ test_writer_truncated_utf8(void)
 {
 	int	 r;
 
-	r = in_child(child_writer_truncated_utf8);
+	r = t_in_child(child_writer_truncated_utf8);
 	T_ASSERTF(r == 0, r == 2 ? "resource_yaml() of \"ab\\xe4\" wrote "
 	    "what lay past the string" : "resource_yaml() of \"ab\\xe4\" "
 	    "ended with status %d", r);
@@ -2179,7 +2120,7 @@ test_regex_cost(void)
 #endif
 	for (i = 0; i < sizeof(pat) / sizeof(pat[0]); i++) {
 		regex_cost_pattern = pat[i];
-		r = in_child(child_regex_cost);
+		r = t_in_child(child_regex_cost);
 		T_ASSERTF(r == 0, r == 2 ? "checking \"%s\" took more than "
 		    "64 MB" : "checking \"%s\" ended with status %d", pat[i],
 		    r);

@@ -12,10 +12,16 @@
 #ifndef MCPGATE_UNIT_H
 #define MCPGATE_UNIT_H
 
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char	*t_suite = "unit";
 static const char	*t_name;
@@ -71,6 +77,56 @@ t_run(const char *name, void (*fn)(void))
 		printf("PASS %s: %s\n", t_suite, name);
 	}
 	fflush(stdout);
+}
+
+/*
+ * Run fn in a child, so that a crash, a sanitizer report, a runaway
+ * allocation or a hang in the code under test fails one test instead of
+ * ending the suite.  Returns the child's exit status, or 128 and the
+ * signal that killed it.
+ */
+static int
+t_in_child(int (*fn)(void)) __attribute__((unused));
+
+static int
+t_in_child(int (*fn)(void))
+{
+	pid_t	 pid;
+	int	 status;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		return (-1);
+	if (pid == 0)
+		_exit(fn());
+	if (waitpid(pid, &status, 0) == -1)
+		return (-1);
+	if (WIFEXITED(status))
+		return (WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return (128 + WTERMSIG(status));
+	return (-1);
+}
+
+static int
+t_rm_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return (remove(path));
+}
+
+/* Remove dir and everything below it; -1 on failure. */
+static int
+t_rmtree(const char *dir) __attribute__((unused));
+
+static int
+t_rmtree(const char *dir)
+{
+	return (nftw(dir, t_rm_entry, 16, FTW_DEPTH | FTW_PHYS));
 }
 
 static int
