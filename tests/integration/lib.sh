@@ -37,8 +37,9 @@ cleanup() {
 	for p in "${MG_INSTANCES[@]}"; do
 		kill -KILL "$p" 2>/dev/null
 	done
-	pkill -KILL -f "mcpgated -d -f /tmp/mgtest\." 2>/dev/null
 	for d in "${MG_TMPS[@]}"; do
+		# Only this run's daemons: other runs may share the machine.
+		pkill -KILL -f "mcpgated -d -f $d/" 2>/dev/null
 		umount "$d/audit" 2>/dev/null
 		rm -rf "$d"
 	done
