@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -70,7 +72,7 @@ tcp_connect(const struct gw_addr *a, char *err, size_t errlen)
 	struct pollfd	 pfd;
 	struct timeval	 tv;
 	socklen_t	 len;
-	int		 fd = -1, e, soerr = 0, flags;
+	int		 fd = -1, e, soerr = 0, flags, on = 1;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -111,6 +113,8 @@ tcp_connect(const struct gw_addr *a, char *err, size_t errlen)
 	 */
 	tv.tv_sec = GW_TIMEOUT_MS / 1000;
 	tv.tv_usec = 0;
+	/* Lines of a conversation: each goes at once, not with the next. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||

@@ -140,6 +140,19 @@ static const struct conf_key keys_limits[] = {
 	    NULL },
 	{ "handshake_timeout", K_DURATION, OFF(handshake_timeout), 0, 100,
 	    300 * 1000ULL, NULL },
+	{ "max_buffered", K_SIZE, OFF(max_buffered), 0, 1024ULL * 1024,
+	    1ULL << 40, NULL },
+	{ "max_json_values", K_UINT, OFF(max_json_values), 0, 100,
+	    100000000, NULL },
+	{ "max_sessions_per_user", K_UINT, OFF(max_sessions_per_user), 0, 1,
+	    1000000, NULL },
+	{ "max_connections_per_address", K_UINT,
+	    OFF(max_connections_per_address), 0, 1, 1000000, NULL },
+	{ "init_timeout", K_DURATION, OFF(init_timeout), 0, 100,
+	    3600 * 1000ULL, NULL },
+	/* 0: sessions may stay idle for as long as they like. */
+	{ "idle_timeout", K_DURATION, OFF(idle_timeout), 0, 0,
+	    30 * 86400 * 1000ULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL }
 };
 
@@ -187,6 +200,12 @@ config_defaults(struct mcpgated_conf *c)
 	c->max_message_size = 4ULL * 1024 * 1024;
 	c->max_connections = 10000;
 	c->handshake_timeout = 10 * 1000;
+	c->max_buffered = 256ULL * 1024 * 1024;
+	c->max_json_values = 100000;
+	c->max_sessions_per_user = 64;
+	c->max_connections_per_address = 64;
+	c->init_timeout = 30 * 1000;
+	c->idle_timeout = 0;
 }
 
 const char *
@@ -470,6 +489,10 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		}
 		break;
 	case K_DURATION:
+		if (k->min == 0 && strcmp(v, "0") == 0) {
+			*(uint64_t *)field = 0;
+			break;
+		}
 		if (parse_duration(v, &u) == -1) {
 			ydoc_error(y, n, "'%s' must be a duration such as "
 			    "10s, 30m or 12h, not '%s'", k->name, v);
@@ -637,6 +660,10 @@ check_whole(struct conf_ctx *ctx)
 	if (c->proxy_enabled && c->nlisten == 0 && ctx->y.errs->n == 0)
 		config_error(ctx->y.errs, "%s: proxy_service is enabled but "
 		    "has no listen_addr", ctx->y.file);
+	if (c->max_buffered < c->max_message_size)
+		config_error(ctx->y.errs, "%s: limits.max_buffered must be at "
+		    "least limits.max_message_size, or no message of the "
+		    "largest size could ever be received", ctx->y.file);
 	if (strcmp(c->user, c->audit_user) == 0)
 		config_error(ctx->y.errs, "%s: 'user' and 'audit_user' must "
 		    "differ, so that a compromised netd or mcpd cannot touch "

@@ -82,6 +82,12 @@ struct mcpgated_conf {
 	uint64_t		 max_message_size;
 	uint64_t		 max_connections;
 	uint64_t		 handshake_timeout;	/* ms */
+	uint64_t		 max_buffered;		/* bytes, per process */
+	uint64_t		 max_json_values;
+	uint64_t		 max_sessions_per_user;
+	uint64_t		 max_connections_per_address;
+	uint64_t		 init_timeout;		/* ms */
+	uint64_t		 idle_timeout;		/* ms; 0: none */
 };
 
 void	 config_defaults(struct mcpgated_conf *);

@@ -47,9 +47,10 @@ enum imsg_type {
 	/* Running, parent <-> child. */
 	IMSG_RECONF,		/* parent -> any child: struct conf_snapshot */
 	IMSG_LOG,		/* any child -> parent: struct log_line */
-	IMSG_STATUS_REQ,	/* parent -> netd, auditd: no payload; peerid
-				   is the control request */
+	IMSG_STATUS_REQ,	/* parent -> netd, mcpd, auditd: no payload;
+				   peerid is the control request */
 	IMSG_STATUS_NETD,	/* netd -> parent: struct netd_status */
+	IMSG_STATUS_MCPD,	/* mcpd -> parent: struct mcpd_status */
 	IMSG_STATUS_AUDITD,	/* auditd -> parent: struct auditd_status */
 	IMSG_STOP,		/* parent -> any child: no payload; the daemon
 				   stops cleanly, the channel closes next */
@@ -107,6 +108,12 @@ struct conf_snapshot {
 	uint64_t	 cert_ttl;		/* ms */
 	uint64_t	 password_min_length;
 	int64_t		 start_time;		/* us, the daemon's start */
+	uint64_t	 max_buffered;		/* bytes */
+	uint64_t	 max_json_values;
+	uint64_t	 max_sessions_per_user;
+	uint64_t	 max_connections_per_address;
+	uint64_t	 init_timeout;		/* ms */
+	uint64_t	 idle_timeout;		/* ms; 0: none */
 };
 
 struct init_peer {
@@ -127,12 +134,32 @@ struct log_line {
 	char		 msg[LOG_LINE_MAX];
 };
 
+/* Counters are since the start. */
 struct netd_status {
 	uint64_t	 conns;		/* open connections */
 	uint64_t	 handshaking;
-	uint64_t	 accepted;	/* since start */
+	uint64_t	 accepted;
 	uint64_t	 refused;	/* over max_connections */
+	uint64_t	 refused_address; /* over max_connections_per_address */
 	uint64_t	 tls_failed;	/* handshakes failed or timed out */
+	uint64_t	 handshake_timeouts;
+	uint64_t	 close_timeouts; /* closed with output the client did
+					   not read in time */
+};
+
+struct mcpd_status {
+	uint64_t	 conns;		/* open connections */
+	uint64_t	 sessions;	/* open sessions */
+	uint64_t	 buffered;	/* bytes held for connections here and
+					   at netd, against max_buffered */
+	uint64_t	 buffered_peak;
+	uint64_t	 request_timeouts; /* no request line in time */
+	uint64_t	 refused_sessions; /* over max_sessions_per_user */
+	uint64_t	 init_timeouts;	/* no initialize in time */
+	uint64_t	 idle_timeouts;
+	uint64_t	 over_budget;	/* ended to keep within max_buffered */
+	uint64_t	 too_large;	/* a message over max_message_size */
+	uint64_t	 too_many_values; /* over max_json_values, refused */
 };
 
 #define AUDIT_FILE_MAX	64

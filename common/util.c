@@ -233,6 +233,20 @@ fmt_size(uint64_t n, char *buf, size_t len)
 		snprintf(buf, len, "%" PRIu64 "B", n);
 }
 
+/* A size for people to read, rounded: "3.9MiB", "512B". */
+void
+fmt_bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n >= (1ULL << 30))
+		snprintf(buf, len, "%.1fGiB", (double)n / (1ULL << 30));
+	else if (n >= (1ULL << 20))
+		snprintf(buf, len, "%.1fMiB", (double)n / (1ULL << 20));
+	else if (n >= (1ULL << 10))
+		snprintf(buf, len, "%.1fKiB", (double)n / (1ULL << 10));
+	else
+		snprintf(buf, len, "%" PRIu64 "B", n);
+}
+
 /* RFC 3339 UTC with microseconds, as the audit log writes it. */
 void
 fmt_time_us(int64_t us, char *buf, size_t len)

@@ -20,6 +20,7 @@ int	 parse_size(const char *, uint64_t *);
 int	 parse_time(const char *, time_t, int64_t *);
 void	 fmt_duration(uint64_t, char *, size_t);
 void	 fmt_size(uint64_t, char *, size_t);
+void	 fmt_bytes(uint64_t, char *, size_t);
 void	 fmt_time_us(int64_t, char *, size_t);
 int64_t	 now_us(void);
 void	 hex_encode(const void *, size_t, char *, size_t);

@@ -222,9 +222,11 @@ jint(json_t *obj, const char *key)
 static int
 ctl_status(int argc, char **argv)
 {
-	json_t		*ans, *v, *conns, *audit;
-	char		 up[64];
+	json_t		*ans, *v, *conns, *audit, *sess, *refused;
+	const char	*key;
+	char		 up[64], held[32], peak[32], max[32];
 	size_t		 i;
+	int		 any;
 
 	(void)argv;
 	if (argc != 1)
@@ -261,6 +263,30 @@ ctl_status(int argc, char **argv)
 		    (long long)jint(conns, "tls_failed"));
 	else
 		printf("connections:  (netd did not answer)\n");
+	sess = json_object_get(ans, "sessions");
+	if (json_is_object(sess)) {
+		fmt_bytes((uint64_t)jint(sess, "buffered"), held,
+		    sizeof(held));
+		fmt_bytes((uint64_t)jint(sess, "buffered_peak"), peak,
+		    sizeof(peak));
+		fmt_size((uint64_t)jint(sess, "max_buffered"), max,
+		    sizeof(max));
+		printf("sessions:     %lld MCP sessions open; %s of %s "
+		    "buffered (peak %s)\n", (long long)jint(sess, "open"),
+		    held, max, peak);
+	} else
+		printf("sessions:     (mcpd did not answer)\n");
+	/* Only the limits that refused or ended something. */
+	refused = json_object_get(ans, "refused");
+	any = 0;
+	json_object_foreach(refused, key, v) {
+		if (json_integer_value(v) == 0)
+			continue;
+		printf("%s %s %lld", any ? "," : "refused:     ", key,
+		    (long long)json_integer_value(v));
+		any = 1;
+	}
+	printf("%s\n", any ? "" : "refused:      nothing");
 	audit = json_object_get(ans, "audit");
 	if (json_is_object(audit)) {
 		printf("audit:        %s, last seq %lld\n",

@@ -55,6 +55,141 @@ utf8_valid(const unsigned char *s, size_t len)
 	return (1);
 }
 
+/*
+ * How many JSON values the text holds, counting each object, array,
+ * string (keys too) and scalar once, without building anything: the
+ * check before a message is parsed, so that a message of a million empty
+ * arrays costs a scan and not a tree.  Stops counting past max.  Text
+ * that is not JSON is counted all the same; the parser then says why.
+ */
+size_t
+json_count_values(const char *s, size_t len, size_t max)
+{
+	size_t	 i, n = 0;
+	int	 instr = 0, after_sep = 1;
+	char	 ch;
+
+	for (i = 0; i < len && n <= max; i++) {
+		ch = s[i];
+		if (instr) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				instr = 0;
+			continue;
+		}
+		switch (ch) {
+		case '"':
+			instr = 1;
+			n++;
+			after_sep = 0;
+			break;
+		case '{':
+		case '[':
+			n++;
+			after_sep = 1;
+			break;
+		case ',':
+		case ':':
+			after_sep = 1;
+			break;
+		case '}':
+		case ']':
+			after_sep = 0;
+			break;
+		case ' ':
+		case '\t':
+		case '\r':
+		case '\n':
+			break;
+		default:
+			/* A number or a literal starts after a separator. */
+			if (after_sep)
+				n++;
+			after_sep = 0;
+			break;
+		}
+	}
+	return (n);
+}
+
+/*
+ * The id of a message refused before it was parsed, so that the client
+ * hears which request it was: the value of "id" at the top level, found
+ * by a scan, when it is an integer or a string of at most 256 bytes.
+ */
+static json_t *
+rpc_peek_id(const char *s, size_t len)
+{
+	json_error_t	 jerr;
+	json_t		*id;
+	size_t		 i, key = 0, v;
+	int		 depth = 0, instr = 0, inkey = 0, want_key = 0;
+
+	for (i = 0; i < len; i++) {
+		if (instr) {
+			if (s[i] == '\\') {
+				i++;
+				continue;
+			}
+			if (s[i] != '"')
+				continue;
+			instr = 0;
+			if (!inkey)
+				continue;
+			inkey = 0;
+			if (i - key != 2 || memcmp(s + key, "id", 2) != 0)
+				continue;
+			/* "id": the value after the colon. */
+			for (v = i + 1; v < len && strchr(" \t\r\n:", s[v]) !=
+			    NULL; v++)
+				;
+			for (i = v; i < len && i - v <= 258; i++) {
+				if (s[v] == '"' ? (i > v && s[i] == '"' &&
+				    s[i - 1] != '\\') : strchr(",} \t\r\n",
+				    s[i]) != NULL)
+					break;
+			}
+			if (i == len || i - v > 258)
+				return (NULL);
+			if (s[v] == '"')
+				i++;
+			id = json_loadb(s + v, i - v, JSON_DECODE_ANY, &jerr);
+			if (id != NULL && !json_is_integer(id) &&
+			    !json_is_string(id)) {
+				json_decref(id);
+				id = NULL;
+			}
+			return (id);
+		}
+		switch (s[i]) {
+		case '{':
+			want_key = ++depth == 1;
+			break;
+		case '[':
+			depth++;
+			want_key = 0;
+			break;
+		case '}':
+		case ']':
+			depth--;
+			break;
+		case ',':
+			want_key = depth == 1;
+			break;
+		case '"':
+			instr = 1;
+			if (depth == 1 && want_key) {
+				inkey = 1;
+				key = i + 1;
+			}
+			want_key = 0;
+			break;
+		}
+	}
+	return (NULL);
+}
+
 static void
 rpc_invalid(struct rpc *r, int code, json_t *id, const char *msg)
 {
@@ -65,14 +200,15 @@ rpc_invalid(struct rpc *r, int code, json_t *id, const char *msg)
 }
 
 /*
- * Parse one line (without its newline).  The result is always filled:
+ * Parse one line (without its newline), refusing one of more than
+ * maxvals JSON values before building it.  The result is always filled:
  * a request, a notification, a response, RPC_EMPTY for a blank line, or
  * RPC_INVALID with the JSON-RPC error code and message to answer with,
  * and the id to answer to (JSON null when it could not be read).  Free
  * with rpc_free().
  */
 void
-rpc_parse(const char *line, size_t len, struct rpc *r)
+rpc_parse(const char *line, size_t len, size_t maxvals, struct rpc *r)
 {
 	json_error_t	 jerr;
 	json_t		*v, *id;
@@ -84,6 +220,15 @@ rpc_parse(const char *line, size_t len, struct rpc *r)
 			break;
 	if (i == len) {
 		r->kind = RPC_EMPTY;
+		return;
+	}
+	if (json_count_values(line, len, maxvals) > maxvals) {
+		r->peeked_id = rpc_peek_id(line, len);
+		rpc_invalid(r, RPC_INVALID_REQUEST, r->peeked_id, "");
+		snprintf(r->error, sizeof(r->error), "Invalid Request: the "
+		    "message holds more than %zu JSON values, the most this "
+		    "gateway takes (limits.max_json_values)", maxvals);
+		r->too_many_values = 1;
 		return;
 	}
 	r->msg = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -153,6 +298,7 @@ void
 rpc_free(struct rpc *r)
 {
 	json_decref(r->msg);
+	json_decref(r->peeked_id);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -30,6 +30,19 @@ mconn_cmp(struct mconn *a, struct mconn *b)
 
 RB_GENERATE_STATIC(mconn_tree, mconn, entry, mconn_cmp)
 
+/* The connection that holds the most comes first. */
+static int
+mconn_budget_cmp(struct mconn *a, struct mconn *b)
+{
+	if (a->held != b->held)
+		return (a->held > b->held ? -1 : 1);
+	return (a->id < b->id ? -1 : a->id > b->id);
+}
+
+RB_GENERATE_STATIC(mconn_budget, mconn, budget_entry, mconn_budget_cmp)
+
+static void	 mconn_budget_timeout(void *);
+
 struct mconn *
 mconn_find(uint32_t id)
 {
@@ -47,6 +60,8 @@ mconn_free(struct mconn *c)
 	ev_timer_del(&c->timer);
 	if (c->session != NULL)
 		session_free(c, "connection_closed", NULL);
+	if (c->doomed)
+		mcpd->doomed--;
 	if (c->blocked)
 		TAILQ_REMOVE(&mcpd->blocked, c, blocked_entry);
 	while ((ch = TAILQ_FIRST(&c->out)) != NULL) {
@@ -54,8 +69,169 @@ mconn_free(struct mconn *c)
 		free(ch);
 	}
 	RB_REMOVE(mconn_tree, &mcpd->conns, c);
+	RB_REMOVE(mconn_budget, &mcpd->budget, c);
+	mcpd->buffered -= c->held;
+	mcpd->stats.conns--;
 	freezero(c->in, c->incap);
 	free(c);
+}
+
+/*
+ * The budget (limits.max_buffered) covers what mcpd holds for a
+ * connection, input not yet taken and output not yet handed to netd, and
+ * what netd holds for it, output not yet written to the client.  Input
+ * is bounded by the window and the message size, output by the window
+ * and by sessions reading no more while it waits; the budget bounds the
+ * sum over every connection, so that many of them together cannot take
+ * the process's memory.
+ */
+void
+mconn_budget_init(void)
+{
+	RB_INIT(&mcpd->budget);
+	ev_timer_set(&mcpd->budget_timer, mconn_budget_timeout, NULL);
+}
+
+/* What c holds now, here and at netd. */
+void
+mconn_account(struct mconn *c)
+{
+	uint64_t	 now = c->incap + c->out_queued + c->out_unacked;
+
+	if (now == c->held)
+		return;
+	RB_REMOVE(mconn_budget, &mcpd->budget, c);
+	mcpd->buffered = mcpd->buffered - c->held + now;
+	c->held = now;
+	RB_INSERT(mconn_budget, &mcpd->budget, c);
+	if (mcpd->buffered > mcpd->stats.buffered_peak)
+		mcpd->stats.buffered_peak = mcpd->buffered;
+	/* Output went over: settled on the next turn of the loop. */
+	if (mcpd->buffered > mcpd->conf.max_buffered &&
+	    !ev_timer_pending(&mcpd->budget_timer))
+		ev_timer_add(&mcpd->budget_timer, 0);
+}
+
+/*
+ * The connection that holds the most ends.  When the budget is spent it
+ * holds more than its fair share (max_buffered over the connections
+ * open), so a connection within its share is never the one to go while
+ * another is over it.
+ */
+static void
+mconn_evict(struct mconn *c)
+{
+	char	 why[256], held[32], max[32];
+
+	mcpd->stats.over_budget++;
+	fmt_bytes(c->held, held, sizeof(held));
+	fmt_size(mcpd->conf.max_buffered, max, sizeof(max));
+	snprintf(why, sizeof(why), "the gateway holds at most %s for all "
+	    "its connections (limits.max_buffered), and this one held the "
+	    "most, %s of unfinished or unread messages", max, held);
+	log_warnx("%s: connection %u%s%s ends: %s", c->peer.remote, c->id,
+	    c->peer.has_cert ? " of " : "", c->peer.cert_cn, why);
+	mconn_abort(c, END_OVER_BUDGET, why);
+}
+
+/* Output, or a failed allocation, left mcpd over its budget. */
+static void
+mconn_budget_timeout(void *arg)
+{
+	struct mconn	*c, *next;
+
+	(void)arg;
+	if (mcpd->doomed > 0) {
+		for (c = RB_MIN(mconn_tree, &mcpd->conns); c != NULL;
+		    c = next) {
+			next = RB_NEXT(mconn_tree, &mcpd->conns, c);
+			if (c->doomed) {
+				mcpd->stats.over_budget++;
+				mconn_abort(c, END_OVER_BUDGET, "the gateway "
+				    "is short of memory");
+			}
+		}
+	}
+	while (mcpd->buffered > mcpd->conf.max_buffered &&
+	    (c = RB_MIN(mconn_budget, &mcpd->budget)) != NULL && c->held > 0)
+		mconn_evict(c);
+}
+
+/*
+ * Room for more bytes for c: while they would not fit the budget, the
+ * connection that holds the most ends.  -1 when that is c itself.
+ */
+static int
+mconn_budget_room(struct mconn *c, uint64_t more)
+{
+	struct mconn	*big;
+
+	while (mcpd->buffered + more > mcpd->conf.max_buffered) {
+		if ((big = RB_MIN(mconn_budget, &mcpd->budget)) == NULL ||
+		    big == c || big->held <= c->held + more)
+			return (-1);
+		mconn_evict(big);
+	}
+	return (0);
+}
+
+/*
+ * An allocation for c failed: it ends on the next turn of the loop,
+ * outside whatever was using it.
+ */
+static void
+mconn_doom(struct mconn *c)
+{
+	log_warn("%s: connection %u", c->peer.remote, c->id);
+	if (!c->doomed) {
+		c->doomed = 1;
+		mcpd->doomed++;
+	}
+	if (!ev_timer_pending(&mcpd->budget_timer))
+		ev_timer_add(&mcpd->budget_timer, 0);
+}
+
+/*
+ * End the connection now and keep nothing of it: what waits to go out is
+ * dropped, the reason goes out if the window has room for it, and netd
+ * closes once that is written, or gives up after handshake_timeout.
+ */
+void
+mconn_abort(struct mconn *c, const char *code, const char *why)
+{
+	struct mout_chunk	*ch;
+	json_t			*msg = NULL;
+	char			*s, text[640];
+	size_t			 len;
+
+	if (c->doomed) {
+		c->doomed = 0;
+		mcpd->doomed--;
+	}
+	while ((ch = TAILQ_FIRST(&c->out)) != NULL) {
+		TAILQ_REMOVE(&c->out, ch, entry);
+		free(ch);
+	}
+	c->out_queued = 0;
+	if (c->state == MCONN_SESSION) {
+		snprintf(text, sizeof(text), "the session ended: %s", why);
+		msg = rpc_error(NULL, RPC_GATEWAY_ERROR, text);
+		session_free(c, code, why);
+	} else if (c->state != MCONN_DONE)
+		msg = json_pack("{s:b,s:s,s:s}", "ok", 0, "error", code,
+		    "message", why);
+	if (msg != NULL && (s = json_dumps(msg, JSON_COMPACT)) != NULL) {
+		len = strlen(s);
+		s[len++] = '\n';	/* in place of the NUL */
+		if (c->out_unacked + len <= CONN_WINDOW &&
+		    len <= IMSG_MAXDATA)
+			child_chan_send(&mcpd->netd, IMSG_CONN_DATA, c->id,
+			    -1, s, len);
+		freezero(s, len);
+	}
+	json_decref(msg);
+	child_chan_send(&mcpd->netd, IMSG_CONN_CLOSE, c->id, -1, NULL, 0);
+	mconn_free(c);
 }
 
 /*
@@ -88,7 +264,7 @@ mconn_flush(struct mconn *c)
 		    ch->data + ch->off, n);
 		c->out_unacked += n;
 		c->out_queued -= n;
-		ch->off += n;
+		ch->off += n;	/* what c holds stays the same */
 		if (ch->off == ch->len) {
 			TAILQ_REMOVE(&c->out, ch, entry);
 			free(ch);
@@ -121,13 +297,16 @@ mconn_write(struct mconn *c, const void *data, size_t len)
 {
 	struct mout_chunk	*ch;
 
-	if ((ch = malloc(sizeof(*ch) + len)) == NULL)
-		fatal("%s", __func__);
+	if ((ch = malloc(sizeof(*ch) + len)) == NULL) {
+		mconn_doom(c);
+		return;
+	}
 	ch->len = len;
 	ch->off = 0;
 	memcpy(ch->data, data, len);
 	TAILQ_INSERT_TAIL(&c->out, ch, entry);
 	c->out_queued += len;
+	mconn_account(c);
 }
 
 /* One JSON line to the client; takes the reference. */
@@ -137,8 +316,11 @@ mconn_send_line(struct mconn *c, json_t *msg)
 	char	*s;
 	size_t	 len;
 
-	if (msg == NULL || (s = json_dumps(msg, JSON_COMPACT)) == NULL)
-		fatalx("%s: cannot encode the answer", __func__);
+	if (msg == NULL || (s = json_dumps(msg, JSON_COMPACT)) == NULL) {
+		json_decref(msg);
+		mconn_doom(c);
+		return;
+	}
 	json_decref(msg);
 	len = strlen(s);
 	s[len] = '\n';		/* in place of the NUL */
@@ -147,7 +329,10 @@ mconn_send_line(struct mconn *c, json_t *msg)
 	mconn_flush(c);
 }
 
-/* Close once everything queued is written; take no more input. */
+/*
+ * Close once everything queued is written, within handshake_timeout;
+ * take no more input.
+ */
 void
 mconn_close(struct mconn *c)
 {
@@ -155,6 +340,8 @@ mconn_close(struct mconn *c)
 		session_free(c, "gateway_closed", NULL);
 	c->state = MCONN_DONE;
 	c->close_when_sent = 1;
+	ev_timer_del(&c->timer);
+	ev_timer_add(&c->timer, mcpd->conf.handshake_timeout);
 	mconn_flush(c);
 }
 
@@ -185,17 +372,32 @@ mconn_error(struct mconn *c, const char *code, const char *fmt, ...)
 	    "message", msg));
 }
 
-/* No request line in time, or a session's certificate expired. */
+/*
+ * No request line in time, a session's certificate expired, or a closing
+ * connection's client does not read what is left.
+ */
 static void
 mconn_timeout(void *arg)
 {
 	struct mconn	*c = arg;
 
-	if (c->state == MCONN_REQUEST)
+	switch (c->state) {
+	case MCONN_REQUEST:
+		mcpd->stats.request_timeouts++;
 		mconn_error(c, "timeout", "no request line within %llu ms",
 		    (unsigned long long)mcpd->conf.handshake_timeout);
-	else if (c->state == MCONN_SESSION)
+		break;
+	case MCONN_SESSION:
 		session_recheck(c);
+		break;
+	case MCONN_DONE:
+		log_debug("%s: connection %u: the client does not read; "
+		    "closing", c->peer.remote, c->id);
+		mconn_abort(c, "timeout", NULL);
+		break;
+	case MCONN_LOGIN:
+		break;
+	}
 }
 
 void
@@ -205,8 +407,11 @@ mconn_open(uint32_t id, const struct conn_open *co)
 
 	if (mconn_find(id) != NULL)
 		fatalx("netd opened connection %u twice", id);
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		fatal("%s", __func__);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("%s: connection %u", co->remote, id);
+		child_chan_send(&mcpd->netd, IMSG_CONN_CLOSE, id, -1, NULL, 0);
+		return;
+	}
 	c->id = id;
 	c->state = MCONN_REQUEST;
 	c->peer = *co;
@@ -216,15 +421,21 @@ mconn_open(uint32_t id, const struct conn_open *co)
 	c->peer.cert_serial[sizeof(c->peer.cert_serial) - 1] = '\0';
 	TAILQ_INIT(&c->out);
 	RB_INSERT(mconn_tree, &mcpd->conns, c);
+	RB_INSERT(mconn_budget, &mcpd->budget, c);
+	mcpd->stats.conns++;
 	ev_timer_set(&c->timer, mconn_timeout, c);
 	ev_timer_add(&c->timer, mcpd->conf.handshake_timeout);
 }
 
-/* Room for len more bytes of input, the taken ones moved out first. */
-static void
+/*
+ * Room for len more bytes of input, the taken ones moved out first.  -1
+ * when the budget has no room for them and c holds the most, -2 when
+ * memory runs out.
+ */
+static int
 mconn_in_reserve(struct mconn *c, size_t len)
 {
-	size_t	 cap;
+	size_t	 cap, most;
 	char	*p;
 
 	if (c->inoff > 0 && (c->inoff >= c->inlen / 2 ||
@@ -234,14 +445,24 @@ mconn_in_reserve(struct mconn *c, size_t len)
 		c->inoff = 0;
 	}
 	if (c->inlen + len <= c->incap)
-		return;
+		return (0);
 	cap = c->incap == 0 ? 4096 : c->incap;
 	while (cap < c->inlen + len)
 		cap *= 2;
-	if ((p = recallocarray(c->in, c->incap, cap, 1)) == NULL)
-		fatal("%s", __func__);
+	/* Input waits within a message and a window: no more room than that. */
+	most = mcpd->conf.max_message_size + CONN_WINDOW + 2;
+	if (cap > most && c->inlen + len <= most)
+		cap = most;
+	if (mconn_budget_room(c, cap - c->incap) == -1)
+		return (-1);
+	if ((p = recallocarray(c->in, c->incap, cap, 1)) == NULL) {
+		log_warn("%s: connection %u", c->peer.remote, c->id);
+		return (-2);
+	}
 	c->in = p;
 	c->incap = cap;
+	mconn_account(c);
+	return (0);
 }
 
 /* The next whole line of input, without its newline; NULL if none. */
@@ -279,6 +500,7 @@ mconn_in_take(struct mconn *c, size_t n, size_t nl)
 		freezero(c->in, c->incap);
 		c->in = NULL;
 		c->incap = c->inoff = c->inscan = c->innl = 0;
+		mconn_account(c);
 	}
 }
 
@@ -377,6 +599,7 @@ mconn_input(struct mconn *c)
 		if (c->inscan - c->inoff > max || (c->inlen > 0 &&
 		    mconn_session_ready(c) && mconn_in_line(c, &len) != NULL &&
 		    len > max)) {
+			mcpd->stats.too_large++;
 			session_end(c, "message_too_large", "a message was "
 			    "larger than the gateway's max_message_size");
 			return;
@@ -413,7 +636,16 @@ mconn_data(uint32_t id, const unsigned char *data, size_t len)
 		return;
 	}
 	/* One byte more, for the NUL that ends a line without newline. */
-	mconn_in_reserve(c, len + 1);
+	switch (mconn_in_reserve(c, len + 1)) {
+	case -1:
+		mconn_evict(c);
+		return;
+	case -2:
+		mcpd->stats.over_budget++;
+		mconn_abort(c, END_OVER_BUDGET, "the gateway is short of "
+		    "memory");
+		return;
+	}
 	memcpy(c->in + c->inoff + c->inlen, data, len);
 	c->inlen += len;
 	for (p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) !=
@@ -505,6 +737,7 @@ mconn_ack(uint32_t id, uint64_t bytes)
 	if (bytes > c->out_unacked)
 		fatalx("netd acknowledged more than it was sent");
 	c->out_unacked -= bytes;
+	mconn_account(c);
 	mconn_flush(c);
 	mconn_drained(id);
 }

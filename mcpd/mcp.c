@@ -409,7 +409,10 @@ mcp_message(struct mconn *c, char *line, size_t len)
 {
 	struct rpc	 r;
 
-	rpc_parse(line, len, &r);
+	session_activity(c);
+	rpc_parse(line, len, mcpd->conf.max_json_values, &r);
+	if (r.too_many_values)
+		mcpd->stats.too_many_values++;
 	switch (r.kind) {
 	case RPC_EMPTY:
 		break;
@@ -454,6 +457,7 @@ mcp_release(struct mconn *c, int ok)
 			break;
 		}
 		s->initialized = 1;
+		session_arm_activity(c);
 		mcp_tools_digest(c, s->tools_seen);
 		session_send(c, rpc_result(id, initialize_result(s)));
 		break;

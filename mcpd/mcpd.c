@@ -4,6 +4,7 @@
 #include <sys/types.h>
 #include <sys/tree.h>
 
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,6 +39,13 @@ mcpd_parent_imsg(struct imsg *imsg)
 		return (1);
 	case IMSG_LOGIN_RESULT:
 		login_result(imsg_get_id(imsg), data, len);
+		return (1);
+	case IMSG_STATUS_REQ:
+		if (len != 0)
+			child_bad_imsg("parent", imsg);
+		mcpd->stats.buffered = mcpd->buffered;
+		child_chan_send(&child_parent, IMSG_STATUS_MCPD,
+		    imsg_get_id(imsg), -1, &mcpd->stats, sizeof(mcpd->stats));
 		return (1);
 	case IMSG_DRAIN:
 		if (len != 0 || mcpd->draining)
@@ -193,6 +201,7 @@ mcpd_main(int foreground, int verbose)
 	child_setup(PROC_MCPD, foreground, verbose);
 	mcpd = &mcpd_state;
 	RB_INIT(&mcpd->conns);
+	RB_INIT(&mcpd->user_sessions);
 	TAILQ_INIT(&mcpd->blocked);
 
 	child_receive_init(&ci, &mcpd_ops);
@@ -202,11 +211,19 @@ mcpd_main(int foreground, int verbose)
 		fatalx("incomplete set-up from the parent");
 	imsgbuf_set_maxmsg(&mcpd->auditd.ibuf, mcpd->conf.max_message_size);
 
+	/*
+	 * Input buffers of megabytes come and go with their connections:
+	 * keep them in their own mappings, returned to the system when
+	 * freed, rather than in a heap that a burst leaves large.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+
 	/* jansson would read /dev/urandom for its seed on first use. */
 	json_object_seed(0);
 	json_zeroing_alloc();
 	if (ev_init() == -1)
 		fatal("ev_init");
+	mconn_budget_init();
 
 	sandbox_enter(&mcpd_sandbox, &ci.creds, SB_FS_NONE);
 

@@ -44,6 +44,11 @@
 #define AUDIT_PARAMS_MAX	(16 * 1024)
 #define AUDIT_STRING_MAX	256
 
+/* The ends of a session the gateway decides, by their audit reason. */
+#define END_OVER_BUDGET		"over_budget"
+#define END_INIT_TIMEOUT	"init_timeout"
+#define END_IDLE_TIMEOUT	"idle_timeout"
+
 enum rpc_kind {
 	RPC_EMPTY,		/* a blank line */
 	RPC_REQUEST,
@@ -60,6 +65,8 @@ struct rpc {
 	json_t		*params;	/* borrowed from msg; NULL: none */
 	int		 error_code;
 	char		 error[256];
+	int		 too_many_values;
+	json_t		*peeked_id;	/* owned: the id, when not parsed */
 };
 
 struct mconn;
@@ -143,6 +150,8 @@ struct session {
 	json_t			*held;		/* that request */
 	const struct tool	*held_tool;
 	char			 held_reason[512];
+	struct ev_timer		 activity;	/* init_timeout, idle_timeout */
+	uint64_t		 last_active;	/* ms, a message either way */
 };
 
 struct mout_chunk {
@@ -154,6 +163,8 @@ struct mout_chunk {
 
 struct mconn {
 	RB_ENTRY(mconn)		 entry;
+	RB_ENTRY(mconn)		 budget_entry;	/* by bytes held */
+	uint64_t		 held;		/* of max_buffered */
 	TAILQ_ENTRY(mconn)	 blocked_entry;
 	int			 blocked;	/* waiting for netd's queue */
 	uint32_t		 id;
@@ -173,17 +184,33 @@ struct mconn {
 	uint64_t		 out_queued;	/* here, not yet at netd */
 	TAILQ_HEAD(, mout_chunk) out;
 	int			 close_when_sent;
+	int			 doomed;	/* an allocation failed */
 	char			 login_user[RES_NAMELEN];
 	struct session		*session;
 };
 
 RB_HEAD(mconn_tree, mconn);
+RB_HEAD(mconn_budget, mconn);
+
+/* How many sessions a user holds, for max_sessions_per_user. */
+struct user_sessions {
+	RB_ENTRY(user_sessions)	 entry;
+	char			 name[CONN_CN_MAX];
+	uint64_t		 n;
+};
+RB_HEAD(user_sessions_tree, user_sessions);
 
 struct mcpd {
 	struct conf_snapshot	 conf;
 	struct child_chan	 netd;
 	struct child_chan	 auditd;
 	struct mconn_tree	 conns;
+	struct mconn_budget	 budget;	/* largest holder first */
+	uint64_t		 buffered;	/* sum of their held */
+	struct ev_timer		 budget_timer;
+	uint64_t		 doomed;	/* connections to end */
+	struct user_sessions_tree user_sessions;
+	struct mcpd_status	 stats;
 	struct resources	 identity;	/* roles and users */
 	TAILQ_HEAD(, mconn)	 blocked;
 	char			*ca_pem;
@@ -191,7 +218,6 @@ struct mcpd {
 	int			 audit_failing;	/* the last record failed */
 	int			 audit_paused;	/* sessions wait for auditd */
 	int			 draining;	/* the daemon is stopping */
-	uint64_t		 sessions;	/* open */
 };
 
 extern struct mcpd		*mcpd;
@@ -201,7 +227,8 @@ void	 mcpd_main(int, int) __attribute__((noreturn));
 
 /* jsonrpc.c */
 int	 utf8_valid(const unsigned char *, size_t);
-void	 rpc_parse(const char *, size_t, struct rpc *);
+size_t	 json_count_values(const char *, size_t, size_t);
+void	 rpc_parse(const char *, size_t, size_t, struct rpc *);
 void	 rpc_free(struct rpc *);
 json_t	*rpc_error(json_t *, int, const char *);
 json_t	*rpc_result(json_t *, json_t *);
@@ -246,6 +273,9 @@ void	 session_recheck(struct mconn *);
 void	 session_end(struct mconn *, const char *, const char *);
 void	 session_free(struct mconn *, const char *, const char *);
 void	 session_send(struct mconn *, json_t *);
+void	 session_activity(struct mconn *);
+void	 session_arm_activity(struct mconn *);
+uint64_t session_count(const char *);
 
 /* mcp.c */
 void	 mcp_message(struct mconn *, char *, size_t);
@@ -287,5 +317,8 @@ void	 mconn_request(struct mconn *, const char *, size_t);
 void	 mconn_input(struct mconn *);
 void	 mconn_send_line(struct mconn *, json_t *);
 void	 mconn_close(struct mconn *);
+void	 mconn_abort(struct mconn *, const char *, const char *);
+void	 mconn_account(struct mconn *);
+void	 mconn_budget_init(void);
 
 #endif

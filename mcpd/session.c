@@ -16,6 +16,127 @@
 #include "log.h"
 #include "mcpd.h"
 
+/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+static int
+user_sessions_cmp(struct user_sessions *a, struct user_sessions *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+RB_GENERATE_STATIC(user_sessions_tree, user_sessions, entry,
+    user_sessions_cmp)
+
+/* The sessions a user holds now. */
+uint64_t
+session_count(const char *user)
+{
+	struct user_sessions	 k, *us;
+
+	strlcpy(k.name, user, sizeof(k.name));
+	us = RB_FIND(user_sessions_tree, &mcpd->user_sessions, &k);
+	return (us != NULL ? us->n : 0);
+}
+
+static int
+session_count_add(const char *user)
+{
+	struct user_sessions	 k, *us;
+
+	strlcpy(k.name, user, sizeof(k.name));
+	if ((us = RB_FIND(user_sessions_tree, &mcpd->user_sessions,
+	    &k)) == NULL) {
+		if ((us = calloc(1, sizeof(*us))) == NULL)
+			return (-1);
+		strlcpy(us->name, user, sizeof(us->name));
+		RB_INSERT(user_sessions_tree, &mcpd->user_sessions, us);
+	}
+	us->n++;
+	return (0);
+}
+
+static void
+session_count_del(const char *user)
+{
+	struct user_sessions	 k, *us;
+
+	strlcpy(k.name, user, sizeof(k.name));
+	if ((us = RB_FIND(user_sessions_tree, &mcpd->user_sessions,
+	    &k)) == NULL)
+		fatalx("%s: %s holds no session", __func__, user);
+	if (--us->n == 0) {
+		RB_REMOVE(user_sessions_tree, &mcpd->user_sessions, us);
+		free(us);
+	}
+}
+
+/*
+ * A session must complete initialize within init_timeout, and then, when
+ * idle_timeout is set, see a message one way or the other that often.
+ */
+static void
+session_activity_timeout(void *arg)
+{
+	struct mconn	*c = arg;
+	struct session	*s = c->session;
+	uint64_t	 now = ev_now_ms(), idle = mcpd->conf.idle_timeout;
+	char		 d[32], msg[256];
+
+	if (!s->initialized) {
+		mcpd->stats.init_timeouts++;
+		fmt_duration(mcpd->conf.init_timeout / 1000, d, sizeof(d));
+		snprintf(msg, sizeof(msg), "the client did not complete "
+		    "initialize within %s (limits.init_timeout)", d);
+		session_end(c, END_INIT_TIMEOUT, msg);
+		return;
+	}
+	if (idle == 0)
+		return;
+	if (now - s->last_active < idle) {
+		ev_timer_add(&s->activity, idle - (now - s->last_active));
+		return;
+	}
+	mcpd->stats.idle_timeouts++;
+	fmt_duration(idle / 1000, d, sizeof(d));
+	snprintf(msg, sizeof(msg), "no message either way for %s "
+	    "(limits.idle_timeout)", d);
+	session_end(c, END_IDLE_TIMEOUT, msg);
+}
+
+/*
+ * Arm the timer for where the session stands, under the configuration as
+ * it is now: at the start, once initialized, after a reload.
+ */
+void
+session_arm_activity(struct mconn *c)
+{
+	struct session	*s = c->session;
+	uint64_t	 now = ev_now_ms(), since, left;
+
+	ev_timer_del(&s->activity);
+	if (!s->initialized) {
+		since = (uint64_t)(now_us() - s->started) / 1000;
+		left = since < mcpd->conf.init_timeout ?
+		    mcpd->conf.init_timeout - since : 0;
+		ev_timer_add(&s->activity, left);
+	} else if (mcpd->conf.idle_timeout > 0) {
+		since = now - s->last_active;
+		left = since < mcpd->conf.idle_timeout ?
+		    mcpd->conf.idle_timeout - since : 0;
+		ev_timer_add(&s->activity, left);
+	}
+}
+
+/* A message one way or the other: the session is not idle. */
+void
+session_activity(struct mconn *c)
+{
+	c->session->last_active = ev_now_ms();
+}
+
 /* A connect that was refused, for the audit log, when we know who. */
 static void
 session_refused(struct mconn *c, const char *app, const char *code,
@@ -92,20 +213,40 @@ session_connect(struct mconn *c, struct request *req)
 		    "administrator for a role that gives it", name);
 		return;
 	}
+	/* One user cannot take the sessions everyone else needs. */
+	if (session_count(u->name) >= mcpd->conf.max_sessions_per_user) {
+		mcpd->stats.refused_sessions++;
+		snprintf(msg, sizeof(msg), "%s already holds %llu MCP "
+		    "sessions on this gateway, the most it allows one user "
+		    "(limits.max_sessions_per_user); close one and try again",
+		    u->name, (unsigned long long)session_count(u->name));
+		session_refused(c, name, "too_many_sessions", msg);
+		mconn_error(c, "too_many_sessions", "%s", msg);
+		return;
+	}
 
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		fatal("%s", __func__);
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    session_count_add(c->peer.cert_cn) == -1) {
+		free(s);
+		log_warn("%s: session", c->peer.remote);
+		mconn_error(c, "internal", "the gateway is short of memory; "
+		    "try again in a moment");
+		return;
+	}
 	arc4random_buf(rnd, sizeof(rnd));
 	hex_encode(rnd, sizeof(rnd), s->id, sizeof(s->id));
 	s->serial = audit_next_serial();
 	s->app = app;
 	s->started = now_us();
+	s->last_active = ev_now_ms();
 	c->session = s;
 	c->state = MCONN_SESSION;
-	mcpd->sessions++;
+	mcpd->stats.sessions++;
 	log_info("%s: %s opened session %s with %s", c->peer.remote, u->name,
 	    s->id, app->name);
 	session_arm_expiry(c);
+	ev_timer_set(&s->activity, session_activity_timeout, c);
+	session_arm_activity(c);
 	session_send(c, json_pack("{s:b,s:s,s:s}", "ok", 1, "session", s->id,
 	    "app", app->name));
 }
@@ -183,11 +324,13 @@ session_recheck(struct mconn *c)
 		}
 	}
 	session_arm_expiry(c);
+	session_arm_activity(c);
 }
 
 void
 session_send(struct mconn *c, json_t *msg)
 {
+	session_activity(c);
 	mconn_send_line(c, msg);
 }
 
@@ -234,8 +377,10 @@ session_free(struct mconn *c, const char *code, const char *why)
 	log_info("%s: session %s of %s with %s ended: %s", c->peer.remote,
 	    s->id, c->peer.cert_cn, s->app->name, code);
 	ev_timer_del(&c->timer);
+	ev_timer_del(&s->activity);
+	session_count_del(c->peer.cert_cn);
 	json_decref(s->held);
 	free(s);
 	c->session = NULL;
-	mcpd->sessions--;
+	mcpd->stats.sessions--;
 }

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,80 @@ conn_cmp(struct conn *a, struct conn *b)
 
 RB_GENERATE_STATIC(conn_tree, conn, entry, conn_cmp)
 
+static int
+addr_cmp(struct addr_count *a, struct addr_count *b)
+{
+	return (memcmp(a->key, b->key, sizeof(a->key)));
+}
+
+RB_GENERATE_STATIC(addr_tree, addr_count, entry, addr_cmp)
+
 static struct ev_timer	 accept_timer;
+
+/*
+ * What connections are counted by: the address of an IPv4 peer (also
+ * when it comes as ::ffff:a.b.c.d), the /64 of an IPv6 one.
+ */
+static void
+addr_key(const struct sockaddr_storage *ss, uint8_t key[ADDR_KEY_LEN])
+{
+	const struct sockaddr_in	*sin;
+	const struct sockaddr_in6	*sin6;
+
+	memset(key, 0, ADDR_KEY_LEN);
+	if (ss->ss_family == AF_INET) {
+		sin = (const struct sockaddr_in *)ss;
+		key[0] = 4;
+		memcpy(key + 1, &sin->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
+		sin6 = (const struct sockaddr_in6 *)ss;
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			key[0] = 4;
+			memcpy(key + 1, &sin6->sin6_addr.s6_addr[12], 4);
+		} else {
+			key[0] = 6;
+			memcpy(key + 1, &sin6->sin6_addr, 8);
+		}
+	}
+}
+
+/*
+ * Count one more connection from that address; NULL when it already has
+ * max_connections_per_address that have not shown a certificate (or
+ * when there is no memory to count it).
+ */
+static struct addr_count *
+addr_take(const struct sockaddr_storage *ss)
+{
+	struct addr_count	 k, *a;
+
+	addr_key(ss, k.key);
+	if ((a = RB_FIND(addr_tree, &netd->addrs, &k)) == NULL) {
+		if ((a = calloc(1, sizeof(*a))) == NULL)
+			return (NULL);
+		memcpy(a->key, k.key, sizeof(a->key));
+		RB_INSERT(addr_tree, &netd->addrs, a);
+	}
+	if (a->n >= netd->conf.max_connections_per_address)
+		return (NULL);
+	a->n++;
+	return (a);
+}
+
+/* The connection showed a certificate, or is gone: count it no more. */
+static void
+addr_release(struct conn *c)
+{
+	struct addr_count	*a = c->addr;
+
+	if (a == NULL)
+		return;
+	c->addr = NULL;
+	if (--a->n == 0) {
+		RB_REMOVE(addr_tree, &netd->addrs, a);
+		free(a);
+	}
+}
 
 static void
 tls_error(const char *what, const char *who)
@@ -216,6 +290,22 @@ handshake_timeout(void *arg)
 
 	log_debug("%s: TLS handshake timed out", c->remote);
 	netd->stats.tls_failed++;
+	netd->stats.handshake_timeouts++;
+	conn_free(c, 0);
+}
+
+/*
+ * mcpd ended the connection but the client does not read what is left:
+ * it goes after handshake_timeout, with what it did not read.
+ */
+static void
+close_timeout(void *arg)
+{
+	struct conn	*c = arg;
+
+	log_debug("%s: connection %u: %zu bytes not read by the client, "
+	    "closing", c->remote, c->id, c->outlen);
+	netd->stats.close_timeouts++;
 	conn_free(c, 0);
 }
 
@@ -234,7 +324,8 @@ addr_text(const struct sockaddr *sa, socklen_t len, char *buf, size_t size)
 }
 
 static void
-conn_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen)
+conn_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen,
+    struct addr_count *addr)
 {
 	struct sockaddr_storage	 local;
 	socklen_t		 llen = sizeof(local);
@@ -244,8 +335,10 @@ conn_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen)
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("%s", __func__);
 		close(fd);
-		return;
+		c = NULL;
+		goto fail;
 	}
+	c->addr = addr;
 	do {
 		c->id = netd->nextid++;
 	} while (c->id == 0 || conn_find(c->id) != NULL);
@@ -258,13 +351,17 @@ conn_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen)
 		addr_text((struct sockaddr *)&local, llen, c->local,
 		    sizeof(c->local));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	/*
+	 * Lines of a conversation: an answer goes at once, not after the
+	 * client acknowledges the handshake (Nagle and delayed ACKs).
+	 */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if ((c->ssl = SSL_new(netd->ctx)) == NULL ||
 	    SSL_set_fd(c->ssl, fd) != 1) {
 		tls_error("SSL_new", c->remote);
 		SSL_free(c->ssl);
 		close(fd);
-		free(c);
-		return;
+		goto fail;
 	}
 	RB_INSERT(conn_tree, &netd->conns, c);
 	netd->stats.conns++;
@@ -275,15 +372,25 @@ conn_new(int fd, const struct sockaddr_storage *ss, socklen_t sslen)
 	ev_timer_add(&c->timer, netd->conf.handshake_timeout);
 	log_debug("%s: connection %u accepted", c->remote, c->id);
 	conn_io(fd, EV_READ, c);
+	return;
+ fail:
+	if (c != NULL)
+		addr_release(c);
+	else if (addr != NULL && --addr->n == 0) {
+		RB_REMOVE(addr_tree, &netd->addrs, addr);
+		free(addr);
+	}
+	free(c);
 }
 
 void
 conn_accept(int fd, short events, void *arg)
 {
 	struct sockaddr_storage	 ss;
+	struct addr_count	*addr;
 	socklen_t		 sslen;
 	int			 i, s;
-	static uint64_t		 last_refusal_log;
+	static uint64_t		 last_refusal_log, last_address_log;
 
 	(void)events;
 	(void)arg;
@@ -312,7 +419,27 @@ conn_accept(int fd, short events, void *arg)
 			close(s);
 			continue;
 		}
-		conn_new(s, &ss, sslen);
+		/*
+		 * One address cannot hold the gateway by opening connections
+		 * it never completes: past its share, it is refused at once.
+		 */
+		if ((addr = addr_take(&ss)) == NULL) {
+			netd->stats.refused_address++;
+			if (ev_now_ms() - last_address_log >= 10000) {
+				char	 who[CONN_ADDR_MAX];
+
+				addr_text((struct sockaddr *)&ss, sslen, who,
+				    sizeof(who));
+				log_warnx("%s: max_connections_per_address "
+				    "(%llu) reached: refusing its connections",
+				    who, (unsigned long long)
+				    netd->conf.max_connections_per_address);
+				last_address_log = ev_now_ms();
+			}
+			close(s);
+			continue;
+		}
+		conn_new(s, &ss, sslen, addr);
 	}
 }
 
@@ -382,6 +509,9 @@ conn_established(struct conn *c)
 	strlcpy(co.remote, c->remote, sizeof(co.remote));
 	strlcpy(co.local, c->local, sizeof(co.local));
 	conn_identity(c, &co);
+	/* A verified certificate: mcpd limits its user's sessions. */
+	if (co.has_cert)
+		addr_release(c);
 	log_debug("%s: connection %u: TLS established%s%s", c->remote, c->id,
 	    co.has_cert ? ", certificate of " : "", co.cert_cn);
 	child_chan_send(&netd->mcpd, IMSG_CONN_OPEN, c->id, -1, &co,
@@ -416,6 +546,8 @@ conn_handshake(struct conn *c)
 static void
 conn_stall(struct conn *c)
 {
+	/* Not read while in line: its turn reads. */
+	c->want_read = 0;
 	if (c->stalled)
 		return;
 	c->stalled = 1;
@@ -423,24 +555,36 @@ conn_stall(struct conn *c)
 }
 
 /*
- * Read from the peer while the window and mcpd's queue allow.  Reading
- * goes on until TLS wants more input, never stopping with decrypted bytes
- * held inside OpenSSL, which no descriptor event would announce; a window
- * that reopens or a stall that ends calls here directly.
+ * Read from the peer while the window and mcpd's queue allow, and at most
+ * NETD_READS_PER_TURN records a turn of the loop, so that a connection
+ * with much to send takes its turn with the others.  Reading never stops
+ * with decrypted bytes held inside OpenSSL, which no descriptor event
+ * would announce; a window that reopens or a stall that ends calls here
+ * directly.
  */
 static int
 conn_read(struct conn *c)
 {
 	unsigned char	 buf[NETD_READ_CHUNK];
 	size_t		 want;
-	int		 r;
+	int		 r, turns = 0;
 
 	for (;;) {
 		if (c->state != CONN_OPEN || c->peer_eof ||
 		    c->unacked >= CONN_WINDOW)
 			return (0);
+		if (turns++ >= NETD_READS_PER_TURN &&
+		    !SSL_has_pending(c->ssl))
+			return (0);	/* the socket's readiness brings us back */
+		/*
+		 * Over the high-water mark everyone waits in line, and while
+		 * anyone waits, newcomers join the line rather than overtake
+		 * it: a connection with little to say is not starved by
+		 * those with much.
+		 */
 		if (imsgbuf_queuebytes(&netd->mcpd.ibuf) >
-		    NETD_MCPD_HIGHWATER) {
+		    NETD_MCPD_HIGHWATER || (!TAILQ_EMPTY(&netd->stalled) &&
+		    c != netd->resuming)) {
 			conn_stall(c);
 			return (0);
 		}
@@ -586,6 +730,7 @@ conn_free(struct conn *c, int notify)
 		netd->stats.handshaking--;
 	if (c->stalled)
 		TAILQ_REMOVE(&netd->stalled, c, stall_entry);
+	addr_release(c);
 	ev_del(&c->ev);
 	ev_timer_del(&c->timer);
 	SSL_free(c->ssl);
@@ -609,8 +754,10 @@ conn_resume_stalled(void)
 	    (c = TAILQ_FIRST(&netd->stalled)) != NULL) {
 		TAILQ_REMOVE(&netd->stalled, c, stall_entry);
 		c->stalled = 0;
+		netd->resuming = c;
 		if (conn_read(c) == 0)
 			conn_events(c);
+		netd->resuming = NULL;
 	}
 }
 
@@ -634,8 +781,11 @@ conn_from_mcpd(uint32_t type, uint32_t id, const void *data, size_t len)
 			return;
 		if (c->outlen + len > CONN_WINDOW)
 			fatalx("mcpd overran the window of connection %u", id);
-		if ((ch = malloc(sizeof(*ch) + len)) == NULL)
-			fatal("%s", __func__);
+		if ((ch = malloc(sizeof(*ch) + len)) == NULL) {
+			log_warn("%s: connection %u", c->remote, c->id);
+			conn_free(c, 1);
+			return;
+		}
 		ch->len = len;
 		ch->off = 0;
 		memcpy(ch->data, data, len);
@@ -656,6 +806,9 @@ conn_from_mcpd(uint32_t type, uint32_t id, const void *data, size_t len)
 		break;
 	case IMSG_CONN_CLOSE:
 		c->state = CONN_CLOSING;
+		ev_timer_del(&c->timer);
+		ev_timer_set(&c->timer, close_timeout, c);
+		ev_timer_add(&c->timer, netd->conf.handshake_timeout);
 		if (conn_write(c) == -1)
 			return;
 		break;

@@ -31,6 +31,8 @@ netd_parent_imsg(struct imsg *imsg)
 {
 	if (imsg_get_type(imsg) != IMSG_STATUS_REQ)
 		return (0);
+	if (imsg_get_len(imsg) != 0)
+		child_bad_imsg("parent", imsg);
 	child_chan_send(&child_parent, IMSG_STATUS_NETD, imsg_get_id(imsg),
 	    -1, &netd->stats, sizeof(netd->stats));
 	return (1);
@@ -181,6 +183,7 @@ netd_main(int foreground, int verbose)
 	child_setup(PROC_NETD, foreground, verbose);
 	netd = &netd_state;
 	RB_INIT(&netd->conns);
+	RB_INIT(&netd->addrs);
 	TAILQ_INIT(&netd->stalled);
 	netd->nextid = 1;
 

@@ -18,7 +18,8 @@
 #include "sandbox.h"
 
 #define NETD_ALPN		"mcpgate/1"
-#define NETD_READ_CHUNK		(16 * 1024)
+#define NETD_READ_CHUNK		(16 * 1024)	/* a TLS record's worth */
+#define NETD_READS_PER_TURN	4
 /* Stop reading clients while this much waits to go to mcpd. */
 #define NETD_MCPD_HIGHWATER	(8 * 1024 * 1024)
 #define NETD_MCPD_LOWWATER	(2 * 1024 * 1024)
@@ -28,6 +29,19 @@ enum conn_state {
 	CONN_OPEN,
 	CONN_CLOSING,	/* mcpd asked to close once the output is written */
 };
+
+/*
+ * The connections from one address (IPv4) or /64 (IPv6) that have not
+ * shown a client certificate yet: in the TLS handshake, or open without
+ * one (hello, login).
+ */
+#define ADDR_KEY_LEN	9
+struct addr_count {
+	RB_ENTRY(addr_count)	 entry;
+	uint8_t			 key[ADDR_KEY_LEN];	/* family, prefix */
+	uint32_t		 n;
+};
+RB_HEAD(addr_tree, addr_count);
 
 struct out_chunk {
 	TAILQ_ENTRY(out_chunk)	 entry;
@@ -49,6 +63,7 @@ struct conn {
 	int			 want_write;	/* TLS needs to send to go on */
 	int			 stalled;
 	int			 peer_eof;	/* close_notify received */
+	struct addr_count	*addr;		/* counted there, or NULL */
 	uint64_t		 unacked;	/* sent to mcpd, not consumed */
 	uint64_t		 written;	/* to the peer, not yet acked */
 	TAILQ_HEAD(, out_chunk)	 out;
@@ -73,7 +88,9 @@ struct netd {
 	int			 nlisteners;
 	int			 accept_paused;
 	struct conn_tree	 conns;
-	TAILQ_HEAD(, conn)	 stalled;
+	struct addr_tree	 addrs;
+	TAILQ_HEAD(, conn)	 stalled;	/* in line to read */
+	struct conn		*resuming;	/* its turn in the line */
 	uint32_t		 nextid;
 	struct netd_status	 stats;
 };

@@ -44,8 +44,10 @@ struct ctl_conn {
 	int			 busy;		/* an answer is on its way */
 	int			 closing;
 	int			 have_netd;
+	int			 have_mcpd;
 	int			 have_auditd;
 	struct netd_status	 netd;
+	struct mcpd_status	 mcpd;
 	struct auditd_status	 auditd;
 };
 
@@ -363,31 +365,45 @@ static void
 control_status(struct ctl_conn *c)
 {
 	c->busy = 1;
-	c->have_netd = c->have_auditd = 0;
+	c->have_netd = c->have_mcpd = c->have_auditd = 0;
 	parent_send(PROC_NETD, IMSG_STATUS_REQ, c->id, -1, NULL, 0);
+	parent_send(PROC_MCPD, IMSG_STATUS_REQ, c->id, -1, NULL, 0);
 	parent_send(PROC_AUDITD, IMSG_STATUS_REQ, c->id, -1, NULL, 0);
 	ev_timer_set(&c->timer, control_status_timeout, c);
 	ev_timer_add(&c->timer, CTL_STATUS_MS);
 }
 
-/* A child's part of a status answer; the answer goes once both are in. */
+/*
+ * A child's part of a status answer, its size checked by the dispatcher;
+ * the answer goes once every part is in.
+ */
 void
 control_status_reply(uint32_t id, enum proc_id from, const void *data,
     size_t len)
 {
 	struct ctl_conn	*c;
 
+	(void)len;
 	if ((c = control_find(id)) == NULL || !c->busy)
 		return;		/* timed out or gone */
-	if (from == PROC_NETD && len == sizeof(c->netd)) {
-		memcpy(&c->netd, data, len);
+	switch (from) {
+	case PROC_NETD:
+		memcpy(&c->netd, data, sizeof(c->netd));
 		c->have_netd = 1;
-	} else if (from == PROC_AUDITD && len == sizeof(c->auditd)) {
-		memcpy(&c->auditd, data, len);
+		break;
+	case PROC_MCPD:
+		memcpy(&c->mcpd, data, sizeof(c->mcpd));
+		c->have_mcpd = 1;
+		break;
+	case PROC_AUDITD:
+		memcpy(&c->auditd, data, sizeof(c->auditd));
 		c->auditd.file[sizeof(c->auditd.file) - 1] = '\0';
 		c->have_auditd = 1;
+		break;
+	default:
+		return;
 	}
-	if (c->have_netd && c->have_auditd)
+	if (c->have_netd && c->have_mcpd && c->have_auditd)
 		control_status_send(c);
 }
 
@@ -395,7 +411,8 @@ static void
 control_status_send(struct ctl_conn *c)
 {
 	struct mcpgated_conf	*conf = &parent->conf;
-	json_t			*ans, *procs, *listen, *audit, *conns;
+	json_t			*ans, *procs, *listen, *audit, *conns, *sessions;
+	json_t			*refused;
 	char			 file[PATH_MAX + AUDIT_FILE_MAX];
 	int			 i;
 
@@ -419,6 +436,43 @@ control_status_send(struct ctl_conn *c)
 		    "tls_failed", (json_int_t)c->netd.tls_failed);
 	else
 		conns = json_null();
+	if (c->have_mcpd)
+		sessions = json_pack("{s:I,s:I,s:I,s:I,s:I}",
+		    "open", (json_int_t)c->mcpd.sessions,
+		    "connections", (json_int_t)c->mcpd.conns,
+		    "buffered", (json_int_t)c->mcpd.buffered,
+		    "buffered_peak", (json_int_t)c->mcpd.buffered_peak,
+		    "max_buffered", (json_int_t)conf->max_buffered);
+	else
+		sessions = json_null();
+	/* Refusals and ends the limits decided, since the start, by reason. */
+	refused = json_object();
+	if (c->have_netd) {
+		json_object_set_new(refused, "max_connections",
+		    json_integer((json_int_t)c->netd.refused));
+		json_object_set_new(refused, "max_connections_per_address",
+		    json_integer((json_int_t)c->netd.refused_address));
+		json_object_set_new(refused, "handshake_timeout",
+		    json_integer((json_int_t)c->netd.handshake_timeouts));
+		json_object_set_new(refused, "unread_output",
+		    json_integer((json_int_t)c->netd.close_timeouts));
+	}
+	if (c->have_mcpd) {
+		json_object_set_new(refused, "request_timeout",
+		    json_integer((json_int_t)c->mcpd.request_timeouts));
+		json_object_set_new(refused, "max_sessions_per_user",
+		    json_integer((json_int_t)c->mcpd.refused_sessions));
+		json_object_set_new(refused, "init_timeout",
+		    json_integer((json_int_t)c->mcpd.init_timeouts));
+		json_object_set_new(refused, "idle_timeout",
+		    json_integer((json_int_t)c->mcpd.idle_timeouts));
+		json_object_set_new(refused, "over_budget",
+		    json_integer((json_int_t)c->mcpd.over_budget));
+		json_object_set_new(refused, "max_message_size",
+		    json_integer((json_int_t)c->mcpd.too_large));
+		json_object_set_new(refused, "max_json_values",
+		    json_integer((json_int_t)c->mcpd.too_many_values));
+	}
 	if (c->have_auditd) {
 		snprintf(file, sizeof(file), "%s/%s", conf->audit_dir,
 		    c->auditd.file);
@@ -434,7 +488,8 @@ control_status_send(struct ctl_conn *c)
 		    "deny" : "allow");
 	} else
 		audit = json_null();
-	ans = json_pack("{s:b,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:s,s:s}",
+	ans = json_pack("{s:b,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,"
+	    "s:s}",
 	    "ok", 1,
 	    "version", MCPGATE_VERSION,
 	    "name", conf->name,
@@ -443,6 +498,8 @@ control_status_send(struct ctl_conn *c)
 	    "processes", procs,
 	    "listen", listen,
 	    "connections", conns,
+	    "sessions", sessions,
+	    "refused", refused,
 	    "audit", audit,
 	    "ca_fingerprint", parent->ca.fingerprint,
 	    "state_dir", conf->state_dir);

@@ -267,6 +267,12 @@ parent_conf_snapshot(const struct mcpgated_conf *c, struct conf_snapshot *s)
 	s->cert_ttl = c->cert_ttl;
 	s->password_min_length = c->password_min_length;
 	s->start_time = parent != NULL ? parent->start_us : 0;
+	s->max_buffered = c->max_buffered;
+	s->max_json_values = c->max_json_values;
+	s->max_sessions_per_user = c->max_sessions_per_user;
+	s->max_connections_per_address = c->max_connections_per_address;
+	s->init_timeout = c->init_timeout;
+	s->idle_timeout = c->idle_timeout;
 }
 
 static void
@@ -490,14 +496,24 @@ parent_dispatch(int fd, short events, void *arg)
 			child_log(c, &imsg);
 			break;
 		case IMSG_STATUS_NETD:
-			if (c->id != PROC_NETD)
+			if (c->id != PROC_NETD || imsg_get_len(&imsg) !=
+			    sizeof(struct netd_status))
+				goto bad;
+			imsg_get_buf(&imsg, &data, &len);
+			control_status_reply(imsg_get_id(&imsg), c->id, data,
+			    len);
+			break;
+		case IMSG_STATUS_MCPD:
+			if (c->id != PROC_MCPD || imsg_get_len(&imsg) !=
+			    sizeof(struct mcpd_status))
 				goto bad;
 			imsg_get_buf(&imsg, &data, &len);
 			control_status_reply(imsg_get_id(&imsg), c->id, data,
 			    len);
 			break;
 		case IMSG_STATUS_AUDITD:
-			if (c->id != PROC_AUDITD)
+			if (c->id != PROC_AUDITD || imsg_get_len(&imsg) !=
+			    sizeof(struct auditd_status))
 				goto bad;
 			imsg_get_buf(&imsg, &data, &len);
 			control_status_reply(imsg_get_id(&imsg), c->id, data,

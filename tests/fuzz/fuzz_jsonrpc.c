@@ -47,12 +47,18 @@ setup(void)
 	log_setlevel(LOG_LVL_ERROR);
 	mcpd = &state;
 	RB_INIT(&mcpd->conns);
+	RB_INIT(&mcpd->user_sessions);
 	TAILQ_INIT(&mcpd->blocked);
 	strlcpy(mcpd->conf.name, "fuzzgate", sizeof(mcpd->conf.name));
 	mcpd->conf.app_enabled = 1;
 	mcpd->conf.mcp_demo_server = 1;
 	mcpd->conf.max_message_size = 64 * 1024;
 	mcpd->conf.handshake_timeout = 10000;
+	/* Small, for the fuzzer to reach the refusals. */
+	mcpd->conf.max_buffered = 1024 * 1024;
+	mcpd->conf.max_json_values = 2000;
+	mcpd->conf.max_sessions_per_user = 4;
+	mcpd->conf.init_timeout = 30000;
 	if (ev_init() == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, n) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, a) == -1)
@@ -63,6 +69,7 @@ setup(void)
 	    imsgbuf_init(&auditd_peer, a[1]) == -1)
 		abort();
 	imsgbuf_set_maxmsg(&auditd_peer, 1024 * 1024);
+	mconn_budget_init();
 	identity_snapshot(snapshot, sizeof(snapshot) - 1);
 	ready = 1;
 }

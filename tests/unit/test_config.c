@@ -201,6 +201,10 @@ test_defaults(void)
 	T_ASSERT(strcmp(def.user, "_mcpgate") == 0);
 	T_ASSERT(def.nlisten == 1 && def.listen[0].sslen > 0);
 	T_ASSERT(def.cert_ttl == 43200000 && def.handshake_timeout == 10000);
+	T_ASSERT(def.max_buffered == 256ULL << 20 &&
+	    def.max_json_values == 100000 && def.max_sessions_per_user == 64 &&
+	    def.max_connections_per_address == 64 &&
+	    def.init_timeout == 30000 && def.idle_timeout == 0);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		T_GOOD(texts[i]);
 		T_ASSERTF(memcmp(&conf, &def, sizeof(conf)) == 0,
@@ -321,6 +325,31 @@ test_boundaries(void)
 	T_ASSERT(conf.audit_max_file_size == 1ULL << 40);
 	T_GOOD(one_key("limits", "max_connections: 1000000"));
 	T_ASSERT(conf.max_connections == 1000000);
+	T_GOOD("version: v1\nlimits:\n  max_buffered: 1MiB\n"
+	    "  max_message_size: 1MiB\n");
+	T_ASSERT(conf.max_buffered == 1ULL << 20);
+	T_GOOD(one_key("limits", "max_buffered: 1TiB"));
+	T_ASSERT(conf.max_buffered == 1ULL << 40);
+	T_GOOD(one_key("limits", "max_json_values: 100"));
+	T_ASSERT(conf.max_json_values == 100);
+	T_GOOD(one_key("limits", "max_json_values: 100000000"));
+	T_GOOD(one_key("limits", "max_sessions_per_user: 1"));
+	T_ASSERT(conf.max_sessions_per_user == 1);
+	T_GOOD(one_key("limits", "max_sessions_per_user: 1000000"));
+	T_GOOD(one_key("limits", "max_connections_per_address: 1"));
+	T_ASSERT(conf.max_connections_per_address == 1);
+	T_GOOD(one_key("limits", "max_connections_per_address: 1000000"));
+	T_GOOD(one_key("limits", "init_timeout: 100ms"));
+	T_ASSERT(conf.init_timeout == 100);
+	T_GOOD(one_key("limits", "init_timeout: 1h"));
+	T_ASSERT(conf.init_timeout == 3600000);
+	/* 0 is no idle limit at all. */
+	T_GOOD(one_key("limits", "idle_timeout: 0"));
+	T_ASSERT(conf.idle_timeout == 0);
+	T_GOOD(one_key("limits", "idle_timeout: 1ms"));
+	T_ASSERT(conf.idle_timeout == 1);
+	T_GOOD(one_key("limits", "idle_timeout: 30d"));
+	T_ASSERT(conf.idle_timeout == 30ULL * 86400 * 1000);
 
 	/* The longest socket path that fits sun_path with its NUL. */
 	memset(line, 0, sizeof(line));
@@ -593,6 +622,20 @@ test_bad_values(void)
 		    "'handshake_timeout' must be between 100ms and 5m" },
 		{ "limits", "handshake_timeout: 1h",
 		    "'handshake_timeout' must be between 100ms and 5m" },
+		{ "limits", "max_buffered: 1023KiB",
+		    "'max_buffered' must be between 1MiB and 1024GiB" },
+		{ "limits", "max_json_values: 99", "from 100 to 100000000" },
+		{ "limits", "max_sessions_per_user: 0", "from 1 to 1000000" },
+		{ "limits", "max_connections_per_address: 0",
+		    "from 1 to 1000000" },
+		{ "limits", "init_timeout: 0",
+		    "'init_timeout' must be a duration" },
+		{ "limits", "init_timeout: 2h",
+		    "'init_timeout' must be between 100ms and 1h" },
+		{ "limits", "idle_timeout: 31d",
+		    "'idle_timeout' must be between 0ms and 30d" },
+		{ "limits", "idle_timeout: 00",
+		    "'idle_timeout' must be a duration" },
 		{ "mcpgated", longsock,
 		    "'control_socket' is too long (at most 107 bytes)" },
 		{ "mcpgated", longpath, "'chroot' is too long (at most 4095 "
@@ -740,6 +783,11 @@ test_cross_checks(void)
 	/* Disabled, it keeps the default and needs nothing. */
 	T_GOOD("version: v1\nproxy_service:\n  enabled: false\n");
 	T_ASSERT(conf.proxy_enabled == 0 && conf.nlisten == 1);
+
+	/* The budget must hold at least one message of the largest size. */
+	T_BAD("version: v1\nlimits:\n  max_message_size: 8MiB\n"
+	    "  max_buffered: 4MiB\n", NULL, "limits.max_buffered must be at least "
+	    "limits.max_message_size");
 }
 
 /*

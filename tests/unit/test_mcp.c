@@ -15,7 +15,7 @@
 
 static struct mcpd	 state;
 
-#define PARSE(s, r)	rpc_parse((s), strlen(s), (r))
+#define PARSE(s, r)	rpc_parse((s), strlen(s), 100000, (r))
 
 /* --- jsonrpc.c ------------------------------------------------------------ */
 
@@ -25,7 +25,7 @@ kind_of(const char *line, int *code)
 	struct rpc	 r;
 	int		 kind;
 
-	rpc_parse(line, strlen(line), &r);
+	rpc_parse(line, strlen(line), 100000, &r);
 	kind = r.kind;
 	*code = r.error_code;
 	rpc_free(&r);
@@ -95,7 +95,7 @@ test_rpc_errors(void)
 	size_t		 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		rpc_parse(bad[i].line, strlen(bad[i].line), &r);
+		rpc_parse(bad[i].line, strlen(bad[i].line), 100000, &r);
 		T_ASSERTF(r.kind == RPC_INVALID && r.error_code == bad[i].code &&
 		    r.error[0] != '\0', "%s: kind %d code %d", bad[i].line,
 		    r.kind, r.error_code);
@@ -120,10 +120,82 @@ test_rpc_nesting(void)
 	deep = malloc(n);
 	T_ASSERT(deep != NULL);
 	memset(deep, '[', n);
-	rpc_parse(deep, n, &r);
+	rpc_parse(deep, n, SIZE_MAX, &r);
 	free(deep);
 	T_ASSERT(r.kind == RPC_INVALID && r.error_code == RPC_PARSE_ERROR);
 	rpc_free(&r);
+}
+
+/* The count that comes before any parsing, and the refusal it leads to. */
+static void
+test_rpc_values(void)
+{
+	static const struct {
+		const char	*json;
+		size_t		 n;
+	} counts[] = {
+		{ "{}", 1 },
+		{ "[]", 1 },
+		{ "{\"a\":1,\"b\":[true,null,\"x\"]}", 8 },
+		{ "{\"a\":\"[\\\"]{,:\"}", 3 },
+		{ "[-1, 2.5e10 ,\t0]", 4 },
+		{ "\"\\\\\"", 1 },
+	};
+	static const char head[] = "{\"jsonrpc\":\"2.0\",\"id\":1,"
+	    "\"method\":\"ping\",\"params\":{\"a\":[";
+	struct rpc	 r;
+	char		*big;
+	size_t		 i, n = 1300000, len;
+
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		T_ASSERTF(json_count_values(counts[i].json,
+		    strlen(counts[i].json), 100) == counts[i].n, "%s: %zu",
+		    counts[i].json, json_count_values(counts[i].json,
+		    strlen(counts[i].json), 100));
+	/* Counting stops past the limit. */
+	T_ASSERT(json_count_values("[1,2,3,4,5,6]", 13, 3) == 4);
+
+	/* 1.3 million empty arrays: refused before a tree is built. */
+	len = sizeof(head) - 1 + n * 3 + 3;
+	big = malloc(len);
+	T_ASSERT(big != NULL);
+	memcpy(big, head, sizeof(head) - 1);
+	for (i = 0; i < n; i++)
+		memcpy(big + sizeof(head) - 1 + i * 3, "[],", 3);
+	memcpy(big + len - 4, "]}}", 3);
+	len--;
+	rpc_parse(big, len, 100000, &r);
+	T_ASSERTF(r.kind == RPC_INVALID && r.error_code ==
+	    RPC_INVALID_REQUEST && r.too_many_values && r.msg == NULL &&
+	    strstr(r.error, "max_json_values") != NULL, "%d %d %s", r.kind,
+	    r.error_code, r.error);
+	/* Its id is found all the same, and answered. */
+	T_ASSERT(json_is_integer(r.id) && json_integer_value(r.id) == 1);
+	rpc_free(&r);
+	/* A string id, escaped quotes and all, after a nested "id". */
+	big[0] = '\0';
+	strlcpy(big, "{\"params\":{\"id\":5,\"a\":[[],[],[],[]]},\"id\" : "
+	    "\"a\\\"b\",\"method\":\"x\"}", len);
+	rpc_parse(big, strlen(big), 3, &r);
+	T_ASSERTF(r.too_many_values && json_is_string(r.id) &&
+	    strcmp(json_string_value(r.id), "a\"b") == 0, "%s",
+	    r.id != NULL ? "wrong id" : "no id");
+	rpc_free(&r);
+	/* Neither an object nor an integer id: answered with null. */
+	strlcpy(big, "{\"id\":{\"x\":[1,2,3]},\"method\":\"x\"}", len);
+	rpc_parse(big, strlen(big), 3, &r);
+	T_ASSERT(r.too_many_values && r.id == NULL);
+	rpc_free(&r);
+	/* Restore the big message. */
+	memcpy(big, head, sizeof(head) - 1);
+	for (i = 0; i < n; i++)
+		memcpy(big + sizeof(head) - 1 + i * 3, "[],", 3);
+	memcpy(big + len + 1 - 4, "]}}", 3);
+	/* Under a higher limit the same message is a request. */
+	rpc_parse(big, len, SIZE_MAX, &r);
+	T_ASSERTF(r.kind == RPC_REQUEST, "%d %s", r.kind, r.error);
+	rpc_free(&r);
+	free(big);
 }
 
 static void
@@ -403,6 +475,7 @@ main(void)
 	T_RUN(test_rpc_kinds);
 	T_RUN(test_rpc_errors);
 	T_RUN(test_rpc_nesting);
+	T_RUN(test_rpc_values);
 	T_RUN(test_rpc_answers);
 	T_RUN(test_utf8);
 	T_RUN(test_utf8_cut);
