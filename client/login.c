@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <readpassphrase.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +26,18 @@
 #include <openssl/x509v3.h>
 
 #include "client.h"
+#include "proto.h"
 
 #define PASSWORD_MAX	512
+#define INVITE_BUF	256	/* room to see that a paste is too long */
 
 struct login_opts {
 	const char	*proxy;
 	const char	*user;
-	const char	*invite;
+	const char	*invite_file;
 	const char	*fingerprint;
 	uint64_t	 ttl;		/* seconds, 0: the gateway's */
+	int		 invite;	/* log in with an invite */
 	int		 password_stdin;
 };
 
@@ -190,19 +195,110 @@ trust_gateway(struct profile *p, const struct gw_addr *a,
 	return (ca);
 }
 
-/* One line of standard input, without its newline. */
+/*
+ * One line from fd, without its end (the newline, and anything from a
+ * carriage return on).  Read byte by byte with read(2), so that no stdio
+ * buffer keeps a copy of the secret and nothing after the line is taken.
+ * -1 at the end of input, on an error, or when the line does not fit.
+ */
 static int
-read_stdin_line(char *buf, size_t len)
+read_secret_line(int fd, char *buf, size_t len)
 {
-	size_t	 n;
+	size_t	 n = 0;
+	ssize_t	 r;
+	char	 c;
 
-	if (fgets(buf, (int)len, stdin) == NULL)
-		return (-1);
-	n = strcspn(buf, "\r\n");
-	if (buf[n] == '\0' && n == len - 1)
-		return (-1);		/* longer than allowed */
+	for (;;) {
+		if ((r = read(fd, &c, 1)) == -1 && errno == EINTR)
+			continue;
+		if (r == -1 || (r == 0 && n == 0))
+			return (-1);
+		if (r == 0 || c == '\n')
+			break;
+		if (n == len - 1) {
+			explicit_bzero(buf, len);
+			return (-1);
+		}
+		buf[n++] = c;
+	}
 	buf[n] = '\0';
+	buf[strcspn(buf, "\r")] = '\0';
+	explicit_bzero(&c, sizeof(c));
 	return (0);
+}
+
+/*
+ * The invite from --invite-file: a file or pipe of the caller's that no
+ * one else may read or write, since whoever read it could take the
+ * account, and whoever could write it could make us log in to theirs.
+ */
+static void
+read_invite_file(const char *path, char *inv, size_t len)
+{
+	struct stat	 st;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) == -1)
+		err(CLIENT_EXIT_FAIL, "--invite-file: %s", path);
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		errx(CLIENT_EXIT_FAIL, "--invite-file: %s is not a file or a "
+		    "pipe", path);
+	if (st.st_uid != getuid())
+		errx(CLIENT_EXIT_FAIL, "--invite-file: %s belongs to uid %u, "
+		    "not to you: keep the invite in a file of your own, mode "
+		    "0600", path, (unsigned int)st.st_uid);
+	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		errx(CLIENT_EXIT_FAIL, "--invite-file: %s is open to others "
+		    "(mode %04o), who could read the invite and take the "
+		    "account: make it 0600 (chmod 600 %s), and if someone may "
+		    "have read it, ask an administrator for a new invite",
+		    path, (unsigned int)(st.st_mode & 07777), path);
+	if (read_secret_line(fd, inv, len) == -1)
+		errx(CLIENT_EXIT_FAIL, "--invite-file: %s: no invite on its "
+		    "first line (at most %d characters)", path,
+		    LOGIN_INVITE_LEN);
+	close(fd);
+}
+
+/*
+ * The invite, never from the command line (where every local user sees
+ * it in ps and /proc/PID/cmdline): from --invite-file, the first line of
+ * standard input with --password-stdin, or the terminal without echo.
+ */
+static void
+get_invite(const struct login_opts *o, char *inv, size_t len)
+{
+	char	 prompt[400];
+	size_t	 n, skip;
+
+	if (o->invite_file != NULL)
+		read_invite_file(o->invite_file, inv, len);
+	else if (o->password_stdin) {
+		if (read_secret_line(STDIN_FILENO, inv, len) == -1)
+			errx(CLIENT_EXIT_FAIL, "--password-stdin: no invite on "
+			    "the first line of standard input (the invite, "
+			    "then the new password, each on a line)");
+	} else {
+		snprintf(prompt, sizeof(prompt), "Invite for %s (it is not "
+		    "shown): ", o->user);
+		if (readpassphrase(prompt, inv, len, RPP_REQUIRE_TTY) == NULL)
+			errx(CLIENT_EXIT_FAIL, "cannot read the invite without "
+			    "a terminal: use --invite-file FILE, or "
+			    "--password-stdin with the invite on the first "
+			    "line");
+	}
+	/* Blanks around a pasted invite are not part of it. */
+	for (n = strlen(inv); n > 0 && isblank((unsigned char)inv[n - 1]);
+	    n--)
+		inv[n - 1] = '\0';
+	skip = strspn(inv, " \t");
+	memmove(inv, inv + skip, strlen(inv + skip) + 1);
+	if (inv[0] == '\0')
+		errx(CLIENT_EXIT_FAIL, "the invite is empty");
+	if (strlen(inv) > LOGIN_INVITE_LEN)
+		errx(CLIENT_EXIT_FAIL, "that is not an invite: an invite has "
+		    "at most %d characters", LOGIN_INVITE_LEN);
 }
 
 static void
@@ -215,11 +311,14 @@ get_password(const struct login_opts *o, const struct gw_addr *a,
 	min = json_integer_value(json_object_get(hello,
 	    "password_min_length"));
 	if (o->password_stdin) {
-		if (read_stdin_line(pw, len) == -1 || pw[0] == '\0')
-			errx(CLIENT_EXIT_FAIL, "--password-stdin: no password "
-			    "on standard input (one line, at most %d bytes)",
-			    PASSWORD_MAX);
-	} else if (o->invite != NULL) {
+		if (read_secret_line(STDIN_FILENO, pw, len) == -1 ||
+		    pw[0] == '\0')
+			errx(CLIENT_EXIT_FAIL, "--password-stdin: no %s on %s "
+			    "line of standard input (at most %d bytes)",
+			    o->invite ? "new password" : "password",
+			    o->invite && o->invite_file == NULL ? "the second" :
+			    "the first", PASSWORD_MAX);
+	} else if (o->invite) {
 		for (;;) {
 			snprintf(prompt, sizeof(prompt), "New password for %s "
 			    "(at least %lld characters): ", o->user,
@@ -247,7 +346,7 @@ get_password(const struct login_opts *o, const struct gw_addr *a,
 			errx(CLIENT_EXIT_FAIL, "cannot read a password without "
 			    "a terminal: use --password-stdin");
 	}
-	if (o->invite != NULL && (json_int_t)utf8_chars(pw) < min)
+	if (o->invite && (json_int_t)utf8_chars(pw) < min)
 		errx(CLIENT_EXIT_FAIL, "the password must have at least %lld "
 		    "characters", (long long)min);
 }
@@ -285,9 +384,43 @@ static void
 login_usage(void)
 {
 	fprintf(stderr, "usage: mcpgate login --proxy HOST[:PORT] --user NAME "
-	    "[--invite TOKEN]\n\t[--password-stdin] [--ca-fingerprint "
-	    "SHA256:HEX] [--ttl DURATION]\n");
+	    "[--invite | --invite-file FILE]\n\t[--password-stdin] "
+	    "[--ca-fingerprint SHA256:HEX] [--ttl DURATION]\n");
 	exit(CLIENT_EXIT_USAGE);
+}
+
+/*
+ * An invite given as an argument: every local user can read it in ps or
+ * /proc/PID/cmdline while login waits for the password, and take the
+ * account.  Wipe our copy of it (which is what /proc shows) and refuse.
+ */
+static void
+login_invite_refused(char *value)
+{
+	explicit_bzero(value, strlen(value));
+	errx(CLIENT_EXIT_USAGE, "--invite takes no value: every user of this "
+	    "machine can read a command line (ps, /proc/PID/cmdline).\nGive "
+	    "--invite alone and type the invite when asked, or use "
+	    "--invite-file FILE,\nor --password-stdin with the invite on the "
+	    "first line of standard input.\nIf others use this machine, ask "
+	    "an administrator for a new invite.");
+}
+
+/* "--opt VALUE" or "--opt=VALUE": the value, or NULL for another option. */
+static const char *
+login_opt_value(int argc, char **argv, int *k, const char *opt)
+{
+	size_t	 n = strlen(opt);
+
+	if (strncmp(argv[*k], opt, n) != 0)
+		return (NULL);
+	if (argv[*k][n] == '=')
+		return (argv[*k] + n + 1);
+	if (argv[*k][n] != '\0')
+		return (NULL);
+	if (*k + 1 >= argc)
+		login_usage();
+	return (argv[++*k]);
 }
 
 int
@@ -298,34 +431,43 @@ cmd_login(int argc, char **argv)
 	struct gw_addr		 a;
 	json_t			*hello, *req, *ans, *v;
 	SSL			*ssl;
-	char			 pw[PASSWORD_MAX + 1], pub64[64], err[512];
-	char			 when[128];
+	char			 pw[PASSWORD_MAX + 1], inv[INVITE_BUF];
+	char			 pub64[64], err[512], when[128];
 	char			*ca, *keypem, *s;
-	const char		*cert;
+	const char		*cert, *val;
 	size_t			 keylen, i;
 	uint64_t		 ms;
 	int			 k;
 
 	memset(&o, 0, sizeof(o));
 	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--password-stdin") == 0) {
+		if (strcmp(argv[k], "--password-stdin") == 0)
 			o.password_stdin = 1;
-			continue;
-		}
-		if (k + 1 == argc)
-			login_usage();
-		if (strcmp(argv[k], "--proxy") == 0)
-			o.proxy = argv[++k];
-		else if (strcmp(argv[k], "--user") == 0)
-			o.user = argv[++k];
-		else if (strcmp(argv[k], "--invite") == 0)
-			o.invite = argv[++k];
-		else if (strcmp(argv[k], "--ca-fingerprint") == 0)
-			o.fingerprint = argv[++k];
-		else if (strcmp(argv[k], "--ttl") == 0) {
-			if (parse_duration(argv[++k], &ms) == -1 || ms < 1000)
+		else if (strcmp(argv[k], "--invite") == 0) {
+			/* login takes no operand: one here is a token. */
+			if (k + 1 < argc && argv[k + 1][0] != '-')
+				login_invite_refused(argv[k + 1]);
+			o.invite = 1;
+		} else if (strncmp(argv[k], "--invite=", 9) == 0)
+			login_invite_refused(argv[k] + 9);
+		else if ((val = login_opt_value(argc, argv, &k,
+		    "--invite-file")) != NULL) {
+			o.invite_file = val;
+			o.invite = 1;
+		} else if ((val = login_opt_value(argc, argv, &k,
+		    "--proxy")) != NULL)
+			o.proxy = val;
+		else if ((val = login_opt_value(argc, argv, &k,
+		    "--user")) != NULL)
+			o.user = val;
+		else if ((val = login_opt_value(argc, argv, &k,
+		    "--ca-fingerprint")) != NULL)
+			o.fingerprint = val;
+		else if ((val = login_opt_value(argc, argv, &k,
+		    "--ttl")) != NULL) {
+			if (parse_duration(val, &ms) == -1 || ms < 1000)
 				errx(CLIENT_EXIT_USAGE, "--ttl: '%s' is not a "
-				    "duration of a second or more", argv[k]);
+				    "duration of a second or more", val);
 			o.ttl = ms / 1000;
 		} else
 			login_usage();
@@ -346,13 +488,15 @@ cmd_login(int argc, char **argv)
 		p.ca_fingerprint[0] = '\0';	/* another gateway */
 
 	ca = trust_gateway(&p, &a, &o, &hello);
+	if (o.invite)
+		get_invite(&o, inv, sizeof(inv));
 	get_password(&o, &a, hello, pw, sizeof(pw));
 	keypem = make_key(pub64, sizeof(pub64), &keylen);
 
 	req = json_pack("{s:s,s:s,s:s}", "op", "login", "user", o.user,
 	    "pubkey", pub64);
-	if (o.invite != NULL) {
-		json_object_set_new(req, "invite", json_string(o.invite));
+	if (o.invite) {
+		json_object_set_new(req, "invite", json_string(inv));
 		json_object_set_new(req, "new_password", json_string(pw));
 	} else
 		json_object_set_new(req, "password", json_string(pw));
@@ -360,6 +504,7 @@ cmd_login(int argc, char **argv)
 		json_object_set_new(req, "ttl", json_integer((json_int_t)
 		    o.ttl));
 	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(inv, sizeof(inv));
 	if ((ssl = gw_connect(&a, ca, NULL, NULL, err, sizeof(err))) == NULL)
 		errx(CLIENT_EXIT_FAIL, "%s", err);
 	ans = gw_request(ssl, req, err, sizeof(err));

@@ -124,13 +124,22 @@ join_list(json_t *a, char *buf, size_t len)
 		strlcpy(buf, "-", len);
 }
 
+/*
+ * The login command, then the invite on a line of its own: the command
+ * asks for the invite, since on the user's machine any local user could
+ * read it in a command line.
+ */
 static void
 print_invite(json_t *ans, const char *what)
 {
 	printf("User \"%s\" %s; they set their password with this "
-	    "command:\n\n  %s\n\nThe invite works once, until %s.\n",
-	    jstr(ans, "user"), what, jstr(ans, "login_command"),
-	    jstr(ans, "expires"));
+	    "command:\n\n  %s\n\nwhich asks for this invite:\n\n  %s\n\n"
+	    "The invite works once, until %s.\nPass it on as a secret, "
+	    "never as an argument: besides asking for it, the\ncommand "
+	    "reads it from a file of mode 0600 with --invite-file FILE, or "
+	    "with\n--password-stdin from the first line of standard "
+	    "input.\n", jstr(ans, "user"), what, jstr(ans, "login_command"),
+	    jstr(ans, "invite"), jstr(ans, "expires"));
 }
 
 /* The answer as JSON, or else the message it carries. */

@@ -474,6 +474,11 @@ op_audit(struct admin_op *op, uid_t uid, json_t *rec)
 	parent_audit(rec, admin_audited, op);
 }
 
+/*
+ * The answer to users add and reset.  The login command does not hold
+ * the invite: on the user's machine any local user could read it there
+ * (ps, /proc/PID/cmdline); mcpgate login asks for it instead.
+ */
 static json_t *
 invite_answer(const struct user *u, const char *invite)
 {
@@ -481,8 +486,8 @@ invite_answer(const struct user *u, const char *invite)
 
 	fmt_secs(u->invite_expires, exp, sizeof(exp));
 	snprintf(cmd, sizeof(cmd), "mcpgate login --proxy %s --user %s "
-	    "--invite %s --ca-fingerprint %s", admin_proxy_addr(addr,
-	    sizeof(addr)), u->name, invite, parent->ca.fingerprint);
+	    "--invite --ca-fingerprint %s", admin_proxy_addr(addr,
+	    sizeof(addr)), u->name, parent->ca.fingerprint);
 	return (json_pack("{s:b,s:s,s:s,s:s,s:s,s:s}", "ok", 1,
 	    "user", u->name, "invite", invite, "expires", exp,
 	    "login_command", cmd, "ca_fingerprint", parent->ca.fingerprint));

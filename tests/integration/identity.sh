@@ -23,6 +23,39 @@ login() {
 	    --password-stdin "$@"
 }
 
+ilogin() {
+	# ilogin USER INVITE [options]: the invite, then $PW, on stdin
+	local user=$1 inv=$2
+	shift 2
+	printf '%s\n%s\n' "$inv" "$PW" | "$BIN/mcpgate" login --proxy "$GW" \
+	    --user "$user" --invite --password-stdin "$@"
+}
+
+# invite_of: the invite in the text of users add or reset, on its own line.
+invite_of() {
+	sed -n 's/^  \([0-9a-f]\{64\}\)$/\1/p'
+}
+
+# waits_on_pipe PID: the process is blocked reading a pipe (its stdin),
+# for a second at most until it is.
+waits_on_pipe() {
+	local i
+	for i in $(seq 1 50); do
+		case $(cat "/proc/$1/wchan" 2>/dev/null) in
+		*pipe_read*) return 0;;
+		esac
+		sleep 0.02
+	done
+	return 1
+}
+
+# as_nobody_cmdline PID: the command line of PID as another local user
+# reads it.
+as_nobody_cmdline() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	    cat "/proc/$1/cmdline" | tr '\0' ' '
+}
+
 # --- the preset roles -----------------------------------------------------
 roles=$(ctl get roles | grep -c "^kind: role")
 for r in access mcp-user auditor; do
@@ -33,16 +66,20 @@ done
 
 # --- users add and the invite ---------------------------------------------
 out=$(ctl users add alice --roles access --mcp-tools '*')
-echo "$out" | grep -q "mcpgate login --proxy $GW --user alice --invite [0-9a-f]\{64\} --ca-fingerprint SHA256:[0-9a-f]\{64\}" &&
-    pass "users add prints the exact mcpgate login command" ||
-    fail "users add prints the login command" "$out"
+INV=$(echo "$out" | invite_of)
+echo "$out" | grep -qx "  mcpgate login --proxy $GW --user alice --invite --ca-fingerprint SHA256:[0-9a-f]\{64\}" &&
+    [ -n "$INV" ] && [ "$(echo "$out" | grep -c "$INV")" -eq 1 ] &&
+    echo "$out" | grep -q "with --invite-file FILE" &&
+    pass "users add prints the login command without the invite, and the invite on its own line" ||
+    fail "users add prints the login command and the invite" "$out"
 json=$(ctl --format json users add bob --roles mcp-user --invite-ttl 2h)
 [ "$(echo "$json" | jq -r .user)" = bob ] &&
     echo "$json" | is '.invite | test("^[0-9a-f]{64}$")' &&
     echo "$json" | is '.expires | test("Z$")' &&
-    pass "users add --format json gives user, invite and expires" ||
+    echo "$json" | is '.invite as $i | (.login_command | contains($i) | not) and
+	(.login_command | test("^mcpgate login --proxy [^ ]+ --user bob --invite --ca-fingerprint SHA256:[0-9a-f]{64}$"))' &&
+    pass "users add --format json gives user, invite, expires and a login_command without the invite" ||
     fail "users add --format json" "$json"
-INV=$(echo "$out" | sed -n 's/.*--invite \([0-9a-f]*\).*/\1/p')
 FPR=$(echo "$out" | sed -n 's/.*--ca-fingerprint \(SHA256:[0-9a-f]*\).*/\1/p')
 BOBINV=$(echo "$json" | jq -r .invite)
 grep -rq "$INV" "$MG_DIR/state" && fail "invites are stored only hashed" \
@@ -58,21 +95,20 @@ out=$(ctl users add alice --roles access 2>&1)
     fail "users add of an existing user" "$out"
 
 # --- first login: pinning the CA ------------------------------------------
-out=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user alice \
-    --invite "$INV" --password-stdin </dev/null 2>&1 </dev/null)
+out=$(printf '%s\n%s\n' "$INV" "$PW" | setsid -w "$BIN/mcpgate" login \
+    --proxy "$GW" --user alice --invite --password-stdin 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "without a terminal: give --ca-fingerprint" &&
     pass "without a terminal, an unknown CA is not trusted silently" ||
     fail "without a terminal, an unknown CA" "$out"
-out=$(login alice --invite "$INV" --ca-fingerprint SHA256:0000 2>&1)
+out=$(ilogin alice "$INV" --ca-fingerprint SHA256:0000 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "not SHA256:0000 as --ca-fingerprint says" &&
     pass "a wrong --ca-fingerprint is refused" ||
     fail "a wrong --ca-fingerprint" "$out"
-out=$(echo short | "$BIN/mcpgate" login --proxy "$GW" --user alice \
-    --invite "$INV" --password-stdin --ca-fingerprint "$FPR" 2>&1)
+out=$(PW=short ilogin alice "$INV" --ca-fingerprint "$FPR" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "at least 12 characters" &&
     pass "a new password shorter than password_min_length is refused" ||
     fail "a short new password" "$out"
-out=$(login alice --invite "$INV" --ca-fingerprint "$FPR")
+out=$(ilogin alice "$INV" --ca-fingerprint "$FPR")
 [ $? -eq 0 ] && echo "$out" | grep -q "Logged in to mcpgate as alice" &&
     echo "$out" | grep -q "Roles:       access" &&
     echo "$out" | grep -q "Certificate: valid until .*(in 1[12]h" &&
@@ -94,7 +130,7 @@ openssl pkey -in "$MCPGATE_HOME/key.pem" -noout -text 2>/dev/null | grep -q ED25
     ! grep -q "$(openssl pkey -in "$MCPGATE_HOME/key.pem" -outform DER 2>/dev/null | base64 | head -c 20)" "$MG_DIR/log" &&
     pass "the key is Ed25519 and made on the client" ||
     fail "the key is Ed25519" "no"
-out=$(login alice --invite "$INV" 2>&1)
+out=$(ilogin alice "$INV" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "login refused: wrong user name or invite" &&
     pass "an invite works only once" || fail "an invite works only once" "$out"
 grep -q 'password: "\$argon2id\$' "$MG_DIR/state/users/alice.yaml" &&
@@ -104,6 +140,128 @@ grep -q 'password: "\$argon2id\$' "$MG_DIR/state/users/alice.yaml" &&
 ! ctl users get alice | grep -q -i "argon\|credentials\|invite" &&
     pass "users get shows no credentials" ||
     fail "users get shows no credentials" "$(ctl users get alice)"
+
+# --- the invite never on the command line -----------------------------------
+# Each is refused before anything is sent, so they count as no failed login.
+out=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user pat \
+    --invite "$INV" --password-stdin --ca-fingerprint "$FPR" 2>&1)
+rc=$?
+out2=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user pat \
+    --invite="$INV" --password-stdin --ca-fingerprint "$FPR" 2>&1)
+rc2=$?
+[ $rc -eq 2 ] && [ $rc2 -eq 2 ] &&
+    echo "$out" | grep -q "mcpgate: --invite takes no value: every user of this machine can read a command line" &&
+    echo "$out" | grep -q "Give --invite alone and type the invite when asked, or use --invite-file FILE" &&
+    echo "$out2" | grep -q "takes no value" &&
+    ! echo "$out$out2" | grep -q "$INV" &&
+    pass "--invite VALUE and --invite=VALUE are refused, saying why and what to use instead" ||
+    fail "--invite with a value is refused" "$out $out2"
+out=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user pat --invite \
+    --password-stdin --ca-fingerprint "$FPR" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "no new password on the second line of standard input" &&
+    pass "--invite --password-stdin wants the invite, then the password" ||
+    fail "--invite --password-stdin with one line" "$out"
+out=$(setsid -w "$BIN/mcpgate" login --proxy "$GW" --user pat --invite \
+    --ca-fingerprint "$FPR" 2>&1 </dev/null)
+[ $? -eq 1 ] && echo "$out" | grep -q "cannot read the invite without a terminal: use --invite-file FILE, or --password-stdin" &&
+    pass "without a terminal, --invite says how else to give the invite" ||
+    fail "--invite without a terminal" "$out"
+
+# Another local user reads the command line of a login that waits for the
+# password: the invite is not in it.
+out=$(ctl users add quinn --roles access)
+QINV=$(echo "$out" | invite_of)
+mkfifo "$MG_DIR/quinn.in"
+MCPGATE_HOME=$MG_DIR/home-quinn "$BIN/mcpgate" login --proxy "$GW" \
+    --user quinn --invite --password-stdin --ca-fingerprint "$FPR" \
+    <"$MG_DIR/quinn.in" >"$MG_DIR/quinn.out" 2>&1 &
+qpid=$!
+exec 8>"$MG_DIR/quinn.in"
+waits_on_pipe "$qpid"
+before=$(as_nobody_cmdline "$qpid")
+# In a subshell: if login is gone, SIGPIPE ends that, not the test.
+(printf '%s\n' "$QINV" >&8)
+sleep 0.3
+waits_on_pipe "$qpid" && kill -0 "$qpid" 2>/dev/null && waiting=yes || waiting=no
+during=$(as_nobody_cmdline "$qpid")
+(printf '%s\n' "$PW" >&8)
+exec 8>&-
+wait "$qpid"
+rc=$?
+[ "$waiting" = yes ] && echo "$during" | grep -q "mcpgate login --proxy $GW --user quinn --invite --password-stdin" &&
+    ! echo "$before$during" | grep -q "$QINV" &&
+    [ $rc -eq 0 ] && grep -q "Logged in to mcpgate as quinn" "$MG_DIR/quinn.out" &&
+    pass "while login waits for the password, another user sees no invite in /proc/PID/cmdline" ||
+    fail "the invite in /proc/PID/cmdline" "waiting=$waiting rc=$rc cmdline: $during; $(cat "$MG_DIR/quinn.out")"
+
+# At a terminal: the invite is asked for and not echoed, then the new
+# password twice.
+out=$(ctl users add pat --roles access)
+PINV=$(echo "$out" | invite_of)
+mkfifo "$MG_DIR/pat.in"
+# await_text TEXT: wait up to 10 s for TEXT in the terminal's output.
+await_text() {
+	local i
+	for i in $(seq 1 200); do
+		grep -q "$1" "$MG_DIR/pat.out" && return 0
+		kill -0 "$spid" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+MCPGATE_HOME=$MG_DIR/home-pat script -qfec "exec $BIN/mcpgate login \
+    --proxy $GW --user pat --invite --ca-fingerprint $FPR" /dev/null \
+    <"$MG_DIR/pat.in" >"$MG_DIR/pat.out" 2>&1 &
+spid=$!
+exec 9>"$MG_DIR/pat.in"
+steps=0
+if await_text "Invite for pat (it is not shown): "; then
+	mpid=$(pgrep -P "$spid" | head -n 1)
+	cmdline=$(as_nobody_cmdline "$mpid")
+	steps=1
+	(printf '%s\r' "$PINV" >&9)
+	if await_text "New password for pat (at least 12 characters): "; then
+		steps=2
+		(printf '%s\r' "$PW" >&9)
+		await_text "The same again: " && (printf '%s\r' "$PW" >&9) &&
+		    await_text "Logged in to mcpgate as pat" && steps=3
+	fi
+fi
+exec 9>&-
+wait_gone "$spid" 5 || kill -KILL "$spid" 2>/dev/null
+[ $steps -eq 3 ] && echo "$cmdline" | grep -q "mcpgate login" &&
+    ! echo "$cmdline" | grep -q "$PINV" && ! grep -q "$PINV" "$MG_DIR/pat.out" &&
+    pass "at a terminal the invite is asked for without echo, then the password twice" ||
+    fail "the invite at a terminal" "step $steps: $(tr '\r' ' ' <"$MG_DIR/pat.out")"
+
+# --invite-file: a file of the user's own that nobody else may read.
+out=$(ctl --format json users add ivy --roles access)
+printf '  %s \n' "$(echo "$out" | jq -r .invite)" >"$MG_DIR/ivy.invite"
+chmod 0644 "$MG_DIR/ivy.invite"
+out=$(echo "$PW" | MCPGATE_HOME=$MG_DIR/home-ivy "$BIN/mcpgate" login \
+    --proxy "$GW" --user ivy --invite-file "$MG_DIR/ivy.invite" \
+    --password-stdin --ca-fingerprint "$FPR" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "ivy.invite is open to others (mode 0644), who could read the invite and take the account: make it 0600" &&
+    pass "--invite-file refuses a file that others can read" ||
+    fail "--invite-file open to others" "$out"
+chmod 0600 "$MG_DIR/ivy.invite"
+chown nobody "$MG_DIR/ivy.invite"
+out=$(echo "$PW" | MCPGATE_HOME=$MG_DIR/home-ivy "$BIN/mcpgate" login \
+    --proxy "$GW" --user ivy --invite-file "$MG_DIR/ivy.invite" \
+    --password-stdin --ca-fingerprint "$FPR" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "ivy.invite belongs to uid 65534, not to you" &&
+    pass "--invite-file refuses a file of another user's" ||
+    fail "--invite-file of another user" "$out"
+chown root "$MG_DIR/ivy.invite"
+out=$(echo "$PW" | MCPGATE_HOME=$MG_DIR/home-ivy "$BIN/mcpgate" login \
+    --proxy "$GW" --user ivy --invite-file="$MG_DIR/ivy.invite" \
+    --password-stdin --ca-fingerprint "$FPR" 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "Logged in to mcpgate as ivy" &&
+    pass "--invite-file with a 0600 file and the password on stdin logs in" ||
+    fail "--invite-file" "$out"
+! grep -rq "$PINV\|$QINV\|$INV" "$MG_DIR/log" &&
+    pass "no invite reaches the daemon's log" ||
+    fail "no invite reaches the daemon's log" "$(grep -n "$PINV\|$QINV\|$INV" "$MG_DIR/log")"
 
 # --- later logins ------------------------------------------------------------
 out=$(login alice --ttl 1h)
@@ -211,7 +369,7 @@ ctl users unlock alice >/dev/null
 "$BIN/mcpgate" status | grep -q "State:       valid" &&
     pass "unlocking accepts the certificate again" || fail "unlock" "not valid"
 out=$(ctl users reset alice)
-NEWINV=$(echo "$out" | sed -n 's/.*--invite \([0-9a-f]*\).*/\1/p')
+NEWINV=$(echo "$out" | invite_of)
 out=$("$BIN/mcpgate" status)
 [ $? -eq 1 ] && echo "$out" | grep -q "State:       revoked: this certificate was issued before alice was reset" &&
     pass "after a reset, the certificates issued before are refused" ||
@@ -220,7 +378,7 @@ out=$(login alice 2>&1)
 [ $? -eq 1 ] && pass "after a reset, the old password no longer works" ||
     fail "reset clears the password" "$out"
 sleep 1
-PW="another good password" login alice --invite "$NEWINV" >/dev/null &&
+PW="another good password" ilogin alice "$NEWINV" >/dev/null &&
     "$BIN/mcpgate" status | grep -q "State:       valid" &&
     pass "the reset invite sets a new password, and its certificate is valid" ||
     fail "the reset invite" "$("$BIN/mcpgate" status)"
@@ -303,8 +461,8 @@ out=$(ctl rm role/mcp-user 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "preset role" &&
     pass "a preset role cannot be removed" || fail "rm of a preset role" "$out"
 out=$(ctl users reset dave@example.com)
-DINV=$(echo "$out" | sed -n 's/.*--invite \([0-9a-f]*\).*/\1/p')
-login dave@example.com --invite "$DINV" >/dev/null &&
+DINV=$(echo "$out" | invite_of)
+ilogin dave@example.com "$DINV" >/dev/null &&
     "$BIN/mcpgate" --format json status | is '.roles == ["devs"]' &&
     pass "a user made with create logs in after users reset gives an invite" ||
     fail "a created user logs in" "$("$BIN/mcpgate" status 2>&1)"
@@ -375,7 +533,7 @@ audit_has '.event == "token.create" and .admin_uid == 0' &&
     fail "changes are audited" "missing"
 
 # --- it all survives a restart -------------------------------------------------------
-login bob --invite "$BOBINV" >/dev/null
+ilogin bob "$BOBINV" >/dev/null
 mg_stop
 sed -i "s/listen_addr: 127.0.0.1:0/listen_addr: 127.0.0.1:$MG_PORT/" "$MG_CONF"
 mg_start
@@ -429,7 +587,7 @@ out=$(ctl users add frank --roles access 2>&1)
     ! ctl users ls | grep -q frank && [ ! -e "$MG_DIR/state/users/frank.yaml" ] &&
     pass "with the audit log full, a change is refused and nothing changes" ||
     fail "a change without its audit record" "$out"
-out=$(login erin --invite "$EINV" --ca-fingerprint "$EFPR" 2>&1)
+out=$(ilogin erin "$EINV" --ca-fingerprint "$EFPR" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "cannot write its audit log" &&
     pass "with the audit log full, no certificate is issued" ||
     fail "a login without its audit record" "$out"
@@ -437,7 +595,7 @@ ctl status | grep -q "FAILING: records cannot be written" &&
     pass "status shows the audit log failing" ||
     fail "status shows the audit log failing" "$(ctl status)"
 rm "$MG_DIR/audit/fill"
-out=$(login erin --invite "$EINV" --ca-fingerprint "$EFPR" 2>&1)
+out=$(ilogin erin "$EINV" --ca-fingerprint "$EFPR" 2>&1)
 [ $? -eq 0 ] && ctl users add frank --roles access >/dev/null &&
     ctl status | grep -q "fsync always, on_failure deny, writing" &&
     pass "once the log can be written, service resumes (the invite still works)" ||

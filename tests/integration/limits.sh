@@ -23,8 +23,9 @@ adduser() {
 	out=$(ctl --format json users add "$user" --roles mcp-user) || return 1
 	inv=$(echo "$out" | jq -r .invite)
 	fpr=$(echo "$out" | jq -r .ca_fingerprint)
-	echo "$PW" | MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
-	    --proxy "127.0.0.1:$MG_PORT" --user "$user" --invite "$inv" \
+	printf '%s\n%s\n' "$inv" "$PW" |
+	    MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
+	    --proxy "127.0.0.1:$MG_PORT" --user "$user" --invite \
 	    --password-stdin --ca-fingerprint "$fpr" >/dev/null
 }
 

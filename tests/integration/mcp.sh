@@ -32,8 +32,9 @@ adduser() {
 	out=$(ctl --format json users add "$user" "$@") || return 1
 	inv=$(echo "$out" | jq -r .invite)
 	fpr=$(echo "$out" | jq -r .ca_fingerprint)
-	echo "$PW" | MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
-	    --proxy "$GW" --user "$user" --invite "$inv" --password-stdin \
+	printf '%s\n%s\n' "$inv" "$PW" |
+	    MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
+	    --proxy "$GW" --user "$user" --invite --password-stdin \
 	    --ca-fingerprint "$fpr" >/dev/null
 }
 

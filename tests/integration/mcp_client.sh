@@ -30,8 +30,9 @@ newuser() {
 	local u=$1 out
 	shift
 	out=$(ctl --format json users add "$u" "$@") || return 1
-	echo "$PW" | as "$u" "$MG" login --proxy "$GW" --user "$u" \
-	    --invite "$(echo "$out" | jq -r .invite)" --password-stdin \
+	printf '%s\n%s\n' "$(echo "$out" | jq -r .invite)" "$PW" |
+	    as "$u" "$MG" login --proxy "$GW" --user "$u" --invite \
+	    --password-stdin \
 	    --ca-fingerprint "$(echo "$out" | jq -r .ca_fingerprint)" \
 	    >/dev/null
 }

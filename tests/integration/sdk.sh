@@ -23,9 +23,9 @@ adduser() {
 	local user=$1 out
 	shift
 	out=$(ctl --format json users add "$user" "$@") || return 1
-	echo "$PW" | MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
-	    --proxy "$GW" --user "$user" --password-stdin \
-	    --invite "$(echo "$out" | jq -r .invite)" \
+	printf '%s\n%s\n' "$(echo "$out" | jq -r .invite)" "$PW" |
+	    MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
+	    --proxy "$GW" --user "$user" --invite --password-stdin \
 	    --ca-fingerprint "$(echo "$out" | jq -r .ca_fingerprint)" >/dev/null
 }
 
