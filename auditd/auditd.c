@@ -38,7 +38,8 @@ auditd_commit(void *arg)
 
 /*
  * One record from a sender.  Anything but a JSON object naming a known
- * event and free of the writer's own keys means the sender is not itself.
+ * event that this sender may write (the table in common/audit_record.c),
+ * free of the writer's own keys, means the sender is not itself.
  */
 static void
 auditd_record(enum proc_id from, struct imsg *imsg)
@@ -53,7 +54,8 @@ auditd_record(enum proc_id from, struct imsg *imsg)
 	    &jerr)) == NULL || !json_is_object(fields) ||
 	    journal_append(&auditd->j, from, imsg_get_id(imsg), fields,
 	    imsg_get_type(imsg) == IMSG_AUDIT_RECORD_NOWAIT) == -1)
-		fatalx("malformed audit record from %s", proc_name(from));
+		fatalx("malformed or forbidden audit record from %s: it is "
+		    "not itself", proc_name(from));
 	json_decref(fields);
 	/* Written once this turn of the loop has seen every channel. */
 	if (!ev_timer_pending(&auditd->commit_timer))

@@ -593,10 +593,27 @@ journal_refuse(enum proc_id from, uint32_t id, int error)
 		auditd_ack(from, id, &ack);
 }
 
+/* The sender as the event table names it. */
+static unsigned int
+journal_writer(enum proc_id from)
+{
+	switch (from) {
+	case PROC_PARENT:
+		return (AUDIT_BY_PARENT);
+	case PROC_MCPD:
+		return (AUDIT_BY_MCPD);
+	case PROC_AUDITD:
+		return (AUDIT_BY_AUDITD);
+	default:
+		return (0);
+	}
+}
+
 /*
  * Add a sender's record to the batch.  Returns -1 for fields that no
- * honest sender produces; a record too long to write, and write failures,
- * are reported to the sender.
+ * honest sender produces, an event the sender may not write among them;
+ * a record too long to write, and write failures, are reported to the
+ * sender.
  */
 int
 journal_append(struct journal *j, enum proc_id from, uint32_t id,
@@ -612,6 +629,11 @@ journal_append(struct journal *j, enum proc_id from, uint32_t id,
 	    "event"))) == NULL || (ev = audit_event_find(event)) == NULL ||
 	    strcmp(event, AUDIT_CHECKPOINT) == 0)
 		return (-1);
+	if ((ev->writers & journal_writer(from)) == 0) {
+		log_warnx("%s sent an %s record, which only the %s may write",
+		    proc_name(from), event, audit_writer_name(ev->writers));
+		return (-1);
+	}
 	if ((line = audit_record_format(fields, j->seq + 1, now_us(),
 	    audit_event_code(ev, fields), j->prev, &len)) == NULL) {
 		if (errno != EMSGSIZE)

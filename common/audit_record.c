@@ -19,31 +19,37 @@ const char audit_zero_hash[SHA256_HEX_LEN + 1] =
 
 /*
  * Every event the gateway records, with its stable code: MG, four
- * digits, and I (information), W (a refusal or failure) or E (an error).
+ * digits, and I (information), W (a refusal or failure) or E (an error);
+ * and the one process that may write it.  auditd refuses an event from
+ * any other sender and treats that sender as compromised: mcpd, which
+ * parses what the network sends, can write only what happens in MCP
+ * sessions, never a login, an administrator's change or the daemon's
+ * own events.
  */
 static const struct audit_event audit_events[] = {
-	{ "daemon.start",		"MG0001I", NULL },
-	{ "daemon.stop",		"MG0002I", NULL },
-	{ "daemon.reload",		"MG0003I", "MG0003E" },
-	{ "audit.checkpoint",		"MG0100I", NULL },
-	{ "audit.torn",			"MG0101W", NULL },
-	{ "user.login",			"MG1000I", "MG1000W" },
-	{ "user.create",		"MG1001I", "MG1001W" },
-	{ "user.update",		"MG1002I", "MG1002W" },
-	{ "user.lock",			"MG1003I", "MG1003W" },
-	{ "user.unlock",		"MG1004I", "MG1004W" },
-	{ "user.delete",		"MG1005I", "MG1005W" },
-	{ "user.reset",			"MG1006I", "MG1006W" },
-	{ "role.create",		"MG1010I", "MG1010W" },
-	{ "role.update",		"MG1011I", "MG1011W" },
-	{ "role.delete",		"MG1012I", "MG1012W" },
-	{ "token.create",		"MG1020I", "MG1020W" },
-	{ "token.delete",		"MG1021I", "MG1021W" },
-	{ "mcp.session.start",		"MG2000I", "MG2000W" },
-	{ "mcp.session.end",		"MG2001I", NULL },
-	{ "mcp.session.request",	"MG2002I", "MG2002W" },
-	{ "mcp.session.notification",	"MG2003I", NULL },
-	{ NULL, NULL, NULL }
+	{ "daemon.start",		"MG0001I", NULL, AUDIT_BY_PARENT },
+	{ "daemon.stop",		"MG0002I", NULL, AUDIT_BY_PARENT },
+	{ "daemon.reload",		"MG0003I", "MG0003E", AUDIT_BY_PARENT },
+	{ "audit.checkpoint",		"MG0100I", NULL, AUDIT_BY_AUDITD },
+	{ "audit.torn",			"MG0101W", NULL, AUDIT_BY_AUDITD },
+	{ "audit.tamper",		"MG0102E", NULL, AUDIT_BY_AUDITD },
+	{ "user.login",			"MG1000I", "MG1000W", AUDIT_BY_PARENT },
+	{ "user.create",		"MG1001I", "MG1001W", AUDIT_BY_PARENT },
+	{ "user.update",		"MG1002I", "MG1002W", AUDIT_BY_PARENT },
+	{ "user.lock",			"MG1003I", "MG1003W", AUDIT_BY_PARENT },
+	{ "user.unlock",		"MG1004I", "MG1004W", AUDIT_BY_PARENT },
+	{ "user.delete",		"MG1005I", "MG1005W", AUDIT_BY_PARENT },
+	{ "user.reset",			"MG1006I", "MG1006W", AUDIT_BY_PARENT },
+	{ "role.create",		"MG1010I", "MG1010W", AUDIT_BY_PARENT },
+	{ "role.update",		"MG1011I", "MG1011W", AUDIT_BY_PARENT },
+	{ "role.delete",		"MG1012I", "MG1012W", AUDIT_BY_PARENT },
+	{ "token.create",		"MG1020I", "MG1020W", AUDIT_BY_PARENT },
+	{ "token.delete",		"MG1021I", "MG1021W", AUDIT_BY_PARENT },
+	{ "mcp.session.start",		"MG2000I", "MG2000W", AUDIT_BY_MCPD },
+	{ "mcp.session.end",		"MG2001I", NULL, AUDIT_BY_MCPD },
+	{ "mcp.session.request",	"MG2002I", "MG2002W", AUDIT_BY_MCPD },
+	{ "mcp.session.notification",	"MG2003I", NULL, AUDIT_BY_MCPD },
+	{ NULL, NULL, NULL, 0 }
 };
 
 /* Fields the writer sets; a sender may not supply them. */
@@ -71,6 +77,22 @@ audit_event_code(const struct audit_event *ev, json_t *fields)
 	if (ev->code_fail != NULL && json_is_false(ok))
 		return (ev->code_fail);
 	return (ev->code);
+}
+
+/* The process an AUDIT_BY_* bit stands for, for messages. */
+const char *
+audit_writer_name(unsigned int who)
+{
+	switch (who) {
+	case AUDIT_BY_PARENT:
+		return ("parent");
+	case AUDIT_BY_MCPD:
+		return ("mcpd");
+	case AUDIT_BY_AUDITD:
+		return ("auditd");
+	default:
+		return ("nobody");
+	}
 }
 
 /* Files are named by the sequence number of their first record. */

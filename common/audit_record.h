@@ -26,12 +26,19 @@
 #define AUDIT_FILE_SUFFIX	".jsonl"
 #define AUDIT_PUBKEY_FILE	"audit.pub"
 #define AUDIT_CHECKPOINT	"audit.checkpoint"
+#define AUDIT_TAMPER		"audit.tamper"
 #define AUDIT_KEYID_LEN		(7 + SHA256_HEX_LEN)	/* SHA256:hex */
+
+/* Who may write an event: a process that sends another is compromised. */
+#define AUDIT_BY_PARENT		0x1
+#define AUDIT_BY_MCPD		0x2
+#define AUDIT_BY_AUDITD		0x4
 
 struct audit_event {
 	const char	*name;
 	const char	*code;		/* success, or the only code */
 	const char	*code_fail;	/* "success": false */
+	unsigned int	 writers;	/* AUDIT_BY_* */
 };
 
 struct audit_chain {
@@ -52,6 +59,7 @@ extern const char	 audit_zero_hash[SHA256_HEX_LEN + 1];
 
 const struct audit_event *audit_event_find(const char *);
 const char	*audit_event_code(const struct audit_event *, json_t *);
+const char	*audit_writer_name(unsigned int);
 int		 audit_file_name(uint64_t, char *, size_t);
 int		 audit_file_seq(const char *, uint64_t *);
 char		*audit_record_format(json_t *, uint64_t, int64_t,

@@ -182,6 +182,47 @@ test_event_codes(void)
 	T_ASSERT(audit_event_find("user.Login") == NULL);
 }
 
+/*
+ * Who may write what: mcpd only what happens in MCP sessions, the parent
+ * the daemon's, logins and administrators' changes, auditd its own.
+ */
+static void
+test_event_writers(void)
+{
+	static const char *const parent_only[] = {
+		"daemon.start", "daemon.stop", "daemon.reload", "user.login",
+		"user.create", "user.update", "user.lock", "user.unlock",
+		"user.delete", "user.reset", "role.create", "role.update",
+		"role.delete", "token.create", "token.delete", NULL
+	};
+	static const char *const mcpd_only[] = {
+		"mcp.session.start", "mcp.session.end", "mcp.session.request",
+		"mcp.session.notification", NULL
+	};
+	static const char *const auditd_only[] = {
+		"audit.checkpoint", "audit.torn", "audit.tamper", NULL
+	};
+	const struct audit_event	*ev;
+	int				 i;
+
+	for (i = 0; parent_only[i] != NULL; i++) {
+		T_ASSERT((ev = audit_event_find(parent_only[i])) != NULL);
+		T_ASSERTF(ev->writers == AUDIT_BY_PARENT, "%s",
+		    parent_only[i]);
+	}
+	for (i = 0; mcpd_only[i] != NULL; i++) {
+		T_ASSERT((ev = audit_event_find(mcpd_only[i])) != NULL);
+		T_ASSERTF(ev->writers == AUDIT_BY_MCPD, "%s", mcpd_only[i]);
+	}
+	for (i = 0; auditd_only[i] != NULL; i++) {
+		T_ASSERT((ev = audit_event_find(auditd_only[i])) != NULL);
+		T_ASSERTF(ev->writers == AUDIT_BY_AUDITD, "%s",
+		    auditd_only[i]);
+	}
+	T_ASSERT(strcmp(audit_writer_name(AUDIT_BY_MCPD), "mcpd") == 0);
+	T_ASSERT(strcmp(audit_writer_name(0), "nobody") == 0);
+}
+
 static void
 test_record_format(void)
 {
@@ -1030,6 +1071,7 @@ main(void)
 		return (1);
 	}
 	T_RUN(test_event_codes);
+	T_RUN(test_event_writers);
 	T_RUN(test_record_format);
 	T_RUN(test_record_format_refused);
 	T_RUN(test_key_id);

@@ -25,6 +25,7 @@
 static EVP_PKEY	*key;
 static char	 base[] = "/tmp/test_journal.XXXXXX";
 static int	 ndirs;
+static struct auditd fake_auditd;
 
 struct fixture {
 	struct journal	 j;
@@ -61,7 +62,7 @@ add(struct fixture *f, const char *event, int nowait)
 	rec = json_pack("{s:s,s:s,s:s,s:s}", "event", event, "user", "alice",
 	    "app", "mcpgate-demo", "session_id",
 	    "4c1d6b0e-a53c-4e0e-a6b0-0cc1e4d9f0aa");
-	rv = journal_append(&f->j, PROC_AUDITD, 0, rec, nowait);
+	rv = journal_append(&f->j, PROC_MCPD, 0, rec, nowait);
 	json_decref(rec);
 	journal_commit(&f->j);
 	return (rv);
@@ -143,11 +144,61 @@ test_none_never_syncs(void)
 	close_journal(&f);
 }
 
+/* One record from a sender; the return value of journal_append. */
+static int
+send_as(struct fixture *f, enum proc_id from, const char *event)
+{
+	json_t	*rec;
+	int	 rv;
+
+	rec = json_pack("{s:s,s:s}", "event", event, "user", "mallory");
+	rv = journal_append(&f->j, from, 0, rec, 0);
+	json_decref(rec);
+	journal_commit(&f->j);
+	return (rv);
+}
+
+/*
+ * A compromised mcpd forges the parent's and auditd's records: each is
+ * refused (auditd then exits), and nothing of it reaches the file.
+ */
+static void
+test_sender_may_write_only_its_events(void)
+{
+	static const char *const forged[] = {
+		"user.login", "user.create", "user.delete", "role.update",
+		"token.create", "daemon.start", "daemon.stop",
+		"daemon.reload", "audit.torn", "audit.tamper",
+		"audit.checkpoint", NULL
+	};
+	struct fixture	 f;
+	uint64_t	 seq;
+	int		 i;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(send_as(&f, PROC_MCPD, "mcp.session.start") == 0);
+	seq = f.j.seq;
+	for (i = 0; forged[i] != NULL; i++)
+		T_ASSERTF(send_as(&f, PROC_MCPD, forged[i]) == -1,
+		    "mcpd may write %s", forged[i]);
+	T_ASSERT(f.j.seq == seq);
+	/* The parent may not write what happens in a session either. */
+	T_ASSERT(send_as(&f, PROC_PARENT, "mcp.session.request") == -1);
+	T_ASSERT(send_as(&f, PROC_PARENT, "audit.tamper") == -1);
+	T_ASSERT(send_as(&f, PROC_PARENT, "user.create") == 0);
+	T_ASSERT(send_as(&f, PROC_AUDITD, "audit.torn") == 0);
+	T_ASSERT(send_as(&f, PROC_AUDITD, "user.login") == -1);
+	T_ASSERT(f.j.seq == seq + 2);
+	close_journal(&f);
+}
+
 int
 main(void)
 {
+	t_suite = "journal";
 	log_init(1, LOG_DAEMON);
 	log_setlevel(LOG_LVL_ERROR);
+	auditd = &fake_auditd;	/* no sender to acknowledge */
 	if (ev_init() == -1 || mkdtemp(base) == NULL ||
 	    (key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL) {
 		fprintf(stderr, "test_journal: set-up failed\n");
@@ -157,6 +208,7 @@ main(void)
 	T_RUN(test_nowait_synced_within_timer);
 	T_RUN(test_nowait_synced_on_mode_change);
 	T_RUN(test_none_never_syncs);
+	T_RUN(test_sender_may_write_only_its_events);
 	EVP_PKEY_free(key);
 	if (t_rmtree(base) == -1)
 		fprintf(stderr, "test_journal: cannot remove %s\n", base);
