@@ -29,6 +29,14 @@ auditd_ack(enum proc_id to, uint32_t id, const struct audit_ack *ack)
 	child_chan_send(ch, IMSG_AUDIT_ACK, id, -1, ack, sizeof(*ack));
 }
 
+/* A checkpoint is on disk: the parent keeps it out of our reach. */
+static void
+auditd_anchor(const struct audit_anchor *a)
+{
+	child_chan_send(&child_parent, IMSG_AUDIT_ANCHOR, 0, -1, a,
+	    sizeof(*a));
+}
+
 static void
 auditd_commit(void *arg)
 {
@@ -76,6 +84,13 @@ auditd_parent_imsg(struct imsg *imsg)
 	switch (imsg_get_type(imsg)) {
 	case IMSG_AUDIT_RECORD:
 		auditd_record(PROC_PARENT, imsg);
+		return (1);
+	case IMSG_AUDIT_SEAL:
+		if (imsg_get_len(imsg) != 0)
+			return (0);
+		journal_seal(&auditd->j);
+		child_chan_send(&child_parent, IMSG_AUDIT_SEALED, 0, -1, NULL,
+		    0);
 		return (1);
 	case IMSG_STATUS_REQ:
 		child_chan_send(&child_parent, IMSG_STATUS_AUDITD,
@@ -201,6 +216,7 @@ auditd_main(int foreground, int verbose)
 
 	journal_init(&auditd->j, audit_dirfd, audit_key,
 	    auditd->conf.audit_max_file_size, auditd->conf.audit_fsync);
+	auditd->j.on_anchor = auditd_anchor;
 	ev_timer_set(&auditd->commit_timer, auditd_commit, NULL);
 	if (journal_recover(&auditd->j) == -1)
 		fatalx("cannot continue the audit log");

@@ -21,11 +21,15 @@
 #include "sandbox.h"
 
 #define AUDITD_CHECKPOINT_RECORDS	1000
-#define AUDITD_CHECKPOINT_MS		(5 * 60 * 1000)
+#define AUDITD_CHECKPOINT_MS		(10 * 1000)
 #define AUDITD_BATCH_SYNC_MS		10
 #define AUDITD_BATCH_SYNC_RECORDS	256
 #define AUDITD_TORN_KEEP		(64 * 1024)
 #define AUDITD_CHECKPOINT_ROOM		1024	/* a checkpoint line is ~400 */
+
+#define ANCHOR_NONE		0
+#define ANCHOR_BATCHED		1	/* a checkpoint in the batch */
+#define ANCHOR_WRITTEN		2	/* in the file, not yet synced */
 
 /* A sender waiting to hear about its record. */
 struct audit_waiter {
@@ -60,6 +64,10 @@ struct journal {
 	size_t			 nunsynced;
 
 	EVP_PKEY		*key;
+	/* the newest checkpoint, reported once it is synced */
+	int			 anchor_state;	/* ANCHOR_* */
+	struct audit_anchor	 anchor;
+	void			(*on_anchor)(const struct audit_anchor *);
 	struct ev_timer		 sync_timer;
 	struct ev_timer		 checkpoint_timer;
 	uint64_t		 since_checkpoint;
@@ -89,6 +97,7 @@ int	 journal_append(struct journal *, enum proc_id, uint32_t, json_t *,
 void	 journal_commit(struct journal *);
 void	 journal_sync(struct journal *);
 int	 journal_checkpoint(struct journal *);
+void	 journal_seal(struct journal *);
 void	 journal_close(struct journal *);
 void	 journal_reconf(struct journal *, uint64_t, int);
 

@@ -402,6 +402,8 @@ journal_drop_batch(struct journal *j, int error)
 {
 	j->seq = j->batch_seq;
 	strlcpy(j->prev, j->batch_prev, sizeof(j->prev));
+	if (j->anchor_state == ANCHOR_BATCHED)
+		j->anchor_state = ANCHOR_NONE;
 	j->stats.failures += j->batchrecs;
 	j->batchlen = 0;
 	j->batchrecs = 0;
@@ -466,6 +468,10 @@ journal_commit(struct journal *j)
 	}
 	if (j->since_checkpoint > 0 && !ev_timer_pending(&j->checkpoint_timer))
 		ev_timer_add(&j->checkpoint_timer, AUDITD_CHECKPOINT_MS);
+	if (j->anchor_state == ANCHOR_BATCHED) {
+		strlcpy(j->anchor.file, j->name, sizeof(j->anchor.file));
+		j->anchor_state = ANCHOR_WRITTEN;
+	}
 
 	switch (j->fsync_mode) {
 	case AUDIT_FSYNC_NONE:
@@ -502,6 +508,9 @@ journal_commit(struct journal *j)
 			ev_timer_add(&j->sync_timer, AUDITD_BATCH_SYNC_MS);
 		break;
 	}
+	/* A checkpoint is synced at once, whatever the mode. */
+	if (j->anchor_state == ANCHOR_WRITTEN)
+		journal_sync(j);
 }
 
 /* Make written records durable and tell their senders. */
@@ -521,6 +530,11 @@ journal_sync(struct journal *j)
 	}
 	j->stats.syncs++;
 	waiters_ack(&j->unsynced, AUDIT_ACK_OK, 0);
+	if (j->anchor_state == ANCHOR_WRITTEN) {
+		j->anchor_state = ANCHOR_NONE;
+		if (j->on_anchor != NULL)
+			j->on_anchor(&j->anchor);
+	}
 }
 
 static void
@@ -550,6 +564,10 @@ journal_checkpoint(struct journal *j)
 	free(line);
 	j->since_checkpoint = 0;
 	ev_timer_del(&j->checkpoint_timer);
+	memset(&j->anchor, 0, sizeof(j->anchor));
+	j->anchor.seq = j->seq;
+	strlcpy(j->anchor.sha256, j->prev, sizeof(j->anchor.sha256));
+	j->anchor_state = ANCHOR_BATCHED;
 	return (0);
 }
 
@@ -670,14 +688,21 @@ journal_append(struct journal *j, enum proc_id from, uint32_t id,
 	return (0);
 }
 
-/* A clean stop: a final checkpoint, written and synced. */
+/* Everything so far under a checkpoint, written and synced. */
 void
-journal_close(struct journal *j)
+journal_seal(struct journal *j)
 {
 	if (j->since_checkpoint > 0)
 		journal_checkpoint(j);
 	journal_commit(j);
 	journal_sync(j);
+}
+
+/* A clean stop: a final checkpoint, written and synced. */
+void
+journal_close(struct journal *j)
+{
+	journal_seal(j);
 	if (j->fd != -1)
 		close(j->fd);
 	j->fd = -1;

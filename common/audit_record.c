@@ -275,7 +275,6 @@ audit_line_parse(const char *line, size_t len, char *err, size_t errlen)
 {
 	json_error_t	 jerr;
 	json_t		*rec, *v;
-	const char	*s;
 	int64_t		 us;
 
 	if (len > AUDIT_LINE_MAX) {
@@ -323,16 +322,109 @@ audit_line_parse(const char *line, size_t len, char *err, size_t errlen)
 		snprintf(err, errlen, "missing or bad 'prev'");
 		goto bad;
 	}
-	for (s = json_string_value(v); *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s) && (*s < 'a' || *s > 'f')) {
-			snprintf(err, errlen, "'prev' is not lowercase hex");
-			goto bad;
-		}
+	if (!audit_is_hash(json_string_value(v))) {
+		snprintf(err, errlen, "'prev' is not lowercase hex");
+		goto bad;
 	}
 	return (rec);
  bad:
 	json_decref(rec);
 	return (NULL);
+}
+
+/* A SHA-256 as the log writes it: 64 lowercase hex digits. */
+int
+audit_is_hash(const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < SHA256_HEX_LEN; i++)
+		if (!isdigit((unsigned char)s[i]) && (s[i] < 'a' ||
+		    s[i] > 'f'))
+			return (0);
+	return (s[i] == '\0');
+}
+
+/* The anchor file's one line, with its newline. */
+char *
+audit_anchor_format(const struct audit_anchor_file *a, size_t *lenp)
+{
+	json_t	*o;
+	char	*s, *line;
+
+	if ((o = json_pack("{s:I,s:s,s:s,s:s}", "seq", (json_int_t)a->seq,
+	    "sha256", a->sha256, "file", a->file, "time", a->time)) == NULL)
+		return (NULL);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s == NULL)
+		return (NULL);
+	if (asprintf(&line, "%s\n", s) == -1)
+		line = NULL;
+	free(s);
+	if (line != NULL)
+		*lenp = strlen(line);
+	return (line);
+}
+
+/*
+ * Parse an anchor file.  Every member must be there and well formed;
+ * returns -1 with a sentence in err otherwise.
+ */
+int
+audit_anchor_parse(const char *buf, size_t len, struct audit_anchor_file *a,
+    char *err, size_t errlen)
+{
+	json_error_t	 jerr;
+	json_t		*o, *v;
+	const char	*s;
+	uint64_t	 fseq;
+	int64_t		 us;
+	int		 ret = -1;
+
+	memset(a, 0, sizeof(*a));
+	if (len > 4096) {
+		snprintf(err, errlen, "longer than any anchor");
+		return (-1);
+	}
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr)) ==
+	    NULL) {
+		snprintf(err, errlen, "not valid JSON: %s", jerr.text);
+		return (-1);
+	}
+	if (!json_is_object(o) || json_object_size(o) != 4) {
+		snprintf(err, errlen, "not an object of seq, sha256, file and "
+		    "time");
+		goto out;
+	}
+	v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 1) {
+		snprintf(err, errlen, "missing or bad 'seq'");
+		goto out;
+	}
+	a->seq = (uint64_t)json_integer_value(v);
+	s = json_string_value(json_object_get(o, "sha256"));
+	if (s == NULL || !audit_is_hash(s)) {
+		snprintf(err, errlen, "missing or bad 'sha256'");
+		goto out;
+	}
+	strlcpy(a->sha256, s, sizeof(a->sha256));
+	s = json_string_value(json_object_get(o, "file"));
+	if (s == NULL || audit_file_seq(s, &fseq) == -1 || fseq > a->seq ||
+	    strlcpy(a->file, s, sizeof(a->file)) >= sizeof(a->file)) {
+		snprintf(err, errlen, "missing or bad 'file'");
+		goto out;
+	}
+	s = json_string_value(json_object_get(o, "time"));
+	if (s == NULL || strchr(s, 'T') == NULL || parse_time(s, 0, &us) ==
+	    -1 || strlcpy(a->time, s, sizeof(a->time)) >= sizeof(a->time)) {
+		snprintf(err, errlen, "missing or bad 'time'");
+		goto out;
+	}
+	ret = 0;
+ out:
+	json_decref(o);
+	return (ret);
 }
 
 void

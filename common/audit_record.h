@@ -28,6 +28,8 @@
 #define AUDIT_CHECKPOINT	"audit.checkpoint"
 #define AUDIT_TAMPER		"audit.tamper"
 #define AUDIT_KEYID_LEN		(7 + SHA256_HEX_LEN)	/* SHA256:hex */
+#define AUDIT_ANCHOR_FILE	"audit.anchor"
+#define AUDIT_NAME_MAX		64	/* a file name in the audit directory */
 
 /* Who may write an event: a process that sends another is compromised. */
 #define AUDIT_BY_PARENT		0x1
@@ -55,6 +57,19 @@ struct audit_chain {
 	uint64_t	 since_checkpoint;
 };
 
+/*
+ * The anchor: the newest checkpoint that auditd wrote and synced, as the
+ * parent keeps it in the state directory, out of the audit user's reach.
+ * One line of JSON: {"seq":N,"sha256":"hex","file":"...","time":"...Z"},
+ * sha256 being the hash of the checkpoint's line.
+ */
+struct audit_anchor_file {
+	uint64_t	 seq;
+	char		 sha256[SHA256_HEX_LEN + 1];
+	char		 file[AUDIT_NAME_MAX];
+	char		 time[TIME_RFC3339_LEN];
+};
+
 extern const char	 audit_zero_hash[SHA256_HEX_LEN + 1];
 
 const struct audit_event *audit_event_find(const char *);
@@ -68,6 +83,11 @@ char		*audit_checkpoint_format(EVP_PKEY *, uint64_t, int64_t,
 		    const char *, json_t *, size_t *);
 int		 audit_key_id(EVP_PKEY *, char *, size_t);
 json_t		*audit_line_parse(const char *, size_t, char *, size_t);
+int		 audit_is_hash(const char *);
+char		*audit_anchor_format(const struct audit_anchor_file *,
+		    size_t *);
+int		 audit_anchor_parse(const char *, size_t,
+		    struct audit_anchor_file *, char *, size_t);
 void		 audit_chain_init(struct audit_chain *, EVP_PKEY *);
 int		 audit_chain_line(struct audit_chain *, const char *, size_t,
 		    char *, size_t);

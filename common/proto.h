@@ -79,6 +79,13 @@ enum imsg_type {
 				   nothing holds for; with fsync always it
 				   is written at once and shares the next
 				   sync, at most AUDITD_BATCH_SYNC_MS later */
+	IMSG_AUDIT_ANCHOR,	/* auditd -> parent: struct audit_anchor, a
+				   checkpoint written and synced; the parent
+				   keeps it in state_dir/audit.anchor */
+	IMSG_AUDIT_SEAL,	/* parent -> auditd: no payload; the daemon
+				   stops: write and sync a final checkpoint,
+				   report it, answer IMSG_AUDIT_SEALED */
+	IMSG_AUDIT_SEALED,	/* auditd -> parent: no payload */
 
 	/* Identity. */
 	IMSG_SNAPSHOT,		/* parent -> mcpd: roles and users as YAML,
@@ -223,6 +230,14 @@ struct audit_ack {
 	int32_t		 status;
 	int32_t		 error;		/* errno when failed */
 	uint64_t	 seq;		/* the record's number when written */
+};
+
+/* The newest checkpoint on disk: its number and the SHA-256 of its line. */
+struct audit_anchor {
+	uint64_t	 seq;
+	char		 sha256[65];		/* lowercase hex */
+	char		 file[AUDIT_FILE_MAX];	/* the file that holds it */
+	char		 pad[7];
 };
 
 const char	*proc_name(enum proc_id);

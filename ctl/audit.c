@@ -8,8 +8,10 @@
 #include <dirent.h>
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +115,43 @@ load_pubkey(const char *path, int must)
 	return (key);
 }
 
+/*
+ * Open a file of the log for reading: never through a symbolic link, and
+ * only a regular file (a FIFO or a device could block or feed anything).
+ * NULL with a sentence in why.
+ */
+static FILE *
+audit_fopen(const char *path, char *why, size_t whylen)
+{
+	struct stat	 st;
+	FILE		*fp;
+	int		 fd, flags;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ELOOP)
+			snprintf(why, whylen, "a symbolic link; not "
+			    "followed");
+		else
+			snprintf(why, whylen, "%s", strerror(errno));
+		return (NULL);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "not a regular file");
+		close(fd);
+		return (NULL);
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
+	    (fp = fdopen(fd, "r")) == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		close(fd);
+		return (NULL);
+	}
+	return (fp);
+}
+
+/* The problem that ends the check, at a line (0: the file as a whole). */
 static int
 verify_fail(const char *path, size_t lineno, const char *msg)
 {
@@ -123,30 +162,90 @@ verify_fail(const char *path, size_t lineno, const char *msg)
 		    "line", (json_int_t)lineno, "error", msg);
 		ctl_print_json(ans);
 		json_decref(ans);
-	} else
+	} else if (lineno > 0)
 		fprintf(stderr, "mcpgatectl: %s:%zu: %s\n", path, lineno, msg);
+	else
+		fprintf(stderr, "mcpgatectl: %s: %s\n", path, msg);
 	return (CTL_EXIT_FAIL);
+}
+
+/*
+ * The anchor: 1 when read, 0 when there is none, -1 when it cannot be
+ * read, -2 when it does not parse; why says what went wrong.
+ */
+static int
+load_anchor(const char *path, struct audit_anchor_file *a, char *why,
+    size_t whylen)
+{
+	FILE	*fp;
+	char	 buf[4096 + 1];
+	size_t	 n;
+
+	if ((fp = audit_fopen(path, why, whylen)) == NULL)
+		return (errno == ENOENT ? 0 : -1);
+	n = fread(buf, 1, sizeof(buf), fp);
+	if (ferror(fp)) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		fclose(fp);
+		return (-1);
+	}
+	fclose(fp);
+	if (audit_anchor_parse(buf, n, a, why, whylen) == -1)
+		return (-2);
+	return (1);
+}
+
+/* A finding that is an error only with --strict. */
+static void
+verify_warn(json_t *warnings, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+verify_warn(json_t *warnings, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[2 * PATH_MAX + 512];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(warnings, json_string(msg));
 }
 
 static int
 audit_verify(int argc, char **argv)
 {
-	struct audit_files	 af;
-	struct audit_chain	 chain;
-	EVP_PKEY		*key = NULL;
-	FILE			*fp;
-	json_t			*ans;
-	char			*line = NULL, keypath[PATH_MAX + 16], why[512];
-	const char		*keyfile = NULL;
-	size_t			 cap = 0, lineno, i, nfiles;
-	ssize_t			 len;
-	uint64_t		 fseq;
-	int			 ret = CTL_EXIT_FAIL, firstline;
+	struct audit_files		 af;
+	struct audit_chain		 chain;
+	struct audit_anchor_file	 anchor;
+	EVP_PKEY			*key = NULL;
+	FILE				*fp;
+	json_t				*ans, *warnings;
+	char				*line = NULL, keypath[PATH_MAX + 16];
+	char				 anchorbuf[PATH_MAX + 16];
+	char				 why[2 * PATH_MAX + 512];
+	char				 hash[SHA256_HEX_LEN + 1];
+	const char			*keyfile = NULL, *anchorpath = NULL;
+	size_t				 cap = 0, lineno = 0, i, nfiles;
+	ssize_t				 len;
+	uint64_t			 fseq, seq;
+	int				 ret = CTL_EXIT_FAIL, firstline;
+	int				 strict = 0, have_anchor = 0;
+	int				 anchor_seen = 0;
 
 	memset(&af, 0, sizeof(af));
+	warnings = json_array();
 	for (i = 2; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--key") == 0 && i + 1 < (size_t)argc) {
 			keyfile = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--anchor") == 0 && i + 1 < (size_t)argc) {
+			anchorpath = argv[++i];
+			continue;
+		}
+		if (strcmp(argv[i], "--strict") == 0) {
+			strict = 1;
 			continue;
 		}
 		if (argv[i][0] == '-')
@@ -179,18 +278,65 @@ audit_verify(int argc, char **argv)
 		if (key != NULL)
 			keyfile = keypath;
 	}
+
+	/*
+	 * The anchor, read before the files: the daemon moves it only once
+	 * the checkpoint it names is on disk, so the log reaches it.  Files
+	 * named on the command line are a copy, checked against an anchor
+	 * only when one is given.
+	 */
+	if (anchorpath == NULL && af.n == 0) {
+		snprintf(anchorbuf, sizeof(anchorbuf), "%s/%s",
+		    ctl.conf.state_dir, AUDIT_ANCHOR_FILE);
+		anchorpath = anchorbuf;
+	}
+	if (anchorpath != NULL) {
+		switch (load_anchor(anchorpath, &anchor, why, sizeof(why))) {
+		case 1:
+			have_anchor = 1;
+			break;
+		case 0:
+			if (anchorpath != anchorbuf) {
+				ret = verify_fail(anchorpath, 0, why);
+				goto out;
+			}
+			break;
+		case -1:
+			if (anchorpath != anchorbuf || strict) {
+				ret = verify_fail(anchorpath, 0, why);
+				goto out;
+			}
+			verify_warn(warnings, "cannot read the anchor %s (%s): "
+			    "whether the newest records are all there is not "
+			    "checked; run as root", anchorpath, why);
+			break;
+		default:
+			ret = verify_fail(anchorpath, 0, why);
+			goto out;
+		}
+	}
+
 	if (af.n == 0)
 		audit_list(ctl.conf.audit_dir, &af);
 	if (af.n == 0) {
-		fprintf(stderr, "mcpgatectl: no audit files in %s\n",
-		    ctl.conf.audit_dir);
+		if (have_anchor) {
+			snprintf(why, sizeof(why), "no audit files, but the "
+			    "daemon recorded a checkpoint at record %" PRIu64
+			    " in %s (%s): records 1 to %" PRIu64 " are "
+			    "missing; the log was removed", anchor.seq,
+			    anchor.file, anchorpath, anchor.seq);
+			ret = verify_fail(ctl.conf.audit_dir, 0, why);
+		} else
+			fprintf(stderr, "mcpgatectl: no audit files in %s\n",
+			    ctl.conf.audit_dir);
 		goto out;
 	}
 
 	audit_chain_init(&chain, key);
 	for (nfiles = 0; nfiles < af.n; nfiles++) {
-		if ((fp = fopen(af.paths[nfiles], "r")) == NULL) {
-			warn("%s", af.paths[nfiles]);
+		if ((fp = audit_fopen(af.paths[nfiles], why,
+		    sizeof(why))) == NULL) {
+			ret = verify_fail(af.paths[nfiles], 0, why);
 			goto out;
 		}
 		firstline = 1;
@@ -212,49 +358,108 @@ audit_verify(int argc, char **argv)
 				    why);
 				goto out;
 			}
+			seq = chain.next_seq - 1;
 			if (firstline && audit_file_seq(
 			    base_name(af.paths[nfiles]), &fseq) == 0 &&
-			    fseq != chain.next_seq - 1) {
+			    fseq != seq) {
 				snprintf(why, sizeof(why), "the file's name "
 				    "says it starts at record %" PRIu64 " but "
-				    "its first record is %" PRIu64, fseq,
-				    chain.next_seq - 1);
+				    "its first record is %" PRIu64, fseq, seq);
 				fclose(fp);
 				ret = verify_fail(af.paths[nfiles], lineno,
 				    why);
 				goto out;
 			}
 			firstline = 0;
+			if (!have_anchor || seq != anchor.seq)
+				continue;
+			sha256_hex(line, (size_t)len, hash);
+			if (strcmp(hash, anchor.sha256) != 0) {
+				snprintf(why, sizeof(why), "record %" PRIu64
+				    " is not the checkpoint that the daemon "
+				    "recorded in %s: the log was rewritten or "
+				    "replaced", seq, anchorpath);
+				fclose(fp);
+				ret = verify_fail(af.paths[nfiles], lineno,
+				    why);
+				goto out;
+			}
+			anchor_seen = 1;
 		}
 		fclose(fp);
 	}
+	lineno--;	/* the last line of the last file */
 	if (chain.records == 0) {
 		fprintf(stderr, "mcpgatectl: the audit files hold no "
 		    "records\n");
 		goto out;
 	}
+	seq = chain.next_seq - 1;
+	if (have_anchor && !anchor_seen) {
+		if (seq < anchor.seq) {
+			snprintf(why, sizeof(why), "the log ends at record %"
+			    PRIu64 ", but the daemon recorded a signed "
+			    "checkpoint at record %" PRIu64 " in %s (%s, at "
+			    "%s): records %" PRIu64 " to %" PRIu64 " are "
+			    "missing; the newest files were removed or cut "
+			    "short", seq, anchor.seq, anchor.file,
+			    anchorpath, anchor.time, seq + 1, anchor.seq);
+			ret = verify_fail(af.paths[af.n - 1], lineno, why);
+			goto out;
+		}
+		snprintf(why, sizeof(why), "record %" PRIu64 ", the "
+		    "checkpoint recorded in %s, is before the start of the "
+		    "log: it was not checked", anchor.seq, anchorpath);
+		if (strict) {
+			ret = verify_fail(af.paths[0], 1, why);
+			goto out;
+		}
+		verify_warn(warnings, "%s", why);
+	}
+	if (chain.first_seq > 1) {
+		snprintf(why, sizeof(why), "the chain starts at record %"
+		    PRIu64 ": records 1 to %" PRIu64 " are not here (older "
+		    "files were archived or removed)", chain.first_seq,
+		    chain.first_seq - 1);
+		if (strict) {
+			ret = verify_fail(af.paths[0], 1, why);
+			goto out;
+		}
+		verify_warn(warnings, "%s", why);
+	}
+	if (anchorpath == anchorbuf && !have_anchor &&
+	    chain.checkpoints > 0 && json_array_size(warnings) == 0) {
+		snprintf(why, sizeof(why), "no anchor %s: whether the newest "
+		    "records are all there is not checked", anchorpath);
+		if (strict) {
+			ret = verify_fail(anchorpath, 0, why);
+			goto out;
+		}
+		verify_warn(warnings, "%s", why);
+	}
 	if (ctl.format == FMT_JSON) {
-		ans = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:s?,s:I,s:I}",
+		ans = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:b,s:s?,s:I,s:I,"
+		    "s:O}",
 		    "ok", 1, "records", (json_int_t)chain.records,
 		    "files", (json_int_t)af.n,
 		    "first_seq", (json_int_t)chain.first_seq,
-		    "last_seq", (json_int_t)(chain.next_seq - 1),
+		    "last_seq", (json_int_t)seq,
 		    "checkpoints", (json_int_t)chain.checkpoints,
 		    "signatures_checked", key != NULL,
 		    "key", key != NULL ? chain.keyid : NULL,
 		    "last_checkpoint_seq",
 		    (json_int_t)chain.last_checkpoint_seq,
 		    "records_after_checkpoint",
-		    (json_int_t)chain.since_checkpoint);
+		    (json_int_t)chain.since_checkpoint,
+		    "warnings", warnings);
+		json_object_set_new(ans, "anchor_seq", anchor_seen ?
+		    json_integer((json_int_t)anchor.seq) : json_null());
 		ctl_print_json(ans);
 		json_decref(ans);
 	} else {
 		printf("audit log intact: %" PRIu64 " records in %zu file%s, "
 		    "seq %" PRIu64 " to %" PRIu64 "\n", chain.records, af.n,
-		    af.n == 1 ? "" : "s", chain.first_seq, chain.next_seq - 1);
-		if (chain.first_seq > 1)
-			printf("note: the chain starts at record %" PRIu64
-			    "; earlier files are not here\n", chain.first_seq);
+		    af.n == 1 ? "" : "s", chain.first_seq, seq);
 		if (key != NULL && chain.checkpoints > 0)
 			printf("%" PRIu64 " checkpoint%s signed by %s (%s), "
 			    "the last at seq %" PRIu64 "; %" PRIu64 " record%s "
@@ -265,6 +470,12 @@ audit_verify(int argc, char **argv)
 			    chain.since_checkpoint == 1 ? "" : "s");
 		else if (chain.checkpoints == 0)
 			printf("no signed checkpoint yet\n");
+		if (anchor_seen)
+			printf("the log reaches the checkpoint at seq %" PRIu64
+			    " recorded in %s\n", anchor.seq, anchorpath);
+		for (i = 0; i < json_array_size(warnings); i++)
+			fprintf(stderr, "mcpgatectl: warning: %s\n",
+			    json_string_value(json_array_get(warnings, i)));
 	}
 	if (key == NULL && chain.checkpoints > 0)
 		fprintf(stderr, "mcpgatectl: warning: %" PRIu64 " checkpoint "
@@ -275,6 +486,7 @@ audit_verify(int argc, char **argv)
 	ret = CTL_EXIT_OK;
  out:
 	free(line);
+	json_decref(warnings);
 	EVP_PKEY_free(key);
 	audit_files_free(&af);
 	return (ret);
@@ -381,8 +593,8 @@ print_from(const char *path, const struct filter *f, size_t skip, off_t *off)
 	size_t		 cap = 0, lineno = 0, shown = 0;
 	ssize_t		 len;
 
-	if ((fp = fopen(path, "r")) == NULL) {
-		warn("%s", path);
+	if ((fp = audit_fopen(path, err, sizeof(err))) == NULL) {
+		warnx("%s: %s", path, err);
 		return (0);
 	}
 	if (fseeko(fp, *off, SEEK_SET) == -1) {
@@ -464,9 +676,10 @@ count_lines(const char *path)
 {
 	FILE	*fp;
 	size_t	 n = 0;
+	char	 why[256];
 	int	 c;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	if ((fp = audit_fopen(path, why, sizeof(why))) == NULL)
 		return (0);
 	while ((c = getc(fp)) != EOF)
 		if (c == '\n')
@@ -481,9 +694,10 @@ whole_lines_end(const char *path)
 {
 	FILE	*fp;
 	off_t	 off = 0, end = 0;
+	char	 why[256];
 	int	 c;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	if ((fp = audit_fopen(path, why, sizeof(why))) == NULL)
 		return (0);
 	while ((c = getc(fp)) != EOF) {
 		off++;

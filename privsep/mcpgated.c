@@ -56,6 +56,7 @@ static struct ev_timer		 stop_timer;
 static TAILQ_HEAD(, audit_wait)	 audit_waits =
     TAILQ_HEAD_INITIALIZER(audit_waits);
 static uint32_t			 audit_nextid = 1;
+static int			 audit_sealing;	/* IMSG_AUDIT_SEAL sent */
 
 extern char			**environ;
 
@@ -448,6 +449,7 @@ parent_dispatch(int fd, short events, void *arg)
 	struct child		*c = arg;
 	struct imsg		 imsg;
 	struct audit_ack	 ack;
+	struct audit_anchor	 anchor;
 	const void		*data;
 	size_t			 len;
 	ssize_t			 n;
@@ -524,6 +526,18 @@ parent_dispatch(int fd, short events, void *arg)
 			    imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
 				goto bad;
 			parent_audit_ack(imsg_get_id(&imsg), &ack);
+			break;
+		case IMSG_AUDIT_ANCHOR:
+			if (c->id != PROC_AUDITD || imsg_get_data(&imsg,
+			    &anchor, sizeof(anchor)) == -1 ||
+			    anchor_update(&anchor) == -1)
+				goto bad;
+			break;
+		case IMSG_AUDIT_SEALED:
+			if (c->id != PROC_AUDITD || imsg_get_len(&imsg) != 0 ||
+			    !audit_sealing)
+				goto bad;
+			parent_stop(0);
 			break;
 		case IMSG_LOGIN_REQ:
 			if (c->id != PROC_MCPD)
@@ -656,12 +670,22 @@ parent_reload(const char *trigger, uid_t uid, json_t **errorsp,
 	return (0);
 }
 
+/*
+ * daemon.stop is written: auditd seals the log with a checkpoint and
+ * reports it, so that the anchor covers the whole log, then everything
+ * stops.
+ */
 static void
 stop_audited(void *arg, const struct audit_ack *ack)
 {
 	(void)arg;
 	(void)ack;
-	parent_stop(0);
+	if (audit_sealing)
+		return;
+	audit_sealing = 1;
+	parent_send(PROC_AUDITD, IMSG_AUDIT_SEAL, 0, -1, NULL, 0);
+	ev_timer_del(&stop_timer);
+	ev_timer_add(&stop_timer, STOP_AUDIT_MS);
 }
 
 /* The sessions have ended (or will not in time): record daemon.stop. */
@@ -686,7 +710,10 @@ stop_timeout(void *arg)
 		stop_record();
 		return;
 	}
-	log_warnx("auditd did not confirm daemon.stop in time");
+	if (audit_sealing)
+		log_warnx("auditd did not seal the log in time");
+	else
+		log_warnx("auditd did not confirm daemon.stop in time");
 	parent_stop(0);
 }
 
@@ -965,6 +992,7 @@ main(int argc, char *argv[])
 		    "user and skip chroot; seccomp and Landlock still apply");
 	if (prepare_fs(p, creds) == -1)
 		exit(1);
+	anchor_init(p->conf.state_dir);
 	if (ca_init(&p->ca, &p->conf) == -1)
 		exit(1);
 	if (store_load(&p->store, p->conf.state_dir) == -1) {

@@ -76,6 +76,10 @@ int	 parent_reload(const char *, uid_t, json_t **, json_t **);
 void	 parent_conf_snapshot(const struct mcpgated_conf *,
 	    struct conf_snapshot *);
 
+/* anchor.c */
+void	 anchor_init(const char *);
+int	 anchor_update(const struct audit_anchor *);
+
 /* proc.c */
 pid_t	 proc_start(struct parent *, enum proc_id, int);
 void	 proc_stop_all(struct parent *, int);

@@ -4,7 +4,8 @@
  * log: each line, split at '\n', is parsed on its own and fed to two
  * chains, one that checks checkpoint signatures with a fixed Ed25519 key
  * and one without a key.  A chain that refuses a line keeps its state and
- * is fed the next line all the same.
+ * is fed the next line all the same.  The whole input is also read as an
+ * anchor file.
  */
 #include <sys/types.h>
 
@@ -107,6 +108,35 @@ parse(const char *line, size_t len)
 	}
 }
 
+/*
+ * The whole input as an anchor file (mcpgatectl reads it, and so does
+ * the parent): what parses is well formed and formats back the same.
+ */
+static void
+anchor(const uint8_t *data, size_t size)
+{
+	struct audit_anchor_file	 a, b;
+	char				 err[512], *line;
+	uint64_t			 fseq;
+	size_t				 len;
+
+	err[0] = '\0';
+	if (audit_anchor_parse((const char *)data, size, &a, err,
+	    sizeof(err)) == -1) {
+		check_err(err, sizeof(err));
+		return;
+	}
+	if (a.seq == 0 || !audit_is_hash(a.sha256) ||
+	    audit_file_seq(a.file, &fseq) == -1 || fseq > a.seq)
+		abort();
+	if ((line = audit_anchor_format(&a, &len)) == NULL)
+		return;
+	if (audit_anchor_parse(line, len, &b, err, sizeof(err)) == -1 ||
+	    memcmp(&a, &b, sizeof(a)) != 0)
+		abort();
+	free(line);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -114,6 +144,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t		*p = data, *end = data + size, *nl;
 	char			*line;
 	size_t			 len;
+
+	anchor(data, size);
 
 	audit_chain_init(&signed_chain, pubkey);
 	audit_chain_init(&plain, NULL);

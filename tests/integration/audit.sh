@@ -136,6 +136,121 @@ if [ "$nfiles" -ge 3 ]; then
 	    fail "verify catches a missing file" "$out"
 fi
 
+# --- a log cut short: the anchor in the state directory ------------------------
+# The daemon keeps its newest synced checkpoint where the audit user cannot
+# write; a log that ends before it fails, naming what is missing.
+a=$MG_DIR/state/audit.anchor
+[ -f "$a" ] && [ "$(jq -r .seq "$a")" = "$(tail -n 1 "$(ls "$MG_DIR"/audit/audit-*.jsonl |
+    tail -n 1)" | jq -r .seq)" ] && [ "$(jq -r .sha256 "$a")" = "$(tail -n 1 \
+    "$(ls "$MG_DIR"/audit/audit-*.jsonl | tail -n 1)" | tr -d '\n' | sha256sum |
+    cut -d' ' -f1)" ] && [ "$(stat -c %u "$a")" = 0 ] &&
+    pass "the anchor in state_dir names the last checkpoint, the clean stop's" ||
+    fail "the anchor names the last checkpoint" "$(cat "$a" 2>&1)"
+last_seq=$(jq -r .seq "$a")
+cp -a "$MG_DIR/audit" "$t/backup"
+restore() {
+	rm -rf "$MG_DIR/audit"
+	cp -a "$t/backup" "$MG_DIR/audit"
+}
+# cut_fails NAME FROM: verify exits 1 and says records FROM to the
+# anchor's are missing.
+cut_fails() {
+	local out
+	out=$(ctl audit verify 2>&1)
+	if [ $? -eq 1 ] && echo "$out" | grep -q "records $2 to $last_seq are missing"; then
+		pass "verify fails when $1, naming records $2 to $last_seq"
+	else
+		fail "verify fails when $1" "$out"
+	fi
+	restore
+}
+newest=$(ls "$MG_DIR"/audit/audit-*.jsonl | tail -n 1)
+rm "$newest"
+cut_fails "the newest file is deleted" "$(basename "$newest" .jsonl | sed 's/audit-0*//')"
+# A file cut at line 100 and the next, the newest, removed: its closing
+# checkpoint is lost.
+before=$(ls "$MG_DIR"/audit/audit-*.jsonl | tail -n 2 | head -n 1)
+head -n 100 "$before" >"$t/cut" && cat "$t/cut" >"$before"
+rm "$newest"
+cut_fails "a file is cut at line 100 and the next removed" \
+    "$(($(basename "$before" .jsonl | sed 's/audit-0*//') + 100))"
+# Only the first 60 records kept.
+for f in "$MG_DIR"/audit/audit-*.jsonl; do
+	[ "$f" = "$first" ] || rm "$f"
+done
+head -n 60 "$first" >"$t/cut" && cat "$t/cut" >"$first"
+cut_fails "only the first 60 records are kept" 61
+# Every file removed.
+rm "$MG_DIR"/audit/audit-*.jsonl
+out=$(ctl audit verify 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "records 1 to $last_seq are missing; the log was removed" &&
+    pass "verify fails when every file is removed" ||
+    fail "verify fails when every file is removed" "$out"
+restore
+# The log rewritten from the anchor's record on.
+jq -c --arg s "$last_seq" '.seq = ($s | tonumber) | .sha256 = ("0" * 64)' "$a" \
+    >"$t/anchor"
+out=$(ctl audit verify --anchor "$t/anchor" "$MG_DIR"/audit/audit-*.jsonl 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "record $last_seq is not the checkpoint that the daemon recorded" &&
+    pass "verify fails when the record at the anchor is not the one recorded" ||
+    fail "verify against a different anchor" "$out"
+out=$(ctl audit verify --anchor "$a" "$MG_DIR"/audit/audit-*.jsonl 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "reaches the checkpoint at seq $last_seq" &&
+    pass "a copy of the log verifies against a copy of the anchor" ||
+    fail "verify --anchor" "$out"
+# Files removed from the start: reported, an error with --strict.
+rm "$first"
+out=$(ctl audit verify 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "warning: the chain starts at record $n: records 1 to $((n - 1)) are not here" &&
+    pass "verify reports files removed from the start of the log" ||
+    fail "verify reports files removed from the start" "$out"
+out=$(ctl audit verify --strict 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "$(basename "$second"):1: the chain starts at record $n" &&
+    pass "verify --strict fails when files were removed from the start" ||
+    fail "verify --strict with files removed from the start" "$out"
+restore
+out=$(ctl audit verify --strict --format json)
+[ $? -eq 0 ] && echo "$out" | is ".ok and .anchor_seq == $last_seq and .warnings == []" &&
+    pass "verify --strict passes the whole log, up to the anchor" ||
+    fail "verify --strict of the whole log" "$out"
+# Only regular files, never through a symbolic link.
+mv "$second" "$t/second"
+ln -s "$t/second" "$second"
+out=$(timeout 10 "$BIN/mcpgatectl" -c "$MG_CONF" audit verify 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "$(basename "$second"): a symbolic link; not followed" &&
+    pass "verify refuses a file that is a symbolic link" ||
+    fail "verify refuses a symbolic link" "$out"
+rm "$second"
+mkfifo "$second"
+out=$(timeout 10 "$BIN/mcpgatectl" -c "$MG_CONF" audit verify 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "$(basename "$second"): not a regular file" &&
+    pass "verify refuses a FIFO, without blocking on it" ||
+    fail "verify refuses a FIFO" "$out"
+restore
+# An auditor who cannot read the state directory: a warning, an error with
+# --strict.
+mkdir -m 0755 "$t/ro" "$t/ro/audit"
+mkdir -m 0700 "$t/ro/state"
+cp "$MG_DIR"/audit/audit-*.jsonl "$MG_DIR/audit/audit.pub" "$t/ro/audit/"
+chmod 0644 "$t"/ro/audit/*
+cp "$a" "$t/ro/state/"
+sed -e "s|$MG_DIR/state|$t/ro/state|" -e "s|$MG_DIR/audit|$t/ro/audit|" \
+    "$MG_CONF" >"$t/ro/conf"
+chmod 0755 "$t"
+out=$(runuser -u nobody -- "$BIN/mcpgatectl" -c "$t/ro/conf" audit verify 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "warning: cannot read the anchor .*Permission denied" &&
+    pass "an auditor who cannot read the anchor is warned" ||
+    fail "an unreadable anchor is a warning" "$out"
+out=$(runuser -u nobody -- "$BIN/mcpgatectl" -c "$t/ro/conf" audit verify --strict 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "audit.anchor: Permission denied" &&
+    pass "an unreadable anchor fails verify --strict" ||
+    fail "an unreadable anchor with --strict" "$out"
+rm "$t/ro/state/audit.anchor"
+out=$("$BIN/mcpgatectl" -c "$t/ro/conf" audit verify --strict 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "no anchor .*: whether the newest records are all there is not checked" &&
+    pass "a log with checkpoints but no anchor fails verify --strict" ||
+    fail "no anchor with --strict" "$out"
+
 # --- search ----------------------------------------------------------------------
 n=$(ctl audit search --event daemon.reload | wc -l)
 [ "$n" -eq 602 ] && pass "search --event finds every reload" ||
@@ -169,3 +284,35 @@ out=$(runuser -u nobody -- "$BIN/mcpgatectl" -c "$MG_CONF" audit verify 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "Permission denied" &&
     pass "a user who cannot read the audit directory is told so" ||
     fail "unreadable audit directory" "$out"
+
+# --- while the daemon runs ---------------------------------------------------------
+mg_setup </dev/null
+mg_start
+# Records written slowly: a checkpoint comes within 10 s of the first
+# record it covers, and the anchor follows it.
+got=
+for i in $(seq 1 65); do
+	[ $((i % 10)) -eq 0 ] && ctl reload >/dev/null
+	got=$(jq -c 'select(.event == "audit.checkpoint")' \
+	    "$MG_DIR"/audit/audit-*.jsonl | head -n 1)
+	[ -n "$got" ] && break
+	sleep 0.2
+done
+t0=$(jq -r 'select(.event == "daemon.start") | .time' "$MG_DIR"/audit/audit-*.jsonl)
+secs=$(echo "$got" | jq -r --arg t0 "$t0" '(.time | sub("\\.[0-9]*Z$"; "Z") |
+    fromdate) - ($t0 | sub("\\.[0-9]*Z$"; "Z") | fromdate)' 2>/dev/null)
+[ -n "$got" ] && [ "$secs" -ge 9 ] && [ "$secs" -le 11 ] &&
+    pass "while records come slowly a checkpoint follows within 10 s ($secs s)" ||
+    fail "a checkpoint within 10 s" "after ${secs:-?} s: ${got:-none in 13 s}"
+for i in $(seq 1 20); do
+	[ "$(jq -r .seq "$MG_DIR/state/audit.anchor" 2>/dev/null)" = \
+	    "$(echo "$got" | jq -r .seq)" ] && break
+	sleep 0.1
+done
+[ "$(jq -r .seq "$MG_DIR/state/audit.anchor" 2>/dev/null)" = "$(echo "$got" | jq -r .seq)" ] &&
+    pass "the anchor follows the checkpoint while the daemon runs" ||
+    fail "the anchor follows the checkpoint" "$(cat "$MG_DIR/state/audit.anchor" 2>&1)"
+out=$(ctl audit verify --strict 2>&1)
+[ $? -eq 0 ] && pass "a running daemon's log verifies with --strict" ||
+    fail "a running daemon's log verifies" "$out"
+mg_stop

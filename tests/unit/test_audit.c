@@ -223,6 +223,80 @@ test_event_writers(void)
 	T_ASSERT(strcmp(audit_writer_name(0), "nobody") == 0);
 }
 
+/* tmpl with each '@' replaced by hash, and "@@" by hash less a digit. */
+static void
+subst_hash(char *buf, size_t len, const char *tmpl, const char *hash)
+{
+	size_t	 n = 0;
+
+	for (; *tmpl != '\0' && n + SHA256_HEX_LEN + 1 < len; tmpl++) {
+		if (*tmpl != '@') {
+			buf[n++] = *tmpl;
+			continue;
+		}
+		memcpy(buf + n, hash, SHA256_HEX_LEN);
+		n += SHA256_HEX_LEN;
+		if (tmpl[1] == '@') {
+			n--;
+			tmpl++;
+		}
+	}
+	buf[n] = '\0';
+}
+
+static void
+test_anchor_format_parse(void)
+{
+	struct audit_anchor_file	 a, b;
+	char				*line, err[256];
+	size_t				 len;
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{\"seq\":0,\"sha256\":\"@\",\"file\":\"audit-000000000001"
+		    ".jsonl\",\"time\":\"2026-11-26T00:00:00Z\"}",
+		"{\"seq\":5,\"sha256\":\"@@\",\"file\":\"audit-000000000001"
+		    ".jsonl\",\"time\":\"2026-11-26T00:00:00Z\"}",
+		"{\"seq\":5,\"sha256\":\"@A\",\"file\":\"audit-000000000001"
+		    ".jsonl\",\"time\":\"2026-11-26T00:00:00Z\"}",
+		"{\"seq\":5,\"sha256\":\"@\",\"file\":\"../audit-00000000000"
+		    "1.jsonl\",\"time\":\"2026-11-26T00:00:00Z\"}",
+		/* the file starts after the checkpoint it holds */
+		"{\"seq\":5,\"sha256\":\"@\",\"file\":\"audit-000000000006"
+		    ".jsonl\",\"time\":\"2026-11-26T00:00:00Z\"}",
+		"{\"seq\":5,\"sha256\":\"@\",\"file\":\"audit-000000000001"
+		    ".jsonl\",\"time\":\"yesterday\"}",
+		"{\"seq\":5,\"sha256\":\"@\",\"file\":\"audit-000000000001"
+		    ".jsonl\",\"time\":\"2026-11-26T00:00:00Z\",\"x\":1}",
+		"{\"seq\":5,\"seq\":6,\"sha256\":\"@\",\"file\":\"audit-000"
+		    "000000001.jsonl\"}",
+		NULL
+	};
+	char	 buf[512];
+	int	 i;
+
+	memset(&a, 0, sizeof(a));
+	a.seq = 1234;
+	sha256_hex("x", 1, a.sha256);
+	strlcpy(a.file, "audit-000000001001.jsonl", sizeof(a.file));
+	strlcpy(a.time, "2026-11-26T17:36:41.123456Z", sizeof(a.time));
+	T_ASSERT((line = audit_anchor_format(&a, &len)) != NULL);
+	T_ASSERT(len == strlen(line) && line[len - 1] == '\n');
+	T_ASSERT(audit_anchor_parse(line, len, &b, err, sizeof(err)) == 0);
+	free(line);
+	T_ASSERT(b.seq == 1234 && strcmp(b.sha256, a.sha256) == 0 &&
+	    strcmp(b.file, a.file) == 0 && strcmp(b.time, a.time) == 0);
+	for (i = 0; bad[i] != NULL; i++) {
+		subst_hash(buf, sizeof(buf), bad[i], a.sha256);
+		err[0] = '\0';
+		T_ASSERTF(audit_anchor_parse(buf, strlen(buf), &b, err,
+		    sizeof(err)) == -1 && err[0] != '\0', "accepted %s", buf);
+	}
+	T_ASSERT(audit_is_hash(a.sha256));
+	T_ASSERT(!audit_is_hash(""));
+	T_ASSERT(!audit_is_hash(audit_zero_hash + 1));
+}
+
 static void
 test_record_format(void)
 {
@@ -1072,6 +1146,7 @@ main(void)
 	}
 	T_RUN(test_event_codes);
 	T_RUN(test_event_writers);
+	T_RUN(test_anchor_format_parse);
 	T_RUN(test_record_format);
 	T_RUN(test_record_format_refused);
 	T_RUN(test_key_id);

@@ -192,6 +192,88 @@ test_sender_may_write_only_its_events(void)
 	close_journal(&f);
 }
 
+static struct audit_anchor	 reported;
+static int			 nreported;
+
+static void
+record_anchor(const struct audit_anchor *a)
+{
+	reported = *a;
+	nreported++;
+}
+
+/*
+ * A checkpoint is synced at once, whatever the mode, and only then
+ * reported for the anchor: its number, the hash of its line, its file.
+ */
+static void
+test_checkpoint_synced_and_reported(void)
+{
+	static const int	 modes[] = {
+		AUDIT_FSYNC_NONE, AUDIT_FSYNC_BATCH, AUDIT_FSYNC_ALWAYS
+	};
+	struct fixture		 f;
+	char			 path[128], line[4096];
+	char			 hash[SHA256_HEX_LEN + 1];
+	uint64_t		 syncs;
+	FILE			*fp;
+	size_t			 m;
+
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		nreported = 0;
+		T_ASSERT(open_journal(&f, modes[m]) == 0);
+		f.j.on_anchor = record_anchor;
+		T_ASSERT(add(&f, "mcp.session.notification", 1) == 0);
+		syncs = f.j.stats.syncs;
+		T_ASSERT(nreported == 0);
+		T_ASSERT(journal_checkpoint(&f.j) == 0);
+		T_ASSERT(nreported == 0);	/* not even written yet */
+		journal_commit(&f.j);
+		T_ASSERTF(f.j.stats.syncs > syncs, "mode %d: not synced",
+		    modes[m]);
+		T_ASSERT(nreported == 1);
+		T_ASSERT(reported.seq == 2 && reported.seq == f.j.seq);
+		T_ASSERT(strcmp(reported.sha256, f.j.prev) == 0);
+		T_ASSERT(strcmp(reported.file, "audit-000000000001.jsonl") ==
+		    0);
+		/* The hash is that of the checkpoint's line in the file. */
+		snprintf(path, sizeof(path), "%s/%d/%s", base, ndirs - 1,
+		    reported.file);
+		T_ASSERT((fp = fopen(path, "r")) != NULL);
+		T_ASSERT(fgets(line, sizeof(line), fp) != NULL);
+		T_ASSERT(fgets(line, sizeof(line), fp) != NULL);
+		fclose(fp);
+		line[strcspn(line, "\n")] = '\0';
+		sha256_hex(line, strlen(line), hash);
+		T_ASSERT(strcmp(hash, reported.sha256) == 0);
+		/* A seal with nothing new reports nothing more. */
+		journal_seal(&f.j);
+		T_ASSERT(nreported == 1);
+		T_ASSERT(add(&f, "mcp.session.end", 1) == 0);
+		journal_seal(&f.j);
+		T_ASSERT(nreported == 2 && reported.seq == 4);
+		close_journal(&f);
+	}
+}
+
+/* Records come slowly: the checkpoint timer is armed by the first. */
+static void
+test_checkpoint_timer(void)
+{
+	struct fixture	 f;
+
+	T_ASSERT(AUDITD_CHECKPOINT_MS <= 10 * 1000);
+	T_ASSERT(AUDITD_CHECKPOINT_RECORDS <= 1000);
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(!ev_timer_pending(&f.j.checkpoint_timer));
+	T_ASSERT(add(&f, "mcp.session.start", 0) == 0);
+	T_ASSERT(ev_timer_pending(&f.j.checkpoint_timer));
+	T_ASSERT(journal_checkpoint(&f.j) == 0);
+	journal_commit(&f.j);
+	T_ASSERT(!ev_timer_pending(&f.j.checkpoint_timer));
+	close_journal(&f);
+}
+
 int
 main(void)
 {
@@ -209,6 +291,8 @@ main(void)
 	T_RUN(test_nowait_synced_on_mode_change);
 	T_RUN(test_none_never_syncs);
 	T_RUN(test_sender_may_write_only_its_events);
+	T_RUN(test_checkpoint_synced_and_reported);
+	T_RUN(test_checkpoint_timer);
 	EVP_PKEY_free(key);
 	if (t_rmtree(base) == -1)
 		fprintf(stderr, "test_journal: cannot remove %s\n", base);
