@@ -26,6 +26,7 @@
 #define AUDITD_BATCH_SYNC_RECORDS	256
 #define AUDITD_TORN_KEEP		(64 * 1024)
 #define AUDITD_CHECKPOINT_ROOM		1024	/* a checkpoint line is ~400 */
+#define AUDITD_WATCH_MS			1000	/* is our file still there? */
 
 #define ANCHOR_NONE		0
 #define ANCHOR_BATCHED		1	/* a checkpoint in the batch */
@@ -70,6 +71,7 @@ struct journal {
 	void			(*on_anchor)(const struct audit_anchor *);
 	struct ev_timer		 sync_timer;
 	struct ev_timer		 checkpoint_timer;
+	struct ev_timer		 watch_timer;
 	uint64_t		 since_checkpoint;
 	int			 failing;
 	int64_t			 last_fail_log;
@@ -96,6 +98,7 @@ int	 journal_append(struct journal *, enum proc_id, uint32_t, json_t *,
 	    int);
 void	 journal_commit(struct journal *);
 void	 journal_sync(struct journal *);
+int	 journal_watch(struct journal *);
 int	 journal_checkpoint(struct journal *);
 void	 journal_seal(struct journal *);
 void	 journal_close(struct journal *);

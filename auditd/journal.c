@@ -35,6 +35,7 @@ struct tail {
 
 static void	 journal_sync_timeout(void *);
 static void	 journal_checkpoint_timeout(void *);
+static void	 journal_watch_timeout(void *);
 
 void
 journal_init(struct journal *j, int dirfd, EVP_PKEY *key, uint64_t max_size,
@@ -51,6 +52,7 @@ journal_init(struct journal *j, int dirfd, EVP_PKEY *key, uint64_t max_size,
 	TAILQ_INIT(&j->unsynced);
 	ev_timer_set(&j->sync_timer, journal_sync_timeout, j);
 	ev_timer_set(&j->checkpoint_timer, journal_checkpoint_timeout, j);
+	ev_timer_set(&j->watch_timer, journal_watch_timeout, j);
 }
 
 void
@@ -356,6 +358,7 @@ journal_recover(struct journal *j)
 	}
 	j->stats.seq = j->seq;
 	strlcpy(j->stats.file, j->name, sizeof(j->stats.file));
+	ev_timer_add(&j->watch_timer, AUDITD_WATCH_MS);
 	log_info("continuing the audit chain in %s after record %" PRIu64,
 	    j->name, j->seq);
 	ret = 0;
@@ -416,13 +419,16 @@ journal_open_new(struct journal *j)
 {
 	if (audit_file_name(j->batch_seq + 1, j->name, sizeof(j->name)) == -1)
 		return (-1);
-	j->fd = openat(j->dirfd, j->name, O_WRONLY | O_CREAT | O_EXCL |
+	/* Readable too: a removed file is restored from it. */
+	j->fd = openat(j->dirfd, j->name, O_RDWR | O_CREAT | O_EXCL |
 	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (j->fd == -1)
 		return (-1);
 	j->size = 0;
 	fsync(j->dirfd);
 	strlcpy(j->stats.file, j->name, sizeof(j->stats.file));
+	if (!ev_timer_pending(&j->watch_timer))
+		ev_timer_add(&j->watch_timer, AUDITD_WATCH_MS);
 	log_info("audit log %s opened", j->name);
 	return (0);
 }
@@ -519,6 +525,8 @@ journal_sync(struct journal *j)
 {
 	ev_timer_del(&j->sync_timer);
 	j->nunsynced = 0;
+	if (j->fd != -1 && journal_watch(j))
+		journal_commit(j);	/* the audit.tamper record */
 	if (j->fd == -1) {
 		waiters_ack(&j->unsynced, AUDIT_ACK_OK, 0);
 		return;
@@ -541,6 +549,149 @@ static void
 journal_sync_timeout(void *arg)
 {
 	journal_sync(arg);
+}
+
+/*
+ * Copy what we wrote to the file we hold, whose name is gone, into a new
+ * file of that name.  Returns the new descriptor, or -1.
+ */
+static int
+journal_restore(struct journal *j)
+{
+	char		 buf[64 * 1024];
+	uint64_t	 off = 0;
+	size_t		 want, done;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = openat(j->dirfd, j->name, O_RDWR | O_CREAT | O_EXCL |
+	    O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640)) == -1) {
+		log_warn("cannot restore %s", j->name);
+		return (-1);
+	}
+	while (off < j->size) {
+		want = j->size - off < sizeof(buf) ? (size_t)(j->size - off) :
+		    sizeof(buf);
+		if ((n = pread(j->fd, buf, want, (off_t)off)) <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			goto fail;
+		}
+		for (done = 0; done < (size_t)n; ) {
+			ssize_t	 w = write(fd, buf + done, (size_t)n - done);
+
+			if (w == -1) {
+				if (errno == EINTR)
+					continue;
+				goto fail;
+			}
+			done += (size_t)w;
+		}
+		off += (uint64_t)n;
+	}
+	if (fsync(fd) == -1)
+		goto fail;
+	fsync(j->dirfd);
+	return (fd);
+ fail:
+	log_warn("cannot restore %s", j->name);
+	/* An empty file is no part of the chain; auditd may not unlink. */
+	if (ftruncate(fd, 0) == -1)
+		log_warn("%s", j->name);
+	close(fd);
+	return (-1);
+}
+
+/*
+ * Is the file we write still the one of its name, as long as we wrote
+ * it?  Someone who can write the audit directory may remove it (auditd
+ * would go on writing records that nobody will see), replace it, cut it
+ * short or write into it.  Each is logged and recorded in an audit.tamper
+ * record that continues the chain.  A removed file is restored from the
+ * descriptor we hold, so that no record is lost; otherwise the chain goes
+ * on in a new file and what was written but not yet synced is reported
+ * as not written.  Returns 1 when the file changed: the record is then in
+ * the batch, for the caller to commit.
+ */
+int
+journal_watch(struct journal *j)
+{
+	struct stat	 mine, named;
+	const char	*what;
+	char		 name[AUDIT_FILE_MAX], last_hash[SHA256_HEX_LEN + 1];
+	uint64_t	 first = 0, last_seq, found = 0;
+	json_t		*rec;
+	uint64_t	 size = j->size;
+	int		 fd, restored = 0;
+
+	if (j->fd == -1)
+		return (0);
+	if (fstat(j->fd, &mine) == -1)
+		fatal("%s: fstat %s", __func__, j->name);
+	if (fstatat(j->dirfd, j->name, &named, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			fatal("%s: %s", __func__, j->name);
+		what = "removed";
+	} else if (named.st_dev != mine.st_dev ||
+	    named.st_ino != mine.st_ino)
+		what = "replaced";
+	else if ((uint64_t)mine.st_size < j->size)
+		what = "cut short";
+	else if ((uint64_t)mine.st_size > j->size)
+		what = "written to by another process";
+	else
+		return (0);
+	found = (uint64_t)mine.st_size;
+
+	/* The chain as far as it went into that file. */
+	last_seq = j->batchlen > 0 ? j->batch_seq : j->seq;
+	strlcpy(last_hash, j->batchlen > 0 ? j->batch_prev : j->prev,
+	    sizeof(last_hash));
+	strlcpy(name, j->name, sizeof(name));
+	(void)audit_file_seq(name, &first);
+
+	if (strcmp(what, "removed") == 0 && (fd = journal_restore(j)) != -1) {
+		close(j->fd);
+		j->fd = fd;
+		restored = 1;
+		log_warnx("%s was removed while auditd was writing it; it is "
+		    "restored, with its records %" PRIu64 " to %" PRIu64
+		    ", and the chain goes on in it", name, first, last_seq);
+	} else {
+		close(j->fd);
+		j->fd = -1;
+		j->size = 0;
+		log_warnx("%s was %s while auditd was writing it (records %"
+		    PRIu64 " to %" PRIu64 "); the chain goes on in a new "
+		    "file", name, what, first, last_seq);
+		/* Written into a file we no longer trust: not durable. */
+		j->nunsynced = 0;
+		waiters_ack(&j->unsynced, AUDIT_ACK_FAILED, EIO);
+	}
+	rec = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:I,s:I,s:b}", "event",
+	    AUDIT_TAMPER, "file", name, "what", what,
+	    "first_seq", (json_int_t)first, "last_seq", (json_int_t)last_seq,
+	    "last_sha256", last_hash, "size", (json_int_t)size,
+	    "found_size", (json_int_t)found, "restored", restored);
+	if (rec == NULL || journal_append(j, PROC_AUDITD, 0, rec, 0) == -1)
+		fatalx("%s: cannot record the change", __func__);
+	json_decref(rec);
+	return (1);
+}
+
+static void
+journal_watch_timeout(void *arg)
+{
+	struct journal	*j = arg;
+
+	if (j->fd == -1)
+		return;
+	if (journal_watch(j)) {
+		journal_commit(j);
+		journal_sync(j);
+	}
+	if (j->fd != -1 || j->batchlen > 0)
+		ev_timer_add(&j->watch_timer, AUDITD_WATCH_MS);
 }
 
 /* Seal everything so far with a signed checkpoint (into the batch). */
@@ -703,6 +854,9 @@ void
 journal_close(struct journal *j)
 {
 	journal_seal(j);
+	ev_timer_del(&j->watch_timer);
+	ev_timer_del(&j->sync_timer);
+	ev_timer_del(&j->checkpoint_timer);
 	if (j->fd != -1)
 		close(j->fd);
 	j->fd = -1;

@@ -151,18 +151,32 @@ audit_fopen(const char *path, char *why, size_t whylen)
 	return (fp);
 }
 
-/* The problem that ends the check, at a line (0: the file as a whole). */
+/* What was found on the way, before the summary or the failure. */
+static json_t	*verify_warnings;
+
+/*
+ * The problem that ends the check, at a line (0: the file as a whole),
+ * after the warnings so far.
+ */
 static int
 verify_fail(const char *path, size_t lineno, const char *msg)
 {
 	json_t	*ans;
+	size_t	 i;
 
 	if (ctl.format == FMT_JSON) {
 		ans = json_pack("{s:b,s:s,s:I,s:s}", "ok", 0, "file", path,
 		    "line", (json_int_t)lineno, "error", msg);
+		if (verify_warnings != NULL)
+			json_object_set(ans, "warnings", verify_warnings);
 		ctl_print_json(ans);
 		json_decref(ans);
-	} else if (lineno > 0)
+		return (CTL_EXIT_FAIL);
+	}
+	for (i = 0; i < json_array_size(verify_warnings); i++)
+		fprintf(stderr, "mcpgatectl: warning: %s\n",
+		    json_string_value(json_array_get(verify_warnings, i)));
+	if (lineno > 0)
 		fprintf(stderr, "mcpgatectl: %s:%zu: %s\n", path, lineno, msg);
 	else
 		fprintf(stderr, "mcpgatectl: %s: %s\n", path, msg);
@@ -195,6 +209,41 @@ load_anchor(const char *path, struct audit_anchor_file *a, char *why,
 	return (1);
 }
 
+/*
+ * What an audit.tamper record says, as a sentence, or 0 when the line is
+ * not one.
+ */
+static int
+tamper_note(const char *line, size_t len, char *buf, size_t buflen)
+{
+	static const char	 tag[] = "\"event\":\"" AUDIT_TAMPER "\"";
+	json_t			*rec;
+	int			 ret = 0;
+
+	if (memmem(line, len, tag, sizeof(tag) - 1) == NULL ||
+	    (rec = json_loadb(line, len, 0, NULL)) == NULL)
+		return (0);
+	if (json_is_string(json_object_get(rec, "event")) &&
+	    strcmp(json_string_value(json_object_get(rec, "event")),
+	    AUDIT_TAMPER) == 0) {
+		snprintf(buf, buflen, "at %s auditd found that %s, which "
+		    "held records %" JSON_INTEGER_FORMAT " to %"
+		    JSON_INTEGER_FORMAT ", was %s%s (audit.tamper, record %"
+		    JSON_INTEGER_FORMAT ")",
+		    json_string_value(json_object_get(rec, "time")),
+		    json_string_value(json_object_get(rec, "file")),
+		    json_integer_value(json_object_get(rec, "first_seq")),
+		    json_integer_value(json_object_get(rec, "last_seq")),
+		    json_string_value(json_object_get(rec, "what")),
+		    json_is_true(json_object_get(rec, "restored")) ?
+		    "; it restored it" : "",
+		    json_integer_value(json_object_get(rec, "seq")));
+		ret = 1;
+	}
+	json_decref(rec);
+	return (ret);
+}
+
 /* A finding that is an error only with --strict. */
 static void
 verify_warn(json_t *warnings, const char *fmt, ...)
@@ -224,6 +273,7 @@ audit_verify(int argc, char **argv)
 	char				*line = NULL, keypath[PATH_MAX + 16];
 	char				 anchorbuf[PATH_MAX + 16];
 	char				 why[2 * PATH_MAX + 512];
+	char				 note[1024];
 	char				 hash[SHA256_HEX_LEN + 1];
 	const char			*keyfile = NULL, *anchorpath = NULL;
 	size_t				 cap = 0, lineno = 0, i, nfiles;
@@ -231,10 +281,10 @@ audit_verify(int argc, char **argv)
 	uint64_t			 fseq, seq;
 	int				 ret = CTL_EXIT_FAIL, firstline;
 	int				 strict = 0, have_anchor = 0;
-	int				 anchor_seen = 0;
+	int				 anchor_seen = 0, anchor_absent = 0;
 
 	memset(&af, 0, sizeof(af));
-	warnings = json_array();
+	verify_warnings = warnings = json_array();
 	for (i = 2; i < (size_t)argc; i++) {
 		if (strcmp(argv[i], "--key") == 0 && i + 1 < (size_t)argc) {
 			keyfile = argv[++i];
@@ -300,6 +350,7 @@ audit_verify(int argc, char **argv)
 				ret = verify_fail(anchorpath, 0, why);
 				goto out;
 			}
+			anchor_absent = 1;
 			break;
 		case -1:
 			if (anchorpath != anchorbuf || strict) {
@@ -353,12 +404,27 @@ audit_verify(int argc, char **argv)
 			line[--len] = '\0';
 			if (audit_chain_line(&chain, line, (size_t)len, why,
 			    sizeof(why)) == -1) {
+				if (tamper_note(line, (size_t)len, note,
+				    sizeof(note)))
+					snprintf(why + strlen(why),
+					    sizeof(why) - strlen(why), "; %s",
+					    note);
 				fclose(fp);
 				ret = verify_fail(af.paths[nfiles], lineno,
 				    why);
 				goto out;
 			}
 			seq = chain.next_seq - 1;
+			if (tamper_note(line, (size_t)len, note,
+			    sizeof(note))) {
+				if (strict) {
+					fclose(fp);
+					ret = verify_fail(af.paths[nfiles],
+					    lineno, note);
+					goto out;
+				}
+				verify_warn(warnings, "%s", note);
+			}
 			if (firstline && audit_file_seq(
 			    base_name(af.paths[nfiles]), &fseq) == 0 &&
 			    fseq != seq) {
@@ -427,8 +493,7 @@ audit_verify(int argc, char **argv)
 		}
 		verify_warn(warnings, "%s", why);
 	}
-	if (anchorpath == anchorbuf && !have_anchor &&
-	    chain.checkpoints > 0 && json_array_size(warnings) == 0) {
+	if (anchor_absent && chain.checkpoints > 0) {
 		snprintf(why, sizeof(why), "no anchor %s: whether the newest "
 		    "records are all there is not checked", anchorpath);
 		if (strict) {
@@ -487,6 +552,7 @@ audit_verify(int argc, char **argv)
  out:
 	free(line);
 	json_decref(warnings);
+	verify_warnings = NULL;
 	EVP_PKEY_free(key);
 	audit_files_free(&af);
 	return (ret);

@@ -315,4 +315,68 @@ done
 out=$(ctl audit verify --strict 2>&1)
 [ $? -eq 0 ] && pass "a running daemon's log verifies with --strict" ||
     fail "a running daemon's log verifies" "$out"
+
+# tamper_seen WHAT: an audit.tamper record of WHAT appears within 2 s;
+# prints the milliseconds it took.
+tamper_seen() {
+	local i start=$(date +%s%N)
+	for i in $(seq 1 40); do
+		if cat "$MG_DIR"/audit/audit-*.jsonl 2>/dev/null |
+		    grep -q "\"event\":\"audit.tamper\".*\"what\":\"$1\""; then
+			echo $((($(date +%s%N) - start) / 1000000))
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+# The current file deleted: noticed within about a second, restored from
+# the descriptor auditd holds, with every record, and written on.
+cur=$(ctl status --format json | jget .audit.file)
+records=$(wc -l <"$cur")
+ino=$(stat -c %i "$cur")
+rm "$cur"
+if ms=$(tamper_seen removed); then
+	pass "deleting the current file is noticed (${ms} ms)"
+else
+	fail "deleting the current file is noticed" "$(ls -l "$MG_DIR/audit"; tail -n 3 "$MG_DIR/log")"
+fi
+grep -q "auditd: $(basename "$cur") was removed while auditd was writing it; it is restored" \
+    "$MG_DIR/log" && [ -f "$cur" ] && [ "$(stat -c %i "$cur")" != "$ino" ] &&
+    [ "$(wc -l <"$cur")" -eq $((records + 1)) ] &&
+    pass "the removed file is logged, restored as a new file with every record" ||
+    fail "the removed file is restored" "$(ls -li "$MG_DIR/audit"; tail -n 3 "$MG_DIR/log")"
+ctl reload >/dev/null
+tail -n 1 "$cur" | grep -q daemon.reload &&
+    pass "later records land in the restored file" ||
+    fail "later records land in the restored file" "$(tail -n 2 "$cur")"
+# The current file replaced: a new file continues the chain.
+cp "$cur" "$MG_DIR/copy" && mv "$MG_DIR/copy" "$cur"
+if ms=$(tamper_seen replaced); then
+	pass "replacing the current file is noticed (${ms} ms)"
+else
+	fail "replacing the current file is noticed" "$(ls -l "$MG_DIR/audit")"
+fi
+ctl reload >/dev/null
+new=$(ls "$MG_DIR"/audit/audit-*.jsonl | tail -n 1)
+[ "$new" != "$cur" ] && head -n 1 "$new" | grep -q '"event":"audit.tamper"' &&
+    tail -n 1 "$new" | grep -q daemon.reload &&
+    pass "after a replaced file the chain goes on in a new file" ||
+    fail "after a replaced file the chain goes on in a new file" "$(ls "$MG_DIR/audit")"
+# The current file cut short: records are lost, and verify says so.
+truncate -s -30 "$new"
+if ms=$(tamper_seen "cut short"); then
+	pass "cutting the current file short is noticed (${ms} ms)"
+else
+	fail "cutting the current file short is noticed" "$(ls -l "$MG_DIR/audit")"
+fi
+ctl reload >/dev/null
+[ "$(ctl status --format json | jget .audit.failing)" = false ] &&
+    pass "after each change the log is written on" ||
+    fail "after each change the log is written on" "$(ctl status)"
 mg_stop
+out=$(ctl audit verify 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "torn last line\|where .* was expected" &&
+    echo "$out" | grep -q "warning: at .* auditd found that $(basename "$cur"), which held records 1 to [0-9]*, was removed; it restored it" &&
+    pass "verify reports each change and fails on the records that were cut" ||
+    fail "verify after the changes" "$out"

@@ -274,6 +274,95 @@ test_checkpoint_timer(void)
 	close_journal(&f);
 }
 
+/* The path of a file in the fixture's directory. */
+static void
+fixture_path(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%d/%s", base, ndirs - 1, name);
+}
+
+/* The lines of a file, or -1. */
+static int
+count_lines(const char *path)
+{
+	FILE	*fp;
+	int	 c, n = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return (-1);
+	while ((c = getc(fp)) != EOF)
+		n += c == '\n';
+	fclose(fp);
+	return (n);
+}
+
+/* The file removed under auditd: restored, with every record. */
+static void
+test_watch_removed(void)
+{
+	struct fixture	 f;
+	struct stat	 st;
+	char		 path[128];
+	ino_t		 ino;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(add(&f, "mcp.session.start", 0) == 0);
+	T_ASSERT(add(&f, "mcp.session.end", 0) == 0);
+	T_ASSERT(journal_watch(&f.j) == 0);
+	fixture_path(path, sizeof(path), "audit-000000000001.jsonl");
+	T_ASSERT(stat(path, &st) == 0);
+	ino = st.st_ino;
+	T_ASSERT(unlink(path) == 0);
+	T_ASSERT(journal_watch(&f.j) == 1);
+	journal_commit(&f.j);
+	T_ASSERT(f.j.seq == 3);
+	T_ASSERT(stat(path, &st) == 0 && st.st_ino != ino);
+	T_ASSERT(count_lines(path) == 3);
+	T_ASSERT(journal_watch(&f.j) == 0);
+	T_ASSERT(add(&f, "mcp.session.start", 0) == 0);
+	T_ASSERT(count_lines(path) == 4);
+	close_journal(&f);
+}
+
+/* Replaced, cut short, written to: each goes on in a new file. */
+static void
+test_watch_replaced_cut_written(void)
+{
+	struct fixture	 f;
+	char		 path[128], next[128];
+	int		 fd;
+
+	T_ASSERT(open_journal(&f, AUDIT_FSYNC_ALWAYS) == 0);
+	T_ASSERT(add(&f, "mcp.session.start", 0) == 0);
+	fixture_path(path, sizeof(path), "audit-000000000001.jsonl");
+	fixture_path(next, sizeof(next), "audit-000000000002.jsonl");
+	T_ASSERT(rename(path, next) == 0);
+	T_ASSERT((fd = open(path, O_WRONLY | O_CREAT, 0640)) != -1);
+	close(fd);
+	T_ASSERT(unlink(next) == 0);
+	/* Found at the next sync. */
+	T_ASSERT(add(&f, "mcp.session.request", 0) == 0);
+	T_ASSERT(f.j.seq == 3);
+	fixture_path(next, sizeof(next), "audit-000000000003.jsonl");
+	T_ASSERT(count_lines(next) == 1);	/* the audit.tamper record */
+	T_ASSERT(strcmp(f.j.name, "audit-000000000003.jsonl") == 0);
+
+	T_ASSERT(truncate(next, 10) == 0);
+	T_ASSERT(journal_watch(&f.j) == 1);
+	journal_commit(&f.j);
+	T_ASSERT(strcmp(f.j.name, "audit-000000000004.jsonl") == 0);
+
+	fixture_path(next, sizeof(next), "audit-000000000004.jsonl");
+	T_ASSERT((fd = open(next, O_WRONLY | O_APPEND)) != -1);
+	T_ASSERT(write(fd, "{}\n", 3) == 3);
+	close(fd);
+	T_ASSERT(journal_watch(&f.j) == 1);
+	journal_commit(&f.j);
+	T_ASSERT(strcmp(f.j.name, "audit-000000000005.jsonl") == 0);
+	T_ASSERT(f.j.seq == 5);
+	close_journal(&f);
+}
+
 int
 main(void)
 {
@@ -293,6 +382,8 @@ main(void)
 	T_RUN(test_sender_may_write_only_its_events);
 	T_RUN(test_checkpoint_synced_and_reported);
 	T_RUN(test_checkpoint_timer);
+	T_RUN(test_watch_removed);
+	T_RUN(test_watch_replaced_cut_written);
 	EVP_PKEY_free(key);
 	if (t_rmtree(base) == -1)
 		fprintf(stderr, "test_journal: cannot remove %s\n", base);
