@@ -15,24 +15,43 @@
 struct child_chan	 child_parent;
 static void		(*child_exit_hook)(void);
 static int		 child_stopping;
+static int		 child_parent_gone;	/* its channel is closed */
 static int		 child_verbose;
 
-/* In syslog mode a child's lines travel to the parent, which logs them. */
+/*
+ * A child's lines travel to the parent, which logs them under the child's
+ * name, in the foreground as well.  A fatal line is written at once, so
+ * that the child's last words arrive before it exits.  Once the parent's
+ * channel is closed, lines go to standard error, which is a pipe that the
+ * parent reads until the child is gone.
+ */
 static void
 child_log_forward(int pri, const char *msg)
 {
 	struct log_line	 ll;
+	char		 line[LOG_LINE_MAX + 1];
+	int		 n;
 
-	memset(&ll, 0, sizeof(ll));
-	ll.pri = pri;
-	strlcpy(ll.msg, msg, sizeof(ll.msg));
-	if (imsg_compose(&child_parent.ibuf, IMSG_LOG, 0, 0, -1, &ll,
-	    sizeof(ll)) == -1)
+	if (!child_parent_gone) {
+		memset(&ll, 0, sizeof(ll));
+		ll.pri = pri;
+		strlcpy(ll.msg, msg, sizeof(ll.msg));
+		if (imsg_compose(&child_parent.ibuf, IMSG_LOG, 0, 0, -1, &ll,
+		    sizeof(ll)) == -1)
+			return;
+		if (pri > LOG_CRIT) {
+			child_chan_events(&child_parent);
+			return;
+		}
+		if (imsgbuf_flush(&child_parent.ibuf) == 0)
+			return;
+		child_parent_gone = 1;	/* the last words go the other way */
+	}
+	n = snprintf(line, sizeof(line), "%s\n", msg);
+	if (n > (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 1;
+	if (n > 0 && write(STDERR_FILENO, line, (size_t)n) == -1)
 		return;
-	if (pri <= LOG_CRIT)
-		imsgbuf_flush(&child_parent.ibuf);
-	else
-		child_chan_events(&child_parent);
 }
 
 /*
@@ -66,8 +85,7 @@ child_setup(enum proc_id id, int foreground, int verbose)
 	if (imsgbuf_init(&child_parent.ibuf, PROC_PARENT_FD) == -1)
 		fatal("%s: parent channel", proc_name(id));
 	imsgbuf_allow_fdpass(&child_parent.ibuf);
-	if (!foreground)
-		log_setforward(child_log_forward);
+	log_setforward(child_log_forward);
 }
 
 /* Channels with messages composed this turn of the loop. */
@@ -153,8 +171,12 @@ child_chan_io(struct child_chan *ch, short events, const char *peer)
 	int	 n;
 
 	if (events & EV_READ) {
-		if ((n = imsgbuf_read(&ch->ibuf)) == -1)
+		/* A peer that closes with our lines unread resets. */
+		if ((n = imsgbuf_read(&ch->ibuf)) == -1) {
+			if (errno == ECONNRESET)
+				goto gone;
 			fatal("read from %s", peer);
+		}
 		if (n == 0)
 			goto gone;
 	}
@@ -168,6 +190,7 @@ child_chan_io(struct child_chan *ch, short events, const char *peer)
 	return (0);
  gone:
 	if (ch == &child_parent) {
+		child_parent_gone = 1;
 		/*
 		 * A parent stopping cleanly says so first; a parent that
 		 * died did not, and nothing more is written then.

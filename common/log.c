@@ -18,7 +18,8 @@ static log_forward_fn	 log_fwd;
 /*
  * Open the log.  In the foreground everything goes to stderr; otherwise
  * to syslog, connected now (LOG_NDELAY) because a sandboxed process could
- * not open /dev/log later.
+ * not open /dev/log later.  Children forward their lines to the parent
+ * either way (log_setforward).
  */
 void
 log_init(int foreground, int facility)
@@ -48,7 +49,7 @@ log_getlevel(void)
 	return (log_level);
 }
 
-/* Children in syslog mode hand their lines to the parent. */
+/* Children hand their lines to the parent. */
 void
 log_setforward(log_forward_fn fn)
 {
@@ -61,26 +62,45 @@ log_foreground(void)
 	return (log_fg);
 }
 
+/*
+ * Write one finished line as process proc, wherever this process logs:
+ * the parent writes its children's lines so, under their names.  Control
+ * characters become '?', so that a line cannot pass for two.
+ */
+void
+log_emit_from(const char *proc, int pri, const char *msg)
+{
+	char	 line[LOG_LINE_MAX + 64];
+	int	 n, i;
+
+	n = snprintf(line, sizeof(line), "%s: %s", proc, msg);
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
+	if (log_fg) {
+		/* Not dprintf(3): it seeks, which no sandbox allows. */
+		line[n++] = '\n';
+		if (write(STDERR_FILENO, line, (size_t)n) == -1)
+			return;
+		return;
+	}
+	line[n] = '\0';
+	syslog(pri, "%s", line);
+}
+
 /* Write one finished line, wherever this process logs. */
 void
 log_emit(int pri, const char *msg)
 {
-	char	 line[LOG_LINE_MAX + 64];
-	int	 n;
-
-	if (log_fg) {
-		/* Not dprintf(3): it seeks, which no sandbox allows. */
-		n = snprintf(line, sizeof(line), "%s: %s\n", log_proc, msg);
-		if (n > (int)sizeof(line) - 1)
-			n = (int)sizeof(line) - 1;
-		if (n > 0 && write(STDERR_FILENO, line, (size_t)n) == -1)
-			return;
-		return;
-	}
+	/* A child's lines travel to the parent, which writes them. */
 	if (log_fwd != NULL)
 		log_fwd(pri, msg);
 	else
-		syslog(pri, "%s: %s", log_proc, msg);
+		log_emit_from(log_proc, pri, msg);
 }
 
 void

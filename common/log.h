@@ -1,7 +1,9 @@
 /*
  * Logging for every mcpgate process: to stderr in the foreground, to
- * syslog otherwise.  A sandboxed child cannot reconnect to /dev/log, so
- * it forwards each line to the parent over its channel instead.
+ * syslog otherwise.  A child forwards each line to the parent over its
+ * channel, and the parent writes it under the child's name: a sandboxed
+ * child could not reconnect to /dev/log, and one child must not be able
+ * to write lines that pass for another's.
  */
 #ifndef MCPGATE_LOG_H
 #define MCPGATE_LOG_H
@@ -26,6 +28,7 @@ int	log_getlevel(void);
 void	log_setforward(log_forward_fn);
 int	log_foreground(void);
 void	log_emit(int, const char *);
+void	log_emit_from(const char *, int, const char *);
 
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

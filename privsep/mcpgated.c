@@ -396,6 +396,7 @@ all_ready(void)
 	    "proxy_service disabled", addrs, parent->conf.control_socket);
 }
 
+/* A child's line, written under its name, in the foreground too. */
 static void
 child_log(struct child *c, struct imsg *imsg)
 {
@@ -405,7 +406,7 @@ child_log(struct child *c, struct imsg *imsg)
 	    ll.pri < LOG_EMERG || ll.pri > LOG_DEBUG)
 		fatalx("bad log message from %s", proc_name(c->id));
 	ll.msg[sizeof(ll.msg) - 1] = '\0';
-	syslog(ll.pri, "%s: %s", proc_name(c->id), ll.msg);
+	log_emit_from(proc_name(c->id), ll.pri, ll.msg);
 }
 
 /* A child's channel ended or broke: it is gone, which stops everything. */
@@ -417,6 +418,7 @@ child_lost(struct child *c, const char *why)
 
 	if (parent->stopping)
 		return;
+	proc_drain(c);
 	/* Give the kernel a moment to tell how it ended. */
 	for (i = 0; i < 50 && c->pid > 0; i++) {
 		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
@@ -871,8 +873,11 @@ start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 		struct child	*c = &p->children[i];
 
 		c->id = i;
-		c->pid = proc_start(p, i, chan[i][1]);
+		c->pid = proc_start(p, i, chan[i][1], &c->errfd);
 		close(chan[i][1]);
+		ev_set(&c->errev, c->errfd, proc_stderr, c);
+		if (ev_add(&c->errev, EV_READ) == -1)
+			fatal("ev_add");
 		if (imsgbuf_init(&c->ibuf, chan[i][0]) == -1)
 			fatal("imsgbuf_init");
 		imsgbuf_allow_fdpass(&c->ibuf);
@@ -923,6 +928,8 @@ main(int argc, char *argv[])
 			usage(stdout, 0);
 
 	memset(p, 0, sizeof(*p));
+	for (i = 0; i < PROC_MAX; i++)
+		p->children[i].ibuf.fd = p->children[i].errfd = -1;
 	strlcpy(p->conf_path, CONF_DEFAULT_PATH, sizeof(p->conf_path));
 	while ((ch = getopt(argc, argv, "df:nP:v")) != -1) {
 		switch (ch) {

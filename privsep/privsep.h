@@ -41,6 +41,10 @@ struct child {
 	int		 ready;
 	struct imsgbuf	 ibuf;
 	struct event	 ev;
+	int		 errfd;		/* its stdout and stderr, a pipe */
+	struct event	 errev;
+	char		 errbuf[LOG_LINE_MAX];
+	size_t		 errlen;
 };
 
 typedef void	(*audit_done_fn)(void *, const struct audit_ack *);
@@ -81,7 +85,9 @@ void	 anchor_init(const char *);
 int	 anchor_update(const struct audit_anchor *);
 
 /* proc.c */
-pid_t	 proc_start(struct parent *, enum proc_id, int);
+pid_t	 proc_start(struct parent *, enum proc_id, int, int *);
+void	 proc_stderr(int, short, void *);
+void	 proc_drain(struct child *);
 void	 proc_stop_all(struct parent *, int);
 void	 proc_reap(struct parent *);
 

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,12 +26,18 @@
 
 extern char	**environ;
 
+/*
+ * Start a child.  Its standard output and error are a pipe whose reading
+ * end goes to *errfd: the parent writes what comes out of it under the
+ * child's name, so that a child cannot write to the daemon's standard
+ * error, nor pass a line off as another process's.
+ */
 pid_t
-proc_start(struct parent *p, enum proc_id id, int chan)
+proc_start(struct parent *p, enum proc_id id, int chan, int *errfd)
 {
 	sigset_t	 none;
 	char		*argv[8];
-	int		 argc = 0;
+	int		 argc = 0, errpipe[2], devnull;
 	pid_t		 pid;
 
 	argv[argc++] = "mcpgated";
@@ -42,16 +49,27 @@ proc_start(struct parent *p, enum proc_id id, int chan)
 		argv[argc++] = "-v";
 	argv[argc] = NULL;
 
+	if (pipe2(errpipe, O_CLOEXEC) == -1)
+		fatal("pipe for %s", proc_name(id));
 	switch (pid = fork()) {
 	case -1:
 		fatal("fork %s", proc_name(id));
 	case 0:
 		break;
 	default:
+		close(errpipe[1]);
+		if (fcntl(errpipe[0], F_SETFL, O_NONBLOCK) == -1)
+			fatal("fcntl");
+		*errfd = errpipe[0];
 		return (pid);
 	}
 
-	/* The child, until exec. */
+	/* The child, until exec; the channel is above 2, as is the pipe. */
+	if ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1 ||
+	    dup2(devnull, STDIN_FILENO) == -1 ||
+	    dup2(errpipe[1], STDOUT_FILENO) == -1 ||
+	    dup2(errpipe[1], STDERR_FILENO) == -1)
+		_exit(127);
 	if (chan == PROC_PARENT_FD) {
 		if (fcntl(chan, F_SETFD, 0) == -1)
 			_exit(127);
@@ -86,6 +104,98 @@ proc_start(struct parent *p, enum proc_id id, int chan)
 	dprintf(STDERR_FILENO, "mcpgated: exec %s: %s\n", proc_name(id),
 	    strerror(errno));
 	_exit(127);
+}
+
+/* Log what is in the buffer as one line of the child's. */
+static void
+proc_stderr_line(struct child *c)
+{
+	c->errbuf[c->errlen] = '\0';
+	log_emit_from(proc_name(c->id), LOG_NOTICE, c->errbuf);
+	c->errlen = 0;
+}
+
+/*
+ * Read what a child wrote to its standard output or error: returns 0 on
+ * EOF or an error (the pipe is then closed), 1 otherwise.
+ */
+static int
+proc_stderr_read(struct child *c)
+{
+	char	 buf[4096], *nl;
+	size_t	 off, take;
+	ssize_t	 n;
+
+	if ((n = read(c->errfd, buf, sizeof(buf))) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return (1);
+	if (n <= 0) {
+		if (c->errlen > 0)
+			proc_stderr_line(c);
+		ev_del(&c->errev);
+		close(c->errfd);
+		c->errfd = -1;
+		return (0);
+	}
+	for (off = 0; off < (size_t)n; off += take) {
+		nl = memchr(buf + off, '\n', (size_t)n - off);
+		take = (nl != NULL ? (size_t)(nl - buf) : (size_t)n) - off;
+		if (take > sizeof(c->errbuf) - 1 - c->errlen)
+			take = sizeof(c->errbuf) - 1 - c->errlen;
+		memcpy(c->errbuf + c->errlen, buf + off, take);
+		c->errlen += take;
+		if (c->errlen == sizeof(c->errbuf) - 1 ||
+		    (nl != NULL && off + take == (size_t)(nl - buf))) {
+			proc_stderr_line(c);
+			if (nl != NULL && off + take == (size_t)(nl - buf))
+				take++;		/* the newline */
+		}
+	}
+	return (1);
+}
+
+void
+proc_stderr(int fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	proc_stderr_read(arg);
+}
+
+/*
+ * A child is gone or going: log what it still had to say, on its channel
+ * (its last log lines, before the parent reports how it ended) and on its
+ * standard error, without waiting for more.
+ */
+void
+proc_drain(struct child *c)
+{
+	struct pollfd	 pfd;
+	struct imsg	 imsg;
+	struct log_line	 ll;
+	int		 i;
+
+	for (i = 0; i < 64 && c->ibuf.fd != -1; i++) {
+		pfd.fd = c->ibuf.fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1 || imsgbuf_read(&c->ibuf) != 1)
+			break;
+	}
+	while (c->ibuf.fd != -1 && imsgbuf_get(&c->ibuf, &imsg) == 1) {
+		if (imsg_get_type(&imsg) == IMSG_LOG &&
+		    imsg_get_data(&imsg, &ll, sizeof(ll)) == 0 &&
+		    ll.pri >= LOG_EMERG && ll.pri <= LOG_DEBUG) {
+			ll.msg[sizeof(ll.msg) - 1] = '\0';
+			log_emit_from(proc_name(c->id), ll.pri, ll.msg);
+		}
+		imsg_free(&imsg);
+	}
+	for (i = 0; i < 256 && c->errfd != -1; i++) {
+		pfd.fd = c->errfd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) != 1 || proc_stderr_read(c) == 0)
+			break;
+	}
 }
 
 static void
@@ -133,6 +243,7 @@ proc_stop_all(struct parent *p, int graceful)
 			ev_del(&c->ev);
 			close(c->ibuf.fd);
 			imsgbuf_clear(&c->ibuf);
+			c->ibuf.fd = -1;
 		} else
 			kill(c->pid, SIGTERM);
 	}
@@ -162,6 +273,9 @@ proc_stop_all(struct parent *p, int graceful)
 		waitpid(c->pid, &status, 0);
 		c->pid = 0;
 	}
+	/* Their last words. */
+	for (i = PROC_NETD; i < PROC_MAX; i++)
+		proc_drain(&p->children[i]);
 }
 
 /*
@@ -182,6 +296,7 @@ proc_reap(struct parent *p)
 		c->pid = 0;
 		if (p->stopping)
 			continue;
+		proc_drain(c);
 		proc_describe(c, status);
 		log_warnx("stopping: %s is gone", proc_name(c->id));
 		proc_stop_all(p, 0);

@@ -183,3 +183,45 @@ status=$?
     pass "a CA key without its certificate stops the start; no new CA is made" ||
     fail "a CA key without its certificate" "status $status: $(cat "$MG_DIR/log")"
 mv "$MG_DIR/ca.crt.bak" "$MG_DIR/state/ca.crt"
+
+# --- with -d the children's lines go through the parent ----------------------
+mg_setup </dev/null
+mg_start
+apid=$(child_pid auditd)
+ok=1
+for c in netd mcpd auditd; do
+	p=$(child_pid "$c")
+	case $(readlink "/proc/$p/fd/2") in
+	pipe:*) ;;
+	*) ok=0;;
+	esac
+	[ "$(readlink "/proc/$p/fd/2")" = "$(readlink "/proc/$MG_PID/fd/2")" ] && ok=0
+done
+[ $ok -eq 1 ] &&
+    pass "with -d no child holds the daemon's standard error, only a pipe to the parent" ||
+    fail "the children's standard error" "$(ls -l /proc/"$MG_PID"/fd/2 \
+    /proc/"$apid"/fd/2)"
+# What a child writes there, as if compromised, is written under its name.
+printf 'mcpd: forged by auditd\nparent: one\rnetd: two\n' >"/proc/$apid/fd/2"
+sleep 0.3
+grep -q "^auditd: mcpd: forged by auditd$" "$MG_DIR/log" &&
+    grep -q "^auditd: parent: one?netd: two$" "$MG_DIR/log" &&
+    ! grep -q "^mcpd: forged\|^netd: two\|^parent: one" "$MG_DIR/log" &&
+    pass "a child cannot write lines that pass for another process's" ||
+    fail "a child's forged lines" "$(tail -n 4 "$MG_DIR/log")"
+grep -q "^auditd: audit log audit-000000000001.jsonl opened$" "$MG_DIR/log" &&
+    pass "the children's own lines keep their form, prefixed by the parent" ||
+    fail "the children's own lines" "$(head -n 12 "$MG_DIR/log")"
+mg_stop
+# A child's last words before a fatal exit arrive before the parent says
+# how it ended.
+f=$(ls "$MG_DIR"/audit/audit-*.jsonl | tail -n 1)
+printf '{"seq":9,"broken\n' >>"$f"
+"$BIN/mcpgated" -d -f "$MG_CONF" >"$MG_DIR/log" 2>&1
+status=$?
+words=$(grep -n "^auditd: cannot continue the audit log$" "$MG_DIR/log" | cut -d: -f1)
+ended=$(grep -n "^parent: auditd (pid [0-9]*) exited with status 1$" "$MG_DIR/log" | cut -d: -f1)
+[ $status -eq 1 ] && grep -q "^auditd: $(basename "$f"): its last record does not parse" "$MG_DIR/log" &&
+    [ -n "$words" ] && [ -n "$ended" ] && [ "$words" -lt "$ended" ] &&
+    pass "a child's last words before a fatal exit reach the log first" ||
+    fail "a child's last words" "status $status: $(cat "$MG_DIR/log")"
