@@ -70,7 +70,8 @@ audit_list(const char *dir, struct audit_files *af)
 		af->paths[af->n++] = path;
 	}
 	closedir(d);
-	qsort(af->paths, af->n, sizeof(*af->paths), seq_cmp);
+	if (af->n > 0)
+		qsort(af->paths, af->n, sizeof(*af->paths), seq_cmp);
 }
 
 static void
