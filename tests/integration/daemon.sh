@@ -238,8 +238,11 @@ done
 [ -z "$left" ] && pass "no process is left behind" ||
     fail "no process is left behind" "still running:$left"
 log=$(cat "$MG_DIR"/audit/audit-*.jsonl)
-events=$(echo "$log" | jq -r .event | tr '\n' ' ')
-[ "$events" = "daemon.start daemon.reload daemon.reload daemon.reload daemon.reload daemon.reload daemon.reload daemon.stop audit.checkpoint " ] &&
+# Checkpoints come every 10 s too, when the run is slow (sanitizers).
+events=$(echo "$log" | jq -r 'select(.event != "audit.checkpoint") | .event' |
+    tr '\n' ' ')
+[ "$events" = "daemon.start daemon.reload daemon.reload daemon.reload daemon.reload daemon.reload daemon.reload daemon.stop " ] &&
+    [ "$(echo "$log" | tail -n 1 | jq -r .event)" = audit.checkpoint ] &&
     pass "the audit log has start, each reload, stop and a final checkpoint" ||
     fail "the audit log events" "$events"
 audit_has '.event == "daemon.reload" and .success == false and
@@ -249,8 +252,9 @@ audit_has '.event == "daemon.reload" and .success == true and
     .trigger == "control" and .admin_uid == 0' &&
     pass "a reload from mcpgatectl is audited with the admin's uid" ||
     fail "a reload from mcpgatectl is audited" "missing"
+nck=$(echo "$log" | grep -c '"event":"audit.checkpoint"')
 out=$(ctl audit verify)
-[ $? -eq 0 ] && echo "$out" | grep -q "audit log intact: 9 records in 1 file" &&
-    echo "$out" | grep -q "1 checkpoint signed by SHA256:" &&
+[ $? -eq 0 ] && echo "$out" | grep -q "audit log intact: $((8 + nck)) records in 1 file" &&
+    echo "$out" | grep -q "$nck checkpoints\? signed by SHA256:" &&
     pass "audit verify: the chain and the checkpoint are intact" ||
     fail "audit verify" "$out"
