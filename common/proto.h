@@ -88,9 +88,12 @@ enum imsg_type {
 	IMSG_AUDIT_SEALED,	/* auditd -> parent: no payload */
 
 	/* Identity. */
-	IMSG_SNAPSHOT,		/* parent -> mcpd: roles and users as YAML,
-				   without credentials; at set-up and after
-				   every change */
+	IMSG_SNAPSHOT,		/* parent -> mcpd: a part of the roles and
+				   users, whole YAML documents without
+				   credentials; at set-up and after every
+				   change */
+	IMSG_SNAPSHOT_END,	/* parent -> mcpd: no payload; the parts
+				   since the last end are the snapshot */
 	IMSG_LOGIN_REQ,		/* mcpd -> parent: struct login_req; peerid
 				   is the connection */
 	IMSG_LOGIN_RESULT,	/* parent -> mcpd: struct login_result, then
@@ -223,6 +226,14 @@ struct conn_ack {
 
 /* Flow control: unacknowledged bytes in flight per connection. */
 #define CONN_WINDOW	(256 * 1024)
+
+/*
+ * The largest message between the parent and mcpd: a part of the
+ * snapshot holds one document at least, and the state directory may
+ * hold one this large (a resource from before the bounds of mcpgatectl
+ * create).  Not limits.max_message_size, which bounds the clients.
+ */
+#define SNAPSHOT_MSG_MAX	(64 * 1024 * 1024)
 
 #define AUDIT_ACK_OK		0
 #define AUDIT_ACK_FAILED	1	/* not written; errno says why */

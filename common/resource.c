@@ -65,6 +65,47 @@ struct parse_ctx {
 	struct resources	*out;
 };
 
+/*
+ * The bounds of a resource that mcpgatectl create takes: wide enough for
+ * any real role or user, narrow enough that every record and snapshot
+ * of it stays small.  What the state directory and the snapshot hold was
+ * written by the gateway itself and is read within the wider limits of
+ * resource.h, so that nothing it once wrote can stop it from starting.
+ * The parse is single-threaded: the bounds of the document being read
+ * live here.
+ */
+static struct {
+	int		 admin;		/* RES_ADMIN: these bounds apply */
+	const char	*what;		/* "user 'x'", "role 'x'" */
+	char		 whatbuf[RES_NAMELEN + 16];
+	size_t		 bytes;		/* of names, values and patterns */
+	size_t		 maxbytes;
+	int		 over;		/* said once */
+} bound;
+
+/* Count the bytes of one string of the document; -1 once over. */
+static int
+bound_add(struct ydoc *y, yaml_node_t *n, size_t len)
+{
+	if (!bound.admin)
+		return (0);
+	bound.bytes += len;
+	if (bound.bytes <= bound.maxbytes)
+		return (0);
+	if (!bound.over++)
+		ydoc_error(y, n, "%s holds more than %zu KiB of names, values "
+		    "and patterns, the most a resource may hold", bound.what,
+		    bound.maxbytes / 1024);
+	return (-1);
+}
+
+/* The most values a list may hold: the admin bound, or the state's. */
+static size_t
+bound_list(size_t admin_max)
+{
+	return (bound.admin ? admin_max : RES_MAXLIST);
+}
+
 /* Names of roles, users and tokens: what a file name and a CN can hold. */
 int
 resource_name_ok(const char *s)
@@ -574,10 +615,13 @@ enum list_check {
 	LIST_PATTERNS,
 };
 
-/* One value or a list of them, each checked, none repeated. */
+/*
+ * One value or a list of at most max of them, each checked and of at
+ * most maxlen bytes, none repeated.
+ */
 static int
 get_list(struct ydoc *y, yaml_node_t *n, const char *what,
-    enum list_check check, struct strlist *l)
+    enum list_check check, size_t max, size_t maxlen, struct strlist *l)
 {
 	yaml_node_item_t	*it;
 	yaml_node_t		*item;
@@ -596,8 +640,20 @@ get_list(struct ydoc *y, yaml_node_t *n, const char *what,
 		item = single ? n : ydoc_node(y, *it);
 		if (item == NULL)
 			break;
+		if (l->n == max) {
+			ydoc_error(y, item, "more than %zu values in '%s'%s",
+			    max, what, bound.admin ? ", the most a resource "
+			    "may have" : "");
+			return (-1);
+		}
 		if (get_string(y, item, what, buf, sizeof(buf)) == -1)
 			ret = -1;
+		else if (strlen(buf) > maxlen) {
+			ydoc_error(y, item, "a value of '%s' is longer than %zu "
+			    "bytes", what, maxlen);
+			ret = -1;
+		} else if (bound_add(y, item, strlen(buf)) == -1)
+			return (-1);
 		else if (check == LIST_NAMES && !resource_name_ok(buf)) {
 			ydoc_error(y, item, "'%s' is not a valid name in "
 			    "'%s'", buf, what);
@@ -629,6 +685,9 @@ struct keyed_map {
 	int		 kind;		/* of the lists, for get_list() */
 	int		 by_key;	/* errors in a list name its key */
 	int		 need_value;	/* a list may not be empty */
+	size_t		 admin_keys;	/* the bounds of mcpgatectl create */
+	size_t		 admin_values;
+	size_t		 admin_len;
 };
 
 /* A label key is a pattern; says why not when it is not. */
@@ -654,10 +713,12 @@ trait_key_ok(struct ydoc *y, yaml_node_t *kn, const char *key)
 }
 
 static const struct keyed_map labels_map = {
-	"app_labels", "label", label_key_ok, LIST_PATTERNS, 0, 1
+	"app_labels", "label", label_key_ok, LIST_PATTERNS, 0, 1,
+	RES_ADMIN_MAXLABELS, RES_ADMIN_MAXLABELVALS, RES_VALUELEN
 };
 static const struct keyed_map traits_map = {
-	"traits", "trait", trait_key_ok, LIST_ANY, 1, 0
+	"traits", "trait", trait_key_ok, LIST_ANY, 1, 0,
+	RES_ADMIN_MAXTRAITS, RES_ADMIN_MAXTRAITVALS, RES_ADMIN_TRAITLEN
 };
 
 /* Append the entries of map, read as m says, to *vp, of *np entries. */
@@ -687,11 +748,14 @@ parse_keyed(struct ydoc *y, yaml_node_t *map, const struct keyed_map *m,
 			ret = -1;
 			continue;
 		}
-		if (*np == RES_MAXMAP) {
-			ydoc_error(y, kn, "more than %d %ss", RES_MAXMAP,
-			    m->noun);
+		if (*np == (bound.admin ? m->admin_keys : RES_MAXMAP)) {
+			ydoc_error(y, kn, "more than %zu %ss%s", bound.admin ?
+			    m->admin_keys : RES_MAXMAP, m->noun, bound.admin ?
+			    ", the most a resource may have" : "");
 			return (-1);
 		}
+		if (bound_add(y, kn, strlen(key_of(kn))) == -1)
+			return (-1);
 		if ((nv = reallocarray(*vp, *np + 1, sizeof(*nv))) == NULL)
 			return (-1);
 		*vp = nv;
@@ -701,7 +765,8 @@ parse_keyed(struct ydoc *y, yaml_node_t *map, const struct keyed_map *m,
 			return (-1);
 		(*np)++;
 		if (get_list(y, vn, m->by_key ? key_of(kn) : m->name, m->kind,
-		    &e->values) == -1)
+		    bound_list(m->admin_values), bound.admin ? m->admin_len :
+		    RES_VALUELEN, &e->values) == -1)
 			ret = -1;
 		else if (m->need_value && e->values.n == 0) {
 			ydoc_error(y, vn, "%s '%s' needs a value, or '*'",
@@ -744,7 +809,8 @@ parse_rules(struct ydoc *y, yaml_node_t *map, const char *what,
 			MAP_FOREACH(y, vn, mpair, mkn, mvn) {
 				if (key_index(y, mkn, mcp_keys, &mseen,
 				    "'mcp'") == -1 || get_list(y, mvn, "tools",
-				    LIST_PATTERNS, &r->tools) == -1)
+				    LIST_PATTERNS, bound_list(RES_ADMIN_MAXTOOLS),
+				    RES_VALUELEN, &r->tools) == -1)
 					ret = -1;
 			}
 			break;
@@ -790,6 +856,7 @@ parse_user_spec(struct ydoc *y, yaml_node_t *spec, struct user *u)
 		switch (key_index(y, kn, keys, &seen, "a user's spec")) {
 		case 0:
 			if (get_list(y, vn, "roles", LIST_NAMES,
+			    bound_list(RES_ADMIN_MAXROLES), RES_VALUELEN,
 			    &u->roles) == -1)
 				ret = -1;
 			break;
@@ -1060,11 +1127,19 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 		cred = NULL;
 	}
 
+	bound.admin = (ctx->mode & RES_ADMIN) != 0;
+	bound.bytes = 0;
+	bound.over = 0;
+	bound.maxbytes = res.kind == RES_ROLE ? RES_ADMIN_ROLE_BYTES :
+	    RES_ADMIN_USER_BYTES;
+	bound.what = bound.whatbuf;
 	switch (res.kind) {
 	case RES_ROLE:
 		if (meta != NULL && parse_metadata(y, meta, res.u.role.name,
 		    &res.u.role.description) == -1)
 			ret = -1;
+		snprintf(bound.whatbuf, sizeof(bound.whatbuf), "role '%s'",
+		    res.u.role.name);
 		if (spec != NULL && parse_role_spec(y, spec,
 		    &res.u.role) == -1)
 			ret = -1;
@@ -1078,6 +1153,8 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 		if (meta != NULL && parse_metadata(y, meta, res.u.user.name,
 		    &res.u.user.description) == -1)
 			ret = -1;
+		snprintf(bound.whatbuf, sizeof(bound.whatbuf), "user '%s'",
+		    res.u.user.name);
 		if (spec != NULL && parse_user_spec(y, spec,
 		    &res.u.user) == -1)
 			ret = -1;
@@ -1135,6 +1212,7 @@ resource_parse(const char *name, const char *buf, size_t len, int mode,
 	ctx.out = rs;
 	n = ydoc_parse_stream(name, buf, len, errs, RES_MAXDOCS, parse_doc,
 	    &ctx);
+	memset(&bound, 0, sizeof(bound));
 	if (n == -1 || errs->n > 0) {
 		if (errs->n == 0)
 			config_error(errs, "%s: out of memory", name);

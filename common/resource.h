@@ -20,7 +20,18 @@
 #define RES_NAMELEN	64
 #define RES_MAXLIST	256	/* values in one list */
 #define RES_MAXMAP	64	/* keys of app_labels or traits */
-#define RES_MAXDOCS	10000
+#define RES_MAXDOCS	100000	/* in one stream */
+
+/* What mcpgatectl create takes in one resource; see mcpgate-roles(5). */
+#define RES_ADMIN_MAXROLES	64	/* roles of a user */
+#define RES_ADMIN_MAXTRAITS	16	/* traits of a user */
+#define RES_ADMIN_MAXTRAITVALS	64	/* values of one trait */
+#define RES_ADMIN_TRAITLEN	256	/* bytes of one trait value */
+#define RES_ADMIN_MAXLABELS	32	/* app_labels of one rule */
+#define RES_ADMIN_MAXLABELVALS	64	/* values of one label */
+#define RES_ADMIN_MAXTOOLS	256	/* mcp.tools of one rule */
+#define RES_ADMIN_USER_BYTES	(16 * 1024)	/* all its strings */
+#define RES_ADMIN_ROLE_BYTES	(64 * 1024)
 #define RES_VALUELEN	1024
 #define RES_HASHLEN	64	/* SHA-256, hex */
 #define RES_PWHASHLEN	255	/* an Argon2id encoded hash */

@@ -24,6 +24,7 @@ static const char user_schema[] =
     "\"gateway\":{\"type\":\"string\"},"
     "\"roles\":" STRS ","
     "\"traits\":{\"type\":\"object\",\"additionalProperties\":" STRS "},"
+    "\"traits_omitted_bytes\":{\"type\":\"integer\"},"
     "\"certificate\":{\"type\":\"object\",\"properties\":{"
     "\"serial\":{\"type\":\"string\"},"
     "\"expires\":{\"type\":\"string\",\"format\":\"date-time\"},"
@@ -101,6 +102,7 @@ static json_t *
 user_info(struct mconn *c, struct buf *text)
 {
 	const struct user	*u = session_user(c);
+	json_t			*o;
 	int64_t			 left;
 	char			 exp[TIME_RFC3339_LEN], in[32];
 	size_t			 i;
@@ -112,20 +114,25 @@ user_info(struct mconn *c, struct buf *text)
 	    mcpd->conf.name);
 	strlist_text(text, &u->roles);
 	buf_puts(text, "\nTraits:");
-	for (i = 0; i < u->ntraits; i++) {
-		buf_printf(text, "%s %s=", i > 0 ? ";" : "",
-		    u->traits[i].key);
-		strlist_text(text, &u->traits[i].values);
-	}
+	if (identity_traits_size(u) > RES_ADMIN_USER_BYTES)
+		buf_printf(text, " (%zu bytes of them, too many to show)",
+		    identity_traits_size(u));
+	else
+		for (i = 0; i < u->ntraits; i++) {
+			buf_printf(text, "%s %s=", i > 0 ? ";" : "",
+			    u->traits[i].key);
+			strlist_text(text, &u->traits[i].values);
+		}
 	if (u->ntraits == 0)
 		buf_puts(text, " (none)");
 	buf_printf(text, "\nCertificate: serial %s, valid until %s (%s "
 	    "left).\n", c->peer.cert_serial, exp, in);
-	return (json_pack("{s:s,s:s,s:o,s:o,s:{s:s,s:s,s:I}}", "user",
-	    u->name, "gateway", mcpd->conf.name, "roles",
-	    strlist_json(&u->roles), "traits", traits_json(u), "certificate",
-	    "serial", c->peer.cert_serial, "expires", exp,
-	    "expires_in_seconds", (json_int_t)(left > 0 ? left : 0)));
+	o = json_pack("{s:s,s:s,s:o,s:{s:s,s:s,s:I}}", "user", u->name,
+	    "gateway", mcpd->conf.name, "roles", strlist_json(&u->roles),
+	    "certificate", "serial", c->peer.cert_serial, "expires", exp,
+	    "expires_in_seconds", (json_int_t)(left > 0 ? left : 0));
+	identity_traits_set(o, u);
+	return (o);
 }
 
 #define TRANSPORT	"stdio (mcpgate mcp connect), relayed over mutual " \

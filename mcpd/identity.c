@@ -17,18 +17,61 @@
 #include "log.h"
 #include "mcpd.h"
 
+static int
+user_cmp(const void *a, const void *b)
+{
+	return (strcmp((*(const struct user *const *)a)->name,
+	    (*(const struct user *const *)b)->name));
+}
+
 /* The user of that name in the snapshot, or NULL. */
 const struct user *
 identity_user(const char *name)
 {
-	struct resources	*rs = &mcpd->identity;
-	size_t			 i;
+	struct user	 key, *kp = &key, **u;
 
-	for (i = 0; i < rs->n; i++)
-		if (rs->v[i].kind == RES_USER &&
-		    strcmp(rs->v[i].u.user.name, name) == 0)
-			return (&rs->v[i].u.user);
-	return (NULL);
+	if (strlcpy(key.name, name, sizeof(key.name)) >= sizeof(key.name))
+		return (NULL);
+	u = bsearch(&kp, mcpd->users, mcpd->nusers, sizeof(*mcpd->users),
+	    user_cmp);
+	return (u != NULL ? *u : NULL);
+}
+
+/*
+ * The bytes of a user's traits, for answers that show them: more than
+ * mcpgatectl create takes (a user from before its bounds) are too many
+ * to put in a client's answer.
+ */
+size_t
+identity_traits_size(const struct user *u)
+{
+	size_t	 i, j, n = 0;
+
+	for (i = 0; i < u->ntraits; i++) {
+		n += strlen(u->traits[i].key);
+		for (j = 0; j < u->traits[i].values.n; j++)
+			n += strlen(u->traits[i].values.v[j]);
+	}
+	return (n);
+}
+
+/*
+ * The user's traits as an answer shows them: all of them, or, past the
+ * bounds of mcpgatectl create, none and a member that says how large
+ * they are.
+ */
+void
+identity_traits_set(json_t *obj, const struct user *u)
+{
+	size_t	 n = identity_traits_size(u);
+
+	if (n <= RES_ADMIN_USER_BYTES) {
+		json_object_set_new(obj, "traits", traits_json(u));
+		return;
+	}
+	json_object_set_new(obj, "traits", json_object());
+	json_object_set_new(obj, "traits_omitted_bytes",
+	    json_integer((json_int_t)n));
 }
 
 /*
@@ -91,20 +134,64 @@ identity_check(const struct conn_open *co, const char **code, char *msg,
 	return (u);
 }
 
-/* A new snapshot from the parent: take it, and apply it to every connection. */
+/*
+ * A part of a new snapshot from the parent: whole documents, kept aside
+ * until the end of the snapshot comes.
+ */
 void
 identity_snapshot(const void *data, size_t len)
 {
-	struct resources	 rs;
+	struct resources	 rs, *p = &mcpd->pending;
 	struct conf_errors	 errs;
+	struct resource		*nv;
 
 	if (resource_parse("snapshot", data, len, RES_SNAPSHOT, &rs,
 	    &errs) == -1)
 		fatalx("the parent's snapshot does not parse: %s",
 		    errs.msg[0]);
+	if (p->n == 0) {
+		resources_free(p);
+		*p = rs;
+		return;
+	}
+	if ((nv = reallocarray(p->v, p->n + rs.n, sizeof(*nv))) == NULL)
+		fatal("%s", __func__);
+	p->v = nv;
+	memcpy(p->v + p->n, rs.v, rs.n * sizeof(*rs.v));
+	p->n += rs.n;
+	free(rs.v);
+}
+
+/*
+ * The end of a snapshot: take it, index its users by name, and apply it
+ * to every connection.
+ */
+void
+identity_snapshot_end(void)
+{
+	const struct user	**users;
+	size_t			  i, n = 0;
+
+	if ((users = calloc(mcpd->pending.n > 0 ? mcpd->pending.n : 1,
+	    sizeof(*users))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < mcpd->pending.n; i++)
+		if (mcpd->pending.v[i].kind == RES_USER)
+			users[n++] = &mcpd->pending.v[i].u.user;
+	/* heapsort: glibc's qsort asks sysinfo(2) for large arrays. */
+	if (heapsort(users, n, sizeof(*users), user_cmp) == -1)
+		fatal("%s", __func__);
+	for (i = 1; i < n; i++)
+		if (strcmp(users[i - 1]->name, users[i]->name) == 0)
+			fatalx("the parent's snapshot has user %s twice",
+			    users[i]->name);
 	resources_free(&mcpd->identity);
-	mcpd->identity = rs;
+	free(mcpd->users);
+	mcpd->identity = mcpd->pending;
+	memset(&mcpd->pending, 0, sizeof(mcpd->pending));
+	mcpd->users = users;
+	mcpd->nusers = n;
 	policy_compile(&mcpd->identity);
-	log_debug("snapshot: %zu roles and users", rs.n);
+	log_debug("snapshot: %zu roles and users", mcpd->identity.n);
 	mconn_recheck();
 }

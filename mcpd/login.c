@@ -23,12 +23,14 @@
 static json_t *
 user_json(const struct user *u, int64_t not_after)
 {
+	json_t	*ans;
 	char	 exp[TIME_RFC3339_LEN];
 
 	fmt_time_us(not_after * 1000000, exp, sizeof(exp));
-	return (json_pack("{s:b,s:s,s:o,s:o,s:s}", "ok", 1, "user", u->name,
-	    "roles", strlist_json(&u->roles), "traits", traits_json(u),
-	    "expires", exp));
+	ans = json_pack("{s:b,s:s,s:o,s:s}", "ok", 1, "user", u->name,
+	    "roles", strlist_json(&u->roles), "expires", exp);
+	identity_traits_set(ans, u);
+	return (ans);
 }
 
 /* A string member of at most max bytes, or NULL with an error answered. */

@@ -37,6 +37,11 @@ mcpd_parent_imsg(struct imsg *imsg)
 	case IMSG_SNAPSHOT:
 		identity_snapshot(data, len);
 		return (1);
+	case IMSG_SNAPSHOT_END:
+		if (len != 0)
+			child_bad_imsg("parent", imsg);
+		identity_snapshot_end();
+		return (1);
 	case IMSG_LOGIN_RESULT:
 		login_result(imsg_get_id(imsg), data, len);
 		return (1);
@@ -184,6 +189,11 @@ mcpd_init(struct imsg *imsg)
 		imsg_get_buf(imsg, &data, &len);
 		identity_snapshot(data, len);
 		break;
+	case IMSG_SNAPSHOT_END:
+		if (imsg_get_len(imsg) != 0)
+			child_bad_imsg("parent", imsg);
+		identity_snapshot_end();
+		break;
 	default:
 		child_bad_imsg("parent", imsg);
 	}
@@ -199,6 +209,8 @@ mcpd_main(int foreground, int verbose)
 	struct child_init	 ci;
 
 	child_setup(PROC_MCPD, foreground, verbose);
+	/* The snapshot's parts are whole documents, as large as one is. */
+	imsgbuf_set_maxmsg(&child_parent.ibuf, SNAPSHOT_MSG_MAX);
 	mcpd = &mcpd_state;
 	RB_INIT(&mcpd->conns);
 	RB_INIT(&mcpd->user_sessions);

@@ -212,6 +212,9 @@ struct mcpd {
 	struct user_sessions_tree user_sessions;
 	struct mcpd_status	 stats;
 	struct resources	 identity;	/* roles and users */
+	const struct user	**users;	/* of identity, by name */
+	size_t			 nusers;
+	struct resources	 pending;	/* the snapshot coming */
 	TAILQ_HEAD(, mconn)	 blocked;
 	char			*ca_pem;
 	char			 ca_fpr[FINGERPRINT_LEN + 1];
@@ -293,6 +296,9 @@ const struct user *identity_user(const char *);
 const struct user *identity_check(const struct conn_open *, const char **,
 	    char *, size_t);
 void	 identity_snapshot(const void *, size_t);
+void	 identity_snapshot_end(void);
+size_t	 identity_traits_size(const struct user *);
+void	 identity_traits_set(json_t *, const struct user *);
 
 /* login.c */
 void	 login_start(struct mconn *, struct request *);

@@ -65,6 +65,41 @@ struct admin_op {
 
 /* --- helpers ------------------------------------------------------------ */
 
+/*
+ * What an admin record keeps of a value: all of it when its JSON is at
+ * most RECORD_VALUE_MAX bytes, which every resource mcpgatectl create
+ * takes fits; else, for one the state directory held from before those
+ * bounds, the start of its JSON text, marked KEY_truncated, with
+ * KEY_bytes its whole length.  Takes value.
+ */
+#define RECORD_VALUE_MAX	(32 * 1024)
+
+static void
+record_value(json_t *rec, const char *key, json_t *value)
+{
+	char	*s, mark[64];
+	size_t	 len, n;
+
+	if ((s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	if ((len = strlen(s)) <= RECORD_VALUE_MAX) {
+		json_object_set_new(rec, key, value);
+		free(s);
+		return;
+	}
+	json_decref(value);
+	/* Cut on a character boundary. */
+	for (n = RECORD_VALUE_MAX; n > 0 && ((unsigned char)s[n] & 0xc0) ==
+	    0x80; n--)
+		;
+	json_object_set_new(rec, key, json_stringn(s, n));
+	snprintf(mark, sizeof(mark), "%s_truncated", key);
+	json_object_set_new(rec, mark, json_true());
+	snprintf(mark, sizeof(mark), "%s_bytes", key);
+	json_object_set_new(rec, mark, json_integer((json_int_t)len));
+	free(s);
+}
+
 /* Where users reach the gateway: public_addr, else the first listener. */
 const char *
 admin_proxy_addr(char *buf, size_t len)
@@ -179,20 +214,49 @@ json_patterns(json_t *a, struct strlist *l)
 	return (0);
 }
 
+/*
+ * The names of the roles a batch creates, sorted, for missing_role() to
+ * search: a batch may hold thousands of users.
+ */
+struct batch_roles {
+	const char	**v;
+	size_t		  n;
+};
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+static void
+batch_roles_init(struct batch_roles *br, const struct resources *batch)
+{
+	size_t	 i;
+
+	memset(br, 0, sizeof(*br));
+	if (batch == NULL || batch->n == 0)
+		return;
+	if ((br->v = calloc(batch->n, sizeof(*br->v))) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < batch->n; i++)
+		if (batch->v[i].kind == RES_ROLE)
+			br->v[br->n++] = batch->v[i].u.role.name;
+	if (heapsort(br->v, br->n, sizeof(*br->v), name_cmp) == -1)
+		fatal("%s", __func__);
+}
+
 /* The roles named must exist (here or among those being created). */
 static const char *
-missing_role(const struct strlist *roles, const struct resources *batch)
+missing_role(const struct strlist *roles, const struct batch_roles *br)
 {
-	size_t	 i, j;
+	size_t	 i;
 
 	for (i = 0; i < roles->n; i++) {
 		if (store_find(&parent->store, RES_ROLE, roles->v[i]) != NULL)
 			continue;
-		for (j = 0; batch != NULL && j < batch->n; j++)
-			if (batch->v[j].kind == RES_ROLE &&
-			    strcmp(batch->v[j].u.role.name, roles->v[i]) == 0)
-				break;
-		if (batch == NULL || j == batch->n)
+		if (br == NULL || br->n == 0 || bsearch(&roles->v[i], br->v,
+		    br->n, sizeof(*br->v), name_cmp) == NULL)
 			return (roles->v[i]);
 	}
 	return (NULL);
@@ -223,20 +287,22 @@ set_trait(struct user *u, const char *name, struct strlist *values)
 	return (0);
 }
 
-/* Send mcpd what it needs to judge certificates and sessions. */
+static void
+identity_part(const char *yaml, size_t len)
+{
+	parent_send(PROC_MCPD, IMSG_SNAPSHOT, 0, -1, yaml, len);
+}
+
+/*
+ * Send mcpd what it needs to judge certificates and sessions, in parts of
+ * whole documents and then the end, whatever its size.
+ */
 void
 identity_push(void)
 {
-	char	*yaml;
-	size_t	 len;
-
-	if ((yaml = store_snapshot(&parent->store, &len)) == NULL)
+	if (store_snapshot(&parent->store, identity_part) == -1)
 		fatalx("cannot build the identity snapshot");
-	if (len > parent->conf.max_message_size)
-		fatalx("the identity snapshot (%zu bytes) is larger than "
-		    "limits.max_message_size", len);
-	parent_send(PROC_MCPD, IMSG_SNAPSHOT, 0, -1, yaml, len);
-	free(yaml);
+	parent_send(PROC_MCPD, IMSG_SNAPSHOT_END, 0, -1, NULL, 0);
 }
 
 /* --- the audit-then-apply step ----------------------------------------- */
@@ -253,14 +319,14 @@ op_free(struct admin_op *op)
 	free(op);
 }
 
-/* The roles a user names exist now (or come with this change). */
+/* The roles a user names exist now (or come with this change, br). */
 static int
-roles_exist(struct admin_op *op, const struct strlist *roles, char *err,
-    size_t errlen)
+roles_exist(const struct batch_roles *br, const struct strlist *roles,
+    char *err, size_t errlen)
 {
 	const char	*missing;
 
-	if ((missing = missing_role(roles, &op->put)) == NULL)
+	if ((missing = missing_role(roles, br)) == NULL)
 		return (1);
 	snprintf(err, errlen, "role '%s' does not exist (any more)", missing);
 	return (0);
@@ -275,12 +341,14 @@ op_check(struct admin_op *op, char *err, size_t errlen)
 {
 	struct resource	*r, res, *old;
 	struct resources *users = &parent->store.res[RES_USER];
+	struct batch_roles br;
 	const char	*name;
 	size_t		 i;
 
 	switch (op->kind) {
 	case OP_ADD:
 	case OP_CREATE:
+		batch_roles_init(&br, &op->put);
 		for (i = 0; i < op->put.n; i++) {
 			r = &op->put.v[i];
 			name = r->kind == RES_ROLE ? r->u.role.name :
@@ -291,11 +359,14 @@ op_check(struct admin_op *op, char *err, size_t errlen)
 				snprintf(err, errlen, "%s '%s' was created "
 				    "meanwhile", resource_kind_name(r->kind),
 				    name);
+				free(br.v);
 				return (-1);
 			}
-			if (r->kind == RES_USER && !roles_exist(op,
-			    &r->u.user.roles, err, errlen))
+			if (r->kind == RES_USER && !roles_exist(&br,
+			    &r->u.user.roles, err, errlen)) {
+				free(br.v);
 				return (-1);
+			}
 			/* A replaced user keeps what the gateway keeps. */
 			if (r->kind == RES_USER && old != NULL) {
 				r->u.user.created = old->u.user.created;
@@ -312,6 +383,7 @@ op_check(struct admin_op *op, char *err, size_t errlen)
 				    old->u.user.invite_expires;
 			}
 		}
+		free(br.v);
 		return (0);
 	case OP_MUTATE:
 		if ((r = store_find(&parent->store, RES_USER,
@@ -323,7 +395,7 @@ op_check(struct admin_op *op, char *err, size_t errlen)
 		if (store_copy(r, &res) == -1)
 			fatalx("%s: store_copy", __func__);
 		op->mutate(op, &res.u.user);
-		if (!roles_exist(op, &res.u.user.roles, err, errlen)) {
+		if (!roles_exist(NULL, &res.u.user.roles, err, errlen)) {
 			resource_clear(&res);
 			return (-1);
 		}
@@ -372,7 +444,7 @@ static void
 admin_apply(struct admin_op *op)
 {
 	char	 err[256];
-	size_t	 i;
+	size_t	 done = 0;
 	int	 changed = 0;
 
 	if (op_check(op, err, sizeof(err)) == -1) {
@@ -394,21 +466,22 @@ admin_apply(struct admin_op *op)
 		}
 		changed = 1;
 	}
-	for (i = 0; i < op->put.n; i++) {
-		if (store_put(&parent->store, &op->put.v[i]) == -1) {
-			snprintf(err, sizeof(err), "cannot write the state "
-			    "directory: %s", strerror(errno));
-			if (i == 0)
-				op_unrecord(op, err);
-			control_reply(op->ctl, control_error("state", "%s%s",
-			    err, i > 0 ? " (part of the change was "
-			    "written)" : ""));
-			if (changed)
-				identity_push();
-			goto out;
-		}
-		changed = 1;
+	/* One resource is written and synced; many share one sync. */
+	if (op->put.n == 1 ? store_put(&parent->store, &op->put.v[0]) :
+	    store_put_all(&parent->store, &op->put, &done)) {
+		snprintf(err, sizeof(err), "cannot write the state "
+		    "directory: %s", strerror(errno));
+		if (op->put.n == 1 || done == 0)
+			op_unrecord(op, err);
+		control_reply(op->ctl, control_error("state", "%s%s", err,
+		    op->put.n > 1 && done > 0 ? " (part of the change was "
+		    "written)" : ""));
+		if (changed || (op->put.n > 1 && done > 0))
+			identity_push();
+		goto out;
 	}
+	if (op->put.n > 0)
+		changed = 1;
 	if (changed)
 		identity_push();
 	control_reply(op->ctl, op->answer);
@@ -539,6 +612,7 @@ users_add(uint32_t ctl, uid_t uid, json_t *req)
 	struct strlist	 tools;
 	const char	*name, *bad = NULL, *missing;
 	char		 invite[RES_HASHLEN + 1], exp[TIME_RFC3339_LEN];
+	json_t		*rec;
 	uint64_t	 ttl;
 
 	memset(&res, 0, sizeof(res));
@@ -594,9 +668,11 @@ users_add(uint32_t ctl, uid_t uid, json_t *req)
 	op->answer = invite_answer(u, invite);
 	explicit_bzero(invite, sizeof(invite));
 	fmt_secs(u->invite_expires, exp, sizeof(exp));
-	op_audit(op, uid, json_pack("{s:s,s:s,s:o,s:o,s:s}", "event",
-	    "user.create", "user", u->name, "roles", strlist_json(&u->roles),
-	    "traits", traits_json(u), "invite_expires", exp));
+	rec = json_pack("{s:s,s:s,s:s}", "event", "user.create", "user",
+	    u->name, "invite_expires", exp);
+	record_value(rec, "roles", strlist_json(&u->roles));
+	record_value(rec, "traits", traits_json(u));
+	op_audit(op, uid, rec);
 	op_put(op, &res);
 	return;
  fail:
@@ -676,7 +752,7 @@ users_update(uint32_t ctl, uid_t uid, json_t *req)
 	struct admin_op	*op;
 	struct resource	*r, res;
 	const char	*bad = NULL, *missing;
-	json_t		*jr, *jt;
+	json_t		*jr, *jt, *rec;
 
 	if ((r = find_user(ctl, req)) == NULL)
 		return;
@@ -718,10 +794,11 @@ users_update(uint32_t ctl, uid_t uid, json_t *req)
 	op->answer = json_pack("{s:b,s:s,s:o,s:o}", "ok", 1, "user",
 	    res.u.user.name, "roles", strlist_json(&res.u.user.roles),
 	    "traits", traits_json(&res.u.user));
-	op_audit(op, uid, json_pack("{s:s,s:s,s:o,s:o}", "event",
-	    "user.update", "user", res.u.user.name, "roles",
-	    strlist_json(&res.u.user.roles), "traits",
-	    traits_json(&res.u.user)));
+	rec = json_pack("{s:s,s:s}", "event", "user.update", "user",
+	    res.u.user.name);
+	record_value(rec, "roles", strlist_json(&res.u.user.roles));
+	record_value(rec, "traits", traits_json(&res.u.user));
+	op_audit(op, uid, rec);
 	resource_clear(&res);
 	return;
  fail:
@@ -811,6 +888,55 @@ users_rm(uint32_t ctl, uid_t uid, json_t *req)
 
 /* --- resources: create, get, rm ----------------------------------- */
 
+struct named {
+	enum res_kind	 kind;
+	const char	*name;
+	size_t		 at;	/* in the batch */
+};
+
+static int
+named_cmp(const void *a, const void *b)
+{
+	const struct named	*x = a, *y = b;
+	int			 r;
+
+	if (x->kind != y->kind)
+		return (x->kind < y->kind ? -1 : 1);
+	if ((r = strcmp(x->name, y->name)) != 0)
+		return (r);
+	return (x->at < y->at ? -1 : x->at > y->at);
+}
+
+/*
+ * Which resources of a batch repeat one before them, of the same kind and
+ * name: a flag for each, found by sorting, for batches of thousands.
+ */
+static char *
+create_twice(const struct resources *rs)
+{
+	struct named	*v;
+	char		*twice;
+	size_t		 i;
+
+	if ((v = calloc(rs->n, sizeof(*v))) == NULL ||
+	    (twice = calloc(rs->n, 1)) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < rs->n; i++) {
+		v[i].kind = rs->v[i].kind;
+		v[i].name = rs->v[i].kind == RES_ROLE ?
+		    rs->v[i].u.role.name : rs->v[i].u.user.name;
+		v[i].at = i;
+	}
+	if (heapsort(v, rs->n, sizeof(*v), named_cmp) == -1)
+		fatal("%s", __func__);
+	for (i = 1; i < rs->n; i++)
+		if (v[i].kind == v[i - 1].kind &&
+		    strcmp(v[i].name, v[i - 1].name) == 0)
+			twice[v[i].at] = 1;
+	free(v);
+	return (twice);
+}
+
 static void
 create(uint32_t ctl, uid_t uid, json_t *req)
 {
@@ -818,10 +944,12 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 	struct resources	 rs;
 	struct conf_errors	 errs;
 	struct resource		*res, *old;
-	json_t			*errors, *created;
+	struct batch_roles	 br;
+	json_t			*errors, *created, *rec;
 	const char		*yaml, *source, *missing, *name;
+	char			*twice;
 	int			 force, i, exists;
-	size_t			 k, j;
+	size_t			 k;
 
 	yaml = json_string_value(json_object_get(req, "yaml"));
 	source = json_string_value(json_object_get(req, "source"));
@@ -852,17 +980,14 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 	}
 	/* Every resource must be acceptable before any is applied. */
 	errors = json_array();
+	twice = create_twice(&rs);
+	batch_roles_init(&br, &rs);
 	for (k = 0; k < rs.n; k++) {
 		res = &rs.v[k];
 		name = res->kind == RES_ROLE ? res->u.role.name :
 		    res->u.user.name;
 		exists = store_find(&parent->store, res->kind, name) != NULL;
-		for (j = 0; j < k; j++)
-			if (rs.v[j].kind == res->kind && strcmp(name,
-			    rs.v[j].kind == RES_ROLE ? rs.v[j].u.role.name :
-			    rs.v[j].u.user.name) == 0)
-				break;
-		if (j < k)
+		if (twice[k])
 			json_array_append_new(errors, json_sprintf(
 			    "%s:%zu: %s '%s' appears twice", source,
 			    res->line, resource_kind_name(res->kind), name));
@@ -872,7 +997,7 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 			    "it", source, res->line,
 			    resource_kind_name(res->kind), name));
 		if (res->kind == RES_USER && (missing = missing_role(
-		    &res->u.user.roles, &rs)) != NULL)
+		    &res->u.user.roles, &br)) != NULL)
 			json_array_append_new(errors, json_sprintf(
 			    "%s:%zu: user '%s' names role '%s', which does "
 			    "not exist", source, res->line, name, missing));
@@ -881,6 +1006,8 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 			    "%s:%zu: user '%s' needs at least one role",
 			    source, res->line, name));
 	}
+	free(twice);
+	free(br.v);
 	if (json_array_size(errors) > 0) {
 		resources_free(&rs);
 		control_reply(ctl, json_pack("{s:b,s:s,s:s,s:o}", "ok", 0,
@@ -913,11 +1040,13 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 			}
 			json_array_append_new(created, json_sprintf("user/%s",
 			    res->u.user.name));
-			op_audit(op, uid, json_pack("{s:s,s:s,s:o,s:o}",
-			    "event", old != NULL ? "user.update" :
-			    "user.create", "user", res->u.user.name, "roles",
-			    strlist_json(&res->u.user.roles), "traits",
-			    traits_json(&res->u.user)));
+			rec = json_pack("{s:s,s:s}", "event", old != NULL ?
+			    "user.update" : "user.create", "user",
+			    res->u.user.name);
+			record_value(rec, "roles",
+			    strlist_json(&res->u.user.roles));
+			record_value(rec, "traits", traits_json(&res->u.user));
+			op_audit(op, uid, rec);
 		}
 	}
 	op->put = rs;

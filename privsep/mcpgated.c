@@ -286,28 +286,141 @@ child_events(struct child *c)
 		fatal("ev_add");
 }
 
+/*
+ * Move what waits in a child's backlog into its channel, in order, while
+ * the channel's queue takes it.
+ */
+static void
+child_backlog_flush(struct child *c)
+{
+	struct iovec		 iov;
+	struct backlog_msg	*b;
+
+	while ((b = TAILQ_FIRST(&c->backlog)) != NULL) {
+		iov.iov_base = b->data;
+		iov.iov_len = b->len;
+		if (imsg_composev(&c->ibuf, b->type, b->peerid, 0, b->fd, &iov,
+		    b->len > 0 ? 1 : 0) == -1) {
+			if (errno == ENOBUFS)
+				return;
+			fatal("%s: %s to %s", __func__,
+			    imsg_type_name(b->type), proc_name(c->id));
+		}
+		TAILQ_REMOVE(&c->backlog, b, entry);
+		c->backlog_bytes -= b->len;
+		freezero(b, sizeof(*b) + b->len);
+	}
+}
+
+/*
+ * Queue a message for a child.  When the channel's queue is full (a
+ * snapshot of many users, the records of a large change), the message
+ * waits in a backlog of the parent's and goes, in order, as the queue
+ * drains: what the parent itself decided to send is never lost, and
+ * never stops the daemon.
+ */
+void
+parent_sendv(enum proc_id id, uint32_t type, uint32_t peerid,
+    const struct iovec *iov, int iovcnt)
+{
+	struct child		*c = &parent->children[id];
+	struct backlog_msg	*b;
+	size_t			 len = 0, off = 0;
+	int			 i;
+
+	if (TAILQ_EMPTY(&c->backlog) && imsg_composev(&c->ibuf, type,
+	    peerid, 0, -1, iov, iovcnt) != -1) {
+		child_events(c);
+		return;
+	}
+	if (!TAILQ_EMPTY(&c->backlog) || errno == ENOBUFS) {
+		for (i = 0; i < iovcnt; i++)
+			len += iov[i].iov_len;
+		if ((b = malloc(sizeof(*b) + len)) == NULL)
+			fatal("%s", __func__);
+		b->type = type;
+		b->peerid = peerid;
+		b->fd = -1;
+		b->len = len;
+		for (i = 0; i < iovcnt; i++) {
+			memcpy(b->data + off, iov[i].iov_base, iov[i].iov_len);
+			off += iov[i].iov_len;
+		}
+		TAILQ_INSERT_TAIL(&c->backlog, b, entry);
+		c->backlog_bytes += len;
+		child_backlog_flush(c);
+		child_events(c);
+		return;
+	}
+	fatal("%s: %s to %s", __func__, imsg_type_name(type), proc_name(id));
+}
+
 void
 parent_send(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
 {
 	struct child	*c = &parent->children[id];
+	struct iovec	 iov;
 
-	if (imsg_compose(&c->ibuf, type, peerid, 0, fd, data, len) == -1)
+	if (fd == -1) {
+		iov.iov_base = (void *)data;
+		iov.iov_len = len;
+		parent_sendv(id, type, peerid, &iov, len > 0 ? 1 : 0);
+		return;
+	}
+	/* Descriptors go at set-up, before anything waits. */
+	if (!TAILQ_EMPTY(&c->backlog) ||
+	    imsg_compose(&c->ibuf, type, peerid, 0, fd, data, len) == -1)
 		fatal("%s: %s to %s", __func__, imsg_type_name(type),
 		    proc_name(id));
 	child_events(c);
 }
 
-void
-parent_sendv(enum proc_id id, uint32_t type, uint32_t peerid,
-    const struct iovec *iov, int iovcnt)
+/*
+ * The longest record the parent sends: what a line of the log and a
+ * message to auditd hold, less room for the fields the writer adds.
+ */
+static size_t
+audit_record_room(void)
 {
-	struct child	*c = &parent->children[id];
+	size_t	 max = parent->conf.max_message_size;
 
-	if (imsg_composev(&c->ibuf, type, peerid, 0, -1, iov, iovcnt) == -1)
-		fatal("%s: %s to %s", __func__, imsg_type_name(type),
-		    proc_name(id));
-	child_events(c);
+	if (max > AUDIT_LINE_MAX)
+		max = AUDIT_LINE_MAX;
+	return (max - 1024);
+}
+
+/*
+ * A record too long to write, said short: its event, who and what it
+ * was about, whether it succeeded, and that the rest was left out.  The
+ * records the parent makes stay far below the limit; this is the guard
+ * that keeps one that does not from stopping the daemon.
+ */
+static char *
+audit_summary(json_t *fields, size_t len)
+{
+	static const char *const keep[] = { "event", "success", "user",
+	    "role", "token", "admin_uid", "remote_addr", "reason", NULL };
+	json_t	*sum, *v;
+	char	*s;
+	int	 i;
+
+	sum = json_object();
+	for (i = 0; keep[i] != NULL; i++) {
+		v = json_object_get(fields, keep[i]);
+		if (v != NULL && (!json_is_string(v) ||
+		    json_string_length(v) <= 256))
+			json_object_set(sum, keep[i], v);
+	}
+	json_object_set_new(sum, "record_truncated", json_true());
+	json_object_set_new(sum, "record_bytes", json_integer((json_int_t)len));
+	log_warnx("an audit record of %s was %zu bytes, more than a record "
+	    "holds; its summary is recorded instead",
+	    json_string_value(json_object_get(fields, "event")), len);
+	if ((s = json_dumps(sum, JSON_COMPACT)) == NULL)
+		fatalx("%s: json_dumps", __func__);
+	json_decref(sum);
+	return (s);
 }
 
 /*
@@ -319,14 +432,20 @@ parent_audit(json_t *fields, audit_done_fn done, void *arg)
 {
 	struct audit_wait	*w;
 	char			*s;
+	size_t			 len;
 	uint32_t		 id = audit_nextid++;
 
 	if (audit_nextid == 0)
 		audit_nextid = 1;
 	if ((s = json_dumps(fields, JSON_COMPACT)) == NULL)
 		fatalx("%s: json_dumps", __func__);
+	if ((len = strlen(s)) > audit_record_room()) {
+		free(s);
+		s = audit_summary(fields, len);
+		len = strlen(s);
+	}
 	json_decref(fields);
-	parent_send(PROC_AUDITD, IMSG_AUDIT_RECORD, id, -1, s, strlen(s));
+	parent_send(PROC_AUDITD, IMSG_AUDIT_RECORD, id, -1, s, len);
 	free(s);
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		fatal("%s", __func__);
@@ -473,6 +592,7 @@ parent_dispatch(int fd, short events, void *arg)
 			child_lost(c, "channel broken");
 			return;
 		}
+		child_backlog_flush(c);
 	}
 	for (;;) {
 		if ((n = imsgbuf_get(&c->ibuf, &imsg)) == -1) {
@@ -881,7 +1001,12 @@ start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 		if (imsgbuf_init(&c->ibuf, chan[i][0]) == -1)
 			fatal("imsgbuf_init");
 		imsgbuf_allow_fdpass(&c->ibuf);
-		imsgbuf_set_maxmsg(&c->ibuf, p->conf.max_message_size);
+		imsgbuf_set_maxmsg(&c->ibuf, i == PROC_MCPD ?
+		    SNAPSHOT_MSG_MAX : p->conf.max_message_size);
+		/* Room for the largest part of a snapshot, and more. */
+		if (i == PROC_MCPD)
+			imsgbuf_set_maxqueue(&c->ibuf, 2 * SNAPSHOT_MSG_MAX);
+		TAILQ_INIT(&c->backlog);
 		ev_set(&c->ev, chan[i][0], parent_dispatch, c);
 		child_events(c);
 		log_debug("started %s (pid %d)", proc_name(i), (int)c->pid);

@@ -7,6 +7,7 @@
 #define MCPGATE_PRIVSEP_H
 
 #include <sys/types.h>
+#include <sys/tree.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -30,9 +31,31 @@ struct ca_state {
 	char		 fingerprint[FINGERPRINT_LEN + 1];
 };
 
+/* A resource of the store by name: its place in its kind's array. */
+struct store_entry {
+	RB_ENTRY(store_entry)	 entry;
+	char			 name[RES_NAMELEN];
+	size_t			 i;
+};
+RB_HEAD(store_index, store_entry);
+
+/* The parts of the snapshot for mcpd: about this size each. */
+#define STORE_SNAPSHOT_PART	(512 * 1024)
+
 struct store {
 	char		 dir[PATH_MAX];
 	struct resources res[RES_TOKEN + 1];	/* by enum res_kind */
+	struct store_index index[RES_TOKEN + 1];
+};
+
+/* A message for a child that waits for room in its channel. */
+struct backlog_msg {
+	TAILQ_ENTRY(backlog_msg) entry;
+	uint32_t		 type;
+	uint32_t		 peerid;
+	int			 fd;
+	size_t			 len;
+	unsigned char		 data[];
 };
 
 struct child {
@@ -45,6 +68,8 @@ struct child {
 	struct event	 errev;
 	char		 errbuf[LOG_LINE_MAX];
 	size_t		 errlen;
+	TAILQ_HEAD(, backlog_msg) backlog;
+	size_t		 backlog_bytes;
 };
 
 typedef void	(*audit_done_fn)(void *, const struct audit_ack *);
@@ -95,11 +120,12 @@ void	 proc_reap(struct parent *);
 int	 store_load(struct store *, const char *);
 struct resource *store_find(struct store *, enum res_kind, const char *);
 int	 store_put(struct store *, struct resource *);
+int	 store_put_all(struct store *, struct resources *, size_t *);
 int	 store_save(struct store *, const struct resource *);
 int	 store_delete(struct store *, enum res_kind, const char *);
 int	 store_copy(const struct resource *, struct resource *);
 int	 store_is_preset(const char *);
-char	*store_snapshot(struct store *, size_t *);
+int	 store_snapshot(struct store *, void (*)(const char *, size_t));
 void	 store_free(struct store *);
 
 /* admin.c */

@@ -20,7 +20,16 @@
 #include "log.h"
 #include "privsep.h"
 
-#define STORE_MAXFILE	(1024 * 1024)
+/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
+#ifndef __unused
+#define __unused __attribute__((__unused__))
+#endif
+
+/*
+ * Larger than any resource the gateway can write (mcpgatectl create takes
+ * 4 MiB of YAML at most), so that nothing it wrote keeps it from starting.
+ */
+#define STORE_MAXFILE	(64 * 1024 * 1024)
 
 static const char *const kind_dirs[] = { "roles", "users", "tokens" };
 
@@ -49,26 +58,77 @@ store_path(struct store *st, enum res_kind kind, const char *name,
 	return (0);
 }
 
-struct resource *
-store_find(struct store *st, enum res_kind kind, const char *name)
-{
-	struct resources	*l = store_list(st, kind);
-	size_t			 i;
-
-	for (i = 0; i < l->n; i++) {
-		if (strcmp(kind == RES_ROLE ? l->v[i].u.role.name :
-		    kind == RES_USER ? l->v[i].u.user.name :
-		    l->v[i].u.token.name, name) == 0)
-			return (&l->v[i]);
-	}
-	return (NULL);
-}
-
 static const char *
 res_name(const struct resource *r)
 {
 	return (r->kind == RES_ROLE ? r->u.role.name : r->kind == RES_USER ?
 	    r->u.user.name : r->u.token.name);
+}
+
+/*
+ * Each kind's resources are an array, in the order they came; an index
+ * by name finds one in logarithmic time, for a store of many thousands.
+ */
+static int
+store_entry_cmp(struct store_entry *a, struct store_entry *b)
+{
+	return (strcmp(a->name, b->name));
+}
+
+RB_GENERATE_STATIC(store_index, store_entry, entry, store_entry_cmp)
+
+static struct store_entry *
+store_lookup(struct store *st, enum res_kind kind, const char *name)
+{
+	struct store_entry	 k;
+
+	if (strlcpy(k.name, name, sizeof(k.name)) >= sizeof(k.name))
+		return (NULL);
+	return (RB_FIND(store_index, &st->index[kind], &k));
+}
+
+struct resource *
+store_find(struct store *st, enum res_kind kind, const char *name)
+{
+	struct store_entry	*e;
+
+	if ((e = store_lookup(st, kind, name)) == NULL)
+		return (NULL);
+	return (&store_list(st, kind)->v[e->i]);
+}
+
+/* Take res (cleared) as a new resource of the store, in memory. */
+static void
+store_append(struct store *st, struct resource *res)
+{
+	struct resources	*l = store_list(st, res->kind);
+	struct store_entry	*e;
+	struct resource		*nv;
+
+	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL ||
+	    (e = calloc(1, sizeof(*e))) == NULL)
+		fatal("%s", __func__);
+	l->v = nv;
+	strlcpy(e->name, res_name(res), sizeof(e->name));
+	e->i = l->n;
+	if (RB_INSERT(store_index, &st->index[res->kind], e) != NULL)
+		fatalx("%s: %s is there twice", __func__, e->name);
+	l->v[l->n++] = *res;
+	memset(res, 0, sizeof(*res));
+}
+
+/* Take res in memory, in place of the one of its name if there is one. */
+static void
+store_take(struct store *st, struct resource *res)
+{
+	struct resource	*old;
+
+	if ((old = store_find(st, res->kind, res_name(res))) != NULL) {
+		resource_clear(old);
+		*old = *res;
+		memset(res, 0, sizeof(*res));
+	} else
+		store_append(st, res);
 }
 
 /* Write one resource's file; the in-memory copy is the caller's. */
@@ -101,30 +161,100 @@ store_save(struct store *st, const struct resource *res)
 int
 store_put(struct store *st, struct resource *res)
 {
-	struct resources	*l = store_list(st, res->kind);
-	struct resource		*old, *nv;
-
 	if (store_save(st, res) == -1) {
 		resource_clear(res);
 		return (-1);
 	}
-	if ((old = store_find(st, res->kind, res_name(res))) != NULL) {
-		resource_clear(old);
-		*old = *res;
-	} else {
-		if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL)
-			fatal("%s", __func__);
-		l->v = nv;
-		l->v[l->n++] = *res;
-	}
-	memset(res, 0, sizeof(*res));
+	store_take(st, res);
 	return (0);
+}
+
+/*
+ * Add or replace many resources at once, as mcpgatectl create does: each
+ * written to a temporary file, one sync of the file system for all of
+ * them, then each renamed into place and the directories synced, so that
+ * ten thousand users cost one sync, not twenty thousand.  The store takes
+ * those that were written (*done of them, from the first), and rs keeps
+ * the others.  Returns -1 when not all were written.
+ */
+int
+store_put_all(struct store *st, struct resources *rs, size_t *done)
+{
+	char	 path[PATH_MAX], (*tmp)[PATH_MAX];
+	char	*yaml;
+	size_t	 i, n = 0, len;
+	ssize_t	 w;
+	int	 fd, dfd, kind, ret = -1;
+
+	*done = 0;
+	if ((tmp = calloc(rs->n > 0 ? rs->n : 1, sizeof(*tmp))) == NULL)
+		return (-1);
+	for (n = 0; n < rs->n; n++) {
+		if (store_path(st, rs->v[n].kind, res_name(&rs->v[n]), path,
+		    sizeof(path)) == -1 || (size_t)snprintf(tmp[n],
+		    sizeof(tmp[n]), "%s.XXXXXX", path) >= sizeof(tmp[n]))
+			goto out;
+		if ((yaml = resource_yaml(&rs->v[n], RES_STATE, &len)) ==
+		    NULL) {
+			errno = ENOMEM;
+			goto out;
+		}
+		if ((fd = mkostemp(tmp[n], O_CLOEXEC)) == -1) {
+			freezero(yaml, len);
+			goto out;
+		}
+		w = fchmod(fd, 0600) == 0 ? write(fd, yaml, len) : -1;
+		freezero(yaml, len);
+		if (close(fd) == -1 || w != (ssize_t)len) {
+			if (w >= 0 && w != (ssize_t)len)
+				errno = EIO;
+			unlink(tmp[n]);
+			goto out;
+		}
+	}
+	if ((dfd = open(st->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto out;
+	if (syncfs(dfd) == -1) {
+		close(dfd);
+		goto out;
+	}
+	close(dfd);
+	for (i = 0; i < n; i++) {
+		store_path(st, rs->v[i].kind, res_name(&rs->v[i]), path,
+		    sizeof(path));
+		if (rename(tmp[i], path) == -1)
+			break;
+		tmp[i][0] = '\0';
+	}
+	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", st->dir,
+		    kind_dirs[kind]) >= sizeof(path))
+			continue;
+		if ((dfd = open(path, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) != -1) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
+	for (*done = 0; *done < i; (*done)++)
+		store_take(st, &rs->v[*done]);
+	ret = i == rs->n ? 0 : -1;
+	n = i;
+ out:
+	if (ret == -1)
+		log_warn("%s: writing %zu resources", st->dir, rs->n);
+	for (i = 0; i < n; i++)
+		if (tmp[i][0] != '\0')
+			unlink(tmp[i]);
+	free(tmp);
+	return (ret);
 }
 
 int
 store_delete(struct store *st, enum res_kind kind, const char *name)
 {
 	struct resources	*l = store_list(st, kind);
+	struct store_entry	*e;
 	struct resource		*r;
 	char			 path[PATH_MAX];
 	size_t			 i;
@@ -143,6 +273,13 @@ store_delete(struct store *st, enum res_kind kind, const char *name)
 	resource_clear(r);
 	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(*l->v));
 	l->n--;
+	/* Those after it moved down by one. */
+	e = store_lookup(st, kind, name);
+	RB_REMOVE(store_index, &st->index[kind], e);
+	free(e);
+	RB_FOREACH(e, store_index, &st->index[kind])
+		if (e->i > i)
+			e->i--;
 	return (0);
 }
 
@@ -229,10 +366,7 @@ store_load_dir(struct store *st, enum res_kind kind)
 			resources_free(&rs);
 			continue;
 		}
-		if ((st->res[kind].v = reallocarray(st->res[kind].v,
-		    st->res[kind].n + 1, sizeof(struct resource))) == NULL)
-			fatal("%s", __func__);
-		st->res[kind].v[st->res[kind].n++] = rs.v[0];
+		store_append(st, &rs.v[0]);
 		free(rs.v);
 	}
 	closedir(d);
@@ -254,6 +388,8 @@ store_load(struct store *st, const char *dir)
 
 	memset(st, 0, sizeof(*st));
 	strlcpy(st->dir, dir, sizeof(st->dir));
+	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++)
+		RB_INIT(&st->index[kind]);
 	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++)
 		if (store_load_dir(st, kind) == -1)
 			return (-1);
@@ -287,9 +423,13 @@ store_load(struct store *st, const char *dir)
 	return (0);
 }
 
-/* Roles and users without any secret, for mcpd. */
-char *
-store_snapshot(struct store *st, size_t *lenp)
+/*
+ * Roles and users without any secret, for mcpd: handed to part, a few
+ * hundred KiB of whole documents at a time (a document larger than that
+ * makes a part of its own).  Returns -1 when a resource cannot be written.
+ */
+int
+store_snapshot(struct store *st, void (*part)(const char *, size_t))
 {
 	struct buf	 b;
 	char		*y;
@@ -302,21 +442,38 @@ store_snapshot(struct store *st, size_t *lenp)
 			if ((y = resource_yaml(&st->res[kind].v[i],
 			    RES_SNAPSHOT, &len)) == NULL) {
 				buf_free(&b);
-				return (NULL);
+				return (-1);
+			}
+			if (b.len > 0 && b.len + len + 4 > STORE_SNAPSHOT_PART) {
+				part(b.data, b.len);
+				b.len = 0;
 			}
 			buf_puts(&b, "---\n");
 			buf_add(&b, y, len);
 			free(y);
+			if (b.failed) {
+				buf_free(&b);
+				return (-1);
+			}
 		}
 	}
-	return (buf_release(&b, lenp));
+	if (b.len > 0)
+		part(b.data, b.len);
+	buf_free(&b);
+	return (0);
 }
 
 void
 store_free(struct store *st)
 {
-	int	 kind;
+	struct store_entry	*e;
+	int			 kind;
 
-	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++)
+	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++) {
 		resources_free(&st->res[kind]);
+		while ((e = RB_MIN(store_index, &st->index[kind])) != NULL) {
+			RB_REMOVE(store_index, &st->index[kind], e);
+			free(e);
+		}
+	}
 }

@@ -71,6 +71,7 @@ setup(void)
 	imsgbuf_set_maxmsg(&auditd_peer, 1024 * 1024);
 	mconn_budget_init();
 	identity_snapshot(snapshot, sizeof(snapshot) - 1);
+	identity_snapshot_end();
 	ready = 1;
 }
 

@@ -344,6 +344,7 @@ test_policy_setup(void)
 	mcpd = &state;
 	RB_INIT(&mcpd->conns);
 	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot_end();
 	T_ASSERT(identity_user("u-all") != NULL);
 	T_ASSERT(identity_user("u-none") != NULL);
 }
@@ -412,10 +413,12 @@ test_policy_new_snapshot(void)
 	struct decision	 d;
 
 	identity_snapshot(changed, sizeof(changed) - 1);
+	identity_snapshot_end();
 	T_ASSERT(identity_user("u-all") == NULL);
 	T_ASSERT(!tool("u-glob", &demo, "read_file", &d));
 	T_ASSERT(tool("u-glob", &demo, "write_file", &d));
 	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot_end();
 	T_ASSERT(tool("u-glob", &demo, "read_file", &d));
 }
 
@@ -458,12 +461,57 @@ test_policy_deny_scope(void)
 	struct decision	 d;
 
 	identity_snapshot(yaml, sizeof(yaml) - 1);
+	identity_snapshot_end();
 	T_ASSERT(!sees("u", &prod) && sees("u", &demo));
 	T_ASSERT(!tool("u", &demo, "drop_table", &d));
 	T_ASSERTF(strstr(d.rule, "role 'scoped' denies it") != NULL, "%s",
 	    d.rule);
 	T_ASSERT(tool("u", &demo, "select", &d));
 	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot_end();
+}
+
+/*
+ * A snapshot comes in parts and applies at its end; its users are found
+ * by name among tens of thousands.
+ */
+static void
+test_snapshot_parts(void)
+{
+	static const char roles[] =
+	    "kind: role\nversion: v1\nmetadata: {name: all}\nspec:\n"
+	    "  allow:\n    app_labels: {'*': '*'}\n    mcp: {tools: ['*']}\n";
+	char	*part, name[32];
+	size_t	 len = 0, cap = 4 * 1024 * 1024;
+	int	 i, n = 20000;
+
+	T_ASSERT((part = malloc(cap)) != NULL);
+	identity_snapshot(roles, sizeof(roles) - 1);
+	/* Users in a second part, in no particular order. */
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(part + len, cap - len, "---\nkind: "
+		    "user\nversion: v1\nmetadata: {name: user%d}\n"
+		    "spec: {roles: [all]}\n", (i * 7919) % n);
+	identity_snapshot(part, len);
+	free(part);
+	/* Nothing of it applies before its end. */
+	T_ASSERT(identity_user("user0") == NULL);
+	T_ASSERT(identity_user("u-all") != NULL);
+	identity_snapshot_end();
+	T_ASSERT(identity_user("u-all") == NULL);
+	T_ASSERT(mcpd->nusers == (size_t)n);
+	for (i = 0; i < n; i += 997) {
+		snprintf(name, sizeof(name), "user%d", i);
+		T_ASSERTF(identity_user(name) != NULL &&
+		    strcmp(identity_user(name)->name, name) == 0, "%s", name);
+	}
+	T_ASSERT(identity_user("user20000") == NULL);
+	T_ASSERT(identity_user("") == NULL);
+	T_ASSERT(sees("user19999", &demo));
+	/* The snapshot the other tests know, back. */
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot_end();
+	T_ASSERT(identity_user("u-all") != NULL);
 }
 
 int
@@ -483,6 +531,7 @@ main(void)
 	T_RUN(test_policy_apps);
 	T_RUN(test_policy_tools);
 	T_RUN(test_policy_new_snapshot);
+	T_RUN(test_snapshot_parts);
 	T_RUN(test_pattern_regcomp);
 	T_RUN(test_policy_deny_scope);
 	return (t_done());

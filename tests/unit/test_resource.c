@@ -1019,88 +1019,139 @@ test_trait_names(void)
 	    "'t' must be a value or a list of them");
 }
 
+/* Under head, n lines "<pre><i><post>\n", as the document text. */
+static char *
+many(const char *head, const char *pre, const char *post, int n)
+{
+	char	*text;
+	size_t	 len = strlen(head) + (size_t)n * 300 + 64, off;
+	int	 i;
+
+	if ((text = malloc(len)) == NULL)
+		return (NULL);
+	off = (size_t)snprintf(text, len, "%s", head);
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(text + off, len - off, "%s%d%s\n",
+		    pre, i, post);
+	return (text);
+}
+
+/*
+ * What mcpgatectl create takes is bounded tighter than what the state
+ * directory holds: count(admin) is fine, one more is refused there with
+ * its line and column, and the state directory still takes count(state).
+ */
 static void
 test_too_many(void)
 {
+	static const struct {
+		const char	*head;
+		const char	*pre, *post;
+		int		 admin, state;
+		const char	*where;		/* of the admin + 1st item */
+		const char	*phrase;
+	} t[] = {
+		{ ROLE_HEAD "spec:\n  allow:\n    mcp:\n      tools:\n",
+		    "        - t", "", RES_ADMIN_MAXTOOLS, RES_MAXLIST,
+		    "265:11", "more than 256 values in 'tools', the most" },
+		{ USER_HEAD "spec:\n  roles:\n", "    - r", "",
+		    RES_ADMIN_MAXROLES, RES_MAXLIST, "71:7",
+		    "more than 64 values in 'roles', the most" },
+		{ ROLE_HEAD "spec:\n  allow:\n    app_labels:\n",
+		    "      l", ": '*'", RES_ADMIN_MAXLABELS, RES_MAXMAP, "40:7",
+		    "more than 32 labels, the most" },
+		{ ROLE_HEAD "spec:\n  allow:\n    app_labels:\n      env:\n",
+		    "        - v", "", RES_ADMIN_MAXLABELVALS, RES_MAXLIST,
+		    "73:11", "more than 64 values in 'app_labels', the most" },
+		{ USER_HEAD "spec:\n  traits:\n", "    t", ": v",
+		    RES_ADMIN_MAXTRAITS, RES_MAXMAP, "23:5",
+		    "more than 16 traits, the most" },
+		{ USER_HEAD "spec:\n  traits:\n    team:\n",
+		    "      - v", "", RES_ADMIN_MAXTRAITVALS, RES_MAXLIST,
+		    "72:9", "more than 64 values in 'team', the most" },
+	};
 	char	*text;
-	size_t	 len, off;
-	int	 i;
+	size_t	 i;
+	int	 r;
 
-	if ((text = malloc(65536)) == NULL)
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if ((text = many(t[i].head, t[i].pre, t[i].post, t[i].state)) == NULL)
+			T_SKIP("out of memory");
+		free(text);
+		text = many(t[i].head, t[i].pre, t[i].post, t[i].admin);
+		r = parse(text, RES_ADMIN);
+		free(text);
+		T_ASSERTF(r == 0, "%d items refused:%s", t[i].admin,
+		    all_errors());
+		text = many(t[i].head, t[i].pre, t[i].post, t[i].admin + 1);
+		r = parse(text, RES_ADMIN);
+		free(text);
+		T_ASSERTF(r == -1 && errs.n == 1 && find_error(t[i].where,
+		    t[i].phrase) != -1, "%d items: %d,%s", t[i].admin + 1, r,
+		    all_errors());
+		/* The state directory, written by the gateway, takes more. */
+		if (t[i].state > t[i].admin) {
+			text = many(t[i].head, t[i].pre, t[i].post, t[i].state);
+			r = parse(text, RES_STATE);
+			free(text);
+			T_ASSERTF(r == 0, "state: %d items refused:%s",
+			    t[i].state, all_errors());
+		}
+		text = many(t[i].head, t[i].pre, t[i].post, t[i].state + 1);
+		r = parse(text, RES_STATE);
+		free(text);
+		T_ASSERTF(r == -1 && errs.n == 1, "state: %d items: %d,%s",
+		    t[i].state + 1, r, all_errors());
+	}
+}
+
+/* A trait value's length, and the size of a whole user or role. */
+static void
+test_too_large(void)
+{
+	char	*text;
+	size_t	 len = 1024 * 1024, off;
+	int	 i, r;
+
+	if ((text = malloc(len)) == NULL)
 		T_SKIP("out of memory");
-	len = 65536;
+	/* 256 bytes is a trait value, 257 is too long. */
+	snprintf(text, len, USER_HEAD "spec:\n  traits:\n    team: %0256d\n",
+	    0);
+	T_ASSERTF(parse(text, RES_ADMIN) == 0, "%s", all_errors());
+	snprintf(text, len, USER_HEAD "spec:\n  traits:\n    team: %0257d\n",
+	    0);
+	r = parse(text, RES_ADMIN);
+	T_ASSERTF(r == -1 && find_error("7:11", "a value of 'team' is longer "
+	    "than 256 bytes") != -1, "%s", all_errors());
 
-	/* 256 tools are allowed, the 257th is one too many. */
+	/* 16 traits of 64 values of 200 bytes: 200 KiB, over 16 KiB. */
+	off = (size_t)snprintf(text, len, USER_HEAD "spec:\n  traits:\n");
+	for (i = 0; i < RES_ADMIN_MAXTRAITS * RES_ADMIN_MAXTRAITVALS; i++) {
+		if (i % RES_ADMIN_MAXTRAITVALS == 0)
+			off += (size_t)snprintf(text + off, len - off,
+			    "    t%d:\n", i / RES_ADMIN_MAXTRAITVALS);
+		off += (size_t)snprintf(text + off, len - off,
+		    "      - %0200d\n", i);
+	}
+	r = parse(text, RES_ADMIN);
+	/* Said where the value that went over stands. */
+	T_ASSERTF(r == -1 && errs.n == 1 && find_error("90:9", "user 'u' "
+	    "holds more than 16 KiB of names, values and patterns") != -1,
+	    "%s", all_errors());
+	/* The state directory takes it as the gateway wrote it. */
+	T_ASSERTF(parse(text, RES_STATE) == 0, "%s", all_errors());
+
+	/* A role: 256 tools of 300 bytes, over 64 KiB. */
 	off = (size_t)snprintf(text, len, ROLE_HEAD "spec:\n  allow:\n"
 	    "    mcp:\n      tools:\n");
-	for (i = 0; i < RES_MAXLIST; i++)
+	for (i = 0; i < RES_ADMIN_MAXTOOLS; i++)
 		off += (size_t)snprintf(text + off, len - off,
-		    "        - t%d\n", i);
-	if (parse(text, RES_ADMIN) != 0 || rs.n != 1 ||
-	    rs.v[0].u.role.allow.tools.n != RES_MAXLIST) {
-		free(text);
-		T_ASSERTF(0, "%d tools refused:%s", RES_MAXLIST, all_errors());
-	}
-	/* The item on line 9 + 256. */
-	snprintf(text + off, len - off, "        - t%d\n", RES_MAXLIST);
-	i = parse(text, RES_ADMIN);
-	if (i != -1 || find_error("265:11", "more than 256 values in "
-	    "'tools'") == -1 || errs.n != 1) {
-		free(text);
-		T_ASSERTF(0, "%d tools: %d,%s", RES_MAXLIST + 1, i,
-		    all_errors());
-	}
-
-	/* Roles too. */
-	off = (size_t)snprintf(text, len, USER_HEAD "spec:\n  roles: [");
-	for (i = 0; i <= RES_MAXLIST; i++)
-		off += (size_t)snprintf(text + off, len - off, "%sr%d",
-		    i > 0 ? ", " : "", i);
-	snprintf(text + off, len - off, "]\n");
-	i = parse(text, RES_ADMIN);
-	if (i != -1 || errs.n != 1 || strstr(errs.msg[0],
-	    "more than 256 values in 'roles'") == NULL) {
-		free(text);
-		T_ASSERTF(0, "%d roles: %d,%s", RES_MAXLIST + 1, i,
-		    all_errors());
-	}
-
-	/* 64 labels, then 65. */
-	off = (size_t)snprintf(text, len, ROLE_HEAD "spec:\n  allow:\n"
-	    "    app_labels:\n");
-	for (i = 0; i < RES_MAXMAP; i++)
-		off += (size_t)snprintf(text + off, len - off,
-		    "      l%d: '*'\n", i);
-	if (parse(text, RES_ADMIN) != 0 ||
-	    rs.v[0].u.role.allow.nlabels != RES_MAXMAP) {
-		free(text);
-		T_ASSERTF(0, "%d labels refused:%s", RES_MAXMAP, all_errors());
-	}
-	snprintf(text + off, len - off, "      l%d: '*'\n", RES_MAXMAP);
-	i = parse(text, RES_ADMIN);
-	if (i != -1 || find_error("72:7", "more than 64 labels") == -1 ||
-	    errs.n != 1) {
-		free(text);
-		T_ASSERTF(0, "%d labels: %d,%s", RES_MAXMAP + 1, i,
-		    all_errors());
-	}
-
-	/* 64 traits, then 65. */
-	off = (size_t)snprintf(text, len, USER_HEAD "spec:\n  traits:\n");
-	for (i = 0; i < RES_MAXMAP; i++)
-		off += (size_t)snprintf(text + off, len - off,
-		    "    t%d: v\n", i);
-	if (parse(text, RES_ADMIN) != 0 ||
-	    rs.v[0].u.user.ntraits != RES_MAXMAP) {
-		free(text);
-		T_ASSERTF(0, "%d traits refused:%s", RES_MAXMAP, all_errors());
-	}
-	snprintf(text + off, len - off, "    t%d: v\n", RES_MAXMAP);
-	i = parse(text, RES_ADMIN);
+		    "        - t%0300d\n", i);
+	r = parse(text, RES_ADMIN);
 	free(text);
-	T_ASSERTF(i == -1 && find_error("71:5", "more than 64 traits") !=
-	    -1 && errs.n == 1, "%d traits: %d,%s", RES_MAXMAP + 1, i,
-	    all_errors());
+	T_ASSERTF(r == -1 && errs.n == 1 && find_error("226:11", "role 'r' "
+	    "holds more than 64 KiB") != -1, "%s", all_errors());
 }
 
 static void
@@ -1285,8 +1336,8 @@ test_document_limit(void)
 	r = parse_len(text, len, RES_ADMIN);
 	free(text);
 	T_ASSERT(r == -1 && rs.n == 0 && rs.v == NULL);
-	T_ASSERTF(errs.n == 1 && find_error("10001:1", "more than 10000 YAML "
-	    "documents") == 0, "%s", all_errors());
+	T_ASSERTF(errs.n == 1 && find_error("100001:1", "more than 100000 "
+	    "YAML documents") == 0, "%s", all_errors());
 }
 
 static void
@@ -2150,6 +2201,7 @@ main(void)
 	T_RUN(test_label_without_value);
 	T_RUN(test_trait_names);
 	T_RUN(test_too_many);
+	T_RUN(test_too_large);
 	T_RUN(test_wrong_types);
 	T_RUN(test_nul_byte);
 	T_RUN(test_description_length);
