@@ -421,7 +421,29 @@ resources_free(struct resources *rs)
 		resource_clear(&rs->v[i]);
 	free(rs->v);
 	rs->v = NULL;
-	rs->n = 0;
+	rs->n = rs->cap = 0;
+}
+
+/*
+ * Append res, which the list takes (res is cleared), growing the array
+ * by half again when full: appending many thousands stays linear.
+ */
+int
+resources_add(struct resources *rs, struct resource *res)
+{
+	struct resource	*nv;
+	size_t		 cap;
+
+	if (rs->n == rs->cap) {
+		cap = rs->cap < 16 ? 16 : rs->cap + rs->cap / 2;
+		if ((nv = reallocarray(rs->v, cap, sizeof(*nv))) == NULL)
+			return (-1);
+		rs->v = nv;
+		rs->cap = cap;
+	}
+	rs->v[rs->n++] = *res;
+	memset(res, 0, sizeof(*res));
+	return (0);
 }
 
 const char *
@@ -1050,7 +1072,7 @@ static int
 parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 {
 	struct parse_ctx	*ctx = arg;
-	struct resource		 res, *nv;
+	struct resource		 res;
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*kn, *vn, *kind = NULL, *version = NULL;
 	yaml_node_t		*meta = NULL, *spec = NULL, *status = NULL;
@@ -1185,13 +1207,10 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 		resource_clear(&res);
 		return (-1);
 	}
-	if ((nv = reallocarray(ctx->out->v, ctx->out->n + 1,
-	    sizeof(*nv))) == NULL) {
+	if (resources_add(ctx->out, &res) == -1) {
 		resource_clear(&res);
 		return (-1);
 	}
-	ctx->out->v = nv;
-	nv[ctx->out->n++] = res;
 	return (0);
 }
 

@@ -114,11 +114,13 @@ struct resource {
 struct resources {
 	struct resource	*v;
 	size_t		 n;
+	size_t		 cap;	/* of v, grown by resources_add() */
 };
 
 int	 resource_parse(const char *, const char *, size_t, int,
 	    struct resources *, struct conf_errors *);
 void	 resources_free(struct resources *);
+int	 resources_add(struct resources *, struct resource *);
 void	 resource_clear(struct resource *);
 char	*resource_yaml(const struct resource *, int, size_t *);
 const char *resource_kind_name(enum res_kind);

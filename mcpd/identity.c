@@ -159,6 +159,7 @@ identity_snapshot(const void *data, size_t len)
 	p->v = nv;
 	memcpy(p->v + p->n, rs.v, rs.n * sizeof(*rs.v));
 	p->n += rs.n;
+	p->cap = p->n;
 	free(rs.v);
 }
 

@@ -399,10 +399,8 @@ op_check(struct admin_op *op, char *err, size_t errlen)
 			resource_clear(&res);
 			return (-1);
 		}
-		if ((op->put.v = calloc(1, sizeof(*op->put.v))) == NULL)
+		if (resources_add(&op->put, &res) == -1)
 			fatal("%s", __func__);
-		op->put.v[0] = res;
-		op->put.n = 1;
 		return (0);
 	case OP_DELETE:
 		if (store_find(&parent->store, op->target_kind,
@@ -527,14 +525,8 @@ op_new(uint32_t ctl, enum op_kind kind)
 static void
 op_put(struct admin_op *op, struct resource *res)
 {
-	struct resource	*nv;
-
-	if ((nv = reallocarray(op->put.v, op->put.n + 1,
-	    sizeof(*nv))) == NULL)
+	if (resources_add(&op->put, res) == -1)
 		fatal("%s", __func__);
-	op->put.v = nv;
-	nv[op->put.n++] = *res;
-	memset(res, 0, sizeof(*res));
 }
 
 /* Audit rec (an event's fields) as part of op. */

@@ -103,18 +103,15 @@ store_append(struct store *st, struct resource *res)
 {
 	struct resources	*l = store_list(st, res->kind);
 	struct store_entry	*e;
-	struct resource		*nv;
 
-	if ((nv = reallocarray(l->v, l->n + 1, sizeof(*nv))) == NULL ||
-	    (e = calloc(1, sizeof(*e))) == NULL)
+	if ((e = calloc(1, sizeof(*e))) == NULL)
 		fatal("%s", __func__);
-	l->v = nv;
 	strlcpy(e->name, res_name(res), sizeof(e->name));
 	e->i = l->n;
 	if (RB_INSERT(store_index, &st->index[res->kind], e) != NULL)
 		fatalx("%s: %s is there twice", __func__, e->name);
-	l->v[l->n++] = *res;
-	memset(res, 0, sizeof(*res));
+	if (resources_add(l, res) == -1)
+		fatal("%s", __func__);
 }
 
 /* Take res in memory, in place of the one of its name if there is one. */
