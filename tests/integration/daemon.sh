@@ -2,6 +2,7 @@
 # TLS 1.3, refusals, the control socket, reload, and a clean stop.
 . "$(dirname "$0")/lib.sh"
 need_root
+share_bin || { fail "copy the programs where nobody can reach them" "$BIN"; exit 1; }
 
 mg_setup </dev/null
 if ! mg_start; then
@@ -158,12 +159,12 @@ out=$("$BIN/mcpgatectl" status --format json -s "$MG_DIR/ctl.sock" 2>&1)
 [ "$(echo "$out" | jget .name)" = mcpgate ] &&
     pass "options are accepted after the command" ||
     fail "options are accepted after the command" "$out"
-out=$(runuser -u nobody -- "$BIN/mcpgatectl" -s "$MG_DIR/ctl.sock" status 2>&1)
+out=$(as_user nobody mcpgatectl -s "$MG_DIR/ctl.sock" status 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "root only" &&
     pass "a non-root user cannot open the control socket" ||
     fail "a non-root user cannot open the control socket" "$out"
 chmod 0666 "$MG_DIR/ctl.sock"
-out=$(runuser -u nobody -- "$BIN/mcpgatectl" -s "$MG_DIR/ctl.sock" status 2>&1)
+out=$(as_user nobody mcpgatectl -s "$MG_DIR/ctl.sock" status 2>&1)
 status=$?
 chmod 0600 "$MG_DIR/ctl.sock"
 [ $status -eq 1 ] && echo "$out" | grep -q "the control socket is for root only" &&

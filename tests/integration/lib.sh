@@ -32,6 +32,34 @@ need_root() {
 	fi
 }
 
+# share_bin: copy the programs of $BIN to a fresh directory that every
+# user can reach, and set SHARED_BIN to it, for the checks that run them as
+# another user.  The checkout may lie where that user cannot go (a clone
+# under /root, or in a 0700 directory from mktemp -d), and the daemon
+# re-executes itself through /proc/self/exe, so it must be a copy, not a
+# link.  Call it in the script itself, not in a $(...): the directory is
+# removed at exit.
+share_bin() {
+	local d p
+	[ -n "${SHARED_BIN:-}" ] && return 0
+	d=$(mktemp -d /tmp/mgbin.XXXXXX) || return 1
+	MG_TMPS+=("$d")
+	chmod 0755 "$d"
+	for p in mcpgated mcpgatectl mcpgate; do
+		install -m 0755 "$BIN/$p" "$d/$p" || return 1
+	done
+	SHARED_BIN=$d
+}
+
+# as_user USER PROGRAM ARGS...: run mcpgated, mcpgatectl or mcpgate as
+# USER, from the copy share_bin made.
+as_user() {
+	local u=$1 p=$2
+	shift 2
+	: "${SHARED_BIN:?as_user needs share_bin first}"
+	runuser -u "$u" -- "$SHARED_BIN/$p" "$@"
+}
+
 cleanup() {
 	local p d
 	for p in "${MG_INSTANCES[@]}"; do

@@ -5,6 +5,9 @@
 need_root
 
 user=nobody
+# The whole script runs the programs from a copy that $user can reach.
+share_bin || { fail "copy the programs where $user can reach them" "$BIN"; exit 1; }
+BIN=$SHARED_BIN
 mg_setup </dev/null
 chown -R "$user" "$MG_DIR"
 MG_PREFIX=(runuser -u "$user" --)
@@ -35,11 +38,11 @@ done
 ans=$(probe 127.0.0.1 "$MG_PORT" '{"op":"hello"}')
 [ "$(echo "$ans" | jget .ok)" = true ] && pass "hello works" ||
     fail "hello works" "$ans"
-out=$(runuser -u "$user" -- "$BIN/mcpgatectl" -c "$MG_CONF" status 2>&1)
+out=$(as_user "$user" mcpgatectl -c "$MG_CONF" status 2>&1)
 echo "$out" | grep -q "CA:           SHA256:" &&
     pass "the daemon's own user may use the control socket" ||
     fail "the daemon's own user may use the control socket" "$out"
 kill -TERM "$ppid"
 wait_gone "$ppid" 5 && pass "it stops on SIGTERM" || fail "it stops" "still running"
-out=$(runuser -u "$user" -- "$BIN/mcpgatectl" -c "$MG_CONF" audit verify 2>&1)
+out=$(as_user "$user" mcpgatectl -c "$MG_CONF" audit verify 2>&1)
 [ $? -eq 0 ] && pass "its audit log verifies" || fail "its audit log verifies" "$out"
