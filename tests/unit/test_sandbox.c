@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -311,6 +312,9 @@ static void
 landlock_none(const void *arg)
 {
 	(void)arg;
+	/* As in sandbox_enter(): without it only root may restrict itself. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		_exit(53);
 	if (sandbox_landlock(SB_FS_NONE) == -1)
 		_exit(50);
 	if (open("/etc/hostname", O_RDONLY) != -1 || errno != EACCES)
@@ -327,6 +331,8 @@ landlock_dir(const void *arg)
 	(void)arg;
 	if ((dirfd = open(tmpdir, O_RDONLY | O_DIRECTORY)) == -1)
 		_exit(40);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		_exit(46);
 	if (sandbox_landlock(dirfd) == -1)
 		_exit(41);
 	if ((fd = openat(dirfd, "inside", O_WRONLY | O_CREAT, 0600)) == -1)
