@@ -1,8 +1,6 @@
 # The audit log: rotation with the chain running through the files,
 # verification that catches every kind of tampering, search and tail.
 . "$(dirname "$0")/lib.sh"
-need_root
-share_bin || { fail "copy the programs where nobody can reach them" "$BIN"; exit 1; }
 
 MG_MAX_FILE=64KiB mg_setup </dev/null
 mg_start
@@ -281,11 +279,16 @@ out=$(ctl audit tail -n 2)
     fail "tail -n 2" "$out"
 
 # The audit commands need no daemon, but do need to read the directory.
-out=$(as_user nobody mcpgatectl -c "$MG_CONF" audit verify 2>&1)
-[ $? -eq 1 ] &&
-    echo "$out" | grep -qF "audit directory $MG_DIR/audit: Permission denied" &&
-    pass "a user who cannot read the audit directory is told so" ||
-    fail "unreadable audit directory" "$out"
+if [ "$(id -u)" -eq 0 ]; then
+	share_bin
+	out=$(as_user nobody mcpgatectl -c "$MG_CONF" audit verify 2>&1)
+	[ $? -eq 1 ] && echo "$out" |
+	    grep -qF "audit directory $MG_DIR/audit: Permission denied" &&
+	    pass "a user who cannot read the audit directory is told so" ||
+	    fail "unreadable audit directory" "$out"
+else
+	skip "unreadable audit directory" "needs root to run mcpgatectl as nobody"
+fi
 
 # --- while the daemon runs ---------------------------------------------------------
 mg_setup </dev/null

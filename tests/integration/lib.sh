@@ -25,9 +25,13 @@ check() {
 	fi
 }
 
+# need_root WHY: a script whose checks need root says SKIP and why, once,
+# when run by another user, and stops.  The scripts that do not call it
+# run as any user: the daemon then skips chroot and the user switch.
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
-		skip "$SUITE" "needs root: the daemon chroots and switches users"
+		skip "every check" \
+		    "needs root: ${1:-the daemon chroots and switches users}"
 		exit 0
 	fi
 }

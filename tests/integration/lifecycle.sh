@@ -1,7 +1,7 @@
 # Lifecycles: a dead child takes the daemon down, a dead parent takes the
 # children, limits hold, and a torn audit line survives a crash.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_root "its start-up refusals are about files owned by root and the chroot"
 
 # --- kill -9 of each child --------------------------------------------------
 for victim in netd mcpd auditd; do

@@ -4,7 +4,6 @@
 # client that sends whatever the test says; mcp_client.sh and sdk.sh
 # drive the same gateway through mcpgate mcp connect.
 . "$(dirname "$0")/lib.sh"
-need_root
 
 mg_setup <<'EOF'
 limits:

@@ -2,7 +2,6 @@
 # copies of real client configuration files, and the mcp connect bridge,
 # relaying a session, losing it, and answering in error mode.
 . "$(dirname "$0")/lib.sh"
-need_root
 shopt -s lastpipe	# "... | bridge" sets RC here
 
 MG=$BIN/mcpgate

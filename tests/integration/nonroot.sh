@@ -2,7 +2,7 @@
 # separate, seccomp and no_new_privs still hold, chroot and the user switch
 # are skipped with a warning, and the gateway works.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_root "it starts the daemon as another user, nobody"
 
 user=nobody
 # The whole script runs the programs from a copy that $user can reach.

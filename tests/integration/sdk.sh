@@ -3,7 +3,6 @@
 # and initializes, lists, calls every tool (checking each result against
 # the tool's outputSchema), is refused a denied tool, pings and closes.
 . "$(dirname "$0")/lib.sh"
-need_root
 PEERS=$TOP/tests/peers
 if ! command -v node >/dev/null; then
 	skip "sdk" "node is not installed (make deps installs it)"

@@ -2,7 +2,7 @@
 # sandboxed children cannot reach /dev/log, so their lines travel through
 # the parent.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_root "it stands in for the syslog daemon at /dev/log"
 
 if [ -e /dev/log ]; then
 	skip "syslog" "a syslog daemon owns /dev/log; this test stands in for one only where there is none"
