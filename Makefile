@@ -170,11 +170,15 @@ lint-man:
 	@tests/run man
 
 # The MCP peers of the tests, exactly as tests/peers/package-lock.json has
-# them, from the npm registry.
+# them, from the npm registry.  npm caches in ~/.npm; a user whose home it
+# cannot write (nobody's is /nonexistent) gets a cache under build/.
 PEERS_STAMP =	tests/peers/node_modules/.package-lock.json
+NPM_CACHE =	$(shell [ -w "$${HOME:-/nonexistent}" ] || \
+		    echo "--cache '$(CURDIR)/build/npm-cache'")
 
 $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
-	npm ci --prefix tests/peers --ignore-scripts --no-audit --no-fund
+	npm ci --prefix tests/peers --ignore-scripts --no-audit --no-fund \
+	    $(NPM_CACHE)
 
 peers: $(PEERS_STAMP)
 
