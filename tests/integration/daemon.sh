@@ -2,7 +2,8 @@
 # TLS 1.3, refusals, the control socket, reload, and a clean stop.
 . "$(dirname "$0")/lib.sh"
 need_root "it checks the chroot, the user switch and root-owned files"
-share_bin || { fail "copy the programs where nobody can reach them" "$BIN"; exit 1; }
+share_bin ||
+    { fail "copy the programs where nobody can reach them" "$BIN"; exit 1; }
 
 mg_setup </dev/null
 if ! mg_start; then

@@ -6,7 +6,8 @@ need_root "it starts the daemon as another user, nobody"
 
 user=nobody
 # The whole script runs the programs from a copy that $user can reach.
-share_bin || { fail "copy the programs where $user can reach them" "$BIN"; exit 1; }
+share_bin ||
+    { fail "copy the programs where $user can reach them" "$BIN"; exit 1; }
 BIN=$SHARED_BIN
 mg_setup </dev/null
 chown -R "$user" "$MG_DIR"
