@@ -6,9 +6,10 @@
 #
 # Proportionate rather than whole: the first part runs nonroot.sh (the
 # daemon itself as nobody) from a private copy, not every script; the
-# second runs, as nobody, the unit tests, config.sh and every script that
-# needs root, not the scripts that start a daemon as nobody (those take
-# minutes, and run as they are when make check itself runs as non-root).
+# second runs, as nobody, the unit tests that look at who runs them,
+# config.sh and every script that needs root, not the scripts that start
+# a daemon as nobody nor the other unit tests (those take minutes, under
+# ASan above all, and run as they are when make check runs as non-root).
 . "$(dirname "$0")/lib.sh"
 need_root "it runs tests as nobody"
 
@@ -41,12 +42,15 @@ MG_TMPS+=("$U")
 chmod 0755 "$U"
 mkdir -p "$U/bin" "$U/build/obj/tests" "$U/tests/integration"
 roots=$(grep -lE '^need_root( |$)' "$TOP"/tests/integration/*.sh)
-# shellcheck disable=SC2086
+units=$(grep -lE 'get(e)?uid\(' "$TOP"/tests/unit/test_*.c |
+    sed "s|.*/\(.*\)\.c$|$HELPERS/\1|")
+helpers=$(ls -d "$HELPERS"/* | grep -v '/test_[^/]*$')
 mkdir -p "$U/tests/peers"
+# shellcheck disable=SC2086
 cp "$TOP/Makefile" "$U/" && cp "$TOP/tests/run" "$U/tests/" &&
     cp "$TOP"/tests/peers/package*.json "$U/tests/peers/" &&
     cp "$BIN"/mcpgated "$BIN"/mcpgatectl "$BIN"/mcpgate "$U/bin/" &&
-    cp "$HELPERS"/* "$U/build/obj/tests/" &&
+    cp $helpers $units "$U/build/obj/tests/" &&
     cp "$TOP"/tests/integration/lib.sh "$TOP"/tests/integration/config.sh \
     $roots "$U/tests/integration/" &&
     chown -R nobody "$U" || { fail "a tree for nobody" "copy"; exit 1; }
