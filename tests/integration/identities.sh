@@ -5,7 +5,7 @@
 # a user too large for them, left in the state directory by an older
 # gateway, neither stops the daemon nor makes an audit record too large.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_root "it starts the daemon as root, as a production install does"
 
 PW="correct horse battery"
 INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"identities-test","version":"1"}}}'

@@ -12,7 +12,7 @@
 #   - a thousand TCP connections from one address that never start TLS
 #     (limits.max_connections_per_address).
 . "$(dirname "$0")/lib.sh"
-need_root
+need_root "it starts the daemon as root, as a production install does, and attacks it"
 
 PW="correct horse battery"
 INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"limits-test","version":"1"}}}'
