@@ -58,9 +58,12 @@ COMMON_OBJS =	$(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_OBJS =	$(CLIENT_SRCS:%.c=$(BUILD)/%.o)
-# The children's code and common/, for unit tests to link against.
+# The children's code, common/ and the parent's self-contained modules,
+# for unit tests to link against.
 CHILD_SRCS =	$(wildcard netd/*.c mcpd/*.c auditd/*.c)
-LIB_OBJS =	$(COMMON_OBJS) $(CHILD_SRCS:%.c=$(BUILD)/%.o)
+PARENT_LIB_SRCS = privsep/pwhash.c privsep/throttle.c
+LIB_OBJS =	$(COMMON_OBJS) $(CHILD_SRCS:%.c=$(BUILD)/%.o) \
+		$(PARENT_LIB_SRCS:%.c=$(BUILD)/%.o)
 UNIT_BINS =	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BINS =	$(HELPER_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
@@ -77,7 +80,8 @@ FUZZ_CFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -g -O1 \
 		-fno-sanitize-recover=all \
 		-DMCPGATE_SANITIZE -DMCPGATE_FUZZ $(PKG_CFLAGS)
 FUZZ_OBJS =	$(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
-		$(CHILD_SRCS:%.c=build/fuzz/obj/%.o)
+		$(CHILD_SRCS:%.c=build/fuzz/obj/%.o) \
+		$(PARENT_LIB_SRCS:%.c=build/fuzz/obj/%.o)
 
 DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 		libjansson-dev libyaml-dev libbsd-dev libargon2-dev mandoc clang \

@@ -122,15 +122,38 @@ static const struct conf_key keys_audit[] = {
 static const struct conf_key keys_auth[] = {
 	{ "password_min_length", K_UINT, OFF(password_min_length), 0, 8, 256,
 	    NULL },
-	{ "lockout_user_failures", K_UINT, OFF(lockout_user_failures), 0, 1,
-	    1000, NULL },
-	{ "lockout_address_failures", K_UINT, OFF(lockout_address_failures),
-	    0, 1, 100000, NULL },
-	{ "lockout_window", K_DURATION, OFF(lockout_window), 0, 1000,
+	{ "throttle_failures", K_UINT, OFF(throttle_failures), 0, 1, 1000,
+	    NULL },
+	{ "throttle_prefix_failures", K_UINT, OFF(throttle_prefix_failures),
+	    0, 1, 1000000, NULL },
+	{ "throttle_delay", K_DURATION, OFF(throttle_delay), 0, 100,
+	    3600 * 1000ULL, NULL },
+	{ "throttle_max_delay", K_DURATION, OFF(throttle_max_delay), 0, 1000,
 	    86400 * 1000ULL, NULL },
-	{ "lockout_duration", K_DURATION, OFF(lockout_duration), 0, 1000,
-	    86400 * 1000ULL, NULL },
+	{ "throttle_entries", K_UINT, OFF(throttle_entries), 0, 16, 1000000,
+	    NULL },
+	{ "lock_failures", K_UINT, OFF(lock_failures), 0, 1, 1000000, NULL },
+	{ "lock_prefixes", K_UINT, OFF(lock_prefixes), 0, 1, CONF_LOCK_PREFIXES,
+	    NULL },
+	{ "lock_duration", K_DURATION, OFF(lock_duration), 0, 1000,
+	    30 * 86400 * 1000ULL, NULL },
+	{ "failure_memory", K_DURATION, OFF(failure_memory), 0, 60 * 1000ULL,
+	    7 * 86400 * 1000ULL, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+/* Keys that are gone, and what took their place. */
+static const struct {
+	const char	*section;
+	const char	*key;
+	const char	*instead;
+} removed_keys[] = {
+	{ "auth", "lockout_user_failures", "throttle_failures and "
+	    "lock_failures" },
+	{ "auth", "lockout_address_failures", "throttle_prefix_failures" },
+	{ "auth", "lockout_window", "failure_memory" },
+	{ "auth", "lockout_duration", "throttle_max_delay and lock_duration" },
+	{ NULL, NULL, NULL }
 };
 
 static const struct conf_key keys_limits[] = {
@@ -193,10 +216,15 @@ config_defaults(struct mcpgated_conf *c)
 	c->audit_max_file_size = 64ULL * 1024 * 1024;
 	c->audit_on_failure = AUDIT_FAIL_DENY;
 	c->password_min_length = 12;
-	c->lockout_user_failures = 5;
-	c->lockout_address_failures = 20;
-	c->lockout_window = 15 * 60 * 1000ULL;
-	c->lockout_duration = 15 * 60 * 1000ULL;
+	c->throttle_failures = 3;
+	c->throttle_prefix_failures = 30;
+	c->throttle_delay = 1000;
+	c->throttle_max_delay = 5 * 60 * 1000ULL;
+	c->throttle_entries = 16384;
+	c->lock_failures = 100;
+	c->lock_prefixes = 5;
+	c->lock_duration = 3600 * 1000ULL;
+	c->failure_memory = 3600 * 1000ULL;
 	c->max_message_size = 4ULL * 1024 * 1024;
 	c->max_connections = 10000;
 	c->handshake_timeout = 10 * 1000;
@@ -578,8 +606,18 @@ parse_section(struct conf_ctx *ctx, const struct conf_section *sec,
 			if (strcmp(k->name, name) == 0)
 				break;
 		if (k->name == NULL) {
-			ydoc_error(y, kn, "unknown key '%s' in section '%s'",
-			    name, sec->name);
+			for (i = 0; removed_keys[i].key != NULL; i++)
+				if (strcmp(removed_keys[i].section,
+				    sec->name) == 0 &&
+				    strcmp(removed_keys[i].key, name) == 0)
+					break;
+			if (removed_keys[i].key != NULL)
+				ydoc_error(y, kn, "'%s' in section '%s' is "
+				    "gone: use %s (see mcpgated.conf(5))",
+				    name, sec->name, removed_keys[i].instead);
+			else
+				ydoc_error(y, kn, "unknown key '%s' in "
+				    "section '%s'", name, sec->name);
 			continue;
 		}
 		if (seen & (1U << i)) {
@@ -668,6 +706,13 @@ check_whole(struct conf_ctx *ctx)
 		config_error(ctx->y.errs, "%s: 'user' and 'audit_user' must "
 		    "differ, so that a compromised netd or mcpd cannot touch "
 		    "the audit log", ctx->y.file);
+	if (c->throttle_max_delay < c->throttle_delay)
+		config_error(ctx->y.errs, "%s: auth: 'throttle_max_delay' "
+		    "must be at least 'throttle_delay'", ctx->y.file);
+	if (c->failure_memory <= c->throttle_max_delay)
+		config_error(ctx->y.errs, "%s: auth: 'failure_memory' must "
+		    "be longer than 'throttle_max_delay', or failures would "
+		    "be forgotten before their delay ends", ctx->y.file);
 }
 
 /*

@@ -23,6 +23,7 @@
 #define CONF_USERLEN		33
 #define CONF_ADDRLEN		262	/* [IPv6%scope]:port or host:port */
 #define CONF_MAXFILE		(1024 * 1024)
+#define CONF_LOCK_PREFIXES	32	/* most auth.lock_prefixes */
 #define CONF_SOCKLEN		sizeof(((struct sockaddr_un *)0)->sun_path)
 
 enum audit_fsync {
@@ -73,10 +74,15 @@ struct mcpgated_conf {
 
 	/* auth */
 	uint64_t		 password_min_length;
-	uint64_t		 lockout_user_failures;
-	uint64_t		 lockout_address_failures;
-	uint64_t		 lockout_window;	/* ms */
-	uint64_t		 lockout_duration;	/* ms */
+	uint64_t		 throttle_failures;
+	uint64_t		 throttle_prefix_failures;
+	uint64_t		 throttle_delay;	/* ms */
+	uint64_t		 throttle_max_delay;	/* ms */
+	uint64_t		 throttle_entries;	/* of each table */
+	uint64_t		 lock_failures;
+	uint64_t		 lock_prefixes;
+	uint64_t		 lock_duration;		/* ms */
+	uint64_t		 failure_memory;	/* ms */
 
 	/* limits */
 	uint64_t		 max_message_size;

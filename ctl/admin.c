@@ -167,7 +167,7 @@ users(int argc, char **argv)
 	char		*args[2], msg[512], roles[256], tools[256];
 	const char	*sub;
 	size_t		 i;
-	int		 n;
+	int		 n, nlocked = 0;
 
 	if (argc < 2)
 		ctl_usage_exit(CTL_EXIT_USAGE);
@@ -203,6 +203,20 @@ users(int argc, char **argv)
 			printf("%-20s %-24s %-20s %-14s %s\n", jstr(u, "name"),
 			    roles, tools, jstr(u, "state"),
 			    jstr(u, "created"));
+		}
+		/* Locks by failed logins end by themselves: say when. */
+		json_array_foreach(json_object_get(ans, "users"), i, u) {
+			if ((v = json_object_get(u, "login_locked_until")) ==
+			    NULL)
+				continue;
+			printf("%s%s is locked by %lld failed logins from %lld "
+			    "address prefixes until %s; 'mcpgatectl users "
+			    "unlock %s' ends it sooner.\n", nlocked++ == 0 ?
+			    "\n" : "", jstr(u, "name"),
+			    (long long)json_integer_value(json_object_get(u,
+			    "failed_logins")), (long long)json_integer_value(
+			    json_object_get(u, "failed_prefixes")),
+			    json_string_value(v), jstr(u, "name"));
 		}
 		json_decref(ans);
 		return (CTL_EXIT_OK);

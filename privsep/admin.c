@@ -63,6 +63,8 @@ struct admin_op {
 	int			 error;
 };
 
+static void	 mutate_lock(struct admin_op *, struct user *);
+
 /* --- helpers ------------------------------------------------------------ */
 
 /*
@@ -482,6 +484,9 @@ admin_apply(struct admin_op *op)
 		changed = 1;
 	if (changed)
 		identity_push();
+	/* An unlock also ends a lock by failed logins. */
+	if (op->kind == OP_MUTATE && op->mutate == mutate_lock && !op->lock)
+		throttle_unlock(op->target, ev_now_ms());
 	control_reply(op->ctl, op->answer);
 	op->answer = NULL;
  out:
@@ -679,7 +684,9 @@ users_ls(uint32_t ctl)
 	struct user		*u;
 	json_t			*users = json_array(), *o;
 	char			 ts[TIME_RFC3339_LEN];
-	int64_t			 now = time(NULL);
+	int64_t			 now = time(NULL), left;
+	int64_t			 mono = ev_now_ms();
+	uint64_t		 failures, prefixes;
 	size_t			 i;
 
 	for (i = 0; i < l->n; i++) {
@@ -693,6 +700,20 @@ users_ls(uint32_t ctl)
 			fmt_secs(u->invite_expires, ts, sizeof(ts));
 			json_object_set_new(o, "invite_expires",
 			    json_string(ts));
+		}
+		/* Locked by failed logins from many prefixes. */
+		if (throttle_locked(u->name, mono, &left, &failures,
+		    &prefixes)) {
+			if (!u->locked)
+				json_object_set_new(o, "state",
+				    json_string("login-locked"));
+			fmt_secs(now + (left + 999) / 1000, ts, sizeof(ts));
+			json_object_set_new(o, "login_locked_until",
+			    json_string(ts));
+			json_object_set_new(o, "failed_logins",
+			    json_integer((json_int_t)failures));
+			json_object_set_new(o, "failed_prefixes",
+			    json_integer((json_int_t)prefixes));
 		}
 		json_array_append_new(users, o);
 	}
@@ -820,9 +841,12 @@ users_status(uint32_t ctl, uid_t uid, json_t *req, const char *what)
 	struct admin_op	*op;
 	struct resource	*r;
 	struct user	 shown;
+	json_t		*rec;
 	char		 invite[RES_HASHLEN + 1];
 	const char	*event;
-	uint64_t	 ttl;
+	uint64_t	 ttl, failures, prefixes;
+	int64_t		 left;
+	int		 login_locked = 0;
 
 	if ((r = find_user(ctl, req)) == NULL)
 		return;
@@ -833,10 +857,13 @@ users_status(uint32_t ctl, uid_t uid, json_t *req, const char *what)
 		op->lock = strcmp(what, "lock") == 0;
 		op->mutate = mutate_lock;
 		event = op->lock ? "user.lock" : "user.unlock";
+		login_locked = !op->lock && throttle_locked(r->u.user.name,
+		    ev_now_ms(), &left, &failures, &prefixes);
 		op->answer = json_pack("{s:b,s:s,s:s}", "ok", 1, "user",
 		    r->u.user.name, "message", op->lock ? "locked: its "
 		    "certificates are refused and its connections end" :
-		    "unlocked");
+		    login_locked ? "unlocked, and its lock after failed "
+		    "logins ended" : "unlocked");
 	} else {
 		if (ttl_of(req, "invite_ttl", INVITE_TTL_DEFAULT,
 		    INVITE_TTL_MAX, &ttl) == -1) {
@@ -856,8 +883,10 @@ users_status(uint32_t ctl, uid_t uid, json_t *req, const char *what)
 		op->answer = invite_answer(&shown, invite);
 		explicit_bzero(invite, sizeof(invite));
 	}
-	op_audit(op, uid, json_pack("{s:s,s:s}", "event", event, "user",
-	    r->u.user.name));
+	rec = json_pack("{s:s,s:s}", "event", event, "user", r->u.user.name);
+	if (login_locked)
+		json_object_set_new(rec, "login_lock", json_true());
+	op_audit(op, uid, rec);
 }
 
 static void

@@ -1,21 +1,24 @@
 /*
  * Logins, as mcpd hands them over in a fixed-size request: the password
  * checked against its Argon2id hash (or an invite against its SHA-256 and
- * the new password set), failures counted per user and per address, and
- * on success a certificate for the public key the client made.  Every
- * attempt that is not locked out costs one Argon2id computation, whatever
- * the outcome, so an unknown user is answered as slowly as a known one;
- * every attempt is audited, and a certificate is issued only once its
- * record is written.
+ * the new password hashed), and on success a certificate for the public
+ * key the client made.
+ *
+ * Before anything costs a hash, throttle.c says whether the attempt may
+ * be checked at all: a throttled or locked attempt is answered at once
+ * with the time to wait.  Every attempt that is checked costs one
+ * Argon2id computation, whatever the outcome, so an unknown user is
+ * answered as slowly as a known one; the computation runs on a worker
+ * thread (pwhash.c), and the event loop goes on meanwhile.  Every checked
+ * attempt is audited, refusals of throttled ones at most once per
+ * THROTTLE_AUDIT_MS and throttle entry with the number they stand for;
+ * a certificate is issued only once its record is written.
  */
 #include <sys/types.h>
-#include <sys/tree.h>
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <argon2.h>
 #include <jansson.h>
@@ -26,41 +29,27 @@
 #include "log.h"
 #include "privsep.h"
 
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
+#define BUSY_LOG_MS	10000
 
-/* OWASP's Argon2id parameters: 19 MiB, 2 passes, 1 lane. */
-#define ARGON2_T	2
-#define ARGON2_M	19456
-#define ARGON2_P	1
-#define ARGON2_SALT	16
-#define ARGON2_HASH	32
-#define FAILURE_KEYS	65536
-
-struct failures {
-	RB_ENTRY(failures)	 entry;
-	char			 key[CONN_ADDR_MAX];
-	int64_t			 window_start;	/* ms */
-	uint64_t		 count;
-	int64_t			 locked_until;	/* ms */
+/* A login waiting for its Argon2id computation. */
+struct login_job {
+	struct pwhash_job	 pw;
+	uint32_t		 conn;
+	char			 user[RES_NAMELEN];
+	char			 addr[CONN_ADDR_MAX];
+	char			 prefix[THROTTLE_PREFIXLEN];
+	int			 with_invite;
+	int			 invite_ok;	/* pw: the new password */
+	int			 too_short;	/* which is too short */
+	int			 have_password;	/* a user with one */
+	const char		*fail_reason;	/* for the record */
+	enum throttle_why	 why;		/* when admit() said no */
+	int64_t			 wait;
+	char			 generation[RES_GENLEN + 1];
+	char			 invite[RES_HASHLEN + 1];	/* hash */
+	uint8_t			 pubkey[LOGIN_PUBKEY_LEN];
+	uint64_t		 ttl;		/* seconds */
 };
-
-RB_HEAD(failure_tree, failures);
-
-static int
-failures_cmp(struct failures *a, struct failures *b)
-{
-	return (strcmp(a->key, b->key));
-}
-
-RB_GENERATE_STATIC(failure_tree, failures, entry, failures_cmp)
-
-static struct failure_tree	 by_user = RB_INITIALIZER(&by_user);
-static struct failure_tree	 by_addr = RB_INITIALIZER(&by_addr);
-static size_t			 nfailures;
-static char			 dummy_hash[128];
 
 /* A login waiting for its audit record. */
 struct login_op {
@@ -75,21 +64,19 @@ struct login_op {
 	char			 addr[CONN_ADDR_MAX];
 };
 
-static int64_t
-now_ms(void)
-{
-	return (now_us() / 1000);
-}
+static char		 dummy_hash[128];
+static uint64_t		 busy_count;
+static int64_t		 busy_logged;
 
 static int
 hash_password(const char *pw, char *out, size_t outlen)
 {
-	unsigned char	 salt[ARGON2_SALT];
+	unsigned char	 salt[PWHASH_SALT];
 
 	if (RAND_bytes(salt, sizeof(salt)) != 1)
 		return (-1);
-	return (argon2id_hash_encoded(ARGON2_T, ARGON2_M, ARGON2_P, pw,
-	    strlen(pw), salt, sizeof(salt), ARGON2_HASH, out, outlen) ==
+	return (argon2id_hash_encoded(PWHASH_T, PWHASH_M, PWHASH_P, pw,
+	    strlen(pw), salt, sizeof(salt), PWHASH_LEN, out, outlen) ==
 	    ARGON2_OK ? 0 : -1);
 }
 
@@ -112,88 +99,15 @@ login_init(void)
 	return (0);
 }
 
-/* Failure records that no longer matter go, so that they stay bounded. */
-static void
-failures_prune(struct failure_tree *t, int64_t now)
+/*
+ * The parent serves: start the password hashing threads.  This is the one
+ * point where the parent becomes multi-threaded; whatever confines the
+ * parent must be set up before it (see pwhash.c).
+ */
+void
+login_hashing_start(void)
 {
-	struct failures	*f, *next;
-
-	for (f = RB_MIN(failure_tree, t); f != NULL; f = next) {
-		next = RB_NEXT(failure_tree, t, f);
-		if (f->locked_until > now || now - f->window_start <
-		    (int64_t)parent->conf.lockout_window)
-			continue;
-		RB_REMOVE(failure_tree, t, f);
-		free(f);
-		nfailures--;
-	}
-}
-
-static struct failures *
-failures_get(struct failure_tree *t, const char *key, int create)
-{
-	struct failures	 k, *f;
-
-	strlcpy(k.key, key, sizeof(k.key));
-	if ((f = RB_FIND(failure_tree, t, &k)) != NULL || !create)
-		return (f);
-	if (nfailures >= FAILURE_KEYS) {
-		failures_prune(&by_user, now_ms());
-		failures_prune(&by_addr, now_ms());
-		if (nfailures >= FAILURE_KEYS)
-			return (NULL);
-	}
-	if ((f = calloc(1, sizeof(*f))) == NULL)
-		return (NULL);
-	strlcpy(f->key, key, sizeof(f->key));
-	RB_INSERT(failure_tree, t, f);
-	nfailures++;
-	return (f);
-}
-
-/* Milliseconds still locked out, or 0. */
-static int64_t
-locked_for(struct failure_tree *t, const char *key, int64_t now)
-{
-	struct failures	*f = failures_get(t, key, 0);
-
-	return (f != NULL && f->locked_until > now ? f->locked_until - now :
-	    0);
-}
-
-static void
-failure_count(struct failure_tree *t, const char *key, uint64_t limit,
-    int64_t now)
-{
-	struct failures	*f;
-
-	if ((f = failures_get(t, key, 1)) == NULL)
-		return;
-	if (now - f->window_start >= (int64_t)parent->conf.lockout_window) {
-		f->window_start = now;
-		f->count = 0;
-	}
-	if (++f->count >= limit) {
-		f->locked_until = now + (int64_t)parent->conf.lockout_duration;
-		f->count = 0;
-		f->window_start = now;
-		log_warnx("login: %s locked out for %llu s after %llu failures",
-		    key, (unsigned long long)
-		    (parent->conf.lockout_duration / 1000),
-		    (unsigned long long)limit);
-	}
-}
-
-static void
-failures_clear(struct failure_tree *t, const char *key)
-{
-	struct failures	*f;
-
-	if ((f = failures_get(t, key, 0)) != NULL) {
-		RB_REMOVE(failure_tree, t, f);
-		free(f);
-		nfailures--;
-	}
+	pwhash_start();
 }
 
 static void
@@ -290,6 +204,207 @@ deny(uint32_t conn, const char *user, const char *addr, const char *code,
 	result_send(conn, 0, code, msg, 0, NULL);
 }
 
+/* Milliseconds as "N s", rounded up, or "1h2m" when long. */
+static void
+wait_text(int64_t ms, char *buf, size_t len)
+{
+	uint64_t	 secs = (uint64_t)((ms + 999) / 1000);
+
+	if (secs < 120)
+		snprintf(buf, len, "%llu s", (unsigned long long)secs);
+	else
+		fmt_duration(secs, buf, len);
+}
+
+/* An attempt that may not be checked now: say how long to wait. */
+static void
+refuse_throttled(uint32_t conn, const char *user, const char *addr,
+    const char *prefix, enum throttle_why why, int64_t wait, int64_t now)
+{
+	json_t		*rec;
+	const char	*code, *reason;
+	char		 msg[256], when[32];
+	uint64_t	 attempts;
+
+	wait_text(wait, when, sizeof(when));
+	switch (why) {
+	case THR_LOCKED:
+		code = "locked_out";
+		reason = "user login-locked";
+		snprintf(msg, sizeof(msg), "too many failed logins for this "
+		    "user from several networks; try again in %s, or ask an "
+		    "administrator to unlock it", when);
+		break;
+	case THR_PAIR:
+		code = "throttled";
+		reason = "throttled by user and prefix";
+		snprintf(msg, sizeof(msg), "too many failed logins for this "
+		    "user from your network; try again in %s", when);
+		break;
+	default:
+		code = "throttled";
+		reason = "throttled by prefix";
+		snprintf(msg, sizeof(msg), "too many failed logins from your "
+		    "network; try again in %s", when);
+		break;
+	}
+	if (throttle_refused(user, prefix, why, now, &attempts)) {
+		rec = json_pack("{s:s,s:s,s:b,s:s,s:s,s:s,s:I,s:I}", "event",
+		    "user.login", "user", user, "success", 0, "remote_addr",
+		    addr, "reason", reason, "prefix", prefix, "attempts",
+		    (json_int_t)attempts, "retry_after",
+		    (json_int_t)((wait + 999) / 1000));
+		parent_audit(rec, NULL, NULL);
+	}
+	result_send(conn, 0, code, msg, 0, NULL);
+}
+
+static void
+refuse_busy(uint32_t conn, const char *prefix)
+{
+	int64_t	 now = (int64_t)ev_now_ms();
+
+	busy_count++;
+	if (busy_logged == 0 || now - busy_logged >= BUSY_LOG_MS) {
+		log_warnx("login: %llu attempts refused since the last such "
+		    "line: too many waiting for a password check (the last "
+		    "from %s)", (unsigned long long)busy_count, prefix);
+		busy_count = 0;
+		busy_logged = now;
+	}
+	result_send(conn, 0, "busy", "the gateway is busy checking other "
+	    "logins; try again in a moment", 0, NULL);
+}
+
+static void
+job_free(struct login_job *j)
+{
+	freezero(j, sizeof(*j));
+}
+
+/* Its turn has come: is it still allowed? */
+static int
+job_admit(struct pwhash_job *pw)
+{
+	struct login_job	*j = pw->arg;
+
+	j->why = throttle_check(j->user, j->prefix, (int64_t)ev_now_ms(),
+	    &j->wait);
+	return (j->why == THR_OK);
+}
+
+/* This failure locked the user name: record it. */
+static void
+locked_now(const char *user)
+{
+	char		 when[32], until[TIME_RFC3339_LEN];
+	int64_t		 left;
+	uint64_t	 failures, prefixes;
+
+	if (!throttle_locked(user, (int64_t)ev_now_ms(), &left, &failures,
+	    &prefixes))
+		return;
+	wait_text(left, when, sizeof(when));
+	fmt_time_us(now_us() + left * 1000, until, sizeof(until));
+	log_warnx("login: user %s locked for %s after %llu failed logins "
+	    "from %llu address prefixes", user, when,
+	    (unsigned long long)failures, (unsigned long long)prefixes);
+	parent_audit(json_pack("{s:s,s:s,s:b,s:s,s:I,s:I,s:s}", "event",
+	    "user.lock", "user", user, "success", 1, "reason",
+	    "failed logins", "failures", (json_int_t)failures, "prefixes",
+	    (json_int_t)prefixes, "until", until), NULL, NULL);
+}
+
+static void
+job_done(struct pwhash_job *pw, enum pwhash_status status)
+{
+	struct mcpgated_conf	*c = &parent->conf;
+	struct login_job	*j = pw->arg;
+	struct login_op		*op;
+	struct resource		*r;
+	enum throttle_why	 why;
+	int64_t			 now = (int64_t)ev_now_ms(), wait;
+	char			 msg[256];
+
+	switch (status) {
+	case PWHASH_BUSY:
+		refuse_busy(j->conn, j->prefix);
+		goto out;
+	case PWHASH_DROPPED:
+		refuse_throttled(j->conn, j->user, j->addr, j->prefix, j->why,
+		    j->wait, now);
+		goto out;
+	case PWHASH_DONE:
+		break;
+	}
+	log_debug("login: %s from %s: waited %llu ms for a check that took "
+	    "%llu ms", j->user, j->addr, (unsigned long long)(pw->started -
+	    pw->queued), (unsigned long long)((uint64_t)now - pw->started));
+
+	/* With an invite, the invite was the secret; the hash is its cost. */
+	if (j->with_invite ? !j->invite_ok : !pw->ok || !j->have_password) {
+		if (throttle_failed(c, j->user, j->prefix, now))
+			locked_now(j->user);
+		deny(j->conn, j->user, j->addr, "access_denied",
+		    j->with_invite ? "wrong user name or invite, or the "
+		    "invite expired (ask an administrator for a new one)" :
+		    "wrong user name or password", j->fail_reason);
+		goto out;
+	}
+	if (j->too_short) {
+		snprintf(msg, sizeof(msg), "a password needs at least %llu "
+		    "characters", (unsigned long long)c->password_min_length);
+		deny(j->conn, j->user, j->addr, "weak_password", msg,
+		    "new password too short");
+		goto out;
+	}
+	if (j->with_invite && pw->kind == PWHASH_HASH && !pw->ok) {
+		log_warnx("login: Argon2id failed to hash a new password");
+		result_send(j->conn, 0, "internal", "the gateway cannot save "
+		    "the new password", 0, NULL);
+		goto out;
+	}
+	/* The right secret; but a lock may have come while it was checked. */
+	if ((why = throttle_check(j->user, j->prefix, now, &wait)) ==
+	    THR_LOCKED) {
+		refuse_throttled(j->conn, j->user, j->addr, j->prefix, why,
+		    wait, now);
+		goto out;
+	}
+	if ((r = store_find(&parent->store, RES_USER, j->user)) == NULL ||
+	    strcmp(r->u.user.generation, j->generation) != 0) {
+		deny(j->conn, j->user, j->addr, "access_denied", "the user "
+		    "was changed meanwhile; log in again", "the user changed "
+		    "while logging in");
+		goto out;
+	}
+	/* Whether the user is locked is told only to who knows the secret. */
+	if (r->u.user.locked) {
+		deny(j->conn, j->user, j->addr, "locked", "this user is "
+		    "locked; ask an administrator", "user locked");
+		goto out;
+	}
+	throttle_succeeded(j->user, j->prefix);
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		fatal("%s", __func__);
+	op->conn = j->conn;
+	strlcpy(op->user, j->user, sizeof(op->user));
+	strlcpy(op->generation, j->generation, sizeof(op->generation));
+	strlcpy(op->invite, j->invite, sizeof(op->invite));
+	strlcpy(op->addr, j->addr, sizeof(op->addr));
+	memcpy(op->pubkey, j->pubkey, sizeof(op->pubkey));
+	op->ttl = j->ttl;
+	if (j->with_invite) {
+		op->set_password = 1;
+		strlcpy(op->password_hash, pw->encoded,
+		    sizeof(op->password_hash));
+	}
+	login_audit(op->user, op->addr, 1, j->with_invite ? "invite" : NULL,
+	    login_audited, op);
+ out:
+	job_free(j);
+}
+
 /*
  * A login from mcpd.  The request is a fixed-size struct that mcpd
  * filled from the client's line; it is checked again here, since mcpd is
@@ -300,14 +415,13 @@ login_request(uint32_t conn, const void *data, size_t len)
 {
 	struct mcpgated_conf	*c = &parent->conf;
 	struct login_req	 req;
-	struct login_op		*op;
+	struct login_job	*j;
 	struct resource		*r;
 	struct user		*u = NULL;
+	enum throttle_why	 why;
 	unsigned char		 md[SHA256_DIGEST_LENGTH];
-	char			 addr[CONN_ADDR_MAX], *colon, msg[256];
 	char			 invite_hash[RES_HASHLEN + 1];
-	int64_t			 now = now_ms(), wait;
-	int			 ok;
+	int64_t			 now = (int64_t)ev_now_ms(), wait;
 
 	if (len != sizeof(req))
 		fatalx("bad login request size %zu from mcpd", len);
@@ -320,109 +434,71 @@ login_request(uint32_t conn, const void *data, size_t len)
 	if (!resource_name_ok(req.user))
 		fatalx("mcpd sent a login for an invalid user name");
 
-	/* The address without its port: "[::1]:5" and "1.2.3.4:5". */
-	strlcpy(addr, req.remote[0] == '[' ? req.remote + 1 : req.remote,
-	    sizeof(addr));
-	if ((colon = strrchr(addr, req.remote[0] == '[' ? ']' : ':')) != NULL)
-		*colon = '\0';
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		fatal("%s", __func__);
+	j->conn = conn;
+	strlcpy(j->user, req.user, sizeof(j->user));
+	throttle_addr(req.remote, j->addr, sizeof(j->addr), j->prefix,
+	    sizeof(j->prefix));
 
-	/*
-	 * Failures are counted in a bounded table; when it is full of
-	 * recent ones, logins wait rather than go uncounted.
-	 */
-	if (nfailures >= FAILURE_KEYS) {
-		failures_prune(&by_user, now);
-		failures_prune(&by_addr, now);
-	}
-	if (nfailures >= FAILURE_KEYS) {
-		log_warnx("login: %zu users and addresses failed recently; "
-		    "refusing logins until some expire", nfailures);
-		deny(conn, req.user, addr, "locked_out", "too many failed "
-		    "logins on this gateway; try again later",
-		    "failure table full");
+	/* Throttled or locked: no hash, an answer at once. */
+	if ((why = throttle_check(j->user, j->prefix, now, &wait)) !=
+	    THR_OK) {
+		refuse_throttled(conn, j->user, j->addr, j->prefix, why, wait,
+		    now);
+		job_free(j);
 		goto out;
 	}
-	if ((wait = locked_for(&by_addr, addr, now)) > 0 ||
-	    (wait = locked_for(&by_user, req.user, now)) > 0) {
-		snprintf(msg, sizeof(msg), "too many failed logins; try again "
-		    "in %lld s", (long long)((wait + 999) / 1000));
-		deny(conn, req.user, addr, "locked_out", msg,
-		    "too many failed logins");
-		goto out;
-	}
-	if ((r = store_find(&parent->store, RES_USER, req.user)) != NULL)
+
+	if ((r = store_find(&parent->store, RES_USER, req.user)) != NULL) {
 		u = &r->u.user;
-
+		strlcpy(j->generation, u->generation, sizeof(j->generation));
+		strlcpy(j->invite, u->invite, sizeof(j->invite));
+	}
+	j->pw.kind = PWHASH_VERIFY;
+	strlcpy(j->pw.encoded, dummy_hash, sizeof(j->pw.encoded));
+	j->fail_reason = "unknown user";
 	if (req.with_invite) {
+		j->with_invite = 1;
 		SHA256((const unsigned char *)req.invite, strlen(req.invite),
 		    md);
 		hex_encode(md, sizeof(md), invite_hash, sizeof(invite_hash));
-		ok = u != NULL && u->invite[0] != '\0' &&
-		    now / 1000 < u->invite_expires &&
+		j->invite_ok = u != NULL && u->invite[0] != '\0' &&
+		    now_us() / 1000000 < u->invite_expires &&
 		    CRYPTO_memcmp(invite_hash, u->invite, RES_HASHLEN) == 0;
-		if (ok && utf8_chars(req.new_password) <
-		    c->password_min_length) {
-			/* The same cost as a hash, then a clear refusal. */
-			argon2id_verify(dummy_hash, req.new_password,
-			    strlen(req.new_password));
-			snprintf(msg, sizeof(msg), "a password needs at least "
-			    "%llu characters", (unsigned long long)
-			    c->password_min_length);
-			deny(conn, req.user, addr, "weak_password", msg,
-			    "new password too short");
-			goto out;
+		if (u != NULL)
+			j->fail_reason = "bad or expired invite";
+		j->too_short = j->invite_ok &&
+		    utf8_chars(req.new_password) < c->password_min_length;
+		/* The new password is hashed, or costs the same. */
+		strlcpy(j->pw.secret, req.new_password, sizeof(j->pw.secret));
+		if (j->invite_ok && !j->too_short) {
+			j->pw.kind = PWHASH_HASH;
+			j->pw.encoded[0] = '\0';
+			if (RAND_bytes(j->pw.salt, sizeof(j->pw.salt)) != 1)
+				fatalx("%s: RAND_bytes", __func__);
 		}
-		if ((op = calloc(1, sizeof(*op))) == NULL)
-			fatal("%s", __func__);
-		if (ok && hash_password(req.new_password, op->password_hash,
-		    sizeof(op->password_hash)) == -1)
-			fatalx("Argon2id failed");
-		if (!ok)
-			argon2id_verify(dummy_hash, req.new_password,
-			    strlen(req.new_password));
-		op->set_password = ok;
 	} else {
-		ok = argon2id_verify(u != NULL && u->password[0] != '\0' ?
-		    u->password : dummy_hash, req.password,
-		    strlen(req.password)) == ARGON2_OK && u != NULL &&
-		    u->password[0] != '\0';
-		if ((op = calloc(1, sizeof(*op))) == NULL)
-			fatal("%s", __func__);
+		j->have_password = u != NULL && u->password[0] != '\0';
+		if (j->have_password)
+			strlcpy(j->pw.encoded, u->password,
+			    sizeof(j->pw.encoded));
+		if (u != NULL)
+			j->fail_reason = j->have_password ? "wrong password" :
+			    "no password set";
+		strlcpy(j->pw.secret, req.password, sizeof(j->pw.secret));
 	}
-	if (!ok) {
-		failure_count(&by_user, req.user, c->lockout_user_failures,
-		    now);
-		failure_count(&by_addr, addr, c->lockout_address_failures, now);
-		deny(conn, req.user, addr, "access_denied", req.with_invite ?
-		    "wrong user name or invite, or the invite expired (ask an "
-		    "administrator for a new one)" : "wrong user name or "
-		    "password", u == NULL ? "unknown user" : req.with_invite ?
-		    "bad or expired invite" : u->password[0] == '\0' ?
-		    "no password set" : "wrong password");
-		explicit_bzero(op, sizeof(*op));
-		free(op);
-		goto out;
+	memcpy(j->pubkey, req.pubkey, sizeof(j->pubkey));
+	j->ttl = c->cert_ttl / 1000;
+	if (req.ttl != 0 && req.ttl / 1000 < j->ttl)
+		j->ttl = req.ttl / 1000 > 0 ? req.ttl / 1000 : 1;
+	j->pw.admit = job_admit;
+	j->pw.done = job_done;
+	j->pw.arg = j;
+	if (pwhash_submit(&j->pw, j->prefix) == -1) {
+		refuse_busy(conn, j->prefix);
+		job_free(j);
 	}
-	/* Whether the user is locked is told only to who knows the secret. */
-	if (u->locked) {
-		deny(conn, req.user, addr, "locked", "this user is locked; ask "
-		    "an administrator", "user locked");
-		explicit_bzero(op, sizeof(*op));
-		free(op);
-		goto out;
-	}
-	failures_clear(&by_user, req.user);
-	op->conn = conn;
-	strlcpy(op->user, req.user, sizeof(op->user));
-	strlcpy(op->generation, u->generation, sizeof(op->generation));
-	strlcpy(op->invite, u->invite, sizeof(op->invite));
-	strlcpy(op->addr, addr, sizeof(op->addr));
-	memcpy(op->pubkey, req.pubkey, sizeof(op->pubkey));
-	op->ttl = c->cert_ttl / 1000;
-	if (req.ttl != 0 && req.ttl / 1000 < op->ttl)
-		op->ttl = req.ttl / 1000 > 0 ? req.ttl / 1000 : 1;
-	login_audit(req.user, addr, 1, req.with_invite ? "invite" : NULL,
-	    login_audited, op);
  out:
 	explicit_bzero(&req, sizeof(req));
 }

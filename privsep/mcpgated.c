@@ -497,6 +497,8 @@ all_ready(void)
 	int	 i;
 
 	ev_timer_del(&start_timer);
+	/* Serving: the one point where the parent starts threads. */
+	login_hashing_start();
 	listen = json_array();
 	for (i = 0; i < parent->nbound; i++) {
 		json_array_append_new(listen,

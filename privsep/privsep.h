@@ -7,6 +7,7 @@
 #define MCPGATE_PRIVSEP_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/tree.h>
 
 #include <jansson.h>
@@ -136,7 +137,92 @@ const char *admin_proxy_addr(char *, size_t);
 
 /* login.c */
 int	 login_init(void);
+void	 login_hashing_start(void);
 void	 login_request(uint32_t, const void *, size_t);
+
+/* pwhash.c: Argon2id with OWASP's parameters, 19 MiB, 2 passes, 1 lane */
+#define PWHASH_T		2
+#define PWHASH_M		19456	/* KiB */
+#define PWHASH_P		1
+#define PWHASH_SALT		16
+#define PWHASH_LEN		32
+#define PWHASH_ARENA		(PWHASH_M * 1024ULL)	/* a thread's */
+#define PWHASH_ENCODED		(RES_PWHASHLEN + 1)	/* PHC */
+#define PWHASH_WORKERS		2	/* threads, at most one a CPU */
+#define PWHASH_NICE		10	/* below the event loops */
+#define PWHASH_PER_PREFIX	4	/* jobs waiting from one prefix */
+#define PWHASH_WAITING		256	/* jobs waiting in all */
+enum pwhash_kind {
+	PWHASH_VERIFY,		/* secret against encoded: ok */
+	PWHASH_HASH,		/* secret with salt into encoded: ok */
+};
+enum pwhash_status {
+	PWHASH_DONE,		/* computed: see ok */
+	PWHASH_DROPPED,		/* admit() refused it in its turn */
+	PWHASH_BUSY,		/* pushed out of a full queue */
+};
+struct pwhash_job {
+	TAILQ_ENTRY(pwhash_job)	 entry;
+	enum pwhash_kind	 kind;
+	/* The password, zeroed once used. */
+	char			 secret[LOGIN_PASSWORD_MAX + 1];
+	char			 encoded[PWHASH_ENCODED];
+	uint8_t			 salt[PWHASH_SALT];
+	int			 ok;
+	uint64_t		 queued;	/* ms: submitted */
+	uint64_t		 started;	/* ms: given to a worker */
+	int			(*admit)(struct pwhash_job *);
+	void			(*done)(struct pwhash_job *,
+				    enum pwhash_status);
+	void			*arg;
+};
+TAILQ_HEAD(pwhash_jobs, pwhash_job);
+struct pwhash_params {
+	uint32_t	 m;		/* KiB */
+	uint32_t	 t;
+	uint32_t	 p;
+	uint8_t		 salt[64];
+	size_t		 saltlen;
+	uint8_t		 hash[64];
+	size_t		 hashlen;
+};
+int	 pwhash_decode(const char *, struct pwhash_params *);
+void	 pwhash_encode(const struct pwhash_params *, char *, size_t);
+int	 pwhash_verify(const char *, const char *);
+int	 pwhash_hash(const char *, const uint8_t [PWHASH_SALT], char *,
+	    size_t);
+void	 pwhash_start(void);
+int	 pwhash_submit(struct pwhash_job *, const char *);
+void	 pwhash_load(size_t *, int *);
+
+/* throttle.c */
+#define THROTTLE_PREFIXLEN	CONN_ADDR_MAX
+#define THROTTLE_AUDIT_MS	10000	/* a record of refusals */
+enum throttle_why {
+	THR_OK,
+	THR_PAIR,	/* this user from this prefix failed too often */
+	THR_PREFIX,	/* this prefix failed too often, any user */
+	THR_LOCKED,	/* this user failed too often from many prefixes */
+};
+enum throttle_table {
+	THR_TABLE_PAIR,
+	THR_TABLE_PREFIX,
+	THR_TABLE_USER,
+	THR_TABLES
+};
+void	 throttle_addr(const char *, char *, size_t, char *, size_t);
+enum throttle_why throttle_check(const char *, const char *, int64_t,
+	    int64_t *);
+int	 throttle_failed(const struct mcpgated_conf *, const char *,
+	    const char *, int64_t);
+void	 throttle_succeeded(const char *, const char *);
+int	 throttle_refused(const char *, const char *, enum throttle_why,
+	    int64_t, uint64_t *);
+int	 throttle_locked(const char *, int64_t, int64_t *, uint64_t *,
+	    uint64_t *);
+int	 throttle_unlock(const char *, int64_t);
+size_t	 throttle_entries(enum throttle_table, uint64_t *);
+void	 throttle_clear(void);
 
 /* ca.c */
 int	 ca_init(struct ca_state *, const struct mcpgated_conf *);

@@ -84,5 +84,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    conf.handshake_timeout < 100 ||
 	    conf.handshake_timeout > 300 * 1000ULL)
 		abort();
+	if (conf.throttle_failures < 1 || conf.throttle_failures > 1000 ||
+	    conf.throttle_prefix_failures < 1 ||
+	    conf.throttle_prefix_failures > 1000000 ||
+	    conf.throttle_delay < 100 ||
+	    conf.throttle_max_delay < conf.throttle_delay ||
+	    conf.throttle_max_delay > 86400 * 1000ULL ||
+	    conf.failure_memory <= conf.throttle_max_delay ||
+	    conf.failure_memory > 7 * 86400 * 1000ULL ||
+	    conf.throttle_entries < 16 || conf.throttle_entries > 1000000 ||
+	    conf.lock_failures < 1 || conf.lock_prefixes < 1 ||
+	    conf.lock_prefixes > CONF_LOCK_PREFIXES ||
+	    conf.lock_duration < 1000)
+		abort();
 	return (0);
 }

@@ -790,6 +790,86 @@ test_cross_checks(void)
 	    "limits.max_message_size");
 }
 
+/* The auth section: login throttling and the lock, and the keys gone. */
+static void
+test_auth(void)
+{
+	static const char text[] =
+	    "version: v1\n"
+	    "auth:\n"
+	    "  password_min_length: 16\n"
+	    "  throttle_failures: 5\n"
+	    "  throttle_prefix_failures: 50\n"
+	    "  throttle_delay: 500ms\n"
+	    "  throttle_max_delay: 10m\n"
+	    "  throttle_entries: 1000\n"
+	    "  lock_failures: 200\n"
+	    "  lock_prefixes: 8\n"
+	    "  lock_duration: 2h\n"
+	    "  failure_memory: 1d\n";
+
+	config_defaults(&def);
+	T_ASSERT(def.password_min_length == 12);
+	T_ASSERT(def.throttle_failures == 3);
+	T_ASSERT(def.throttle_prefix_failures == 30);
+	T_ASSERT(def.throttle_delay == 1000);
+	T_ASSERT(def.throttle_max_delay == 300000);
+	T_ASSERT(def.throttle_entries == 16384);
+	T_ASSERT(def.lock_failures == 100);
+	T_ASSERT(def.lock_prefixes == 5);
+	T_ASSERT(def.lock_duration == 3600000);
+	T_ASSERT(def.failure_memory == 3600000);
+
+	T_GOOD(text);
+	T_ASSERT(conf.password_min_length == 16);
+	T_ASSERT(conf.throttle_failures == 5);
+	T_ASSERT(conf.throttle_prefix_failures == 50);
+	T_ASSERT(conf.throttle_delay == 500);
+	T_ASSERT(conf.throttle_max_delay == 600000);
+	T_ASSERT(conf.throttle_entries == 1000);
+	T_ASSERT(conf.lock_failures == 200);
+	T_ASSERT(conf.lock_prefixes == 8);
+	T_ASSERT(conf.lock_duration == 7200000);
+	T_ASSERT(conf.failure_memory == 86400000);
+
+	/* Each key's ends. */
+	T_GOOD(one_key("auth", "throttle_entries: 16"));
+	T_BAD(one_key("auth", "throttle_entries: 15"), "3:21",
+	    "'throttle_entries' must be a whole number from 16 to 1000000");
+	T_BAD(one_key("auth", "lock_prefixes: 33"), "3:18",
+	    "'lock_prefixes' must be a whole number from 1 to 32");
+	T_BAD(one_key("auth", "throttle_failures: 0"), "3:22",
+	    "'throttle_failures' must be a whole number from 1 to 1000");
+	T_BAD(one_key("auth", "throttle_delay: 50ms"), "3:19",
+	    "'throttle_delay' must be between 100ms and 1h");
+	T_BAD(one_key("auth", "failure_memory: 30s"), "3:19",
+	    "'failure_memory' must be between 1m and 7d");
+
+	/* Together: the cap is no smaller than the first delay ... */
+	T_BAD("version: v1\nauth:\n  throttle_delay: 10s\n"
+	    "  throttle_max_delay: 5s\n", NULL,
+	    "'throttle_max_delay' must be at least 'throttle_delay'");
+	/* ... and failures are remembered longer than the cap. */
+	T_BAD(one_key("auth", "failure_memory: 5m"), NULL,
+	    "'failure_memory' must be longer than 'throttle_max_delay'");
+	T_GOOD("version: v1\nauth:\n  throttle_max_delay: 1m\n"
+	    "  failure_memory: 2m\n");
+
+	/* The keys of the old lockout say what replaced them. */
+	T_BAD(one_key("auth", "lockout_user_failures: 5"), "3:3",
+	    "'lockout_user_failures' in section 'auth' is gone: use "
+	    "throttle_failures and lock_failures");
+	T_BAD(one_key("auth", "lockout_address_failures: 5"), "3:3",
+	    "use throttle_prefix_failures");
+	T_BAD(one_key("auth", "lockout_window: 15m"), "3:3",
+	    "use failure_memory");
+	T_BAD(one_key("auth", "lockout_duration: 15m"), "3:3",
+	    "use throttle_max_delay and lock_duration");
+	/* Only in their section. */
+	T_BAD(one_key("limits", "lockout_window: 15m"), "3:3",
+	    "unknown key 'lockout_window' in section 'limits'");
+}
+
 /*
  * An empty string is no user name (the field names a system account)
  * and no gateway name (it becomes the CA's and the server certificate's
@@ -1204,6 +1284,7 @@ main(void)
 	T_RUN(test_listen_errors);
 	T_RUN(test_many_errors);
 	T_RUN(test_cross_checks);
+	T_RUN(test_auth);
 	T_RUN(test_empty_names);
 	T_RUN(test_public_addr_empty_brackets);
 	T_RUN(test_parse_file);
