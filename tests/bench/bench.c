@@ -46,6 +46,9 @@
 
 /* --- audit ------------------------------------------------------------- */
 
+/* auditd's state, for the journal's acknowledgements: nobody to tell. */
+static struct auditd	 fake_auditd;
+
 static double
 fdatasync_floor(const char *dir, size_t n, double *p99)
 {
@@ -81,6 +84,7 @@ audit_run(const char *base, EVP_PKEY *key, int mode, size_t n, size_t group,
 	if (mkdir(dir, 0700) == -1 || (dirfd = open(dir, O_RDONLY |
 	    O_DIRECTORY)) == -1)
 		err(1, "%s", dir);
+	auditd = &fake_auditd;	/* mcpd's records; no channel to ack on */
 	journal_init(&j, dirfd, key, 1ULL << 40, mode);
 	if (journal_recover(&j) == -1)
 		errx(1, "journal_recover");
@@ -95,7 +99,7 @@ audit_run(const char *base, EVP_PKEY *key, int mode, size_t n, size_t group,
 	for (i = 0; i < n; i += group) {
 		t = now();
 		for (k = 0; k < group && i + k < n; k++)
-			if (journal_append(&j, PROC_AUDITD, 0, rec, 0) == -1)
+			if (journal_append(&j, PROC_MCPD, 0, rec, 0) == -1)
 				errx(1, "journal_append");
 		journal_commit(&j);
 		lat[nlat++] = now() - t;
