@@ -11,28 +11,15 @@ PW="correct horse battery"
 INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"identities-test","version":"1"}}}'
 LIST='{"jsonrpc":"2.0","id":1,"method":"tools/list"}'
 
-ms_now() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # login USER: a new invite for USER, and a login with it.
 login() {
-	local user=$1 out inv fpr
-	out=$(ctl --format json users reset "$user") || return 1
-	inv=$(echo "$out" | jq -r .invite)
-	fpr=$(echo "$out" | jq -r .ca_fingerprint)
-	printf '%s\n%s\n' "$inv" "$PW" |
-	    MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
-	    --proxy "127.0.0.1:$MG_PORT" --user "$user" --invite \
-	    --password-stdin --ca-fingerprint "$fpr" >/dev/null
+	local out
+	out=$(ctl --format json users reset "$1") && invite_login "$1" "$out"
 }
 
 # session USER [mcpsession args]: one session; JSON-RPC lines on stdin.
 session() {
-	local home=$MG_DIR/home-$1
-	shift
-	"$HELPERS/mcpsession" -c "$home/ca.pem" -C "$home/cert.pem" \
-	    -K "$home/key.pem" -t 60 127.0.0.1 "$MG_PORT" "$@"
+	user_session "$1" 60 "${@:2}"
 }
 
 # users FIRST COUNT: the YAML of COUNT users from userFIRST on, each with

@@ -151,6 +151,33 @@ probe() {
 	"$HELPERS/tlsprobe" -c "$MG_DIR/state/ca.crt" "$@"
 }
 
+# ms_now: the time in milliseconds.
+ms_now() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# invite_login USER ANSWER: log USER in, at $MG_DIR/home-USER, with the
+# invite and CA fingerprint of ANSWER (the JSON of users add or users
+# reset) and the password $PW, the invite as the first line of stdin.
+invite_login() {
+	local inv fpr
+	inv=$(echo "$2" | jq -r .invite)
+	fpr=$(echo "$2" | jq -r .ca_fingerprint)
+	printf '%s\n%s\n' "$inv" "$PW" |
+	    MCPGATE_HOME=$MG_DIR/home-$1 "$BIN/mcpgate" login \
+	    --proxy "127.0.0.1:$MG_PORT" --user "$1" --invite \
+	    --password-stdin --ca-fingerprint "$fpr" >/dev/null
+}
+
+# user_session USER SECONDS [mcpsession args]: a raw session with USER's
+# certificate (see invite_login), JSON-RPC lines on stdin.
+user_session() {
+	local home=$MG_DIR/home-$1 secs=$2
+	shift 2
+	"$HELPERS/mcpsession" -c "$home/ca.pem" -C "$home/cert.pem" \
+	    -K "$home/key.pem" -t "$secs" 127.0.0.1 "$MG_PORT" "$@"
+}
+
 # child_pid NAME: the pid of netd, mcpd or auditd of the running instance.
 child_pid() {
 	ctl status --format json |

@@ -19,22 +19,14 @@ INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":
 
 # adduser USER: create the user (role mcp-user) and log in as them.
 adduser() {
-	local user=$1 out inv fpr
-	out=$(ctl --format json users add "$user" --roles mcp-user) || return 1
-	inv=$(echo "$out" | jq -r .invite)
-	fpr=$(echo "$out" | jq -r .ca_fingerprint)
-	printf '%s\n%s\n' "$inv" "$PW" |
-	    MCPGATE_HOME=$MG_DIR/home-$user "$BIN/mcpgate" login \
-	    --proxy "127.0.0.1:$MG_PORT" --user "$user" --invite \
-	    --password-stdin --ca-fingerprint "$fpr" >/dev/null
+	local out
+	out=$(ctl --format json users add "$1" --roles mcp-user) &&
+	    invite_login "$1" "$out"
 }
 
 # session USER [mcpsession args]: one session; JSON-RPC lines on stdin.
 session() {
-	local home=$MG_DIR/home-$1
-	shift
-	"$HELPERS/mcpsession" -c "$home/ca.pem" -C "$home/cert.pem" \
-	    -K "$home/key.pem" -t 20 127.0.0.1 "$MG_PORT" "$@"
+	user_session "$1" 20 "${@:2}"
 }
 
 # load USER MODE ARGS...: mgload with USER's certificate.
@@ -61,10 +53,6 @@ mem() {
 # field KEY: the value of KEY= in mgload's summary on stdin.
 field() {
 	tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n 1
-}
-
-ms_now() {
-	echo $(($(date +%s%N) / 1000000))
 }
 
 # Is this the AddressSanitizer build?  Its shadow memory takes terabytes
