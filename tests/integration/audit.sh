@@ -142,7 +142,7 @@ a=$MG_DIR/state/audit.anchor
 [ -f "$a" ] && [ "$(jq -r .seq "$a")" = "$(tail -n 1 "$(ls "$MG_DIR"/audit/audit-*.jsonl |
     tail -n 1)" | jq -r .seq)" ] && [ "$(jq -r .sha256 "$a")" = "$(tail -n 1 \
     "$(ls "$MG_DIR"/audit/audit-*.jsonl | tail -n 1)" | tr -d '\n' | sha256sum |
-    cut -d' ' -f1)" ] && [ "$(stat -c %u "$a")" = 0 ] &&
+    cut -d' ' -f1)" ] && [ "$(stat -c %u "$a")" = "$(id -u)" ] &&
     pass "the anchor in state_dir names the last checkpoint, the clean stop's" ||
     fail "the anchor names the last checkpoint" "$(cat "$a" 2>&1)"
 last_seq=$(jq -r .seq "$a")
