@@ -68,6 +68,8 @@ UNIT_BINS =	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BINS =	$(HELPER_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
 PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl $(BIN)/mcpgate
+# The parent's sandbox table is proved by the unit tests too.
+LIB_OBJS +=	$(BUILD)/privsep/parent_sandbox.o
 
 MANPAGES =	man/mcpgate.1 man/mcpgate-roles.5 man/mcpgated.8 \
 		man/mcpgated.conf.5 man/mcpgatectl.8

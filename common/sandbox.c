@@ -1,6 +1,7 @@
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -8,7 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <linux/landlock.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,16 +21,7 @@
 #include "log.h"
 #include "sandbox.h"
 
-/*
- * Debian 12's headers stop at Landlock ABI 2; the rights and scopes of
- * later ABIs are part of the kernel's stable interface.
- */
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE		(1ULL << 14)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV		(1ULL << 15)
-#endif
+/* Landlock scopes and network rights (ABI 4 and 6). */
 #define SB_LANDLOCK_SCOPE_ABSTRACT_UNIX		(1ULL << 0)
 #define SB_LANDLOCK_SCOPE_SIGNAL		(1ULL << 1)
 #define SB_LANDLOCK_NET_BIND_TCP		(1ULL << 0)
@@ -157,18 +149,26 @@ sandbox_drop(const struct sandbox_creds *cr)
 	return (0);
 }
 
+/* The rights that apply to a file rather than to a directory. */
+#define SB_FS_FILE_RIGHTS	(LANDLOCK_ACCESS_FS_EXECUTE |		\
+	LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |	\
+	LANDLOCK_ACCESS_FS_TRUNCATE | LANDLOCK_ACCESS_FS_IOCTL_DEV)
+
 /*
- * Landlock: handle every file right the kernel knows and grant none,
- * except, when dirfd is a directory, reading, creating and writing regular
- * files beneath it.  From ABI 6 on, signals and abstract unix sockets are
- * also scoped to the process.  A kernel without Landlock is not an error.
+ * Landlock: handle every file right the kernel knows and grant only what
+ * the rules say.  From ABI 4 on, binding and connecting TCP sockets is
+ * denied; from ABI 6 on, what scope names (abstract unix sockets,
+ * signals) is confined to the process's own domain.  A kernel without
+ * Landlock is not an error.
  */
 int
-sandbox_landlock(int dirfd)
+sandbox_landlock_rules(const struct sandbox_fsrule *rules, size_t nrules,
+    int scope)
 {
 	struct sb_ruleset_attr		 attr;
 	struct landlock_path_beneath_attr pb;
-	size_t				 attrsize;
+	struct stat			 st;
+	size_t				 attrsize, i;
 	int				 abi, rfd;
 
 	if ((abi = sandbox_landlock_abi()) == 0) {
@@ -196,8 +196,10 @@ sandbox_landlock(int dirfd)
 	if (abi >= 5)
 		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
 	if (abi >= 6) {
-		attr.scoped = SB_LANDLOCK_SCOPE_ABSTRACT_UNIX |
-		    SB_LANDLOCK_SCOPE_SIGNAL;
+		if (scope & SB_SCOPE_UNIX)
+			attr.scoped |= SB_LANDLOCK_SCOPE_ABSTRACT_UNIX;
+		if (scope & SB_SCOPE_SIGNAL)
+			attr.scoped |= SB_LANDLOCK_SCOPE_SIGNAL;
 		attrsize = sizeof(attr);
 	}
 	rfd = (int)syscall(SYS_landlock_create_ruleset, &attr, attrsize, 0);
@@ -205,14 +207,19 @@ sandbox_landlock(int dirfd)
 		log_warn("landlock_create_ruleset");
 		return (-1);
 	}
-	if (dirfd != SB_FS_NONE) {
+	for (i = 0; i < nrules; i++) {
 		memset(&pb, 0, sizeof(pb));
-		pb.parent_fd = dirfd;
-		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
-		    LANDLOCK_ACCESS_FS_WRITE_FILE |
-		    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_MAKE_REG;
-		if (abi >= 3)
-			pb.allowed_access |= LANDLOCK_ACCESS_FS_TRUNCATE;
+		pb.parent_fd = rules[i].fd;
+		pb.allowed_access = rules[i].access & attr.handled_access_fs;
+		if (fstat(rules[i].fd, &st) == -1) {
+			log_warn("landlock rule %zu", i);
+			close(rfd);
+			return (-1);
+		}
+		if (!S_ISDIR(st.st_mode))
+			pb.allowed_access &= SB_FS_FILE_RIGHTS;
+		if (pb.allowed_access == 0)
+			continue;
 		if (syscall(SYS_landlock_add_rule, rfd,
 		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1) {
 			log_warn("landlock_add_rule");
@@ -227,6 +234,24 @@ sandbox_landlock(int dirfd)
 	}
 	close(rfd);
 	return (0);
+}
+
+/*
+ * A child's Landlock: no file access at all, or, when dirfd is a
+ * directory, reading, creating and writing regular files beneath it.
+ * Signals and abstract unix sockets are scoped to the process.
+ */
+int
+sandbox_landlock(int dirfd)
+{
+	struct sandbox_fsrule	 rule;
+
+	rule.fd = dirfd;
+	rule.access = LANDLOCK_ACCESS_FS_READ_FILE |
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_TRUNCATE;
+	return (sandbox_landlock_rules(&rule, dirfd != SB_FS_NONE ? 1 : 0,
+	    SB_SCOPE_UNIX | SB_SCOPE_SIGNAL));
 }
 
 #ifdef MCPGATE_SANDBOX_TRAP
@@ -276,6 +301,31 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *sc)
 	case SB_PRCTL:
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
 		    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
+		break;
+	case SB_EXECMAP:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+			    SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0));
+		break;
+	case SB_UNIX:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		break;
+	case SB_CLONE:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_NEWNS | CLONE_NEWCGROUP |
+		    CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |
+		    CLONE_NEWPID | CLONE_NEWNET, 0));
+		break;
+	case SB_KILL:
+		/* The sign bit of the 32-bit pid: -1 and process groups. */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0x80000000, 0));
+		break;
+	case SB_ENOSYS:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), sc->nr, 0);
 		break;
 	default:
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 0);

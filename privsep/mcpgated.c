@@ -1016,6 +1016,24 @@ start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 	send_init(p, creds, netd_mcpd, mcpd_auditd, auditdir);
 }
 
+/*
+ * The daemon leaves its working directory for /, and a reload must read
+ * the same file: its path is made absolute at the start.
+ */
+static void
+conf_path_absolute(struct parent *p)
+{
+	char	 cwd[PATH_MAX], abs[PATH_MAX];
+
+	if (p->conf_path[0] == '/')
+		return;
+	if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, p->conf_path) >=
+	    sizeof(abs))
+		fatalx("%s: cannot make the path absolute", p->conf_path);
+	strlcpy(p->conf_path, abs, sizeof(p->conf_path));
+}
+
 static void
 signals_init(void)
 {
@@ -1120,6 +1138,7 @@ main(int argc, char *argv[])
 	log_procinit("parent");
 	log_setlevel(p->verbose ? LOG_LVL_DEBUG : p->conf.log_level);
 	parent = p;
+	conf_path_absolute(p);
 	p->root = geteuid() == 0;
 	if (!p->root)
 		log_warnx("not running as root: the children keep this "
@@ -1149,12 +1168,15 @@ main(int argc, char *argv[])
 		log_init(0, LOG_DAEMON);
 	}
 	setproctitle("parent");
+	json_object_seed(0);	/* else jansson opens /dev/urandom later */
 	p->start_us = now_us();
 	if (ev_init() == -1)
 		fatal("ev_init");
 	signals_init();
 	control_listen();
 	start_children(p, creds);
+	/* The children are started; what the parent starts now inherits. */
+	parent_sandbox_enter(p);
 	ev_timer_set(&start_timer, start_timeout, NULL);
 	ev_timer_add(&start_timer, START_TIMEOUT_MS);
 

@@ -19,6 +19,7 @@
 #include "ev.h"
 #include "imsg.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "util.h"
 
 struct ca_state {
@@ -109,6 +110,10 @@ void	 parent_conf_snapshot(const struct mcpgated_conf *,
 /* anchor.c */
 void	 anchor_init(const char *);
 int	 anchor_update(const struct audit_anchor *);
+
+/* parent_sandbox.c */
+extern const struct sandbox_policy parent_sandbox;
+void	 parent_sandbox_enter(const struct parent *);
 
 /* proc.c */
 pid_t	 proc_start(struct parent *, enum proc_id, int, int *);

@@ -55,6 +55,19 @@ for name in netd mcpd auditd; do
 	    fail "$name: chrooted" "root is $(readlink /proc/"$pid"/root)"
 done
 
+# The parent stays root, but once it serves it has no_new_privs and a
+# seccomp filter; its Landlock does not show in /proc, but the reloads and
+# the stop below work within it (tests/unit/test_sandbox.c proves it).
+st=/proc/$MG_PID/status
+[ "$(awk '/^NoNewPrivs:/ {print $2}' "$st")" = 1 ] &&
+    pass "parent: no_new_privs is set" || fail "parent: no_new_privs" "not set"
+[ "$(awk '/^Seccomp:/ {print $2}' "$st")" = 2 ] &&
+    pass "parent: seccomp filter mode (2)" || fail "parent: seccomp" \
+    "$(grep -E '^Seccomp' "$st" | tr '\n' ' ')"
+[ "$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$st")" = "0 0 0 0" ] &&
+    pass "parent: still root" || fail "parent: still root" \
+    "$(grep '^Uid:' "$st")"
+
 # --- hello over TLS 1.3 ---------------------------------------------------
 out=$(probe 127.0.0.1 "$MG_PORT")
 [ "$out" = "handshake ok: TLSv1.3" ] && pass "the handshake is TLS 1.3" ||
@@ -196,9 +209,14 @@ out=$(ctl reload 2>&1)
     pass "mcpgatectl reload reports the errors with line and column" ||
     fail "mcpgatectl reload reports the errors" "$out"
 cp "$MG_DIR/good.conf" "$MG_CONF"
+# sed -i writes a new file and renames it over the old one, as editors do:
+# the sandboxed parent reads the new file too.
+ino=$(stat -c %i "$MG_CONF")
 sed -i 's/log_level: info/log_level: debug/' "$MG_CONF"
-[ "$(ctl reload)" = "configuration reloaded" ] &&
-    pass "a repaired file reloads" || fail "a repaired file reloads" "no"
+[ "$(stat -c %i "$MG_CONF")" != "$ino" ] &&
+    [ "$(ctl reload)" = "configuration reloaded" ] &&
+    pass "a repaired file, renamed into place, reloads" ||
+    fail "a repaired file, renamed into place, reloads" "no"
 
 # The children follow log_level both ways.
 probe 127.0.0.1 "$MG_PORT" '{"op":"hello"}' >/dev/null

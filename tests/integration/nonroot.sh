@@ -1,6 +1,7 @@
 # Not started as root (a developer's laptop): the processes still
-# separate, seccomp and no_new_privs still hold, chroot and the user switch
-# are skipped with a warning, and the gateway works.
+# separate, seccomp and no_new_privs still hold (the parent's too),
+# chroot and the user switch are skipped with a warning, and the gateway
+# works.
 . "$(dirname "$0")/lib.sh"
 need_root "it starts the daemon as another user, nobody"
 
@@ -26,8 +27,9 @@ grep -q "not running as root" "$MG_DIR/log" &&
 
 ppid=$(pgrep -P "$MG_PID")	# runuser starts it
 uid=$(id -u "$user")
-for pid in $(pgrep -P "$ppid"); do
+for pid in "$ppid" $(pgrep -P "$ppid"); do
 	name=$(tr '\0' ' ' </proc/"$pid"/cmdline | sed 's/mcpgated: //; s/ *$//')
+	[ "$pid" = "$ppid" ] && name=parent
 	st=/proc/$pid/status
 	[ "$(awk '/^Uid:/ {print $3}' "$st")" = "$uid" ] &&
 	    [ "$(awk '/^NoNewPrivs:/ {print $2}' "$st")" = 1 ] &&
