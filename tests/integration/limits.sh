@@ -118,6 +118,7 @@ if [ $san -eq 0 ]; then
 	    fail "mcpd runs under an address-space limit" "$(grep 'address space' "/proc/$mcpd/limits")"
 fi
 : >"$MG_DIR/victim"
+touch "$MG_DIR/attack"	# before the loop below looks for it
 (
 	end=$(( $(date +%s) + secs ))
 	while [ -e "$MG_DIR/attack" ] && [ "$(date +%s)" -lt $end ]; do
@@ -131,7 +132,6 @@ fi
 	done
 ) &
 victim=$!
-touch "$MG_DIR/attack"
 res=$(load eve partial -n $sessions -s 4190000 -t $((secs - 10)) \
     127.0.0.1 "$MG_PORT" mcpgate-demo)
 rm -f "$MG_DIR/attack"
