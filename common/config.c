@@ -210,7 +210,7 @@ config_defaults(struct mcpgated_conf *c)
 	    &c->listen[0].sslen);
 	c->cert_ttl = 12 * 3600 * 1000ULL;
 	c->app_enabled = 1;
-	c->mcp_demo_server = 1;
+	c->mcp_demo_server = 0;
 	strlcpy(c->audit_dir, "/var/log/mcpgate", sizeof(c->audit_dir));
 	c->audit_fsync = AUDIT_FSYNC_ALWAYS;
 	c->audit_max_file_size = 64ULL * 1024 * 1024;

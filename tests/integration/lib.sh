@@ -79,7 +79,8 @@ cleanup() {
 trap cleanup EXIT
 
 # mg_setup: a fresh directory with a configuration; extra YAML on stdin
-# is appended (sections not already written: app_service, limits).
+# is appended (sections not already written: app_service, limits).  The
+# demo server is on unless the extra YAML has an app_service section.
 # Sets MG_DIR and MG_CONF.
 mg_setup() {
 	MG_DIR=$(mktemp -d /tmp/mgtest.XXXXXX)
@@ -101,9 +102,11 @@ audit:
   fsync: ${MG_FSYNC:-always}
   max_file_size: ${MG_MAX_FILE:-64MiB}
 EOF
-	if [ ! -t 0 ]; then
-		cat >>"$MG_CONF"
-	fi
+	local extra=
+	[ -t 0 ] || extra=$(cat)
+	printf '%s\n' "$extra" >>"$MG_CONF"
+	echo "$extra" | grep -q '^app_service:' ||
+	    printf 'app_service:\n  mcp_demo_server: true\n' >>"$MG_CONF"
 }
 
 # mg_start: run the daemon in the foreground (-d) in the background of

@@ -466,7 +466,7 @@ live off gina
 exec 8>"$MG_DIR/off.in"
 echo "$INIT" >&8
 await "$MG_DIR/off.out" '.id == 0'
-printf 'app_service:\n  mcp_demo_server: false\n' >>"$MG_CONF"
+sed -i 's/mcp_demo_server: true/mcp_demo_server: false/' "$MG_CONF"
 ctl reload >/dev/null
 await "$MG_DIR/off.out" '.id == null and (.error.message | test("no longer offered"))' &&
     [ "$(session gina -r '{"op":"apps"}' | jq -c .apps)" = "[]" ] &&
@@ -476,7 +476,7 @@ exec 8>&- 7>&-
 wait "$WPID"
 
 # Stopping the daemon ends the sessions first, each with its record.
-sed -i '/^app_service:/,$d' "$MG_CONF"
+sed -i 's/mcp_demo_server: false/mcp_demo_server: true/' "$MG_CONF"
 ctl reload >/dev/null
 live stop gina
 exec 8>"$MG_DIR/stop.in"
@@ -498,6 +498,20 @@ cat "$MG_DIR"/audit/audit-*.jsonl | jq -s -e 'map(.event) |
     fail "session end at stop" "$(tail -n 3 "$MG_DIR"/audit/audit-*.jsonl)"
 out=$(ctl audit verify 2>&1)
 [ $? -eq 0 ] && pass "the audit log verifies" || fail "audit verify" "$out"
+
+# --- the demo server is off unless the configuration turns it on --------------
+mg_setup <<'EOF'
+app_service:
+  enabled: true
+EOF
+mg_start
+GW=127.0.0.1:$MG_PORT
+adduser ines --roles mcp-user
+out=$(session ines -r '{"op":"apps"}' | jq -c .apps)
+[ "$out" = "[]" ] &&
+    pass "without mcp_demo_server: true the gateway offers no demo server" ||
+    fail "the demo server is off by default" "$out"
+mg_stop
 
 # --- fail closed: no session and no call without its audit record ---------------
 mg_setup </dev/null

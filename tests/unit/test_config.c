@@ -176,9 +176,10 @@ test_example(void)
 	T_ASSERT(conf.max_connections == 10000);
 	T_ASSERT(conf.handshake_timeout == 10000);
 
-	/* The example is the defaults, written out. */
+	/* The example is the defaults, written out, with the demo on. */
 	config_defaults(&def);
 	strlcpy(def.path, NAME, sizeof(def.path));
+	def.mcp_demo_server = 1;
 	T_ASSERT(memcmp(&conf, &def, sizeof(conf)) == 0);
 }
 
@@ -205,6 +206,8 @@ test_defaults(void)
 	    def.max_json_values == 100000 && def.max_sessions_per_user == 64 &&
 	    def.max_connections_per_address == 64 &&
 	    def.init_timeout == 30000 && def.idle_timeout == 0);
+	/* As in the reference: the demo server only when asked for. */
+	T_ASSERT(def.app_enabled == 1 && def.mcp_demo_server == 0);
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		T_GOOD(texts[i]);
 		T_ASSERTF(memcmp(&conf, &def, sizeof(conf)) == 0,
