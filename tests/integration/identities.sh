@@ -60,18 +60,21 @@ live=$!
 exec 7>"$MG_DIR/in"
 echo "$INIT" >&7
 
-# --- 20,000 users, in two creates of 10,000 ---------------------------------
-users 0 10000 >"$MG_DIR/users1.yaml"
-users 10000 10000 >"$MG_DIR/users2.yaml"
-t0=$(ms_now)
-out1=$(ctl --format json create -f "$MG_DIR/users1.yaml" 2>&1)
-t1=$(ms_now)
-out2=$(ctl --format json create -f "$MG_DIR/users2.yaml" 2>&1)
-t2=$(ms_now)
-echo "$out1" | is '.created | length == 10000' &&
-    echo "$out2" | is '.created | length == 10000' &&
-    pass "20,000 users with five traits each are created ($((t1 - t0)) and $((t2 - t1)) ms for each 10,000)" ||
-    fail "20,000 users are created" "$(echo "$out1" "$out2" | cut -c 1-300)"
+# --- 20,000 users, in four creates of 5,000 --------------------------------
+# (each answers within mcpgatectl's 15 s, the sanitizer build on a busy
+# machine too)
+ok=0 times=
+for i in 0 1 2 3; do
+	users $((i * 5000)) 5000 >"$MG_DIR/users$i.yaml"
+	t0=$(ms_now)
+	out=$(ctl --format json create -f "$MG_DIR/users$i.yaml" 2>&1)
+	times="$times $(( $(ms_now) - t0 ))"
+	echo "$out" | is '.created | length == 5000' && ok=$((ok + 1)) ||
+	    echo "$out" | cut -c 1-300 >&2
+done
+[ $ok = 4 ] &&
+    pass "20,000 users with five traits each are created (ms for each 5,000:$times)" ||
+    fail "20,000 users are created" "$ok of 4 creates; ms:$times"
 n=$(ls "$MG_DIR/state/users" | grep -c '\.yaml$')
 [ "$n" = 20001 ] && ! ls "$MG_DIR/state/users" | grep -qv '\.yaml$' &&
     pass "each is a file of the state directory, and no temporary file is left" ||
