@@ -14,7 +14,8 @@
  *	    [-t seconds] host port app
  *		open count sessions and send each a message of bytes that
  *		never ends (no closing quote, no newline), all at once; hold
- *		them, and print how many the gateway ended and why
+ *		them until none has ended for 3 seconds (at most seconds in
+ *		all), and print how many the gateway ended and why
  *
  * The summary is one line of key=value pairs on standard output.  Exit 0
  * when the run went as far as its time, 1 on an error of mgload itself.
@@ -351,6 +352,8 @@ mode_sessions(const char *host, const char *port, const char *app, int n,
 	printf("ok=%d refused=%d ended=%d\n", ok, refused, ended);
 }
 
+#define PARTIAL_QUIET	3	/* seconds without an end: settled */
+
 static void
 mode_partial(const char *host, const char *port, const char *app, int n,
     size_t size, int secs)
@@ -417,7 +420,18 @@ mode_partial(const char *host, const char *port, const char *app, int n,
 	}
 	printf("written in=%.2fs\n", elapsed());
 	fflush(stdout);
-	hold(cs, n, secs);
+	/* A busy gateway takes its time: wait while sessions still end. */
+	for (e = 0, left = -1; elapsed() < secs; ) {
+		for (i = 0, w = 0; i < n; i++)
+			w += cs[i].open;
+		if (w != left) {
+			left = w;
+			e = 0;
+		} else if (++e == PARTIAL_QUIET)
+			break;
+		hold(cs, n, elapsed() + 1);
+	}
+	printf("settled in=%.2fs\n", elapsed());
 	for (i = 0; i < n; i++) {
 		ok += cs[i].ok;
 		if (cs[i].open) {
