@@ -71,8 +71,9 @@ PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl $(BIN)/mcpgate
 # The parent's sandbox table is proved by the unit tests too.
 LIB_OBJS +=	$(BUILD)/privsep/parent_sandbox.o
 
-MANPAGES =	man/mcpgate.1 man/mcpgate-roles.5 man/mcpgated.8 \
-		man/mcpgated.conf.5 man/mcpgatectl.8
+MANPAGES =	man/mcpgate.1 man/mcpgate-audit.5 man/mcpgate-roles.5 \
+		man/mcpgated.conf.5 man/mcpgate-protocol.7 man/mcpgated.8 \
+		man/mcpgatectl.8
 
 FUZZ_SECONDS ?=	20
 FUZZ_SRCS =	$(wildcard tests/fuzz/fuzz_*.c)
@@ -224,12 +225,13 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR_I) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN)/mcpgated $(BIN)/mcpgatectl $(DESTDIR)$(SBINDIR)
 	install -m 0755 $(BIN)/mcpgate $(DESTDIR)$(BINDIR_I)
 	install -m 0644 man/mcpgate.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 man/mcpgated.conf.5 man/mcpgate-roles.5 \
-	    $(DESTDIR)$(MANDIR)/man5
+	    man/mcpgate-audit.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 man/mcpgate-protocol.7 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 man/mcpgated.8 man/mcpgatectl.8 $(DESTDIR)$(MANDIR)/man8
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
 		$(MAKE) --no-print-directory users; \
