@@ -19,9 +19,13 @@ CC ?=		cc
 BUILD ?=	build/obj
 BIN ?=		bin
 
+# Each program links only the libraries it uses: the client and
+# mcpgatectl need neither libseccomp nor libargon2, which are the daemon's.
 PKGS =		openssl libseccomp jansson yaml-0.1 libbsd-overlay libargon2
+TOOL_PKGS =	openssl jansson yaml-0.1 libbsd-overlay
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TOOL_LIBS =	$(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 
 WARNFLAGS =	-Wall -Wextra -Werror -Wformat=2 -Wformat-security \
 		-Wmissing-prototypes -Wstrict-prototypes -Wpointer-arith \
@@ -54,22 +58,21 @@ CLIENT_SRCS =	$(wildcard client/*.c)
 UNIT_SRCS =	$(wildcard tests/unit/test_*.c)
 HELPER_SRCS =	$(wildcard tests/integration/*.c)
 
+# common/ is a static library: a program takes from it only the objects
+# it uses, so the client gets no sandbox or child code.  The daemon's
+# code but its main() is a second one, for the unit tests, fuzz targets
+# and benchmarks to link against.
+DAEMON_LIB_SRCS = $(filter-out privsep/mcpgated.c,$(DAEMON_SRCS))
 COMMON_OBJS =	$(COMMON_SRCS:%.c=$(BUILD)/%.o)
 DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(BUILD)/%.o)
 CTL_OBJS =	$(CTL_SRCS:%.c=$(BUILD)/%.o)
 CLIENT_OBJS =	$(CLIENT_SRCS:%.c=$(BUILD)/%.o)
-# The children's code, common/ and the parent's self-contained modules,
-# for unit tests to link against.
-CHILD_SRCS =	$(wildcard netd/*.c mcpd/*.c auditd/*.c)
-PARENT_LIB_SRCS = privsep/pwhash.c privsep/throttle.c
-LIB_OBJS =	$(COMMON_OBJS) $(CHILD_SRCS:%.c=$(BUILD)/%.o) \
-		$(PARENT_LIB_SRCS:%.c=$(BUILD)/%.o)
+COMMON_LIB =	$(BUILD)/libcommon.a
+DAEMON_LIB =	$(BUILD)/libmcpgated.a
 UNIT_BINS =	$(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BINS =	$(HELPER_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
 PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl $(BIN)/mcpgate
-# The parent's sandbox table is proved by the unit tests too.
-LIB_OBJS +=	$(BUILD)/privsep/parent_sandbox.o
 
 MANPAGES =	man/mcpgate.1 man/mcpgate-audit.5 man/mcpgate-roles.5 \
 		man/mcpgated.conf.5 man/mcpgate-protocol.7 man/mcpgated.8 \
@@ -82,42 +85,51 @@ FUZZ_CFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -g -O1 \
 		-fsanitize=fuzzer-no-link,address,undefined \
 		-fno-sanitize-recover=all \
 		-DMCPGATE_SANITIZE -DMCPGATE_FUZZ $(PKG_CFLAGS)
-FUZZ_OBJS =	$(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
-		$(CHILD_SRCS:%.c=build/fuzz/obj/%.o) \
-		$(PARENT_LIB_SRCS:%.c=build/fuzz/obj/%.o)
+FUZZ_COMMON_LIB = build/fuzz/obj/libcommon.a
+FUZZ_DAEMON_LIB = build/fuzz/obj/libmcpgated.a
 
 DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 		libjansson-dev libyaml-dev libbsd-dev libargon2-dev mandoc clang \
 		libclang-rt-14-dev openssl procps passwd util-linux jq
 
 # Keep the fuzz objects between builds.
-.SECONDARY:
+.SECONDARY: $(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
+	$(DAEMON_LIB_SRCS:%.c=build/fuzz/obj/%.o)
 
 .PHONY: all deps check test unit integration san fuzz fuzz-build bench \
 	demo install users clean lint-man peers
 
 all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS)
 
-$(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_OBJS)
+$(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
 
-$(BIN)/mcpgatectl: $(CTL_OBJS) $(COMMON_OBJS)
+$(BIN)/mcpgatectl: $(CTL_OBJS) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(TOOL_LIBS)
 
-$(BIN)/mcpgate: $(CLIENT_OBJS) $(COMMON_OBJS)
+$(BIN)/mcpgate: $(CLIENT_OBJS) $(COMMON_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $^ $(TOOL_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) tests/unit/unit.h
-	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) -Itests/unit $(ALLLDFLAGS) -o $@ $< $(LIB_OBJS) \
-	    $(LIBS)
+$(COMMON_LIB): $(COMMON_OBJS)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/integration/%.c $(COMMON_OBJS)
+$(DAEMON_LIB): $(DAEMON_LIB_SRCS:%.c=$(BUILD)/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(DAEMON_LIB) $(COMMON_LIB) \
+    tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(COMMON_OBJS) $(LIBS)
+	$(CC) $(ALLCFLAGS) -Itests/unit $(ALLLDFLAGS) -o $@ $< $(DAEMON_LIB) \
+	    $(COMMON_LIB) $(LIBS)
+
+$(BUILD)/tests/%: tests/integration/%.c $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(COMMON_LIB) $(TOOL_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -165,10 +177,18 @@ build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJS)
+$(FUZZ_COMMON_LIB): $(COMMON_SRCS:%.c=build/fuzz/obj/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DAEMON_LIB): $(DAEMON_LIB_SRCS:%.c=build/fuzz/obj/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_DAEMON_LIB) $(FUZZ_COMMON_LIB)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer -o $@ $< \
-	    $(FUZZ_OBJS) $(LIBS)
+	    $(FUZZ_DAEMON_LIB) $(FUZZ_COMMON_LIB) $(LIBS)
 
 fuzz: deps fuzz-build
 	@tests/run fuzz $(FUZZ_SECONDS)
@@ -201,10 +221,10 @@ test: all peers
 	@tests/run unit integration
 
 $(BUILD)/tests/bench: tests/bench/bench.c tests/bench/benchlib.c \
-    tests/bench/benchlib.h $(LIB_OBJS)
+    tests/bench/benchlib.h $(DAEMON_LIB) $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
-	    $(LIB_OBJS) $(LIBS) -lpthread
+	    $(DAEMON_LIB) $(COMMON_LIB) $(LIBS) -lpthread
 
 $(BUILD)/tests/mcpbench: tests/bench/mcpbench.c tests/bench/benchlib.c \
     tests/bench/benchlib.h
