@@ -1,8 +1,11 @@
 /*
- * mcpgatectl's identity commands: users, roles, join tokens.  A change
- * is audited first and applied once auditd confirms the record; with
- * audit.on_failure deny, a record that cannot be written leaves
- * everything as it was.  After every change mcpd gets a new snapshot.
+ * mcpgatectl's identity commands: the audit-then-apply engine, the
+ * commands on resources of every kind (create, get, rm) and the
+ * dispatch; the commands on users are in users.c, on join tokens in
+ * tokens.c.  A change is audited first and applied once auditd confirms
+ * the record; with audit.on_failure deny, a record that cannot be
+ * written leaves everything as it was.  After every change mcpd gets a
+ * new snapshot.
  */
 #include <sys/types.h>
 
@@ -21,49 +24,7 @@
 
 #include "log.h"
 #include "privsep.h"
-
-#define INVITE_TTL_DEFAULT	(3600 * 1000ULL)
-#define INVITE_TTL_MAX		(7 * 86400 * 1000ULL)
-#define TOKEN_TTL_DEFAULT	(30 * 60 * 1000ULL)
-#define TOKEN_TTL_MAX		(7 * 86400 * 1000ULL)
-#define TTL_MIN			(60 * 1000ULL)
-
-/*
- * A change waiting for its audit records.  It is checked again when they
- * are written, against the state as it is then: another change may have
- * come in meanwhile.
- */
-enum op_kind {
-	OP_ADD,		/* new resources, none of which may exist */
-	OP_CREATE,	/* mcpgatectl create: new, or replaced with force */
-	OP_MUTATE,	/* a change of an existing user */
-	OP_DELETE,
-};
-
-struct admin_op {
-	uint32_t		 ctl;		/* the control connection */
-	enum op_kind		 kind;
-	struct resources	 put;		/* OP_ADD, OP_CREATE */
-	int			 force;
-	enum res_kind		 target_kind;	/* OP_MUTATE, OP_DELETE */
-	char			 target[RES_NAMELEN];
-	void			 (*mutate)(struct admin_op *, struct user *);
-	int			 lock;		/* the mutations' arguments */
-	int			 set_roles;
-	struct strlist		 roles;
-	int			 set_tools;
-	struct strlist		 tools;
-	char			 generation[RES_GENLEN + 1];
-	char			 invite[RES_HASHLEN + 1];
-	int64_t			 invite_expires;
-	json_t			*records;	/* what was audited */
-	json_t			*answer;	/* when all went well */
-	int			 waiting;	/* records not yet written */
-	int			 failed;
-	int			 error;
-};
-
-static void	 mutate_lock(struct admin_op *, struct user *);
+#include "admin.h"
 
 /* --- helpers ------------------------------------------------------------ */
 
@@ -76,8 +37,8 @@ static void	 mutate_lock(struct admin_op *, struct user *);
  */
 #define RECORD_VALUE_MAX	(32 * 1024)
 
-static void
-record_value(json_t *rec, const char *key, json_t *value)
+void
+admin_record_value(json_t *rec, const char *key, json_t *value)
 {
 	char	*s, mark[64];
 	size_t	 len, n;
@@ -125,21 +86,9 @@ admin_proxy_addr(char *buf, size_t len)
 	return (buf);
 }
 
-/* A user's new generation: 63 random bits, as 16 hex digits. */
-void
-new_generation(char gen[RES_GENLEN + 1])
-{
-	unsigned char	 raw[RES_GENLEN / 2];
-
-	if (RAND_bytes(raw, sizeof(raw)) != 1)
-		fatalx("%s: RAND_bytes", __func__);
-	raw[0] &= 0x7f;		/* the serial stays positive */
-	hex_encode(raw, sizeof(raw), gen, RES_GENLEN + 1);
-}
-
 /* A random secret as hex, and its SHA-256 as hex. */
-static void
-new_secret(char *secret, size_t slen, char *hash)
+void
+admin_new_secret(char *secret, size_t slen, char *hash)
 {
 	unsigned char	 raw[32], md[SHA256_DIGEST_LENGTH];
 
@@ -151,8 +100,8 @@ new_secret(char *secret, size_t slen, char *hash)
 	hex_encode(md, sizeof(md), hash, RES_HASHLEN + 1);
 }
 
-static void
-fmt_secs(int64_t secs, char *buf, size_t len)
+void
+admin_fmt_secs(int64_t secs, char *buf, size_t len)
 {
 	fmt_time_us(secs * 1000000, buf, len);
 	/* Whole seconds: drop the fraction. */
@@ -160,59 +109,21 @@ fmt_secs(int64_t secs, char *buf, size_t len)
 		strlcpy(buf + 19, "Z", len - 19);
 }
 
-static const char *
-user_state(const struct user *u, int64_t now)
+int
+admin_ttl(json_t *req, const char *key, uint64_t def, uint64_t max,
+    uint64_t *ttl)
 {
-	if (u->locked)
-		return ("locked");
-	if (u->password[0] != '\0')
-		return ("active");
-	if (u->invite[0] != '\0')
-		return (now < u->invite_expires ? "invited" :
-		    "invite expired");
-	return ("no password");
-}
+	json_t	*v = json_object_get(req, key);
 
-/* Names from a JSON array of strings, each a valid name. */
-static int
-json_names(json_t *a, struct strlist *l, const char **bad)
-{
-	json_t	*v;
-	size_t	 i;
-
-	if (!json_is_array(a))
-		return (-1);
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || !resource_name_ok(
-		    json_string_value(v))) {
-			*bad = json_is_string(v) ? json_string_value(v) : "?";
-			return (-1);
-		}
-		if (!strlist_has(l, json_string_value(v)) &&
-		    strlist_add(l, json_string_value(v)) == -1)
-			return (-1);
+	if (v == NULL) {
+		*ttl = def;
+		return (0);
 	}
-	return (0);
-}
-
-/* Values that are patterns, as mcp_tools are: the roles expand them. */
-static int
-json_patterns(json_t *a, struct strlist *l)
-{
-	json_t	*v;
-	char	 err[256];
-	size_t	 i;
-
-	if (!json_is_array(a))
+	if (!json_is_integer(v) ||
+	    json_integer_value(v) < (json_int_t)ADMIN_TTL_MIN ||
+	    json_integer_value(v) > (json_int_t)max)
 		return (-1);
-	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || !resource_pattern_ok(
-		    json_string_value(v), err, sizeof(err)))
-			return (-1);
-		if (!strlist_has(l, json_string_value(v)) &&
-		    strlist_add(l, json_string_value(v)) == -1)
-			return (-1);
-	}
+	*ttl = (uint64_t)json_integer_value(v);
 	return (0);
 }
 
@@ -264,53 +175,17 @@ missing_role(const struct strlist *roles, const struct batch_roles *br)
 	return (NULL);
 }
 
-static int
-set_trait(struct user *u, const char *name, struct strlist *values)
+/* The first of roles that does not exist, or NULL. */
+const char *
+admin_role_missing(const struct strlist *roles)
 {
-	struct keyed_list	*t;
-	size_t			 i;
-
-	for (i = 0; i < u->ntraits; i++) {
-		if (strcmp(u->traits[i].key, name) == 0) {
-			strlist_free(&u->traits[i].values);
-			u->traits[i].values = *values;
-			memset(values, 0, sizeof(*values));
-			return (0);
-		}
-	}
-	if ((t = reallocarray(u->traits, u->ntraits + 1, sizeof(*t))) == NULL)
-		return (-1);
-	u->traits = t;
-	if ((t[u->ntraits].key = strdup(name)) == NULL)
-		return (-1);
-	t[u->ntraits].values = *values;
-	memset(values, 0, sizeof(*values));
-	u->ntraits++;
-	return (0);
-}
-
-static void
-identity_part(const char *yaml, size_t len)
-{
-	parent_send(PROC_MCPD, IMSG_SNAPSHOT, 0, -1, yaml, len);
-}
-
-/*
- * Send mcpd what it needs to judge certificates and sessions, in parts of
- * whole documents and then the end, whatever its size.
- */
-void
-identity_push(void)
-{
-	if (store_snapshot(&parent->store, identity_part) == -1)
-		fatalx("cannot build the identity snapshot");
-	parent_send(PROC_MCPD, IMSG_SNAPSHOT_END, 0, -1, NULL, 0);
+	return (missing_role(roles, NULL));
 }
 
 /* --- the audit-then-apply step ----------------------------------------- */
 
-static void
-op_free(struct admin_op *op)
+void
+admin_op_free(struct admin_op *op)
 {
 	resources_free(&op->put);
 	strlist_free(&op->roles);
@@ -485,12 +360,12 @@ admin_apply(struct admin_op *op)
 	if (changed)
 		identity_push();
 	/* An unlock also ends a lock by failed logins. */
-	if (op->kind == OP_MUTATE && op->mutate == mutate_lock && !op->lock)
+	if (op->end_login_lock)
 		throttle_unlock(op->target, ev_now_ms());
 	control_reply(op->ctl, op->answer);
 	op->answer = NULL;
  out:
-	op_free(op);
+	admin_op_free(op);
 }
 
 static void
@@ -508,14 +383,14 @@ admin_audited(void *arg, const struct audit_ack *ack)
 		control_reply(op->ctl, control_error("audit_unavailable",
 		    "the audit log cannot be written (%s); nothing was "
 		    "changed", strerror(op->error)));
-		op_free(op);
+		admin_op_free(op);
 		return;
 	}
 	admin_apply(op);
 }
 
-static struct admin_op *
-op_new(uint32_t ctl, enum op_kind kind)
+struct admin_op *
+admin_op_new(uint32_t ctl, enum op_kind kind)
 {
 	struct admin_op	*op;
 
@@ -527,16 +402,16 @@ op_new(uint32_t ctl, enum op_kind kind)
 	return (op);
 }
 
-static void
-op_put(struct admin_op *op, struct resource *res)
+void
+admin_op_put(struct admin_op *op, struct resource *res)
 {
 	if (resources_add(&op->put, res) == -1)
 		fatal("%s", __func__);
 }
 
 /* Audit rec (an event's fields) as part of op. */
-static void
-op_audit(struct admin_op *op, uid_t uid, json_t *rec)
+void
+admin_op_audit(struct admin_op *op, uid_t uid, json_t *rec)
 {
 	json_object_set_new(rec, "admin_uid", json_integer((json_int_t)uid));
 	json_array_append(op->records, rec);
@@ -544,368 +419,6 @@ op_audit(struct admin_op *op, uid_t uid, json_t *rec)
 	parent_audit(rec, admin_audited, op);
 }
 
-/*
- * The answer to users add and reset.  The login command does not hold
- * the invite: on the user's machine any local user could read it there
- * (ps, /proc/PID/cmdline); mcpgate login asks for it instead.
- */
-static json_t *
-invite_answer(const struct user *u, const char *invite)
-{
-	char	 addr[CONF_ADDRLEN], exp[TIME_RFC3339_LEN], cmd[1024];
-
-	fmt_secs(u->invite_expires, exp, sizeof(exp));
-	snprintf(cmd, sizeof(cmd), "mcpgate login --proxy %s --user %s "
-	    "--invite --ca-fingerprint %s", admin_proxy_addr(addr,
-	    sizeof(addr)), u->name, parent->ca.fingerprint);
-	return (json_pack("{s:b,s:s,s:s,s:s,s:s,s:s}", "ok", 1,
-	    "user", u->name, "invite", invite, "expires", exp,
-	    "login_command", cmd, "ca_fingerprint", parent->ca.fingerprint));
-}
-
-static int
-ttl_of(json_t *req, const char *key, uint64_t def, uint64_t max,
-    uint64_t *ttl)
-{
-	json_t	*v = json_object_get(req, key);
-
-	if (v == NULL) {
-		*ttl = def;
-		return (0);
-	}
-	if (!json_is_integer(v) ||
-	    json_integer_value(v) < (json_int_t)TTL_MIN ||
-	    json_integer_value(v) > (json_int_t)max)
-		return (-1);
-	*ttl = (uint64_t)json_integer_value(v);
-	return (0);
-}
-
-static struct resource *
-find_user(uint32_t ctl, json_t *req)
-{
-	struct resource	*r;
-	const char	*name = json_string_value(json_object_get(req, "name"));
-
-	if (name == NULL) {
-		control_reply(ctl, control_error("bad_request",
-		    "which user?"));
-		return (NULL);
-	}
-	if ((r = store_find(&parent->store, RES_USER, name)) == NULL)
-		control_reply(ctl, control_error("not_found",
-		    "there is no user '%.64s'", name));
-	return (r);
-}
-
-/* --- users ---------------------------------------------------------- */
-
-static void
-users_add(uint32_t ctl, uid_t uid, json_t *req)
-{
-	struct admin_op	*op;
-	struct resource	 res;
-	struct user	*u;
-	struct strlist	 tools;
-	const char	*name, *bad = NULL, *missing;
-	char		 invite[RES_HASHLEN + 1], exp[TIME_RFC3339_LEN];
-	json_t		*rec;
-	uint64_t	 ttl;
-
-	memset(&res, 0, sizeof(res));
-	memset(&tools, 0, sizeof(tools));
-	res.kind = RES_USER;
-	u = &res.u.user;
-	name = json_string_value(json_object_get(req, "name"));
-	if (name == NULL || !resource_name_ok(name)) {
-		control_reply(ctl, control_error("bad_request", "a user name "
-		    "is 1 to %d letters, digits, '.', '_', '-' or '@', not "
-		    "starting with '.' or '-'", RES_NAMELEN - 1));
-		return;
-	}
-	if (store_find(&parent->store, RES_USER, name) != NULL) {
-		control_reply(ctl, control_error("exists", "user '%s' exists",
-		    name));
-		return;
-	}
-	strlcpy(u->name, name, sizeof(u->name));
-	if (json_names(json_object_get(req, "roles"), &u->roles, &bad) ==
-	    -1 || u->roles.n == 0) {
-		control_reply(ctl, control_error("bad_request", bad != NULL ?
-		    "'%s' is not a role name" : "give the user's roles with "
-		    "--roles%s", bad != NULL ? bad : ""));
-		goto fail;
-	}
-	if ((missing = missing_role(&u->roles, NULL)) != NULL) {
-		control_reply(ctl, control_error("not_found", "there is no "
-		    "role '%s' (see mcpgatectl get roles)", missing));
-		goto fail;
-	}
-	if (json_object_get(req, "mcp_tools") != NULL) {
-		if (json_patterns(json_object_get(req, "mcp_tools"),
-		    &tools) == -1 || set_trait(u, "mcp_tools", &tools) == -1) {
-			control_reply(ctl, control_error("bad_request",
-			    "--mcp-tools takes a comma-separated list of tool "
-			    "names or patterns"));
-			goto fail;
-		}
-	}
-	if (ttl_of(req, "invite_ttl", INVITE_TTL_DEFAULT, INVITE_TTL_MAX,
-	    &ttl) == -1) {
-		control_reply(ctl, control_error("bad_request", "--invite-ttl "
-		    "must be between 1m and 7d"));
-		goto fail;
-	}
-	u->created = time(NULL);
-	new_generation(u->generation);
-	u->invite_expires = u->created + (int64_t)(ttl / 1000);
-	new_secret(invite, sizeof(invite), u->invite);
-
-	op = op_new(ctl, OP_ADD);
-	op->answer = invite_answer(u, invite);
-	explicit_bzero(invite, sizeof(invite));
-	fmt_secs(u->invite_expires, exp, sizeof(exp));
-	rec = json_pack("{s:s,s:s,s:s}", "event", "user.create", "user",
-	    u->name, "invite_expires", exp);
-	record_value(rec, "roles", strlist_json(&u->roles));
-	record_value(rec, "traits", traits_json(u));
-	op_audit(op, uid, rec);
-	op_put(op, &res);
-	return;
- fail:
-	strlist_free(&tools);
-	resource_clear(&res);
-}
-
-static void
-users_ls(uint32_t ctl)
-{
-	struct resources	*l = &parent->store.res[RES_USER];
-	struct user		*u;
-	json_t			*users = json_array(), *o;
-	char			 ts[TIME_RFC3339_LEN];
-	int64_t			 now = time(NULL), left;
-	int64_t			 mono = ev_now_ms();
-	uint64_t		 failures, prefixes;
-	size_t			 i;
-
-	for (i = 0; i < l->n; i++) {
-		u = &l->v[i].u.user;
-		fmt_secs(u->created, ts, sizeof(ts));
-		o = json_pack("{s:s,s:o,s:o,s:s,s:s}", "name", u->name,
-		    "roles", strlist_json(&u->roles), "traits",
-		    traits_json(u), "state", user_state(u, now), "created",
-		    ts);
-		if (u->invite[0] != '\0') {
-			fmt_secs(u->invite_expires, ts, sizeof(ts));
-			json_object_set_new(o, "invite_expires",
-			    json_string(ts));
-		}
-		/* Locked by failed logins from many prefixes. */
-		if (throttle_locked(u->name, mono, &left, &failures,
-		    &prefixes)) {
-			if (!u->locked)
-				json_object_set_new(o, "state",
-				    json_string("login-locked"));
-			fmt_secs(now + (left + 999) / 1000, ts, sizeof(ts));
-			json_object_set_new(o, "login_locked_until",
-			    json_string(ts));
-			json_object_set_new(o, "failed_logins",
-			    json_integer((json_int_t)failures));
-			json_object_set_new(o, "failed_prefixes",
-			    json_integer((json_int_t)prefixes));
-		}
-		json_array_append_new(users, o);
-	}
-	control_reply(ctl, json_pack("{s:b,s:o}", "ok", 1, "users", users));
-}
-
-static void
-users_get(uint32_t ctl, json_t *req)
-{
-	struct resource	*r;
-	char		*yaml;
-
-	if ((r = find_user(ctl, req)) == NULL)
-		return;
-	if ((yaml = resource_yaml(r, RES_ADMIN, NULL)) == NULL)
-		fatalx("%s: resource_yaml", __func__);
-	control_reply(ctl, json_pack("{s:b,s:s,s:s,s:o,s:o,s:b}", "ok", 1,
-	    "yaml", yaml, "name", r->u.user.name, "roles",
-	    strlist_json(&r->u.user.roles), "traits",
-	    traits_json(&r->u.user), "locked", r->u.user.locked));
-	free(yaml);
-}
-
-static void
-mutate_update(struct admin_op *op, struct user *u)
-{
-	struct strlist	 copy;
-	size_t		 i;
-
-	if (op->set_roles) {
-		strlist_free(&u->roles);
-		for (i = 0; i < op->roles.n; i++)
-			if (strlist_add(&u->roles, op->roles.v[i]) == -1)
-				fatal("%s", __func__);
-	}
-	if (op->set_tools) {
-		memset(&copy, 0, sizeof(copy));
-		for (i = 0; i < op->tools.n; i++)
-			if (strlist_add(&copy, op->tools.v[i]) == -1)
-				fatal("%s", __func__);
-		if (set_trait(u, "mcp_tools", &copy) == -1)
-			fatal("%s", __func__);
-	}
-}
-
-static void
-users_update(uint32_t ctl, uid_t uid, json_t *req)
-{
-	struct admin_op	*op;
-	struct resource	*r, res;
-	const char	*bad = NULL, *missing;
-	json_t		*jr, *jt, *rec;
-
-	if ((r = find_user(ctl, req)) == NULL)
-		return;
-	jr = json_object_get(req, "set_roles");
-	jt = json_object_get(req, "set_mcp_tools");
-	if (jr == NULL && jt == NULL) {
-		control_reply(ctl, control_error("bad_request", "nothing to "
-		    "change: give --set-roles or --set-mcp-tools"));
-		return;
-	}
-	op = op_new(ctl, OP_MUTATE);
-	op->target_kind = RES_USER;
-	strlcpy(op->target, r->u.user.name, sizeof(op->target));
-	op->mutate = mutate_update;
-	if (jr != NULL && (json_names(jr, &op->roles, &bad) == -1 ||
-	    op->roles.n == 0)) {
-		control_reply(ctl, control_error("bad_request", bad != NULL ?
-		    "'%s' is not a role name" : "--set-roles needs at least "
-		    "one role%s", bad != NULL ? bad : ""));
-		goto fail;
-	}
-	if ((missing = missing_role(&op->roles, NULL)) != NULL) {
-		control_reply(ctl, control_error("not_found", "there is no "
-		    "role '%s' (see mcpgatectl get roles)", missing));
-		goto fail;
-	}
-	if (jt != NULL && json_patterns(jt, &op->tools) == -1) {
-		control_reply(ctl, control_error("bad_request",
-		    "--set-mcp-tools takes a comma-separated list of tool "
-		    "names or patterns"));
-		goto fail;
-	}
-	op->set_roles = jr != NULL;
-	op->set_tools = jt != NULL;
-	/* What the user will look like, for the answer and the record. */
-	if (store_copy(r, &res) == -1)
-		fatalx("%s: store_copy", __func__);
-	mutate_update(op, &res.u.user);
-	op->answer = json_pack("{s:b,s:s,s:o,s:o}", "ok", 1, "user",
-	    res.u.user.name, "roles", strlist_json(&res.u.user.roles),
-	    "traits", traits_json(&res.u.user));
-	rec = json_pack("{s:s,s:s}", "event", "user.update", "user",
-	    res.u.user.name);
-	record_value(rec, "roles", strlist_json(&res.u.user.roles));
-	record_value(rec, "traits", traits_json(&res.u.user));
-	op_audit(op, uid, rec);
-	resource_clear(&res);
-	return;
- fail:
-	op_free(op);
-}
-
-/* lock, unlock, reset: a change of the user's status. */
-static void
-mutate_lock(struct admin_op *op, struct user *u)
-{
-	u->locked = op->lock;
-}
-
-static void
-mutate_reset(struct admin_op *op, struct user *u)
-{
-	/* A new generation: every certificate issued before fails. */
-	u->password[0] = '\0';
-	strlcpy(u->generation, op->generation, sizeof(u->generation));
-	strlcpy(u->invite, op->invite, sizeof(u->invite));
-	u->invite_expires = op->invite_expires;
-}
-
-static void
-users_status(uint32_t ctl, uid_t uid, json_t *req, const char *what)
-{
-	struct admin_op	*op;
-	struct resource	*r;
-	struct user	 shown;
-	json_t		*rec;
-	char		 invite[RES_HASHLEN + 1];
-	const char	*event;
-	uint64_t	 ttl, failures, prefixes;
-	int64_t		 left;
-	int		 login_locked = 0;
-
-	if ((r = find_user(ctl, req)) == NULL)
-		return;
-	op = op_new(ctl, OP_MUTATE);
-	op->target_kind = RES_USER;
-	strlcpy(op->target, r->u.user.name, sizeof(op->target));
-	if (strcmp(what, "lock") == 0 || strcmp(what, "unlock") == 0) {
-		op->lock = strcmp(what, "lock") == 0;
-		op->mutate = mutate_lock;
-		event = op->lock ? "user.lock" : "user.unlock";
-		login_locked = !op->lock && throttle_locked(r->u.user.name,
-		    ev_now_ms(), &left, &failures, &prefixes);
-		op->answer = json_pack("{s:b,s:s,s:s}", "ok", 1, "user",
-		    r->u.user.name, "message", op->lock ? "locked: its "
-		    "certificates are refused and its connections end" :
-		    login_locked ? "unlocked, and its lock after failed "
-		    "logins ended" : "unlocked");
-	} else {
-		if (ttl_of(req, "invite_ttl", INVITE_TTL_DEFAULT,
-		    INVITE_TTL_MAX, &ttl) == -1) {
-			control_reply(ctl, control_error("bad_request",
-			    "--invite-ttl must be between 1m and 7d"));
-			op_free(op);
-			return;
-		}
-		event = "user.reset";
-		op->mutate = mutate_reset;
-		new_generation(op->generation);
-		op->invite_expires = time(NULL) + (int64_t)(ttl / 1000);
-		new_secret(invite, sizeof(invite), op->invite);
-		memset(&shown, 0, sizeof(shown));
-		strlcpy(shown.name, r->u.user.name, sizeof(shown.name));
-		shown.invite_expires = op->invite_expires;
-		op->answer = invite_answer(&shown, invite);
-		explicit_bzero(invite, sizeof(invite));
-	}
-	rec = json_pack("{s:s,s:s}", "event", event, "user", r->u.user.name);
-	if (login_locked)
-		json_object_set_new(rec, "login_lock", json_true());
-	op_audit(op, uid, rec);
-}
-
-static void
-users_rm(uint32_t ctl, uid_t uid, json_t *req)
-{
-	struct admin_op	*op;
-	struct resource	*r;
-
-	if ((r = find_user(ctl, req)) == NULL)
-		return;
-	op = op_new(ctl, OP_DELETE);
-	op->target_kind = RES_USER;
-	strlcpy(op->target, r->u.user.name, sizeof(op->target));
-	op->answer = json_pack("{s:b,s:s,s:s}", "ok", 1, "user",
-	    r->u.user.name, "message", "removed: its certificates are "
-	    "refused and its connections end");
-	op_audit(op, uid, json_pack("{s:s,s:s}", "event", "user.delete",
-	    "user", r->u.user.name));
-}
 
 /* --- resources: create, get, rm ----------------------------------- */
 
@@ -959,7 +472,7 @@ create_twice(const struct resources *rs)
 }
 
 static void
-create(uint32_t ctl, uid_t uid, json_t *req)
+admin_create(uint32_t ctl, uid_t uid, json_t *req)
 {
 	struct admin_op		*op;
 	struct resources	 rs;
@@ -1038,7 +551,7 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 	}
 	json_decref(errors);
 
-	op = op_new(ctl, OP_CREATE);
+	op = admin_op_new(ctl, OP_CREATE);
 	op->force = force;
 	created = json_array();
 	for (k = 0; k < rs.n; k++) {
@@ -1048,7 +561,7 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 			    res->u.role.name) != NULL;
 			json_array_append_new(created, json_sprintf("role/%s",
 			    res->u.role.name));
-			op_audit(op, uid, json_pack("{s:s,s:s}", "event",
+			admin_op_audit(op, uid, json_pack("{s:s,s:s}", "event",
 			    exists ? "role.update" : "role.create", "role",
 			    res->u.role.name));
 		} else {
@@ -1057,17 +570,17 @@ create(uint32_t ctl, uid_t uid, json_t *req)
 			    res->u.user.name);
 			if (old == NULL) {
 				res->u.user.created = time(NULL);
-				new_generation(res->u.user.generation);
+				store_new_generation(res->u.user.generation);
 			}
 			json_array_append_new(created, json_sprintf("user/%s",
 			    res->u.user.name));
 			rec = json_pack("{s:s,s:s}", "event", old != NULL ?
 			    "user.update" : "user.create", "user",
 			    res->u.user.name);
-			record_value(rec, "roles",
+			admin_record_value(rec, "roles",
 			    strlist_json(&res->u.user.roles));
-			record_value(rec, "traits", traits_json(&res->u.user));
-			op_audit(op, uid, rec);
+			admin_record_value(rec, "traits", traits_json(&res->u.user));
+			admin_op_audit(op, uid, rec);
 		}
 	}
 	op->put = rs;
@@ -1127,7 +640,7 @@ parse_what(const char *what, enum res_kind *kind, const char **name,
 }
 
 static void
-get(uint32_t ctl, json_t *req)
+admin_get(uint32_t ctl, json_t *req)
 {
 	enum res_kind	 kind;
 	const char	*what, *name, *err = NULL;
@@ -1148,8 +661,8 @@ get(uint32_t ctl, json_t *req)
 	    docs));
 }
 
-static void
-rm(uint32_t ctl, uid_t uid, json_t *req)
+void
+admin_rm(uint32_t ctl, uid_t uid, json_t *req)
 {
 	struct admin_op		*op;
 	struct resources	*users = &parent->store.res[RES_USER];
@@ -1188,98 +701,15 @@ rm(uint32_t ctl, uid_t uid, json_t *req)
 		    "to %s: change their roles first", name, inuse));
 		return;
 	}
-	op = op_new(ctl, OP_DELETE);
+	op = admin_op_new(ctl, OP_DELETE);
 	op->target_kind = kind;
 	strlcpy(op->target, name, sizeof(op->target));
 	op->answer = json_pack("{s:b,s:s}", "ok", 1, "message",
 	    "removed");
-	op_audit(op, uid, kind == RES_ROLE ? json_pack("{s:s,s:s}", "event",
+	admin_op_audit(op, uid, kind == RES_ROLE ? json_pack("{s:s,s:s}", "event",
 	    "role.delete", "role", name) : kind == RES_USER ?
 	    json_pack("{s:s,s:s}", "event", "user.delete", "user", name) :
 	    json_pack("{s:s,s:s}", "event", "token.delete", "token", name));
-}
-
-/* --- join tokens ---------------------------------------------------- */
-
-static void
-tokens_add(uint32_t ctl, uid_t uid, json_t *req)
-{
-	struct admin_op	*op;
-	struct resource	 res;
-	struct token	*t;
-	unsigned char	 id[8];
-	char		 secret[RES_HASHLEN + 1], exp[TIME_RFC3339_LEN];
-	const char	*type;
-	uint64_t	 ttl;
-
-	type = json_string_value(json_object_get(req, "type"));
-	if (type == NULL || strcmp(type, "app") != 0) {
-		control_reply(ctl, control_error("bad_request", "a join token "
-		    "has --type=app"));
-		return;
-	}
-	if (ttl_of(req, "ttl", TOKEN_TTL_DEFAULT, TOKEN_TTL_MAX, &ttl) == -1) {
-		control_reply(ctl, control_error("bad_request", "--ttl must "
-		    "be between 1m and 7d"));
-		return;
-	}
-	memset(&res, 0, sizeof(res));
-	res.kind = RES_TOKEN;
-	t = &res.u.token;
-	if (RAND_bytes(id, sizeof(id)) != 1)
-		fatalx("%s: RAND_bytes", __func__);
-	hex_encode(id, sizeof(id), t->name, sizeof(t->name));
-	strlcpy(t->type, type, sizeof(t->type));
-	t->created = time(NULL);
-	t->expires = t->created + (int64_t)(ttl / 1000);
-	new_secret(secret, sizeof(secret), t->hash);
-	fmt_secs(t->expires, exp, sizeof(exp));
-	op = op_new(ctl, OP_ADD);
-	op->answer = json_pack("{s:b,s:s,s:s,s:s,s:s}", "ok", 1, "token",
-	    secret, "id", t->name, "type", t->type, "expires", exp);
-	explicit_bzero(secret, sizeof(secret));
-	op_audit(op, uid, json_pack("{s:s,s:s,s:s,s:s}", "event",
-	    "token.create", "token", t->name, "type", t->type, "expires",
-	    exp));
-	op_put(op, &res);
-}
-
-static void
-tokens_ls(uint32_t ctl)
-{
-	struct resources	*l = &parent->store.res[RES_TOKEN];
-	struct token		*t;
-	json_t			*tokens = json_array();
-	char			 c[TIME_RFC3339_LEN], e[TIME_RFC3339_LEN];
-	int64_t			 now = time(NULL);
-	size_t			 i;
-
-	for (i = 0; i < l->n; i++) {
-		t = &l->v[i].u.token;
-		fmt_secs(t->created, c, sizeof(c));
-		fmt_secs(t->expires, e, sizeof(e));
-		json_array_append_new(tokens, json_pack("{s:s,s:s,s:s,s:s,"
-		    "s:b}", "id", t->name, "type", t->type, "created", c,
-		    "expires", e, "expired", now >= t->expires));
-	}
-	control_reply(ctl, json_pack("{s:b,s:o}", "ok", 1, "tokens",
-	    tokens));
-}
-
-static void
-tokens_rm(uint32_t ctl, uid_t uid, json_t *req)
-{
-	json_t		*r;
-	const char	*id = json_string_value(json_object_get(req, "id"));
-
-	if (id == NULL) {
-		control_reply(ctl, control_error("bad_request", "which "
-		    "token?"));
-		return;
-	}
-	r = json_pack("{s:o}", "what", json_sprintf("token/%s", id));
-	rm(ctl, uid, r);
-	json_decref(r);
 }
 
 /*
@@ -1291,34 +721,35 @@ int
 admin_handle(uint32_t ctl, uid_t uid, const char *cmd, json_t *req)
 {
 	if (strcmp(cmd, "users.add") == 0)
-		users_add(ctl, uid, req);
+		admin_users_add(ctl, uid, req);
 	else if (strcmp(cmd, "users.ls") == 0)
-		users_ls(ctl);
+		admin_users_ls(ctl);
 	else if (strcmp(cmd, "users.get") == 0)
-		users_get(ctl, req);
+		admin_users_get(ctl, req);
 	else if (strcmp(cmd, "users.update") == 0)
-		users_update(ctl, uid, req);
+		admin_users_update(ctl, uid, req);
 	else if (strcmp(cmd, "users.lock") == 0)
-		users_status(ctl, uid, req, "lock");
+		admin_users_status(ctl, uid, req, "lock");
 	else if (strcmp(cmd, "users.unlock") == 0)
-		users_status(ctl, uid, req, "unlock");
+		admin_users_status(ctl, uid, req, "unlock");
 	else if (strcmp(cmd, "users.reset") == 0)
-		users_status(ctl, uid, req, "reset");
+		admin_users_status(ctl, uid, req, "reset");
 	else if (strcmp(cmd, "users.rm") == 0)
-		users_rm(ctl, uid, req);
+		admin_users_rm(ctl, uid, req);
 	else if (strcmp(cmd, "create") == 0)
-		create(ctl, uid, req);
+		admin_create(ctl, uid, req);
 	else if (strcmp(cmd, "get") == 0)
-		get(ctl, req);
+		admin_get(ctl, req);
 	else if (strcmp(cmd, "rm") == 0)
-		rm(ctl, uid, req);
+		admin_rm(ctl, uid, req);
 	else if (strcmp(cmd, "tokens.add") == 0)
-		tokens_add(ctl, uid, req);
+		admin_tokens_add(ctl, uid, req);
 	else if (strcmp(cmd, "tokens.ls") == 0)
-		tokens_ls(ctl);
+		admin_tokens_ls(ctl);
 	else if (strcmp(cmd, "tokens.rm") == 0)
-		tokens_rm(ctl, uid, req);
+		admin_tokens_rm(ctl, uid, req);
 	else
 		return (-1);
 	return (0);
 }
+

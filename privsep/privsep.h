@@ -132,12 +132,12 @@ int	 store_delete(struct store *, enum res_kind, const char *);
 int	 store_copy(const struct resource *, struct resource *);
 int	 store_is_preset(const char *);
 int	 store_snapshot(struct store *, void (*)(const char *, size_t));
+void	 store_new_generation(char [RES_GENLEN + 1]);
+void	 identity_push(void);
 void	 store_free(struct store *);
 
 /* admin.c */
 int	 admin_handle(uint32_t, uid_t, const char *, json_t *);
-void	 new_generation(char [RES_GENLEN + 1]);
-void	 identity_push(void);
 const char *admin_proxy_addr(char *, size_t);
 
 /* login.c */

@@ -2,7 +2,7 @@
  * The identity store: roles, users and join tokens, one YAML file per
  * resource under the state directory (roles/, users/, tokens/), written
  * atomically.  Only the parent reads and writes it; mcpd gets a snapshot
- * without secrets after every change.
+ * without secrets after every change (identity_push).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/rand.h>
 
 #include "buf.h"
 #include "log.h"
@@ -370,6 +372,19 @@ store_load_dir(struct store *st, enum res_kind kind)
 	return (ret);
 }
 
+/* A user's new generation: 63 random bits, as 16 hex digits. */
+void
+store_new_generation(char gen[RES_GENLEN + 1])
+{
+	unsigned char	 raw[RES_GENLEN / 2];
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		fatalx("%s: RAND_bytes", __func__);
+	raw[0] &= 0x7f;		/* the serial stays positive */
+	hex_encode(raw, sizeof(raw), gen, RES_GENLEN + 1);
+}
+
+
 /*
  * Read the state directory, creating the preset roles that are missing.
  * A file that does not parse stops the start: it is named with its line.
@@ -396,7 +411,7 @@ store_load(struct store *st, const char *dir)
 
 		if (u->generation[0] != '\0')
 			continue;
-		new_generation(u->generation);
+		store_new_generation(u->generation);
 		if (store_save(st, &st->res[RES_USER].v[i]) == -1)
 			return (-1);
 	}
@@ -458,6 +473,24 @@ store_snapshot(struct store *st, void (*part)(const char *, size_t))
 		part(b.data, b.len);
 	buf_free(&b);
 	return (0);
+}
+
+static void
+identity_part(const char *yaml, size_t len)
+{
+	parent_send(PROC_MCPD, IMSG_SNAPSHOT, 0, -1, yaml, len);
+}
+
+/*
+ * Send mcpd what it needs to judge certificates and sessions, in parts of
+ * whole documents and then the end, whatever its size.
+ */
+void
+identity_push(void)
+{
+	if (store_snapshot(&parent->store, identity_part) == -1)
+		fatalx("cannot build the identity snapshot");
+	parent_send(PROC_MCPD, IMSG_SNAPSHOT_END, 0, -1, NULL, 0);
 }
 
 void
