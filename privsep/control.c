@@ -374,37 +374,62 @@ control_status(struct ctl_conn *c)
 }
 
 /*
- * A child's part of a status answer, its size checked by the dispatcher;
- * the answer goes once every part is in.
+ * A child's part of a status answer, whole: the dispatcher took it with
+ * the typed getter, and a part of the wrong size stopped the daemon.
+ * The answer goes once every part is in.
  */
-void
-control_status_reply(uint32_t id, enum proc_id from, const void *data,
-    size_t len)
+static struct ctl_conn *
+control_status_conn(uint32_t id)
 {
 	struct ctl_conn	*c;
 
-	(void)len;
 	if ((c = control_find(id)) == NULL || !c->busy)
-		return;		/* timed out or gone */
-	switch (from) {
-	case PROC_NETD:
-		memcpy(&c->netd, data, sizeof(c->netd));
-		c->have_netd = 1;
-		break;
-	case PROC_MCPD:
-		memcpy(&c->mcpd, data, sizeof(c->mcpd));
-		c->have_mcpd = 1;
-		break;
-	case PROC_AUDITD:
-		memcpy(&c->auditd, data, sizeof(c->auditd));
-		c->auditd.file[sizeof(c->auditd.file) - 1] = '\0';
-		c->have_auditd = 1;
-		break;
-	default:
-		return;
-	}
+		return (NULL);		/* timed out or gone */
+	return (c);
+}
+
+static void
+control_status_part(struct ctl_conn *c)
+{
 	if (c->have_netd && c->have_mcpd && c->have_auditd)
 		control_status_send(c);
+}
+
+void
+control_status_netd(uint32_t id, const struct netd_status *st)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_status_conn(id)) == NULL)
+		return;
+	c->netd = *st;
+	c->have_netd = 1;
+	control_status_part(c);
+}
+
+void
+control_status_mcpd(uint32_t id, const struct mcpd_status *st)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_status_conn(id)) == NULL)
+		return;
+	c->mcpd = *st;
+	c->have_mcpd = 1;
+	control_status_part(c);
+}
+
+void
+control_status_auditd(uint32_t id, const struct auditd_status *st)
+{
+	struct ctl_conn	*c;
+
+	if ((c = control_status_conn(id)) == NULL)
+		return;
+	c->auditd = *st;
+	c->auditd.file[sizeof(c->auditd.file) - 1] = '\0';
+	c->have_auditd = 1;
+	control_status_part(c);
 }
 
 static void

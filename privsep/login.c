@@ -406,12 +406,13 @@ job_done(struct pwhash_job *pw, enum pwhash_status status)
 }
 
 /*
- * A login from mcpd.  The request is a fixed-size struct that mcpd
- * filled from the client's line; it is checked again here, since mcpd is
- * only as trustworthy as the network it parses.
+ * A login from mcpd, its size checked by the dispatcher.  The request
+ * is a fixed-size struct that mcpd filled from the client's line; it is
+ * checked again here, since mcpd is only as trustworthy as the network
+ * it parses.
  */
 void
-login_request(uint32_t conn, const void *data, size_t len)
+login_request(uint32_t conn, const struct login_req *in)
 {
 	struct mcpgated_conf	*c = &parent->conf;
 	struct login_req	 req;
@@ -423,9 +424,7 @@ login_request(uint32_t conn, const void *data, size_t len)
 	char			 invite_hash[RES_HASHLEN + 1];
 	int64_t			 now = (int64_t)ev_now_ms(), wait;
 
-	if (len != sizeof(req))
-		fatalx("bad login request size %zu from mcpd", len);
-	memcpy(&req, data, sizeof(req));
+	memcpy(&req, in, sizeof(req));
 	req.user[sizeof(req.user) - 1] = '\0';
 	req.password[sizeof(req.password) - 1] = '\0';
 	req.invite[sizeof(req.invite) - 1] = '\0';

@@ -484,9 +484,7 @@ start_timeout(void *arg)
 		if (!parent->children[i].ready)
 			log_warnx("%s did not finish starting",
 			    proc_name(i));
-	proc_stop_all(parent, 0);
-	control_cleanup(parent->conf.control_socket);
-	exit(1);
+	parent_fatal("the children did not start in time");
 }
 
 static void
@@ -530,42 +528,49 @@ child_log(struct child *c, struct imsg *imsg)
 	log_emit_from(proc_name(c->id), ll.pri, ll.msg);
 }
 
-/* A child's channel ended or broke: it is gone, which stops everything. */
-static void
-child_lost(struct child *c, const char *why)
+/*
+ * Something the daemon cannot go on without is gone: say why, stop the
+ * children at once, remove the control socket and exit non-zero, without
+ * writing anything more, so that systemd restarts the whole daemon.
+ */
+void
+parent_fatal(const char *why)
 {
-	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
-	int		 i, status;
-
-	if (parent->stopping)
-		return;
-	proc_drain(c);
-	/* Give the kernel a moment to tell how it ended. */
-	for (i = 0; i < 50 && c->pid > 0; i++) {
-		if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
-			if (WIFSIGNALED(status))
-				log_warnx("%s (pid %d) terminated by signal "
-				    "%d (%s)", proc_name(c->id), (int)c->pid,
-				    WTERMSIG(status),
-				    strsignal(WTERMSIG(status)));
-			else
-				log_warnx("%s (pid %d) exited with status %d",
-				    proc_name(c->id), (int)c->pid,
-				    WEXITSTATUS(status));
-			c->pid = 0;
-			break;
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (c->pid > 0)
-		log_warnx("%s (pid %d): %s", proc_name(c->id), (int)c->pid,
-		    why);
-	log_warnx("stopping: %s is gone", proc_name(c->id));
+	log_warnx("stopping: %s", why);
 	proc_stop_all(parent, 0);
 	control_cleanup(parent->conf.control_socket);
 	exit(1);
 }
 
+/*
+ * A child's channel ended or broke: it is gone, which stops everything.
+ * The kernel gets a moment to tell how it ended, which proc_reap() says
+ * before it stops the daemon.
+ */
+static void
+child_lost(struct child *c, const char *why)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	char		 msg[128];
+	int		 i;
+
+	if (parent->stopping)
+		return;
+	proc_drain(c);
+	for (i = 0; i < 50; i++) {
+		proc_reap(parent);
+		nanosleep(&ts, NULL);
+	}
+	log_warnx("%s (pid %d): %s", proc_name(c->id), (int)c->pid, why);
+	snprintf(msg, sizeof(msg), "%s is gone", proc_name(c->id));
+	parent_fatal(msg);
+}
+
+/*
+ * The children's messages.  Each is checked first for its size, with
+ * the typed getter, then for its sender: a message of the wrong size or
+ * from the wrong child is a compromised child, which stops the daemon.
+ */
 static void
 parent_dispatch(int fd, short events, void *arg)
 {
@@ -573,8 +578,12 @@ parent_dispatch(int fd, short events, void *arg)
 	struct imsg		 imsg;
 	struct audit_ack	 ack;
 	struct audit_anchor	 anchor;
-	const void		*data;
-	size_t			 len;
+	struct login_req	 login;
+	union {
+		struct netd_status	 netd;
+		struct mcpd_status	 mcpd;
+		struct auditd_status	 auditd;
+	}			 st;
 	ssize_t			 n;
 	int			 i;
 
@@ -607,7 +616,7 @@ parent_dispatch(int fd, short events, void *arg)
 			break;
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_READY:
-			if (c->ready || imsg_get_len(&imsg) != 0)
+			if (imsg_get_len(&imsg) != 0 || c->ready)
 				goto bad;
 			c->ready = 1;
 			log_debug("%s (pid %d) ready", proc_name(c->id),
@@ -622,55 +631,50 @@ parent_dispatch(int fd, short events, void *arg)
 			child_log(c, &imsg);
 			break;
 		case IMSG_STATUS_NETD:
-			if (c->id != PROC_NETD || imsg_get_len(&imsg) !=
-			    sizeof(struct netd_status))
+			if (imsg_get_data(&imsg, &st.netd,
+			    sizeof(st.netd)) == -1 || c->id != PROC_NETD)
 				goto bad;
-			imsg_get_buf(&imsg, &data, &len);
-			control_status_reply(imsg_get_id(&imsg), c->id, data,
-			    len);
+			control_status_netd(imsg_get_id(&imsg), &st.netd);
 			break;
 		case IMSG_STATUS_MCPD:
-			if (c->id != PROC_MCPD || imsg_get_len(&imsg) !=
-			    sizeof(struct mcpd_status))
+			if (imsg_get_data(&imsg, &st.mcpd,
+			    sizeof(st.mcpd)) == -1 || c->id != PROC_MCPD)
 				goto bad;
-			imsg_get_buf(&imsg, &data, &len);
-			control_status_reply(imsg_get_id(&imsg), c->id, data,
-			    len);
+			control_status_mcpd(imsg_get_id(&imsg), &st.mcpd);
 			break;
 		case IMSG_STATUS_AUDITD:
-			if (c->id != PROC_AUDITD || imsg_get_len(&imsg) !=
-			    sizeof(struct auditd_status))
+			if (imsg_get_data(&imsg, &st.auditd,
+			    sizeof(st.auditd)) == -1 || c->id != PROC_AUDITD)
 				goto bad;
-			imsg_get_buf(&imsg, &data, &len);
-			control_status_reply(imsg_get_id(&imsg), c->id, data,
-			    len);
+			control_status_auditd(imsg_get_id(&imsg), &st.auditd);
 			break;
 		case IMSG_AUDIT_ACK:
-			if (c->id != PROC_AUDITD ||
-			    imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
+			if (imsg_get_data(&imsg, &ack, sizeof(ack)) == -1 ||
+			    c->id != PROC_AUDITD)
 				goto bad;
 			parent_audit_ack(imsg_get_id(&imsg), &ack);
 			break;
 		case IMSG_AUDIT_ANCHOR:
-			if (c->id != PROC_AUDITD || imsg_get_data(&imsg,
-			    &anchor, sizeof(anchor)) == -1 ||
+			if (imsg_get_data(&imsg, &anchor, sizeof(anchor)) ==
+			    -1 || c->id != PROC_AUDITD ||
 			    anchor_update(&anchor) == -1)
 				goto bad;
 			break;
 		case IMSG_AUDIT_SEALED:
-			if (c->id != PROC_AUDITD || imsg_get_len(&imsg) != 0 ||
-			    !audit_sealing)
+			if (imsg_get_len(&imsg) != 0 ||
+			    c->id != PROC_AUDITD || !audit_sealing)
 				goto bad;
 			parent_stop(0);
 			break;
 		case IMSG_LOGIN_REQ:
-			if (c->id != PROC_MCPD)
+			if (imsg_get_data(&imsg, &login, sizeof(login)) ==
+			    -1 || c->id != PROC_MCPD)
 				goto bad;
-			imsg_get_buf(&imsg, &data, &len);
-			login_request(imsg_get_id(&imsg), data, len);
+			login_request(imsg_get_id(&imsg), &login);
+			explicit_bzero(&login, sizeof(login));
 			break;
 		case IMSG_DRAINED:
-			if (c->id != PROC_MCPD || imsg_get_len(&imsg) != 0 ||
+			if (imsg_get_len(&imsg) != 0 || c->id != PROC_MCPD ||
 			    !parent->stopping)
 				goto bad;
 			stop_record();

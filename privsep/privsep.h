@@ -103,6 +103,7 @@ void	 parent_send(enum proc_id, uint32_t, uint32_t, int, const void *,
 void	 parent_sendv(enum proc_id, uint32_t, uint32_t, const struct iovec *,
 	    int);
 void	 parent_audit(json_t *, audit_done_fn, void *);
+void	 parent_fatal(const char *) __attribute__((noreturn));
 int	 parent_reload(const char *, uid_t, json_t **, json_t **);
 void	 parent_conf_snapshot(const struct mcpgated_conf *,
 	    struct conf_snapshot *);
@@ -143,7 +144,7 @@ const char *admin_proxy_addr(char *, size_t);
 /* login.c */
 int	 login_init(void);
 void	 login_hashing_start(void);
-void	 login_request(uint32_t, const void *, size_t);
+void	 login_request(uint32_t, const struct login_req *);
 
 /* pwhash.c: Argon2id with OWASP's parameters, 19 MiB, 2 passes, 1 lane */
 #define PWHASH_T		2
@@ -237,7 +238,9 @@ void	 ca_free(struct ca_state *);
 
 /* control.c */
 int	 control_init(const char *);
-void	 control_status_reply(uint32_t, enum proc_id, const void *, size_t);
+void	 control_status_netd(uint32_t, const struct netd_status *);
+void	 control_status_mcpd(uint32_t, const struct mcpd_status *);
+void	 control_status_auditd(uint32_t, const struct auditd_status *);
 void	 control_reply(uint32_t, json_t *);
 json_t	*control_error(const char *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -280,13 +280,13 @@ proc_stop_all(struct parent *p, int graceful)
 
 /*
  * A child ended.  Unless the daemon is stopping, that is fatal: say which
- * and how, stop the others, and exit non-zero without writing anything
- * more, so that systemd restarts the whole daemon.
+ * and how, and parent_fatal() stops the others.
  */
 void
 proc_reap(struct parent *p)
 {
 	struct child	*c;
+	char		 why[64];
 	pid_t		 pid;
 	int		 status;
 
@@ -298,9 +298,7 @@ proc_reap(struct parent *p)
 			continue;
 		proc_drain(c);
 		proc_describe(c, status);
-		log_warnx("stopping: %s is gone", proc_name(c->id));
-		proc_stop_all(p, 0);
-		control_cleanup(p->conf.control_socket);
-		exit(1);
+		snprintf(why, sizeof(why), "%s is gone", proc_name(c->id));
+		parent_fatal(why);
 	}
 }
