@@ -293,11 +293,13 @@ proc_reap(struct parent *p)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if ((c = proc_find(p, pid)) == NULL)
 			continue;
-		c->pid = 0;
-		if (p->stopping)
+		if (p->stopping) {
+			c->pid = 0;
 			continue;
+		}
 		proc_drain(c);
 		proc_describe(c, status);
+		c->pid = 0;
 		snprintf(why, sizeof(why), "%s is gone", proc_name(c->id));
 		parent_fatal(why);
 	}
