@@ -261,7 +261,7 @@ answer(struct bridge *b, json_t *id, int code, const char *msg)
 static void
 answer_error(struct bridge *b, json_t *id)
 {
-	answer(b, id, RPC_SERVER_ERROR, b->reason);
+	answer(b, id, RPC_GATEWAY_ERROR, b->reason);
 }
 
 static void
@@ -505,7 +505,7 @@ session_line(struct bridge *b, const char *line, size_t n)
 		strlcpy(b->last, end, sizeof(b->last));
 		one_line(b->last);
 		if (json_integer_value(json_object_get(json_object_get(msg,
-		    "error"), "code")) == RPC_SERVER_ERROR) {
+		    "error"), "code")) == RPC_GATEWAY_ERROR) {
 			json_decref(msg);
 			return;
 		}
@@ -706,7 +706,7 @@ bridge_dial(struct bridge *b)
 		return;
 	}
 	b->fd = SSL_get_fd(b->ssl);
-	req = json_pack("{s:s,s:s}", "op", "connect", "app", b->app);
+	req = json_pack("{s:s,s:s}", "op", WIRE_OP_CONNECT, "app", b->app);
 	if (req == NULL || (line = json_dumps(req, JSON_COMPACT)) == NULL)
 		oom();
 	json_decref(req);

@@ -12,12 +12,12 @@
 #include <openssl/ssl.h>
 
 #include "util.h"
+#include "wire.h"
 
 #define CLIENT_EXIT_OK		0
 #define CLIENT_EXIT_FAIL	1
 #define CLIENT_EXIT_USAGE	2
 
-#define DEFAULT_PORT		"3080"
 #define GW_TIMEOUT_MS		15000	/* an answer, a handshake */
 #define GW_CONNECT_MS		10000	/* a TCP connection */
 

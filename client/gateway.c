@@ -59,7 +59,7 @@ gw_parse_addr(const char *s, struct gw_addr *a)
 	if (p != NULL && (p[0] == '\0' || strspn(p, "0123456789") !=
 	    strlen(p) || strlen(p) > 5 || atoi(p) == 0 || atoi(p) > 65535))
 		return (-1);
-	strlcpy(a->port, p != NULL ? p : DEFAULT_PORT, sizeof(a->port));
+	strlcpy(a->port, p != NULL ? p : WIRE_DEFAULT_PORT, sizeof(a->port));
 	snprintf(a->text, sizeof(a->text), strchr(a->host, ':') != NULL ?
 	    "[%s]:%s" : "%s:%s", a->host, a->port);
 	return (0);
@@ -231,7 +231,7 @@ SSL *
 gw_connect(const struct gw_addr *a, const char *ca_pem, const char *cert,
     const char *key, char *err, size_t errlen)
 {
-	static const unsigned char alpn[] = "\x09mcpgate/1";
+	static const unsigned char alpn[] = WIRE_ALPN_PROTOS;
 	SSL_CTX		*ctx;
 	SSL		*ssl = NULL;
 	X509		*ca;

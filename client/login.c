@@ -143,8 +143,8 @@ trust_gateway(struct profile *p, const struct gw_addr *a,
 
 	if ((ssl = gw_connect(a, NULL, NULL, NULL, err, sizeof(err))) == NULL)
 		errx(CLIENT_EXIT_FAIL, "%s", err);
-	if ((hello = gw_request(ssl, json_pack("{s:s}", "op", "hello"), err,
-	    sizeof(err))) == NULL)
+	if ((hello = gw_request(ssl, json_pack("{s:s}", "op", WIRE_OP_HELLO),
+	    err, sizeof(err))) == NULL)
 		errx(CLIENT_EXIT_FAIL, "%s", err);
 	if (!json_is_true(json_object_get(hello, "ok")) ||
 	    (ca = strdup(jstr(hello, "ca"))) == NULL || ca[0] == '\0')
@@ -493,7 +493,7 @@ cmd_login(int argc, char **argv)
 	get_password(&o, &a, hello, pw, sizeof(pw));
 	keypem = make_key(pub64, sizeof(pub64), &keylen);
 
-	req = json_pack("{s:s,s:s,s:s}", "op", "login", "user", o.user,
+	req = json_pack("{s:s,s:s,s:s}", "op", WIRE_OP_LOGIN, "user", o.user,
 	    "pubkey", pub64);
 	if (o.invite) {
 		json_object_set_new(req, "invite", json_string(inv));
@@ -642,7 +642,7 @@ cmd_status(int argc, char **argv)
 	ssl = gw_connect(&a, ca, cpath, kpath, err, sizeof(err));
 	free(ca);
 	if (ssl == NULL || (ans = gw_request(ssl, json_pack("{s:s}", "op",
-	    "whoami"), err, sizeof(err))) == NULL) {
+	    WIRE_OP_WHOAMI), err, sizeof(err))) == NULL) {
 		gw_close(ssl);
 		json_object_set_new(st, "state", json_string("unreachable"));
 		json_object_set_new(st, "message", json_string(err));
@@ -651,7 +651,7 @@ cmd_status(int argc, char **argv)
 	gw_close(ssl);
 	if (!json_is_true(json_object_get(ans, "ok"))) {
 		json_object_set_new(st, "state", json_string(
-		    strcmp(jstr(ans, "error"), "unknown_user") == 0 ?
+		    strcmp(jstr(ans, "error"), WIRE_ERR_UNKNOWN_USER) == 0 ?
 		    "revoked" : jstr(ans, "error")));
 		json_object_set_new(st, "message", json_string(jstr(ans,
 		    "message")));

@@ -149,18 +149,14 @@ gw_advice(const char *code, const char *message)
 		const char	*code;
 		const char	*advice;
 	} advice[] = {
-		{ "cert_required", "run 'mcpgate login'" },
-		{ "expired", "run 'mcpgate login'" },
-		{ "revoked", "run 'mcpgate login'" },
-		{ "unknown_user", "ask your administrator" },
-		{ "locked", "ask your administrator" },
-		{ "unknown_app", "run 'mcpgate mcp ls' to see the MCP "
+		{ WIRE_ERR_CERT_REQUIRED, "run 'mcpgate login'" },
+		{ WIRE_ERR_EXPIRED, "run 'mcpgate login'" },
+		{ WIRE_ERR_REVOKED, "run 'mcpgate login'" },
+		{ WIRE_ERR_UNKNOWN_USER, "ask your administrator" },
+		{ WIRE_ERR_LOCKED, "ask your administrator" },
+		{ WIRE_ERR_UNKNOWN_APP, "run 'mcpgate mcp ls' to see the MCP "
 		    "servers you may use" },
-		{ "forbidden", "ask your administrator for a role that "
-		    "allows it" },
-		{ "audit_unavailable", "try again later" },
-		{ "unsupported_op", "this gateway does not offer MCP access "
-		    "yet; ask your administrator" },
+		{ WIRE_ERR_AUDIT_UNAVAILABLE, "try again later" },
 	};
 	size_t	 i;
 
@@ -187,7 +183,8 @@ mcp_apps(char *err, size_t errlen)
 
 	if ((ssl = gw_profile_connect(err, errlen)) == NULL)
 		return (NULL);
-	ans = gw_request(ssl, json_pack("{s:s}", "op", "apps"), err, errlen);
+	ans = gw_request(ssl, json_pack("{s:s}", "op", WIRE_OP_APPS), err,
+	    errlen);
 	gw_close(ssl);
 	if (ans == NULL)
 		return (NULL);

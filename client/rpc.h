@@ -6,8 +6,8 @@
 
 #include <jansson.h>
 
-#define RPC_SERVER_ERROR	(-32000)
-#define RPC_INVALID_REQUEST	(-32600)
+#include "wire.h"
+
 
 enum rpc_kind {
 	RPC_REQUEST,

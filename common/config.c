@@ -22,6 +22,7 @@
 #include "config.h"
 #include "log.h"
 #include "util.h"
+#include "wire.h"
 
 enum key_type {
 	K_NAME,		/* the gateway's name: letters, digits, . _ - */
@@ -204,7 +205,7 @@ config_defaults(struct mcpgated_conf *c)
 	c->proxy_enabled = 1;
 	strlcpy(c->name, "mcpgate", sizeof(c->name));
 	c->nlisten = 1;
-	strlcpy(c->listen[0].text, "127.0.0.1:3080",
+	strlcpy(c->listen[0].text, "127.0.0.1:" WIRE_DEFAULT_PORT,
 	    sizeof(c->listen[0].text));
 	config_parse_hostport(c->listen[0].text, &c->listen[0].ss,
 	    &c->listen[0].sslen);

@@ -136,7 +136,7 @@ user_info(struct mconn *c, struct buf *text)
 }
 
 #define TRANSPORT	"stdio (mcpgate mcp connect), relayed over mutual " \
-			"TLS 1.3 (mcpgate/1)"
+			"TLS 1.3 (" WIRE_ALPN ")"
 
 static json_t *
 session_info(struct mconn *c, struct buf *text)

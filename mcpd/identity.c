@@ -102,31 +102,31 @@ identity_check(const struct conn_open *co, const char **code, char *msg,
 	const struct user	*u;
 
 	if (!co->has_cert) {
-		*code = "cert_required";
+		*code = WIRE_ERR_CERT_REQUIRED;
 		snprintf(msg, len, "this needs a client certificate: run "
 		    "'mcpgate login'");
 		return (NULL);
 	}
 	if ((u = identity_user(co->cert_cn)) == NULL) {
-		*code = "unknown_user";
+		*code = WIRE_ERR_UNKNOWN_USER;
 		snprintf(msg, len, "user %s no longer exists on this gateway",
 		    co->cert_cn);
 		return (NULL);
 	}
 	if (u->locked) {
-		*code = "locked";
+		*code = WIRE_ERR_LOCKED;
 		snprintf(msg, len, "user %s is locked; ask an administrator",
 		    u->name);
 		return (NULL);
 	}
 	if (!generation_matches(co->cert_serial, u->generation)) {
-		*code = "revoked";
+		*code = WIRE_ERR_REVOKED;
 		snprintf(msg, len, "this certificate was issued before %s was "
 		    "reset or created anew: run 'mcpgate login'", u->name);
 		return (NULL);
 	}
 	if (time(NULL) >= co->cert_not_after) {
-		*code = "expired";
+		*code = WIRE_ERR_EXPIRED;
 		snprintf(msg, len, "this certificate has expired: run "
 		    "'mcpgate login'");
 		return (NULL);

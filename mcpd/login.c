@@ -42,7 +42,7 @@ member(struct mconn *c, json_t *obj, const char *key, size_t max)
 	if (!json_is_string(v) || json_string_length(v) == 0 ||
 	    json_string_length(v) > max ||
 	    strlen(json_string_value(v)) != json_string_length(v)) {
-		mconn_error(c, "bad_request", "login needs \"%s\" as a "
+		mconn_error(c, WIRE_ERR_BAD_REQUEST, "login needs \"%s\" as a "
 		    "string of 1 to %zu bytes", key, max);
 		return (NULL);
 	}
@@ -66,16 +66,16 @@ login_start(struct mconn *c, struct request *req)
 			if (strcmp(known[i], key) == 0)
 				break;
 		if (known[i] == NULL) {
-			mconn_error(c, "bad_request", "login does not take "
-			    "\"%.32s\"", key);
+			mconn_error(c, WIRE_ERR_BAD_REQUEST, "login does not "
+			    "take \"%.32s\"", key);
 			return;
 		}
 	}
 	if ((user = member(c, req->obj, "user", RES_NAMELEN - 1)) == NULL)
 		return;
 	if (!resource_name_ok(user)) {
-		mconn_error(c, "bad_request", "\"%s\" is not a user name",
-		    user);
+		mconn_error(c, WIRE_ERR_BAD_REQUEST, "\"%s\" is not a user "
+		    "name", user);
 		return;
 	}
 	strlcpy(lr.user, user, sizeof(lr.user));
@@ -100,16 +100,16 @@ login_start(struct mconn *c, struct request *req)
 	/* 32 bytes in base64: 44 characters, the last one padding. */
 	n = EVP_DecodeBlock(pub, (const unsigned char *)s, (int)strlen(s));
 	if (strlen(s) != 44 || s[43] != '=' || s[42] == '=' || n != 33) {
-		mconn_error(c, "bad_request", "\"pubkey\" must be an Ed25519 "
-		    "public key: 32 bytes in base64");
+		mconn_error(c, WIRE_ERR_BAD_REQUEST, "\"pubkey\" must be an "
+		    "Ed25519 public key: 32 bytes in base64");
 		goto out;
 	}
 	memcpy(lr.pubkey, pub, sizeof(lr.pubkey));
 	if ((ttl = json_object_get(req->obj, "ttl")) != NULL) {
 		if (!json_is_integer(ttl) || json_integer_value(ttl) < 1 ||
 		    json_integer_value(ttl) > LOGIN_TTL_MAX) {
-			mconn_error(c, "bad_request", "\"ttl\" is a number of "
-			    "seconds from 1 to %d", LOGIN_TTL_MAX);
+			mconn_error(c, WIRE_ERR_BAD_REQUEST, "\"ttl\" is a "
+			    "number of seconds from 1 to %d", LOGIN_TTL_MAX);
 			goto out;
 		}
 		lr.ttl = (uint64_t)json_integer_value(ttl) * 1000;
@@ -149,7 +149,7 @@ login_result(uint32_t id, const void *data, size_t len)
 		fatal("%s", __func__);
 	if ((u = identity_user(c->login_user)) == NULL) {
 		free(pem);
-		mconn_error(c, "access_denied", "the user was removed");
+		mconn_error(c, WIRE_ERR_ACCESS_DENIED, "the user was removed");
 		return;
 	}
 	ans = user_json(u, res.not_after);

@@ -384,7 +384,8 @@ mconn_timeout(void *arg)
 	switch (c->state) {
 	case MCONN_REQUEST:
 		mcpd->stats.request_timeouts++;
-		mconn_error(c, "timeout", "no request line within %llu ms",
+		mconn_error(c, WIRE_ERR_TIMEOUT,
+		    "no request line within %llu ms",
 		    (unsigned long long)mcpd->conf.handshake_timeout);
 		break;
 	case MCONN_SESSION:
@@ -588,9 +589,9 @@ mconn_input(struct mconn *c)
 
 	switch (c->state) {
 	case MCONN_REQUEST:
-		if (c->inlen > REQUEST_LINE_MAX) {
-			mconn_error(c, "bad_request", "request line longer "
-			    "than %d bytes", REQUEST_LINE_MAX);
+		if (c->inlen > WIRE_REQUEST_LINE_MAX) {
+			mconn_error(c, WIRE_ERR_BAD_REQUEST, "request line "
+			    "longer than %d bytes", WIRE_REQUEST_LINE_MAX);
 			return;
 		}
 		break;
@@ -761,7 +762,7 @@ mconn_eof(uint32_t id)
 	if (c->state != MCONN_REQUEST)
 		return;
 	ev_timer_del(&c->timer);
-	mconn_error(c, "bad_request", "the connection ended before the "
+	mconn_error(c, WIRE_ERR_BAD_REQUEST, "the connection ended before the "
 	    "request line did (a line ends with a newline)");
 }
 
@@ -790,7 +791,7 @@ mconn_request(struct mconn *c, const char *line, size_t len)
 	case OP_HELLO:
 		mconn_answer(c, json_pack("{s:b,s:s,s:s,s:s,s:s,s:s,s:I}",
 		    "ok", 1, "name", mcpd->conf.name,
-		    "version", MCPGATE_VERSION, "protocol", "mcpgate/1",
+		    "version", MCPGATE_VERSION, "protocol", WIRE_ALPN,
 		    "ca", mcpd->ca_pem, "ca_fingerprint", mcpd->ca_fpr,
 		    "password_min_length",
 		    (json_int_t)mcpd->conf.password_min_length));

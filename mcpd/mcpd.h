@@ -21,8 +21,8 @@
 #include "resource.h"
 #include "sandbox.h"
 #include "util.h"
+#include "wire.h"
 
-#define REQUEST_LINE_MAX	(16 * 1024)
 /* Stop handing netd output while this much waits in the channel. */
 #define MCPD_NETD_HIGHWATER	(8 * 1024 * 1024)
 #define MCPD_NETD_LOWWATER	(2 * 1024 * 1024)
@@ -31,14 +31,6 @@
 /* Sessions read no more input while this much waits for auditd. */
 #define MCPD_AUDIT_HIGHWATER	(4 * 1024 * 1024)
 #define MCPD_AUDIT_LOWWATER	(1024 * 1024)
-
-/* JSON-RPC 2.0 error codes, and the one the gateway uses for its own. */
-#define RPC_PARSE_ERROR		-32700
-#define RPC_INVALID_REQUEST	-32600
-#define RPC_METHOD_NOT_FOUND	-32601
-#define RPC_INVALID_PARAMS	-32602
-#define RPC_INTERNAL_ERROR	-32603
-#define RPC_GATEWAY_ERROR	-32000
 
 /* What the audit log keeps of a client's strings and params. */
 #define AUDIT_PARAMS_MAX	(16 * 1024)

@@ -1,6 +1,6 @@
 /*
  * The request line: the first line a client sends, one JSON object of at
- * most REQUEST_LINE_MAX bytes with an "op".  This is the only parser of
+ * most WIRE_REQUEST_LINE_MAX bytes with an "op".  This is the only parser of
  * network input before a session starts, and it has a fuzz target.
  */
 #include <sys/types.h>
@@ -16,11 +16,11 @@ static const struct {
 	const char	*name;
 	enum request_op	 op;
 } ops[] = {
-	{ "hello", OP_HELLO },
-	{ "login", OP_LOGIN },
-	{ "whoami", OP_WHOAMI },
-	{ "apps", OP_APPS },
-	{ "connect", OP_CONNECT },
+	{ WIRE_OP_HELLO, OP_HELLO },
+	{ WIRE_OP_LOGIN, OP_LOGIN },
+	{ WIRE_OP_WHOAMI, OP_WHOAMI },
+	{ WIRE_OP_APPS, OP_APPS },
+	{ WIRE_OP_CONNECT, OP_CONNECT },
 };
 
 /*
@@ -37,16 +37,16 @@ request_parse(const char *line, size_t len, struct request *req,
 	size_t		 i;
 
 	memset(req, 0, sizeof(*req));
-	*code = "bad_request";
+	*code = WIRE_ERR_BAD_REQUEST;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len == 0) {
 		snprintf(err, errlen, "empty request line");
 		return (-1);
 	}
-	if (len > REQUEST_LINE_MAX) {
+	if (len > WIRE_REQUEST_LINE_MAX) {
 		snprintf(err, errlen, "request line longer than %d bytes",
-		    REQUEST_LINE_MAX);
+		    WIRE_REQUEST_LINE_MAX);
 		return (-1);
 	}
 	if ((obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) ==
@@ -74,7 +74,7 @@ request_parse(const char *line, size_t len, struct request *req,
 			return (0);
 		}
 	}
-	*code = "unknown_op";
+	*code = WIRE_ERR_UNKNOWN_OP;
 	snprintf(err, errlen, "unknown op '%.64s'; this gateway knows hello, "
 	    "login, whoami, apps and connect", name);
 	json_decref(obj);

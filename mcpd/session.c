@@ -181,21 +181,21 @@ session_connect(struct mconn *c, struct request *req)
 
 	json_object_foreach(req->obj, key, v) {
 		if (strcmp(key, "op") != 0 && strcmp(key, "app") != 0) {
-			mconn_error(c, "bad_request", "connect does not take "
-			    "\"%.32s\"", key);
+			mconn_error(c, WIRE_ERR_BAD_REQUEST, "connect does not "
+			    "take \"%.32s\"", key);
 			return;
 		}
 	}
 	v = json_object_get(req->obj, "app");
 	if (!json_is_string(v) || !resource_name_ok(json_string_value(v))) {
-		mconn_error(c, "bad_request", "connect needs \"app\": the name "
-		    "of an MCP server (see 'mcpgate mcp ls')");
+		mconn_error(c, WIRE_ERR_BAD_REQUEST, "connect needs \"app\": "
+		    "the name of an MCP server (see 'mcpgate mcp ls')");
 		return;
 	}
 	name = json_string_value(v);
 	if (mcpd->draining) {
-		mconn_error(c, "stopping", "the gateway is stopping; try "
-		    "again in a moment");
+		mconn_error(c, WIRE_ERR_STOPPING, "the gateway is stopping; "
+		    "try again in a moment");
 		return;
 	}
 	if ((u = identity_check(&c->peer, &code, msg, sizeof(msg))) == NULL) {
@@ -206,10 +206,10 @@ session_connect(struct mconn *c, struct request *req)
 	}
 	/* A server the user may not see is answered as one that is not. */
 	if ((app = apps_find(name)) == NULL || !policy_app(u, app, &d)) {
-		session_refused(c, name, "unknown_app", app == NULL ?
+		session_refused(c, name, WIRE_ERR_UNKNOWN_APP, app == NULL ?
 		    "no such server" : d.rule);
-		mconn_error(c, "unknown_app", "no MCP server named '%s' is "
-		    "available to you: see 'mcpgate mcp ls', or ask an "
+		mconn_error(c, WIRE_ERR_UNKNOWN_APP, "no MCP server named '%s' "
+		    "is available to you: see 'mcpgate mcp ls', or ask an "
 		    "administrator for a role that gives it", name);
 		return;
 	}
@@ -220,8 +220,8 @@ session_connect(struct mconn *c, struct request *req)
 		    "sessions on this gateway, the most it allows one user "
 		    "(limits.max_sessions_per_user); close one and try again",
 		    u->name, (unsigned long long)session_count(u->name));
-		session_refused(c, name, "too_many_sessions", msg);
-		mconn_error(c, "too_many_sessions", "%s", msg);
+		session_refused(c, name, WIRE_ERR_TOO_MANY_SESSIONS, msg);
+		mconn_error(c, WIRE_ERR_TOO_MANY_SESSIONS, "%s", msg);
 		return;
 	}
 
@@ -229,8 +229,8 @@ session_connect(struct mconn *c, struct request *req)
 	    session_count_add(c->peer.cert_cn) == -1) {
 		free(s);
 		log_warn("%s: session", c->peer.remote);
-		mconn_error(c, "internal", "the gateway is short of memory; "
-		    "try again in a moment");
+		mconn_error(c, WIRE_ERR_INTERNAL, "the gateway is short of "
+		    "memory; try again in a moment");
 		return;
 	}
 	arc4random_buf(rnd, sizeof(rnd));

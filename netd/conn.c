@@ -496,8 +496,8 @@ conn_established(struct conn *c)
 
 	SSL_get0_alpn_selected(c->ssl, &alpn, &alpnlen);
 	if (alpnlen != sizeof(alpn_wire) - 2 ||
-	    memcmp(alpn, NETD_ALPN, alpnlen) != 0) {
-		log_debug("%s: no ALPN %s", c->remote, NETD_ALPN);
+	    memcmp(alpn, WIRE_ALPN, alpnlen) != 0) {
+		log_debug("%s: no ALPN %s", c->remote, WIRE_ALPN);
 		netd->stats.tls_failed++;
 		conn_free(c, 0);
 		return;

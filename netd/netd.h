@@ -16,8 +16,8 @@
 #include "ev.h"
 #include "proto.h"
 #include "sandbox.h"
+#include "wire.h"
 
-#define NETD_ALPN		"mcpgate/1"
 #define NETD_READ_CHUNK		(16 * 1024)	/* a TLS record's worth */
 #define NETD_READS_PER_TURN	4
 /* Stop reading clients while this much waits to go to mcpd. */

@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "privsep.h"
+#include "wire.h"
 
 #define BUSY_LOG_MS	10000
 
@@ -154,8 +155,9 @@ login_audited(void *arg, const struct audit_ack *ack)
 
 	if (ack->status != AUDIT_ACK_OK &&
 	    parent->conf.audit_on_failure == AUDIT_FAIL_DENY) {
-		result_send(op->conn, 0, "audit_unavailable", "the gateway "
-		    "cannot write its audit log; try again later", 0, NULL);
+		result_send(op->conn, 0, WIRE_ERR_AUDIT_UNAVAILABLE, "the "
+		    "gateway cannot write its audit log; try again later", 0,
+		    NULL);
 		goto out;
 	}
 	/* What was checked must still hold: a change may have come between. */
@@ -165,7 +167,7 @@ login_audited(void *arg, const struct audit_ack *ack)
 	    strcmp(r->u.user.invite, op->invite) != 0)) {
 		login_audit(op->user, op->addr, 0, "the user changed while "
 		    "logging in", NULL, NULL);
-		result_send(op->conn, 0, "access_denied", "the user was "
+		result_send(op->conn, 0, WIRE_ERR_ACCESS_DENIED, "the user was "
 		    "changed meanwhile; log in again", 0, NULL);
 		goto out;
 	}
@@ -177,16 +179,16 @@ login_audited(void *arg, const struct audit_ack *ack)
 		res.u.user.invite[0] = '\0';
 		res.u.user.invite_expires = 0;
 		if (store_put(&parent->store, &res) == -1) {
-			result_send(op->conn, 0, "internal", "the gateway "
-			    "cannot save the new password", 0, NULL);
+			result_send(op->conn, 0, WIRE_ERR_INTERNAL, "the "
+			    "gateway cannot save the new password", 0, NULL);
 			goto out;
 		}
 		identity_push();
 	}
 	if ((pem = ca_issue_client(&parent->ca, op->user, r->u.user.generation,
 	    op->pubkey, op->ttl, &nb, &na)) == NULL) {
-		result_send(op->conn, 0, "internal", "the gateway cannot "
-		    "issue a certificate", 0, NULL);
+		result_send(op->conn, 0, WIRE_ERR_INTERNAL, "the gateway "
+		    "cannot issue a certificate", 0, NULL);
 		goto out;
 	}
 	result_send(op->conn, 1, "", "logged in", na, pem);
@@ -229,20 +231,20 @@ refuse_throttled(uint32_t conn, const char *user, const char *addr,
 	wait_text(wait, when, sizeof(when));
 	switch (why) {
 	case THR_LOCKED:
-		code = "locked_out";
+		code = WIRE_ERR_LOCKED_OUT;
 		reason = "user login-locked";
 		snprintf(msg, sizeof(msg), "too many failed logins for this "
 		    "user from several networks; try again in %s, or ask an "
 		    "administrator to unlock it", when);
 		break;
 	case THR_PAIR:
-		code = "throttled";
+		code = WIRE_ERR_THROTTLED;
 		reason = "throttled by user and prefix";
 		snprintf(msg, sizeof(msg), "too many failed logins for this "
 		    "user from your network; try again in %s", when);
 		break;
 	default:
-		code = "throttled";
+		code = WIRE_ERR_THROTTLED;
 		reason = "throttled by prefix";
 		snprintf(msg, sizeof(msg), "too many failed logins from your "
 		    "network; try again in %s", when);
@@ -272,8 +274,8 @@ refuse_busy(uint32_t conn, const char *prefix)
 		busy_count = 0;
 		busy_logged = now;
 	}
-	result_send(conn, 0, "busy", "the gateway is busy checking other "
-	    "logins; try again in a moment", 0, NULL);
+	result_send(conn, 0, WIRE_ERR_BUSY, "the gateway is busy checking "
+	    "other logins; try again in a moment", 0, NULL);
 }
 
 static void
@@ -345,7 +347,7 @@ job_done(struct pwhash_job *pw, enum pwhash_status status)
 	if (j->with_invite ? !j->invite_ok : !pw->ok || !j->have_password) {
 		if (throttle_failed(c, j->user, j->prefix, now))
 			locked_now(j->user);
-		deny(j->conn, j->user, j->addr, "access_denied",
+		deny(j->conn, j->user, j->addr, WIRE_ERR_ACCESS_DENIED,
 		    j->with_invite ? "wrong user name or invite, or the "
 		    "invite expired (ask an administrator for a new one)" :
 		    "wrong user name or password", j->fail_reason);
@@ -354,14 +356,14 @@ job_done(struct pwhash_job *pw, enum pwhash_status status)
 	if (j->too_short) {
 		snprintf(msg, sizeof(msg), "a password needs at least %llu "
 		    "characters", (unsigned long long)c->password_min_length);
-		deny(j->conn, j->user, j->addr, "weak_password", msg,
+		deny(j->conn, j->user, j->addr, WIRE_ERR_WEAK_PASSWORD, msg,
 		    "new password too short");
 		goto out;
 	}
 	if (j->with_invite && pw->kind == PWHASH_HASH && !pw->ok) {
 		log_warnx("login: Argon2id failed to hash a new password");
-		result_send(j->conn, 0, "internal", "the gateway cannot save "
-		    "the new password", 0, NULL);
+		result_send(j->conn, 0, WIRE_ERR_INTERNAL, "the gateway cannot "
+		    "save the new password", 0, NULL);
 		goto out;
 	}
 	/* The right secret; but a lock may have come while it was checked. */
@@ -373,14 +375,14 @@ job_done(struct pwhash_job *pw, enum pwhash_status status)
 	}
 	if ((r = store_find(&parent->store, RES_USER, j->user)) == NULL ||
 	    strcmp(r->u.user.generation, j->generation) != 0) {
-		deny(j->conn, j->user, j->addr, "access_denied", "the user "
-		    "was changed meanwhile; log in again", "the user changed "
-		    "while logging in");
+		deny(j->conn, j->user, j->addr, WIRE_ERR_ACCESS_DENIED, "the "
+		    "user was changed meanwhile; log in again", "the user "
+		    "changed while logging in");
 		goto out;
 	}
 	/* Whether the user is locked is told only to who knows the secret. */
 	if (r->u.user.locked) {
-		deny(j->conn, j->user, j->addr, "locked", "this user is "
+		deny(j->conn, j->user, j->addr, WIRE_ERR_LOCKED, "this user is "
 		    "locked; ask an administrator", "user locked");
 		goto out;
 	}
