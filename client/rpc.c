@@ -15,11 +15,8 @@
 #include <jansson.h>
 
 #include "client.h"
+#include "compat.h"
 #include "rpc.h"
-
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 struct pending_id {
 	RB_ENTRY(pending_id)	 entry;

@@ -7,12 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "ev.h"
-
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 #define EV_BATCH	64
 

@@ -13,14 +13,10 @@
 
 #include <jansson.h>
 
+#include "compat.h"
 #include "log.h"
 #include "mcpd.h"
 #include "util.h"
-
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 static int
 mconn_cmp(struct mconn *a, struct mconn *b)

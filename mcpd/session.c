@@ -13,13 +13,9 @@
 
 #include <jansson.h>
 
+#include "compat.h"
 #include "log.h"
 #include "mcpd.h"
-
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 static int
 user_sessions_cmp(struct user_sessions *a, struct user_sessions *b)

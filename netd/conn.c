@@ -27,18 +27,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "compat.h"
 #include "log.h"
 #include "netd.h"
-
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 #define ACCEPTS_PER_EVENT	64
 #define ACCEPT_PAUSE_MS		1000
 
-static const unsigned char alpn_wire[] = "\x09" NETD_ALPN;
+static const unsigned char alpn_wire[] = WIRE_ALPN_PROTOS;
 
 static void	 conn_io(int, short, void *);
 static void	 conn_free(struct conn *, int);

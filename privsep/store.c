@@ -19,13 +19,9 @@
 #include <openssl/rand.h>
 
 #include "buf.h"
+#include "compat.h"
 #include "log.h"
 #include "privsep.h"
-
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 /*
  * Larger than any resource the gateway can write (mcpgatectl create takes

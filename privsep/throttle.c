@@ -29,13 +29,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "log.h"
 #include "privsep.h"
-
-/* libbsd's tree.h expects it; its cdefs.h leaves it out on Linux. */
-#ifndef __unused
-#define __unused __attribute__((__unused__))
-#endif
 
 #define THR_KEYLEN	(RES_NAMELEN + 1 + THROTTLE_PREFIXLEN)
 #define THR_FULL_WARN_MS (60 * 1000)
