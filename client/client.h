@@ -80,7 +80,6 @@ const char *gw_advice(const char *, const char *);
 json_t	*mcp_apps(char *, size_t);
 int	 labels_parse(json_t *, const char *);
 int	 labels_match(json_t *, json_t *);
-const char *app_str(json_t *, const char *);
 int	 self_path(char *, size_t);
 
 /* ls.c */

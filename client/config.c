@@ -168,10 +168,10 @@ select_apps(const struct config_opts *o)
 	if ((sel = json_array()) == NULL)
 		err(CLIENT_EXIT_FAIL, NULL);
 	json_array_foreach(apps, i, app) {
-		if (app_str(app, "name")[0] == '\0')
+		if (jstr(app, "name")[0] == '\0')
 			continue;
 		if (o->all || (o->name != NULL && strcmp(o->name,
-		    app_str(app, "name")) == 0) || (o->labels != NULL &&
+		    jstr(app, "name")) == 0) || (o->labels != NULL &&
 		    labels_match(app, o->labels)))
 			json_array_append(sel, app);
 	}
@@ -202,7 +202,7 @@ warn_no_tools(json_t *apps)
 		    json_array_size(json_object_get(tools, "allowed")) == 0)
 			fprintf(stderr, "mcpgate: warning: your roles allow "
 			    "no tool of %s; ask your administrator for a "
-			    "role that allows some\n", app_str(app, "name"));
+			    "role that allows some\n", jstr(app, "name"));
 	}
 }
 
@@ -237,7 +237,7 @@ claude_code(json_t *apps, const struct entry_ctx *x)
 
 	json_array_foreach(apps, i, app) {
 		snprintf(entry, sizeof(entry), "mcpgate-%s",
-		    app_str(app, "name"));
+		    jstr(app, "name"));
 		fputs("claude mcp add --transport stdio ", stdout);
 		shell_word(entry);
 		if (x->home[0] != '\0') {
@@ -249,7 +249,7 @@ claude_code(json_t *apps, const struct entry_ctx *x)
 		fputs(" -- ", stdout);
 		shell_word(x->self);
 		fputs(" mcp connect ", stdout);
-		shell_word(app_str(app, "name"));
+		shell_word(jstr(app, "name"));
 		putchar('\n');
 	}
 	fprintf(stderr, "mcpgate: run %s where Claude Code should use the "
@@ -428,8 +428,8 @@ client_write(struct conf_file *f, const char *client, json_t *apps,
 	added = json_array();
 	updated = json_array();
 	json_array_foreach(apps, i, app) {
-		snprintf(key, sizeof(key), "mcpgate-%s", app_str(app, "name"));
-		json_array_append_new(entry_set(servers, key, app_str(app,
+		snprintf(key, sizeof(key), "mcpgate-%s", jstr(app, "name"));
+		json_array_append_new(entry_set(servers, key, jstr(app,
 		    "name"), x) ? updated : added, json_string(key));
 	}
 	if (style == STYLE_AUTO)
@@ -462,8 +462,8 @@ print_entries(json_t *apps, const struct entry_ctx *x,
 	servers = json_object();
 	doc = json_pack("{s:o}", "mcpServers", servers);
 	json_array_foreach(apps, i, app) {
-		snprintf(key, sizeof(key), "mcpgate-%s", app_str(app, "name"));
-		entry_set(servers, key, app_str(app, "name"), x);
+		snprintf(key, sizeof(key), "mcpgate-%s", jstr(app, "name"));
+		entry_set(servers, key, jstr(app, "name"), x);
 	}
 	text = json_text(doc, style != STYLE_COMPACT, &len);
 	fputs(text, stdout);

@@ -41,14 +41,6 @@ struct login_opts {
 	int		 password_stdin;
 };
 
-static const char *
-jstr(json_t *o, const char *key)
-{
-	const char	*s = json_string_value(json_object_get(o, key));
-
-	return (s != NULL ? s : "");
-}
-
 /* "in 3h12m" or "3h12m ago", for a time in seconds. */
 static void
 relative(int64_t t, char *buf, size_t len)

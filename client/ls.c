@@ -53,8 +53,8 @@ word_matches(json_t *app, const char *word)
 	json_t		*v;
 	const char	*k;
 
-	if (contains(app_str(app, "name"), word) ||
-	    contains(app_str(app, "description"), word))
+	if (contains(jstr(app, "name"), word) ||
+	    contains(jstr(app, "description"), word))
 		return (1);
 	json_object_foreach(json_object_get(app, "labels"), k, v)
 		if (contains(k, word) || contains(json_string_value(v), word))
@@ -249,11 +249,11 @@ ls_text(json_t *apps, const struct ls_opts *o)
 			table_add(&t, 0, col++, strdup(head[c]));
 	json_array_foreach(apps, i, app) {
 		col = 0;
-		table_add(&t, i + 1, col++, strdup(app_str(app, "name")));
+		table_add(&t, i + 1, col++, strdup(jstr(app, "name")));
 		table_add(&t, i + 1, col++, o->verbose ?
-		    strdup(app_str(app, "description")) :
-		    shorten(app_str(app, "description"), LS_DESC_MAX));
-		table_add(&t, i + 1, col++, strdup(app_str(app, "type")));
+		    strdup(jstr(app, "description")) :
+		    shorten(jstr(app, "description"), LS_DESC_MAX));
+		table_add(&t, i + 1, col++, strdup(jstr(app, "type")));
 		table_add(&t, i + 1, col++, allowed_cell(app, o->verbose,
 		    &warn));
 		if (o->verbose)

@@ -252,15 +252,6 @@ labels_match(json_t *app, json_t *sel)
 	return (1);
 }
 
-/* A string member, or "" when there is none. */
-const char *
-app_str(json_t *app, const char *key)
-{
-	const char	*s = json_string_value(json_object_get(app, key));
-
-	return (s != NULL ? s : "");
-}
-
 /* A program name looked up in PATH, as a shell would. */
 static int
 path_lookup(const char *name, char *buf, size_t len)

@@ -503,6 +503,15 @@ json_zeroing_alloc(void)
 	json_set_alloc_funcs(malloc, json_zero_free);
 }
 
+/* An object's string member, or "" when it has none of that name. */
+const char *
+jstr(const json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : "");
+}
+
 /* Characters, not bytes, in a UTF-8 string. */
 size_t
 utf8_chars(const char *s)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #define MCPGATE_VERSION	"0.1.0"
@@ -32,6 +33,7 @@ int	 write_file_atomic(const char *, const void *, size_t, mode_t);
 int	 cert_fingerprint(X509 *, char *, size_t);
 int	 cert_fingerprint_pem(const char *, size_t, char *, size_t);
 void	 json_zeroing_alloc(void);
+const char *jstr(const json_t *, const char *);
 size_t	 utf8_chars(const char *);
 
 #endif

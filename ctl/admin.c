@@ -99,14 +99,6 @@ add_duration(json_t *req, const char *key, const char *opt, const char *v)
 	json_object_set_new(req, key, json_integer((json_int_t)ms));
 }
 
-static const char *
-jstr(json_t *o, const char *key)
-{
-	const char	*s = json_string_value(json_object_get(o, key));
-
-	return (s != NULL ? s : "");
-}
-
 /* A list of strings as "a,b,c", or "-" when empty. */
 static void
 join_list(json_t *a, char *buf, size_t len)

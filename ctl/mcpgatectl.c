@@ -206,14 +206,6 @@ ctl_print_json(json_t *obj)
 	free(s);
 }
 
-static const char *
-jstr(json_t *obj, const char *key)
-{
-	const char	*s = json_string_value(json_object_get(obj, key));
-
-	return (s != NULL ? s : "");
-}
-
 static json_int_t
 jint(json_t *obj, const char *key)
 {
