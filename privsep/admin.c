@@ -20,7 +20,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "log.h"
 #include "privsep.h"
@@ -90,14 +89,13 @@ admin_proxy_addr(char *buf, size_t len)
 void
 admin_new_secret(char *secret, size_t slen, char *hash)
 {
-	unsigned char	 raw[32], md[SHA256_DIGEST_LENGTH];
+	unsigned char	 raw[32];
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		fatalx("%s: RAND_bytes", __func__);
 	hex_encode(raw, sizeof(raw), secret, slen);
 	explicit_bzero(raw, sizeof(raw));
-	SHA256((const unsigned char *)secret, strlen(secret), md);
-	hex_encode(md, sizeof(md), hash, RES_HASHLEN + 1);
+	sha256_hex(secret, strlen(secret), hash);
 }
 
 void

@@ -24,7 +24,6 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include "log.h"
 #include "privsep.h"
@@ -422,7 +421,6 @@ login_request(uint32_t conn, const struct login_req *in)
 	struct resource		*r;
 	struct user		*u = NULL;
 	enum throttle_why	 why;
-	unsigned char		 md[SHA256_DIGEST_LENGTH];
 	char			 invite_hash[RES_HASHLEN + 1];
 	int64_t			 now = (int64_t)ev_now_ms(), wait;
 
@@ -461,9 +459,7 @@ login_request(uint32_t conn, const struct login_req *in)
 	j->fail_reason = "unknown user";
 	if (req.with_invite) {
 		j->with_invite = 1;
-		SHA256((const unsigned char *)req.invite, strlen(req.invite),
-		    md);
-		hex_encode(md, sizeof(md), invite_hash, sizeof(invite_hash));
+		sha256_hex(req.invite, strlen(req.invite), invite_hash);
 		j->invite_ok = u != NULL && u->invite[0] != '\0' &&
 		    now_us() / 1000000 < u->invite_expires &&
 		    CRYPTO_memcmp(invite_hash, u->invite, RES_HASHLEN) == 0;

@@ -33,10 +33,30 @@ test_jstr(void)
 	json_decref(o);
 }
 
+/* FIPS 180-2's examples, and the empty string. */
+static void
+test_sha256_hex(void)
+{
+	char	 hex[SHA256_HEX_LEN + 1];
+
+	memset(hex, 'x', sizeof(hex));
+	sha256_hex("abc", 3, hex);
+	T_ASSERT(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223"
+	    "b00361a396177a9cb410ff61f20015ad") == 0);
+	sha256_hex("", 0, hex);
+	T_ASSERT(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb924"
+	    "27ae41e4649b934ca495991b7852b855") == 0);
+	sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	    56, hex);
+	T_ASSERT(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039"
+	    "a33ce45964ff2167f6ecedd419db06c1") == 0);
+}
+
 int
 main(void)
 {
 	t_suite = "util";
 	T_RUN(test_jstr);
+	T_RUN(test_sha256_hex);
 	return (t_done());
 }
