@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
+#include "ev.h"
 #include "rpc.h"
 
 #define BR_MAXIN	(10 * 1024 * 1024)	/* a message from the client,
@@ -88,7 +89,7 @@ struct bridge {
 	int		 stdin_eof;
 	int		 shut;		/* close_notify sent */
 	int		 status;
-	int64_t		 deadline;	/* BR_WAIT: when to give up; after
+	uint64_t	 deadline;	/* BR_WAIT: when to give up; after
 					   stdin's end: when to stop */
 	struct pending	*pending;	/* the client's unanswered requests */
 	char		 reason[1024];	/* error mode: what to say */
@@ -103,15 +104,6 @@ static void
 on_signal(int sig)
 {
 	quit = sig;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* A message for one line of stderr and of JSON: no control characters. */
@@ -412,7 +404,7 @@ stdin_read(struct bridge *b)
 	if (n <= 0) {
 		b->stdin_eof = 1;
 		if (b->state == BR_STREAM)
-			b->deadline = mono_ms() + BR_DRAIN_MS;
+			b->deadline = ev_now_ms() + BR_DRAIN_MS;
 	} else
 		b->in.len += (size_t)n;
 	client_lines(b);
@@ -460,7 +452,7 @@ connect_answer(struct bridge *b, const char *line, size_t n)
 		b->state = BR_STREAM;	/* and silent, as all is well */
 		json_decref(ans);
 		if (b->stdin_eof)	/* ended while we waited */
-			b->deadline = mono_ms() + BR_DRAIN_MS;
+			b->deadline = ev_now_ms() + BR_DRAIN_MS;
 		return;
 	}
 	code = json_string_value(json_object_get(ans, "error"));
@@ -588,7 +580,7 @@ gw_read(struct bridge *b)
 			b->rwant = POLLIN;
 			b->gin.len += (size_t)n;
 			if (b->stdin_eof)	/* still talking: wait on */
-				b->deadline = mono_ms() + BR_DRAIN_MS;
+				b->deadline = ev_now_ms() + BR_DRAIN_MS;
 			gateway_lines(b);
 			continue;
 		}
@@ -739,7 +731,7 @@ bridge_dial(struct bridge *b)
 	b->state = BR_WAIT;
 	b->rwant = POLLIN;
 	b->wwant = POLLOUT;
-	b->deadline = mono_ms() + GW_TIMEOUT_MS;
+	b->deadline = ev_now_ms() + GW_TIMEOUT_MS;
 }
 
 static int
@@ -756,14 +748,14 @@ stdin_wanted(struct bridge *b)
 static int
 poll_timeout(struct bridge *b)
 {
-	int64_t	 left;
+	uint64_t	 now;
 
 	if (gw_want_read(b) && SSL_pending(b->ssl) > 0)
 		return (0);
 	if (b->state != BR_WAIT && (b->state != BR_STREAM || !b->stdin_eof))
 		return (-1);
-	left = b->deadline - mono_ms();
-	return (left < 0 ? 0 : (int)left);
+	now = ev_now_ms();
+	return (now >= b->deadline ? 0 : (int)(b->deadline - now));
 }
 
 static int
@@ -806,15 +798,15 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 		if (gw_want_read(b) && (pfd[2].revents != 0 ||
 		    SSL_pending(b->ssl) > 0))
 			gw_read(b);
-		if (b->state == BR_WAIT && mono_ms() >= b->deadline)
+		if (b->state == BR_WAIT && ev_now_ms() >= b->deadline)
 			br_fail(b, "the gateway did not answer within %d "
 			    "seconds; try again later", GW_TIMEOUT_MS / 1000);
 		else if (b->state == BR_STREAM && b->stdin_eof &&
 		    obuf_used(&b->out) > 0)
 			/* The client reads slowly: that is not the gateway. */
-			b->deadline = mono_ms() + BR_DRAIN_MS;
+			b->deadline = ev_now_ms() + BR_DRAIN_MS;
 		else if (b->state == BR_STREAM && b->stdin_eof &&
-		    mono_ms() >= b->deadline) {
+		    ev_now_ms() >= b->deadline) {
 			gw_drop(b);	/* it had its time to close */
 			b->state = BR_DONE;
 		}

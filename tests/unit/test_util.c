@@ -6,9 +6,11 @@
 #include <sys/types.h>
 
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "ev.h"
 #include "unit.h"
 #include "util.h"
 
@@ -52,11 +54,27 @@ test_sha256_hex(void)
 	    "a33ce45964ff2167f6ecedd419db06c1") == 0);
 }
 
+/* Milliseconds that never go back and count a sleep as it was. */
+static void
+test_clock(void)
+{
+	struct timespec	 ts = { 0, 50 * 1000000 };
+	uint64_t	 a, b;
+
+	a = ev_now_ms();
+	T_ASSERT(a > 0);
+	T_ASSERT(nanosleep(&ts, NULL) == 0);
+	b = ev_now_ms();
+	T_ASSERTF(b >= a + 50 && b < a + 5000, "%llu ms after %llu",
+	    (unsigned long long)b, (unsigned long long)a);
+}
+
 int
 main(void)
 {
 	t_suite = "util";
 	T_RUN(test_jstr);
 	T_RUN(test_sha256_hex);
+	T_RUN(test_clock);
 	return (t_done());
 }
