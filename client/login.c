@@ -27,6 +27,7 @@
 
 #include "client.h"
 #include "proto.h"
+#include "utf8.h"
 
 #define PASSWORD_MAX	512
 #define INVITE_BUF	256	/* room to see that a paste is too long */

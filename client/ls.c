@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "client.h"
+#include "utf8.h"
 
 /* Without -v, in characters: */
 #define LS_DESC_MAX	50	/* a description */
@@ -102,18 +103,11 @@ ls_filter(json_t *apps, const struct ls_opts *o)
 static char *
 shorten(const char *s, size_t max)
 {
-	size_t	 chars = 0, i;
 	char	*t;
 
 	if (utf8_chars(s) <= max)
 		return (strdup(s));
-	for (i = 0; s[i] != '\0'; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (chars++ == max - 3)
-			break;
-	}
-	if (asprintf(&t, "%.*s...", (int)i, s) == -1)
+	if (asprintf(&t, "%.*s...", (int)utf8_offset(s, max - 3), s) == -1)
 		err(CLIENT_EXIT_FAIL, NULL);
 	return (t);
 }

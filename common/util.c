@@ -511,15 +511,3 @@ jstr(const json_t *o, const char *key)
 
 	return (s != NULL ? s : "");
 }
-
-/* Characters, not bytes, in a UTF-8 string. */
-size_t
-utf8_chars(const char *s)
-{
-	size_t	 n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return (n);
-}

@@ -34,6 +34,5 @@ int	 cert_fingerprint(X509 *, char *, size_t);
 int	 cert_fingerprint_pem(const char *, size_t, char *, size_t);
 void	 json_zeroing_alloc(void);
 const char *jstr(const json_t *, const char *);
-size_t	 utf8_chars(const char *);
 
 #endif

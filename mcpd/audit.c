@@ -32,30 +32,6 @@ static TAILQ_HEAD(, audit_wait) audit_waits =
 static uint32_t		 audit_nextid = 1;
 static uint64_t		 audit_serial;
 
-/*
- * The length of the longest prefix of s (UTF-8, len bytes) of at most
- * max bytes that ends on a character boundary.
- */
-size_t
-utf8_cut(const char *s, size_t len, size_t max)
-{
-	if (len <= max)
-		return (len);
-	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-		max--;
-	return (max);
-}
-
-/* Copy a client's string, cut on a character boundary to fit. */
-void
-utf8_copy(char *dst, size_t size, const char *src)
-{
-	size_t	 n = utf8_cut(src, strlen(src), size - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
-}
-
 /* Set key to a client's string, cut to AUDIT_STRING_MAX bytes. */
 void
 audit_string(json_t *rec, const char *key, const char *s)

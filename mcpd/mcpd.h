@@ -20,6 +20,7 @@
 #include "proto.h"
 #include "resource.h"
 #include "sandbox.h"
+#include "utf8.h"
 #include "util.h"
 #include "wire.h"
 
@@ -221,7 +222,6 @@ extern const struct sandbox_policy mcpd_sandbox;
 void	 mcpd_main(int, int) __attribute__((noreturn));
 
 /* jsonrpc.c */
-int	 utf8_valid(const unsigned char *, size_t);
 size_t	 json_count_values(const char *, size_t, size_t);
 void	 rpc_parse(const char *, size_t, size_t, struct rpc *);
 void	 rpc_free(struct rpc *);
@@ -250,8 +250,6 @@ extern const struct app	 demo_app;
 json_t	*audit_session_fields(struct mconn *, const char *);
 json_t	*audit_params(json_t *);
 void	 audit_string(json_t *, const char *, const char *);
-void	 utf8_copy(char *, size_t, const char *);
-size_t	 utf8_cut(const char *, size_t, size_t);
 void	 audit_send(json_t *, struct mconn *);
 void	 audit_ack(uint32_t, const struct audit_ack *);
 uint64_t audit_next_serial(void);

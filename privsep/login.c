@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "privsep.h"
+#include "utf8.h"
 #include "wire.h"
 
 #define BUSY_LOG_MS	10000

@@ -1,7 +1,7 @@
 /*
  * Unit tests of mcpd's JSON-RPC parser (jsonrpc.c) and access decision
  * (policy.c): what kind each line is and which error a bad one gets,
- * strict UTF-8, and how roles, patterns, traits and labels decide.
+ * and how roles, patterns, traits and labels decide.
  */
 #include <sys/types.h>
 
@@ -218,47 +218,6 @@ test_rpc_answers(void)
 	free(s);
 	json_decref(m);
 	json_decref(id);
-}
-
-static void
-test_utf8(void)
-{
-	static const struct {
-		const char	*s;
-		int		 ok;
-	} cases[] = {
-		{ "plain ascii", 1 },
-		{ "caf\xc3\xa9", 1 },
-		{ "\xe2\x82\xac", 1 },			/* U+20AC */
-		{ "\xf0\x9f\x98\x80", 1 },		/* U+1F600 */
-		{ "\xf4\x8f\xbf\xbf", 1 },		/* U+10FFFF */
-		{ "\xc3\x28", 0 },			/* bad continuation */
-		{ "\xc0\xaf", 0 },			/* overlong '/' */
-		{ "\xe0\x80\xaf", 0 },			/* overlong */
-		{ "\xed\xa0\x80", 0 },			/* surrogate */
-		{ "\xf4\x90\x80\x80", 0 },		/* above U+10FFFF */
-		{ "\xf8\x88\x80\x80\x80", 0 },		/* 5 bytes */
-		{ "\xff", 0 },
-		{ "abc\xe2\x82", 0 },			/* cut short */
-	};
-	size_t	 i;
-
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		T_ASSERTF(utf8_valid((const unsigned char *)cases[i].s,
-		    strlen(cases[i].s)) == cases[i].ok, "case %zu", i);
-}
-
-static void
-test_utf8_cut(void)
-{
-	char	 buf[8];
-
-	/* "caf\xc3\xa9" cut at 4 bytes stops before the split character. */
-	T_ASSERT(utf8_cut("caf\xc3\xa9", 5, 4) == 3);
-	T_ASSERT(utf8_cut("caf\xc3\xa9", 5, 5) == 5);
-	T_ASSERT(utf8_cut("\xe2\x82\xac\xe2\x82\xac", 6, 4) == 3);
-	utf8_copy(buf, sizeof(buf), "ab\xe2\x82\xac\xe2\x82\xac");
-	T_ASSERTF(strcmp(buf, "ab\xe2\x82\xac") == 0, "%s", buf);
 }
 
 /* --- policy.c ------------------------------------------------------------- */
@@ -525,8 +484,6 @@ main(void)
 	T_RUN(test_rpc_nesting);
 	T_RUN(test_rpc_values);
 	T_RUN(test_rpc_answers);
-	T_RUN(test_utf8);
-	T_RUN(test_utf8_cut);
 	T_RUN(test_policy_setup);
 	T_RUN(test_policy_apps);
 	T_RUN(test_policy_tools);
