@@ -337,8 +337,7 @@ valid_pubaddr(const char *s)
 		p = bracket + 1;
 	} else {
 		for (n = 0; *p != '\0' && *p != ':'; p++, n++)
-			if (!isalnum((unsigned char)*p) && *p != '.' &&
-			    *p != '-')
+			if (!name_char((unsigned char)*p, HOST_PUNCT))
 				return (0);
 		if (n == 0 || n > 253)
 			return (0);
@@ -437,8 +436,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 	switch (k->type) {
 	case K_NAME:
 		for (p = v; *p != '\0'; p++)
-			if (!isalnum((unsigned char)*p) && *p != '.' &&
-			    *p != '_' && *p != '-')
+			if (!name_char((unsigned char)*p, NAME_PUNCT))
 				break;
 		if (*p != '\0' || v[0] == '\0' || strlen(v) >= k->size) {
 			ydoc_error(y, n, "'%s' must be at most %zu letters, "
@@ -449,8 +447,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		break;
 	case K_USER:
 		for (p = v; *p != '\0'; p++)
-			if (!isalnum((unsigned char)*p) && *p != '.' &&
-			    *p != '_' && *p != '-')
+			if (!name_char((unsigned char)*p, NAME_PUNCT))
 				break;
 		if (*p != '\0' || v[0] == '-' || v[0] == '\0' ||
 		    strlen(v) >= k->size) {

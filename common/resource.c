@@ -115,8 +115,7 @@ resource_name_ok(const char *s)
 	if (s[0] == '\0' || s[0] == '.' || s[0] == '-')
 		return (0);
 	for (n = 0; s[n] != '\0'; n++)
-		if (!isalnum((unsigned char)s[n]) && s[n] != '.' &&
-		    s[n] != '_' && s[n] != '-' && s[n] != '@')
+		if (!name_char((unsigned char)s[n], NAME_PUNCT "@"))
 			return (0);
 	return (n < RES_NAMELEN);
 }

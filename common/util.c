@@ -503,6 +503,18 @@ json_zeroing_alloc(void)
 	json_set_alloc_funcs(malloc, json_zero_free);
 }
 
+/*
+ * Whether c may stand in a name: an ASCII letter or digit, or one of the
+ * punctuation characters of punct (NAME_PUNCT, HOST_PUNCT).  The same in
+ * every locale.
+ */
+int
+name_char(int c, const char *punct)
+{
+	return ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr(punct, c) != NULL));
+}
+
 /* An object's string member, or "" when it has none of that name. */
 const char *
 jstr(const json_t *o, const char *key)

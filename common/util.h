@@ -16,6 +16,10 @@
 #define FINGERPRINT_LEN	(7 + SHA256_HEX_LEN)	/* SHA256:hex */
 #define TIME_RFC3339_LEN 32	/* 2026-11-26T17:36:41.123456Z and NUL */
 
+/* What names may hold besides ASCII letters and digits (name_char). */
+#define NAME_PUNCT	"._-"	/* the gateway, users, roles, servers */
+#define HOST_PUNCT	".-"	/* host names */
+
 int	 parse_duration(const char *, uint64_t *);
 int	 parse_size(const char *, uint64_t *);
 int	 parse_time(const char *, time_t, int64_t *);
@@ -34,5 +38,6 @@ int	 cert_fingerprint(X509 *, char *, size_t);
 int	 cert_fingerprint_pem(const char *, size_t, char *, size_t);
 void	 json_zeroing_alloc(void);
 const char *jstr(const json_t *, const char *);
+int	 name_char(int, const char *);
 
 #endif

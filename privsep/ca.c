@@ -356,9 +356,7 @@ server_sans(const struct mcpgated_conf *conf, struct san *sans)
 	if (gethostname(host, sizeof(host)) == 0) {
 		host[sizeof(host) - 1] = '\0';
 		for (p = host; *p != '\0'; p++)
-			if (!((*p >= 'a' && *p <= 'z') ||
-			    (*p >= 'A' && *p <= 'Z') ||
-			    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+			if (!name_char((unsigned char)*p, HOST_PUNCT))
 				break;
 		if (*p == '\0')
 			san_add(sans, &n, host);

@@ -1,7 +1,7 @@
 /*
  * Unit tests of the small helpers in common/util.c that the programs
  * share: a JSON string member or "", SHA-256 as hex, the characters of
- * names, and the monotonic clock.
+ * names, and the monotonic clock (common/ev.c).
  */
 #include <sys/types.h>
 
@@ -54,6 +54,33 @@ test_sha256_hex(void)
 	    "a33ce45964ff2167f6ecedd419db06c1") == 0);
 }
 
+/* ASCII letters, digits and the punctuation asked for; nothing else. */
+static void
+test_name_char(void)
+{
+	const char	*ok = "azAZ09";
+	int		 c;
+
+	for (; *ok != '\0'; ok++)
+		T_ASSERTF(name_char(*ok, "") && name_char(*ok, NAME_PUNCT),
+		    "'%c' refused", *ok);
+	T_ASSERT(name_char('.', NAME_PUNCT) && name_char('_', NAME_PUNCT) &&
+	    name_char('-', NAME_PUNCT));
+	T_ASSERT(name_char('.', HOST_PUNCT) && name_char('-', HOST_PUNCT));
+	T_ASSERT(!name_char('_', HOST_PUNCT));
+	T_ASSERT(!name_char('@', NAME_PUNCT) && name_char('@', NAME_PUNCT "@"));
+	T_ASSERT(!name_char('.', ""));
+	/* The NUL that ends punct is not one of its characters. */
+	T_ASSERT(!name_char('\0', NAME_PUNCT));
+	for (c = 0; c < 256; c++) {
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("._-@", c) != NULL)
+			continue;
+		/* Spaces, '/', ':', controls and bytes of UTF-8: never. */
+		T_ASSERTF(!name_char(c, NAME_PUNCT "@"), "%d accepted", c);
+	}
+}
+
 /* Milliseconds that never go back and count a sleep as it was. */
 static void
 test_clock(void)
@@ -75,6 +102,7 @@ main(void)
 	t_suite = "util";
 	T_RUN(test_jstr);
 	T_RUN(test_sha256_hex);
+	T_RUN(test_name_char);
 	T_RUN(test_clock);
 	return (t_done());
 }
