@@ -43,6 +43,7 @@
 #include "benchlib.h"
 #include "imsg.h"
 #include "log.h"
+#include "wire.h"
 
 /* --- audit ------------------------------------------------------------- */
 
@@ -264,7 +265,7 @@ static SSL_CTX *
 client_ctx(const char *cafile)
 {
 	SSL_CTX		*ctx;
-	static const unsigned char alpn[] = "\x09mcpgate/1";
+	static const unsigned char alpn[] = WIRE_ALPN_PROTOS;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		errx(1, "SSL_CTX_new");

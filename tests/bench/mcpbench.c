@@ -39,6 +39,7 @@
 #include <openssl/x509.h>
 
 #include "benchlib.h"
+#include "wire.h"
 
 #define LINE_MAX_IN	(256 * 1024)
 #define ROUNDS		7
@@ -64,7 +65,7 @@ struct sess {
 static SSL_CTX *
 client_ctx(const char *home)
 {
-	static const unsigned char alpn[] = "\x09mcpgate/1";
+	static const unsigned char alpn[] = WIRE_ALPN_PROTOS;
 	SSL_CTX	*ctx;
 	char	 ca[512], cert[512], key[512];
 

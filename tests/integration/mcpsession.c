@@ -31,6 +31,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "wire.h"
+
 #define BUFSZ	(256 * 1024)
 
 static int
@@ -63,7 +65,7 @@ static SSL *
 tls_connect(const char *host, const char *port, const char *ca,
     const char *cert, const char *key, int *fdp)
 {
-	static const unsigned char alpn[] = "\x09mcpgate/1";
+	static const unsigned char alpn[] = WIRE_ALPN_PROTOS;
 	SSL		*ssl;
 	int		 fd;
 

@@ -42,6 +42,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "wire.h"
+
 #define LINE_MAX_IN	4096
 
 struct lconn {
@@ -146,7 +148,7 @@ tcp_connect(const char *host, const char *port)
 static void
 tls_init(const char *ca, const char *cert, const char *key)
 {
-	static const unsigned char alpn[] = "\x09mcpgate/1";
+	static const unsigned char alpn[] = WIRE_ALPN_PROTOS;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		errx(1, "SSL_CTX_new");

@@ -34,6 +34,8 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "wire.h"
+
 static const char	*source;	/* -b */
 
 static int
@@ -212,7 +214,7 @@ int
 main(int argc, char *argv[])
 {
 	SSL_CTX		*ctx;
-	const char	*alpn = "mcpgate/1", *cafile = NULL, *cert = NULL;
+	const char	*alpn = WIRE_ALPN, *cafile = NULL, *cert = NULL;
 	const char	*key = NULL;
 	unsigned char	 wire[256];
 	size_t		 len = 0;
