@@ -46,6 +46,7 @@ _Static_assert(sizeof(WIRE_ALPN) - 1 == 9, "WIRE_ALPN_PROTOS length byte");
 #define WIRE_ERR_UNKNOWN_APP	"unknown_app"
 #define WIRE_ERR_TOO_MANY_SESSIONS "too_many_sessions"
 #define WIRE_ERR_STOPPING	"stopping"
+#define WIRE_ERR_OVER_BUDGET	"over_budget"
 
 /*
  * JSON-RPC 2.0 error codes in a session, and the one of the

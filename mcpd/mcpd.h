@@ -38,7 +38,7 @@
 #define AUDIT_STRING_MAX	256
 
 /* The ends of a session the gateway decides, by their audit reason. */
-#define END_OVER_BUDGET		"over_budget"
+#define END_OVER_BUDGET		WIRE_ERR_OVER_BUDGET	/* also its refusal */
 #define END_INIT_TIMEOUT	"init_timeout"
 #define END_IDLE_TIMEOUT	"idle_timeout"
 
