@@ -78,21 +78,22 @@ auditd_reconf(const struct conf_snapshot *snap)
 	    snap->audit_fsync);
 }
 
-static int
-auditd_parent_imsg(struct imsg *imsg)
+/* The parent's messages for auditd alone; 1 when handled. */
+int
+auditd_dispatch_parent(struct imsg *imsg)
 {
 	switch (imsg_get_type(imsg)) {
 	case IMSG_AUDIT_RECORD:
 		auditd_record(PROC_PARENT, imsg);
 		return (1);
 	case IMSG_AUDIT_SEAL:
-		if (imsg_get_len(imsg) != 0)
-			return (0);
+		child_imsg_fixed("parent", imsg, NULL, 0);
 		journal_seal(&auditd->j);
 		child_chan_send(&child_parent, IMSG_AUDIT_SEALED, 0, -1, NULL,
 		    0);
 		return (1);
 	case IMSG_STATUS_REQ:
+		child_imsg_fixed("parent", imsg, NULL, 0);
 		child_chan_send(&child_parent, IMSG_STATUS_AUDITD,
 		    imsg_get_id(imsg), -1, &auditd->j.stats,
 		    sizeof(auditd->j.stats));
@@ -102,7 +103,7 @@ auditd_parent_imsg(struct imsg *imsg)
 	}
 }
 
-static void
+void
 auditd_dispatch_mcpd(int fd, short events, void *arg)
 {
 	struct imsg	 imsg;
@@ -117,10 +118,14 @@ auditd_dispatch_mcpd(int fd, short events, void *arg)
 			fatal("bad message from mcpd");
 		if (n == 0)
 			break;
-		if (imsg_get_type(&imsg) != IMSG_AUDIT_RECORD &&
-		    imsg_get_type(&imsg) != IMSG_AUDIT_RECORD_NOWAIT)
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_AUDIT_RECORD:
+		case IMSG_AUDIT_RECORD_NOWAIT:
+			auditd_record(PROC_MCPD, &imsg);
+			break;
+		default:
 			child_bad_imsg("mcpd", &imsg);
-		auditd_record(PROC_MCPD, &imsg);
+		}
 		imsg_free(&imsg);
 	}
 	child_chan_events(&auditd->mcpd);
@@ -148,22 +153,25 @@ auditd_init(struct imsg *imsg)
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_INIT_PEER:
-		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
-		    peer.proc != PROC_MCPD || auditd->mcpd.cb != NULL ||
+		child_imsg_fixed("parent", imsg, &peer, sizeof(peer));
+		if (peer.proc != PROC_MCPD || auditd->mcpd.cb != NULL ||
 		    (fd = imsg_get_fd(imsg)) == -1)
 			child_bad_imsg("parent", imsg);
 		child_chan_init(&auditd->mcpd, fd, 0, auditd_dispatch_mcpd,
 		    NULL);
 		break;
 	case IMSG_INIT_AUDIT_DIR:
-		if (imsg_get_len(imsg) != 0 || audit_dirfd != -1 ||
+		child_imsg_fixed("parent", imsg, NULL, 0);
+		if (audit_dirfd != -1 ||
 		    (audit_dirfd = imsg_get_fd(imsg)) == -1)
 			child_bad_imsg("parent", imsg);
 		break;
 	case IMSG_INIT_AUDIT_KEY:
-		if (imsg_get_data(imsg, &akey, sizeof(akey)) == -1 ||
-		    audit_key != NULL)
+		child_imsg_fixed("parent", imsg, &akey, sizeof(akey));
+		if (audit_key != NULL) {
+			explicit_bzero(&akey, sizeof(akey));
 			child_bad_imsg("parent", imsg);
+		}
 		audit_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519,
 		    NULL, akey.seed, sizeof(akey.seed));
 		explicit_bzero(&akey, sizeof(akey));
@@ -176,7 +184,7 @@ auditd_init(struct imsg *imsg)
 }
 
 static const struct child_ops auditd_ops = {
-	auditd_init, auditd_reconf, auditd_parent_imsg
+	auditd_init, auditd_reconf, auditd_dispatch_parent
 };
 
 void

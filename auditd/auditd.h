@@ -89,6 +89,8 @@ extern struct auditd		*auditd;
 extern const struct sandbox_policy auditd_sandbox;
 
 void	 auditd_main(int, int) __attribute__((noreturn));
+int	 auditd_dispatch_parent(struct imsg *);
+void	 auditd_dispatch_mcpd(int, short, void *);
 void	 auditd_ack(enum proc_id, uint32_t, const struct audit_ack *);
 
 /* journal.c */

@@ -232,21 +232,24 @@ child_receive_init(struct child_init *ci, const struct child_ops *ops)
 		child_recv(&child_parent, &imsg);
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_INIT_CREDS:
-			if (have_creds || imsg_get_data(&imsg, &ci->creds,
-			    sizeof(ci->creds)) == -1)
+			child_imsg_fixed("parent", &imsg, &ci->creds,
+			    sizeof(ci->creds));
+			if (have_creds)
 				child_bad_imsg("parent", &imsg);
 			ci->creds.root[sizeof(ci->creds.root) - 1] = '\0';
 			have_creds = 1;
 			break;
 		case IMSG_INIT_CONF:
-			if (have_conf || imsg_get_data(&imsg, &ci->conf,
-			    sizeof(ci->conf)) == -1)
+			child_imsg_fixed("parent", &imsg, &ci->conf,
+			    sizeof(ci->conf));
+			if (have_conf)
 				child_bad_imsg("parent", &imsg);
 			ci->conf.name[sizeof(ci->conf.name) - 1] = '\0';
 			child_log_level(ci->conf.log_level);
 			have_conf = 1;
 			break;
 		case IMSG_INIT_DONE:
+			child_imsg_fixed("parent", &imsg, NULL, 0);
 			done = 1;
 			break;
 		default:
@@ -280,16 +283,14 @@ child_dispatch_parent(int fd, short events, void *arg)
 			break;
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_RECONF:
-			if (imsg_get_data(&imsg, &snap, sizeof(snap)) == -1)
-				child_bad_imsg("parent", &imsg);
+			child_imsg_fixed("parent", &imsg, &snap, sizeof(snap));
 			snap.name[sizeof(snap.name) - 1] = '\0';
 			child_log_level(snap.log_level);
 			ops->reconf(&snap);
 			log_debug("configuration reloaded");
 			break;
 		case IMSG_STOP:
-			if (imsg_get_len(&imsg) != 0)
-				child_bad_imsg("parent", &imsg);
+			child_imsg_fixed("parent", &imsg, NULL, 0);
 			child_stopping = 1;
 			break;
 		default:
@@ -343,4 +344,16 @@ child_bad_imsg(const char *peer, struct imsg *imsg)
 {
 	fatalx("unexpected message %s (%zu bytes) from %s",
 	    imsg_type_name(imsg_get_type(imsg)), imsg_get_len(imsg), peer);
+}
+
+/*
+ * A message of a fixed size, copied to data (nothing when len is 0).
+ * Every dispatcher takes such a payload so, before it looks at anything
+ * else in the message: any other size means the peer is compromised.
+ */
+void
+child_imsg_fixed(const char *peer, struct imsg *imsg, void *data, size_t len)
+{
+	if (imsg_get_data(imsg, data, len) == -1)
+		child_bad_imsg(peer, imsg);
 }

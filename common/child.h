@@ -44,6 +44,7 @@ void	 child_receive_init(struct child_init *, const struct child_ops *);
 void	 child_dispatch_parent(int, short, void *);
 void	 child_bad_imsg(const char *, struct imsg *)
 	    __attribute__((noreturn));
+void	 child_imsg_fixed(const char *, struct imsg *, void *, size_t);
 
 extern struct child_chan	 child_parent;
 

@@ -139,8 +139,9 @@ audit_congested(void)
 	return (1);
 }
 
+/* auditd wrote record id, or could not. */
 void
-audit_ack(uint32_t id, const struct audit_ack *ack)
+audit_acked(uint32_t id, const struct audit_ack *ack)
 {
 	struct audit_wait	*w;
 	struct mconn		*c;

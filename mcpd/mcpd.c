@@ -26,34 +26,35 @@ mcpd_reconf(const struct conf_snapshot *snap)
 	mconn_recheck();
 }
 
-static int
-mcpd_parent_imsg(struct imsg *imsg)
+/* The parent's messages for mcpd alone; 1 when handled. */
+int
+mcpd_dispatch_parent(struct imsg *imsg)
 {
 	const void	*data;
 	size_t		 len;
 
-	imsg_get_buf(imsg, &data, &len);
 	switch (imsg_get_type(imsg)) {
 	case IMSG_SNAPSHOT:
+		imsg_get_buf(imsg, &data, &len);
 		identity_snapshot(data, len);
 		return (1);
 	case IMSG_SNAPSHOT_END:
-		if (len != 0)
-			child_bad_imsg("parent", imsg);
+		child_imsg_fixed("parent", imsg, NULL, 0);
 		identity_snapshot_end();
 		return (1);
 	case IMSG_LOGIN_RESULT:
+		imsg_get_buf(imsg, &data, &len);
 		login_result(imsg_get_id(imsg), data, len);
 		return (1);
 	case IMSG_STATUS_REQ:
-		if (len != 0)
-			child_bad_imsg("parent", imsg);
+		child_imsg_fixed("parent", imsg, NULL, 0);
 		mcpd->stats.buffered = mcpd->buffered;
 		child_chan_send(&child_parent, IMSG_STATUS_MCPD,
 		    imsg_get_id(imsg), -1, &mcpd->stats, sizeof(mcpd->stats));
 		return (1);
 	case IMSG_DRAIN:
-		if (len != 0 || mcpd->draining)
+		child_imsg_fixed("parent", imsg, NULL, 0);
+		if (mcpd->draining)
 			child_bad_imsg("parent", imsg);
 		mcpd->draining = 1;
 		mconn_drain();
@@ -64,7 +65,7 @@ mcpd_parent_imsg(struct imsg *imsg)
 	}
 }
 
-static void
+void
 mcpd_dispatch_netd(int fd, short events, void *arg)
 {
 	struct imsg		 imsg;
@@ -85,8 +86,7 @@ mcpd_dispatch_netd(int fd, short events, void *arg)
 			break;
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_CONN_OPEN:
-			if (imsg_get_data(&imsg, &co, sizeof(co)) == -1)
-				child_bad_imsg("netd", &imsg);
+			child_imsg_fixed("netd", &imsg, &co, sizeof(co));
 			mconn_open(imsg_get_id(&imsg), &co);
 			break;
 		case IMSG_CONN_DATA:
@@ -94,18 +94,15 @@ mcpd_dispatch_netd(int fd, short events, void *arg)
 			mconn_data(imsg_get_id(&imsg), data, len);
 			break;
 		case IMSG_CONN_ACK:
-			if (imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
-				child_bad_imsg("netd", &imsg);
+			child_imsg_fixed("netd", &imsg, &ack, sizeof(ack));
 			mconn_ack(imsg_get_id(&imsg), ack.bytes);
 			break;
 		case IMSG_CONN_EOF:
-			if (imsg_get_len(&imsg) != 0)
-				child_bad_imsg("netd", &imsg);
+			child_imsg_fixed("netd", &imsg, NULL, 0);
 			mconn_eof(imsg_get_id(&imsg));
 			break;
 		case IMSG_CONN_CLOSE:
-			if (imsg_get_len(&imsg) != 0)
-				child_bad_imsg("netd", &imsg);
+			child_imsg_fixed("netd", &imsg, NULL, 0);
 			mconn_closed(imsg_get_id(&imsg));
 			break;
 		default:
@@ -118,7 +115,7 @@ mcpd_dispatch_netd(int fd, short events, void *arg)
 	child_chan_events(&mcpd->netd);
 }
 
-static void
+void
 mcpd_dispatch_auditd(int fd, short events, void *arg)
 {
 	struct imsg		 imsg;
@@ -134,10 +131,14 @@ mcpd_dispatch_auditd(int fd, short events, void *arg)
 			fatal("bad message from auditd");
 		if (n == 0)
 			break;
-		if (imsg_get_type(&imsg) != IMSG_AUDIT_ACK ||
-		    imsg_get_data(&imsg, &ack, sizeof(ack)) == -1)
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_AUDIT_ACK:
+			child_imsg_fixed("auditd", &imsg, &ack, sizeof(ack));
+			audit_acked(imsg_get_id(&imsg), &ack);
+			break;
+		default:
 			child_bad_imsg("auditd", &imsg);
-		audit_ack(imsg_get_id(&imsg), &ack);
+		}
 		imsg_free(&imsg);
 	}
 	child_chan_events(&mcpd->auditd);
@@ -170,8 +171,8 @@ mcpd_init(struct imsg *imsg)
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_INIT_PEER:
-		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
-		    (fd = imsg_get_fd(imsg)) == -1)
+		child_imsg_fixed("parent", imsg, &peer, sizeof(peer));
+		if ((fd = imsg_get_fd(imsg)) == -1)
 			child_bad_imsg("parent", imsg);
 		if (peer.proc == PROC_NETD && mcpd->netd.cb == NULL)
 			child_chan_init(&mcpd->netd, fd, 0, mcpd_dispatch_netd,
@@ -190,8 +191,7 @@ mcpd_init(struct imsg *imsg)
 		identity_snapshot(data, len);
 		break;
 	case IMSG_SNAPSHOT_END:
-		if (imsg_get_len(imsg) != 0)
-			child_bad_imsg("parent", imsg);
+		child_imsg_fixed("parent", imsg, NULL, 0);
 		identity_snapshot_end();
 		break;
 	default:
@@ -200,7 +200,7 @@ mcpd_init(struct imsg *imsg)
 }
 
 static const struct child_ops mcpd_ops = {
-	mcpd_init, mcpd_reconf, mcpd_parent_imsg
+	mcpd_init, mcpd_reconf, mcpd_dispatch_parent
 };
 
 void

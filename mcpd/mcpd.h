@@ -220,6 +220,9 @@ extern struct mcpd		*mcpd;
 extern const struct sandbox_policy mcpd_sandbox;
 
 void	 mcpd_main(int, int) __attribute__((noreturn));
+int	 mcpd_dispatch_parent(struct imsg *);
+void	 mcpd_dispatch_netd(int, short, void *);
+void	 mcpd_dispatch_auditd(int, short, void *);
 
 /* jsonrpc.c */
 size_t	 json_count_values(const char *, size_t, size_t);
@@ -251,7 +254,7 @@ json_t	*audit_session_fields(struct mconn *, const char *);
 json_t	*audit_params(json_t *);
 void	 audit_string(json_t *, const char *, const char *);
 void	 audit_send(json_t *, struct mconn *);
-void	 audit_ack(uint32_t, const struct audit_ack *);
+void	 audit_acked(uint32_t, const struct audit_ack *);
 uint64_t audit_next_serial(void);
 int	 audit_congested(void);
 void	 audit_drained(void);

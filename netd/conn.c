@@ -758,58 +758,77 @@ conn_resume_stalled(void)
 }
 
 /*
- * A connection message from mcpd.  Unknown ids are connections that
- * closed while the message was on its way.  Breaking the flow control is
- * not a race but a misbehaving mcpd: fail closed.
+ * Connection messages from mcpd, their sizes checked by the dispatcher.
+ * Unknown ids are connections that closed while the message was on its
+ * way.  Breaking the flow control is not a race but a misbehaving mcpd:
+ * fail closed.
  */
-void
-conn_from_mcpd(uint32_t type, uint32_t id, const void *data, size_t len)
+static struct conn *
+conn_of_mcpd(uint32_t id)
 {
-	struct out_chunk	*ch;
-	struct conn_ack		 ack;
-	struct conn		*c;
+	struct conn	*c;
 
 	if ((c = conn_find(id)) == NULL || c->state == CONN_HANDSHAKE)
+		return (NULL);
+	return (c);
+}
+
+/* Bytes for the client. */
+void
+conn_mcpd_data(uint32_t id, const void *data, size_t len)
+{
+	struct out_chunk	*ch;
+	struct conn		*c;
+
+	if ((c = conn_of_mcpd(id)) == NULL || c->state != CONN_OPEN ||
+	    len == 0)
 		return;
-	switch (type) {
-	case IMSG_CONN_DATA:
-		if (c->state != CONN_OPEN || len == 0)
-			return;
-		if (c->outlen + len > CONN_WINDOW)
-			fatalx("mcpd overran the window of connection %u", id);
-		if ((ch = malloc(sizeof(*ch) + len)) == NULL) {
-			log_warn("%s: connection %u", c->remote, c->id);
-			conn_free(c, 1);
-			return;
-		}
-		ch->len = len;
-		ch->off = 0;
-		memcpy(ch->data, data, len);
-		TAILQ_INSERT_TAIL(&c->out, ch, entry);
-		c->outlen += len;
-		if (conn_write(c) == -1)
-			return;
-		break;
-	case IMSG_CONN_ACK:
-		if (len != sizeof(ack))
-			fatalx("bad CONN_ACK size %zu from mcpd", len);
-		memcpy(&ack, data, sizeof(ack));
-		if (ack.bytes > c->unacked)
-			fatalx("mcpd acknowledged more than it was sent");
-		c->unacked -= ack.bytes;
-		if (conn_read(c) == -1)
-			return;
-		break;
-	case IMSG_CONN_CLOSE:
-		c->state = CONN_CLOSING;
-		ev_timer_del(&c->timer);
-		ev_timer_set(&c->timer, close_timeout, c);
-		ev_timer_add(&c->timer, netd->conf.handshake_timeout);
-		if (conn_write(c) == -1)
-			return;
-		break;
-	default:
+	if (c->outlen + len > CONN_WINDOW)
+		fatalx("mcpd overran the window of connection %u", id);
+	if ((ch = malloc(sizeof(*ch) + len)) == NULL) {
+		log_warn("%s: connection %u", c->remote, c->id);
+		conn_free(c, 1);
 		return;
 	}
+	ch->len = len;
+	ch->off = 0;
+	memcpy(ch->data, data, len);
+	TAILQ_INSERT_TAIL(&c->out, ch, entry);
+	c->outlen += len;
+	if (conn_write(c) == -1)
+		return;
+	conn_events(c);
+}
+
+/* mcpd consumed bytes: read the client again within the window. */
+void
+conn_mcpd_ack(uint32_t id, uint64_t bytes)
+{
+	struct conn	*c;
+
+	if ((c = conn_of_mcpd(id)) == NULL)
+		return;
+	if (bytes > c->unacked)
+		fatalx("mcpd acknowledged more than it was sent");
+	c->unacked -= bytes;
+	if (conn_read(c) == -1)
+		return;
+	conn_events(c);
+}
+
+/* Close once the output is written, or when the client stops reading. */
+void
+conn_mcpd_close(uint32_t id)
+{
+	struct conn	*c;
+
+	if ((c = conn_of_mcpd(id)) == NULL)
+		return;
+	c->state = CONN_CLOSING;
+	ev_timer_del(&c->timer);
+	ev_timer_set(&c->timer, close_timeout, c);
+	ev_timer_add(&c->timer, netd->conf.handshake_timeout);
+	if (conn_write(c) == -1)
+		return;
 	conn_events(c);
 }

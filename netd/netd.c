@@ -26,22 +26,31 @@ netd_reconf(const struct conf_snapshot *snap)
 	netd->conf = *snap;
 }
 
-static int
-netd_parent_imsg(struct imsg *imsg)
+/* The parent's messages for netd alone; 1 when handled. */
+int
+netd_dispatch_parent(struct imsg *imsg)
 {
-	if (imsg_get_type(imsg) != IMSG_STATUS_REQ)
+	switch (imsg_get_type(imsg)) {
+	case IMSG_STATUS_REQ:
+		child_imsg_fixed("parent", imsg, NULL, 0);
+		child_chan_send(&child_parent, IMSG_STATUS_NETD,
+		    imsg_get_id(imsg), -1, &netd->stats, sizeof(netd->stats));
+		return (1);
+	default:
 		return (0);
-	if (imsg_get_len(imsg) != 0)
-		child_bad_imsg("parent", imsg);
-	child_chan_send(&child_parent, IMSG_STATUS_NETD, imsg_get_id(imsg),
-	    -1, &netd->stats, sizeof(netd->stats));
-	return (1);
+	}
 }
 
-static void
+/*
+ * mcpd's messages: each payload's size is checked before its connection
+ * is looked up, so that a wrong one is caught whether or not the
+ * connection is still there.
+ */
+void
 netd_dispatch_mcpd(int fd, short events, void *arg)
 {
 	struct imsg	 imsg;
+	struct conn_ack	 ack;
 	const void	*data;
 	size_t		 len;
 	ssize_t		 n;
@@ -57,11 +66,16 @@ netd_dispatch_mcpd(int fd, short events, void *arg)
 			break;
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_CONN_DATA:
-		case IMSG_CONN_ACK:
-		case IMSG_CONN_CLOSE:
 			imsg_get_buf(&imsg, &data, &len);
-			conn_from_mcpd(imsg_get_type(&imsg), imsg_get_id(&imsg),
-			    data, len);
+			conn_mcpd_data(imsg_get_id(&imsg), data, len);
+			break;
+		case IMSG_CONN_ACK:
+			child_imsg_fixed("mcpd", &imsg, &ack, sizeof(ack));
+			conn_mcpd_ack(imsg_get_id(&imsg), ack.bytes);
+			break;
+		case IMSG_CONN_CLOSE:
+			child_imsg_fixed("mcpd", &imsg, NULL, 0);
+			conn_mcpd_close(imsg_get_id(&imsg));
 			break;
 		default:
 			child_bad_imsg("mcpd", &imsg);
@@ -131,16 +145,16 @@ netd_init(struct imsg *imsg)
 
 	switch (imsg_get_type(imsg)) {
 	case IMSG_INIT_PEER:
-		if (imsg_get_data(imsg, &peer, sizeof(peer)) == -1 ||
-		    peer.proc != PROC_MCPD || netd->mcpd.cb != NULL ||
+		child_imsg_fixed("parent", imsg, &peer, sizeof(peer));
+		if (peer.proc != PROC_MCPD || netd->mcpd.cb != NULL ||
 		    (fd = imsg_get_fd(imsg)) == -1)
 			child_bad_imsg("parent", imsg);
 		child_chan_init(&netd->mcpd, fd, 0, netd_dispatch_mcpd, NULL);
 		imsgbuf_set_maxqueue(&netd->mcpd.ibuf, 2 * NETD_MCPD_HIGHWATER);
 		break;
 	case IMSG_INIT_LISTEN:
-		if (imsg_get_data(imsg, &il, sizeof(il)) == -1 ||
-		    netd->nlisteners == CONF_MAXLISTEN ||
+		child_imsg_fixed("parent", imsg, &il, sizeof(il));
+		if (netd->nlisteners == CONF_MAXLISTEN ||
 		    (fd = imsg_get_fd(imsg)) == -1)
 			child_bad_imsg("parent", imsg);
 		l = &netd->listeners[netd->nlisteners++];
@@ -169,7 +183,7 @@ netd_init(struct imsg *imsg)
 }
 
 static const struct child_ops netd_ops = {
-	netd_init, netd_reconf, netd_parent_imsg
+	netd_init, netd_reconf, netd_dispatch_parent
 };
 
 void

@@ -99,12 +99,16 @@ extern struct netd		*netd;
 extern const struct sandbox_policy netd_sandbox;
 
 void	 netd_main(int, int) __attribute__((noreturn));
+int	 netd_dispatch_parent(struct imsg *);
+void	 netd_dispatch_mcpd(int, short, void *);
 
 /* conn.c */
 SSL_CTX	*conn_tls_init(const char *, size_t, char *, size_t, const char *,
 	    size_t);
 void	 conn_accept(int, short, void *);
-void	 conn_from_mcpd(uint32_t, uint32_t, const void *, size_t);
+void	 conn_mcpd_data(uint32_t, const void *, size_t);
+void	 conn_mcpd_ack(uint32_t, uint64_t);
+void	 conn_mcpd_close(uint32_t);
 void	 conn_resume_stalled(void);
 struct conn *conn_find(uint32_t);
 

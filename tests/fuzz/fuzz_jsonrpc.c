@@ -136,7 +136,7 @@ pump(uint32_t id, int audit_ok, char **out, size_t *outlen)
 			ack.status = audit_ok ? AUDIT_ACK_OK :
 			    AUDIT_ACK_FAILED;
 			ack.error = 28;		/* ENOSPC */
-			audit_ack(imsg_get_id(&imsg), &ack);
+			audit_acked(imsg_get_id(&imsg), &ack);
 			imsg_free(&imsg);
 			moved = 1;
 		}
