@@ -694,21 +694,21 @@ check_whole(struct conf_ctx *ctx)
 
 	/* An empty list was reported where it was written. */
 	if (c->proxy_enabled && c->nlisten == 0 && ctx->y.errs->n == 0)
-		config_error(ctx->y.errs, "%s: proxy_service is enabled but "
+		ydoc_errors_add(ctx->y.errs, "%s: proxy_service is enabled but "
 		    "has no listen_addr", ctx->y.file);
 	if (c->max_buffered < c->max_message_size)
-		config_error(ctx->y.errs, "%s: limits.max_buffered must be at "
-		    "least limits.max_message_size, or no message of the "
+		ydoc_errors_add(ctx->y.errs, "%s: limits.max_buffered must be "
+		    "at least limits.max_message_size, or no message of the "
 		    "largest size could ever be received", ctx->y.file);
 	if (strcmp(c->user, c->audit_user) == 0)
-		config_error(ctx->y.errs, "%s: 'user' and 'audit_user' must "
+		ydoc_errors_add(ctx->y.errs, "%s: 'user' and 'audit_user' must "
 		    "differ, so that a compromised netd or mcpd cannot touch "
 		    "the audit log", ctx->y.file);
 	if (c->throttle_max_delay < c->throttle_delay)
-		config_error(ctx->y.errs, "%s: auth: 'throttle_max_delay' "
+		ydoc_errors_add(ctx->y.errs, "%s: auth: 'throttle_max_delay' "
 		    "must be at least 'throttle_delay'", ctx->y.file);
 	if (c->failure_memory <= c->throttle_max_delay)
-		config_error(ctx->y.errs, "%s: auth: 'failure_memory' must "
+		ydoc_errors_add(ctx->y.errs, "%s: auth: 'failure_memory' must "
 		    "be longer than 'throttle_max_delay', or failures would "
 		    "be forgotten before their delay ends", ctx->y.file);
 }
@@ -732,7 +732,7 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 	strlcpy(conf->path, name, sizeof(conf->path));
 
 	if (!yaml_parser_initialize(&parser)) {
-		config_error(errs, "%s: out of memory", name);
+		ydoc_errors_add(errs, "%s: out of memory", name);
 		return (-1);
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -742,7 +742,7 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 		return (-1);
 	}
 	if ((root = yaml_document_get_root_node(&doc)) == NULL) {
-		config_error(errs, "%s:1:1: the file is empty; it needs at "
+		ydoc_errors_add(errs, "%s:1:1: the file is empty; it needs at "
 		    "least 'version: v1'", name);
 		yaml_document_delete(&doc);
 		yaml_parser_delete(&parser);
@@ -760,8 +760,8 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 	} else {
 		more = yaml_document_get_root_node(&extra) != NULL;
 		if (more)
-			config_error(errs, "%s:%zu:%zu: only one YAML document "
-			    "is allowed", name, extra.start_mark.line + 1,
+			ydoc_errors_add(errs, "%s:%zu:%zu: only one YAML "
+			    "document is allowed", name, extra.start_mark.line + 1,
 			    extra.start_mark.column + 1);
 		yaml_document_delete(&extra);
 	}
@@ -783,7 +783,7 @@ config_parse_file(const char *path, struct mcpgated_conf *conf,
 	if (read_file(path, CONF_MAXFILE, &buf, &len) == -1) {
 		saved = errno;
 		config_defaults(conf);
-		config_error(errs, "%s: %s", path, saved == EFBIG ?
+		ydoc_errors_add(errs, "%s: %s", path, saved == EFBIG ?
 		    "larger than 1 MiB" : saved == EINVAL ?
 		    "not a regular file" : strerror(saved));
 		return (-1);

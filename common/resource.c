@@ -384,7 +384,7 @@ keyed_free(struct keyed_list *v, size_t n)
 }
 
 static void
-rules_free(struct role_rules *r)
+role_rules_free(struct role_rules *r)
 {
 	keyed_free(r->labels, r->nlabels);
 	strlist_free(&r->tools);
@@ -397,8 +397,8 @@ resource_clear(struct resource *res)
 	switch (res->kind) {
 	case RES_ROLE:
 		free(res->u.role.description);
-		rules_free(&res->u.role.allow);
-		rules_free(&res->u.role.deny);
+		role_rules_free(&res->u.role.allow);
+		role_rules_free(&res->u.role.deny);
 		break;
 	case RES_USER:
 		free(res->u.user.description);
@@ -1233,7 +1233,7 @@ resource_parse(const char *name, const char *buf, size_t len, int mode,
 	memset(&bound, 0, sizeof(bound));
 	if (n == -1 || errs->n > 0) {
 		if (errs->n == 0)
-			config_error(errs, "%s: out of memory", name);
+			ydoc_errors_add(errs, "%s: out of memory", name);
 		resources_free(rs);
 		return (-1);
 	}

@@ -9,7 +9,7 @@
 #include "yamldoc.h"
 
 void
-config_error(struct conf_errors *errs, const char *fmt, ...)
+ydoc_errors_add(struct conf_errors *errs, const char *fmt, ...)
 {
 	va_list	 ap;
 
@@ -33,7 +33,7 @@ ydoc_error(struct ydoc *y, yaml_node_t *node, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	config_error(y->errs, "%s:%zu:%zu: %s", y->file,
+	ydoc_errors_add(y->errs, "%s:%zu:%zu: %s", y->file,
 	    node->start_mark.line + 1, node->start_mark.column + 1, msg);
 }
 
@@ -100,7 +100,7 @@ ydoc_syntax_error(yaml_parser_t *parser, const char *name, const char *buf,
 				col++;
 		}
 	}
-	config_error(errs, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
+	ydoc_errors_add(errs, "%s:%zu:%zu: YAML syntax error: %s%s%s", name,
 	    line + 1, col + 1, parser->problem ? parser->problem :
 	    "unknown problem", parser->context ? " " : "",
 	    parser->context ? parser->context : "");
@@ -123,7 +123,7 @@ ydoc_parse_stream(const char *name, const char *buf, size_t len,
 	int		 ret = 0;
 
 	if (!yaml_parser_initialize(&parser)) {
-		config_error(errs, "%s: out of memory", name);
+		ydoc_errors_add(errs, "%s: out of memory", name);
 		return (-1);
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
@@ -140,7 +140,7 @@ ydoc_parse_stream(const char *name, const char *buf, size_t len,
 			break;
 		}
 		if (++ndocs > maxdocs) {
-			config_error(errs, "%s:%zu:%zu: more than %zu YAML "
+			ydoc_errors_add(errs, "%s:%zu:%zu: more than %zu YAML "
 			    "documents", name, doc.start_mark.line + 1,
 			    doc.start_mark.column + 1, maxdocs);
 			yaml_document_delete(&doc);

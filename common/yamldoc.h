@@ -27,7 +27,7 @@ struct ydoc {
 
 typedef int	(*ydoc_fn)(struct ydoc *, yaml_node_t *, void *);
 
-void		 config_error(struct conf_errors *, const char *, ...)
+void		 ydoc_errors_add(struct conf_errors *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 ydoc_error(struct ydoc *, yaml_node_t *, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));

@@ -79,7 +79,7 @@ record_outcome(json_t *rec, const char *result, const char *key,
 
 /* Answer r with an error, and record it. */
 static void
-answer_error(struct mconn *c, struct rpc *r, int code, const char *fmt, ...)
+mcp_answer_error(struct mconn *c, struct rpc *r, int code, const char *fmt, ...)
 {
 	va_list	 ap;
 	json_t	*rec;
@@ -97,7 +97,7 @@ answer_error(struct mconn *c, struct rpc *r, int code, const char *fmt, ...)
 
 /* Answer r with a result, and record it as passed; takes result. */
 static void
-answer(struct mconn *c, struct rpc *r, json_t *result)
+mcp_answer(struct mconn *c, struct rpc *r, json_t *result)
 {
 	json_t	*rec;
 
@@ -168,7 +168,7 @@ initialize_result(struct session *s)
 }
 
 static void
-m_initialize(struct mconn *c, struct rpc *r)
+mcp_initialize(struct mconn *c, struct rpc *r)
 {
 	struct session	*s = c->session;
 	json_t		*info, *caps, *rec;
@@ -176,8 +176,8 @@ m_initialize(struct mconn *c, struct rpc *r)
 	size_t		 i;
 
 	if (s->initialized) {
-		answer_error(c, r, RPC_INVALID_REQUEST, "Invalid Request: the "
-		    "session is already initialized");
+		mcp_answer_error(c, r, RPC_INVALID_REQUEST, "Invalid Request: "
+		    "the session is already initialized");
 		return;
 	}
 	want = json_string_value(json_object_get(r->params, "protocolVersion"));
@@ -187,7 +187,7 @@ m_initialize(struct mconn *c, struct rpc *r)
 	caps = json_object_get(r->params, "capabilities");
 	if (want == NULL || name == NULL || (caps != NULL &&
 	    !json_is_object(caps))) {
-		answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
+		mcp_answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
 		    "initialize needs protocolVersion, capabilities and "
 		    "clientInfo with a name");
 		return;
@@ -210,9 +210,9 @@ m_initialize(struct mconn *c, struct rpc *r)
 }
 
 static void
-m_ping(struct mconn *c, struct rpc *r)
+mcp_ping(struct mconn *c, struct rpc *r)
 {
-	answer(c, r, json_object());
+	mcp_answer(c, r, json_object());
 }
 
 static json_t *
@@ -239,7 +239,7 @@ tool_json(const struct session *s, const struct tool *t)
 }
 
 static void
-m_tools_list(struct mconn *c, struct rpc *r)
+mcp_tools_list(struct mconn *c, struct rpc *r)
 {
 	struct session		*s = c->session;
 	const struct user	*u = session_user(c);
@@ -248,7 +248,7 @@ m_tools_list(struct mconn *c, struct rpc *r)
 	size_t			 i;
 
 	if (json_object_get(r->params, "cursor") != NULL) {
-		answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
+		mcp_answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
 		    "unknown cursor");
 		return;
 	}
@@ -258,11 +258,11 @@ m_tools_list(struct mconn *c, struct rpc *r)
 			json_array_append_new(tools, tool_json(s,
 			    &s->app->tools[i]));
 	mcp_tools_digest(c, s->tools_seen);
-	answer(c, r, json_pack("{s:o}", "tools", tools));
+	mcp_answer(c, r, json_pack("{s:o}", "tools", tools));
 }
 
 static void
-m_tools_call(struct mconn *c, struct rpc *r)
+mcp_tools_call(struct mconn *c, struct rpc *r)
 {
 	struct session		*s = c->session;
 	const struct user	*u = session_user(c);
@@ -275,7 +275,7 @@ m_tools_call(struct mconn *c, struct rpc *r)
 	name = json_object_get(r->params, "name");
 	args = json_object_get(r->params, "arguments");
 	if (!json_is_string(name) || (args != NULL && !json_is_object(args))) {
-		answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
+		mcp_answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
 		    "tools/call needs \"name\" as a string, and "
 		    "\"arguments\", when given, as an object");
 		return;
@@ -297,12 +297,13 @@ m_tools_call(struct mconn *c, struct rpc *r)
 	    (args != NULL && json_object_size(args) > 0)) {
 		json_decref(rec);
 		if (tool == NULL)
-			answer_error(c, r, RPC_INVALID_PARAMS, "Unknown tool: "
-			    "'%.*s' (tools/list shows the tools there are)", n,
-			    tname);
+			mcp_answer_error(c, r, RPC_INVALID_PARAMS,
+			    "Unknown tool: '%.*s' (tools/list shows the tools "
+			    "there are)", n, tname);
 		else
-			answer_error(c, r, RPC_INVALID_PARAMS, "Invalid params: "
-			    "the tool '%s' takes no arguments", tool->name);
+			mcp_answer_error(c, r, RPC_INVALID_PARAMS,
+			    "Invalid params: the tool '%s' takes no arguments",
+			    tool->name);
 		return;
 	}
 	record_outcome(rec, "success", "rule", d.rule);
@@ -336,7 +337,7 @@ tool_result(struct mconn *c, const struct tool *tool)
 }
 
 static void
-m_empty_list(struct mconn *c, struct rpc *r)
+mcp_empty_list(struct mconn *c, struct rpc *r)
 {
 	const char	*key;
 
@@ -346,7 +347,7 @@ m_empty_list(struct mconn *c, struct rpc *r)
 		key = "resourceTemplates";
 	else
 		key = "prompts";
-	answer(c, r, json_pack("{s:[]}", key));
+	mcp_answer(c, r, json_pack("{s:[]}", key));
 }
 
 static const struct {
@@ -354,14 +355,14 @@ static const struct {
 	int		 before_init;
 	void		(*fn)(struct mconn *, struct rpc *);
 } methods[] = {
-	{ "initialize",			1, m_initialize },
-	{ "ping",			1, m_ping },
-	{ "tools/list",			0, m_tools_list },
-	{ "tools/call",			0, m_tools_call },
+	{ "initialize",			1, mcp_initialize },
+	{ "ping",			1, mcp_ping },
+	{ "tools/list",			0, mcp_tools_list },
+	{ "tools/call",			0, mcp_tools_call },
 	/* Clients ask for these unannounced; nothing to offer. */
-	{ "resources/list",		0, m_empty_list },
-	{ "resources/templates/list",	0, m_empty_list },
-	{ "prompts/list",		0, m_empty_list },
+	{ "resources/list",		0, mcp_empty_list },
+	{ "resources/templates/list",	0, mcp_empty_list },
+	{ "prompts/list",		0, mcp_empty_list },
 };
 
 static void
@@ -375,14 +376,14 @@ mcp_request(struct mconn *c, struct rpc *r)
 		if (strcmp(methods[i].name, r->method) == 0)
 			break;
 	if (i == sizeof(methods) / sizeof(methods[0])) {
-		answer_error(c, r, RPC_METHOD_NOT_FOUND, "Method not found: "
-		    "%.*s", n, r->method);
+		mcp_answer_error(c, r, RPC_METHOD_NOT_FOUND,
+		    "Method not found: %.*s", n, r->method);
 		return;
 	}
 	if (!methods[i].before_init && !c->session->initialized) {
-		answer_error(c, r, RPC_INVALID_REQUEST, "Invalid Request: %s "
-		    "before initialize; a session starts with initialize",
-		    methods[i].name);
+		mcp_answer_error(c, r, RPC_INVALID_REQUEST,
+		    "Invalid Request: %s before initialize; a session starts "
+		    "with initialize", methods[i].name);
 		return;
 	}
 	methods[i].fn(c, r);
@@ -418,7 +419,7 @@ mcp_message(struct mconn *c, char *line, size_t len)
 		break;
 	case RPC_INVALID:
 		c->session->requests++;
-		answer_error(c, &r, r.error_code, "%s", r.error);
+		mcp_answer_error(c, &r, r.error_code, "%s", r.error);
 		break;
 	case RPC_RESPONSE:
 		/* The demo server asks nothing: an answer to nothing. */

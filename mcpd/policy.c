@@ -146,7 +146,7 @@ pattern_match(const struct pattern *p, const struct user *u, const char *s,
 }
 
 static void
-rules_free(struct prules *r)
+prules_free(struct prules *r)
 {
 	size_t	 i, j;
 
@@ -195,8 +195,8 @@ policy_compile(const struct resources *rs)
 	size_t	 i, n = 0;
 
 	for (i = 0; i < nproles; i++) {
-		rules_free(&proles[i].allow);
-		rules_free(&proles[i].deny);
+		prules_free(&proles[i].allow);
+		prules_free(&proles[i].deny);
 	}
 	free(proles);
 	nproles = 0;
@@ -232,7 +232,7 @@ prole_find(const char *name)
  * side the rules are on.
  */
 static int
-labels_match(const struct prules *r, const struct app *app,
+selector_match(const struct prules *r, const struct app *app,
     const struct user *u, int deny)
 {
 	const char	*via;
@@ -305,13 +305,13 @@ policy_app(const struct user *u, const struct app *app, struct decision *d)
 	for (i = 0; i < u->roles.n; i++) {
 		if ((r = prole_find(u->roles.v[i])) == NULL)
 			continue;
-		if (labels_match(&r->deny, app, u, 1)) {
+		if (selector_match(&r->deny, app, u, 1)) {
 			snprintf(d->rule, sizeof(d->rule), "role '%s' denies "
 			    "server %s (deny.app_labels)", r->role->name,
 			    app->name);
 			return (d->allowed = 0);
 		}
-		if (grant == NULL && labels_match(&r->allow, app, u, 0))
+		if (grant == NULL && selector_match(&r->allow, app, u, 0))
 			grant = r;
 	}
 	if (grant == NULL) {
@@ -354,7 +354,7 @@ policy_tool(const struct user *u, const struct app *app, const char *tool,
 				return (d->allowed = 0);
 			}
 		}
-		if (allowed != NULL || !labels_match(&r->allow, app, u, 0))
+		if (allowed != NULL || !selector_match(&r->allow, app, u, 0))
 			continue;
 		for (j = 0; j < r->allow.ntools && allowed == NULL; j++) {
 			if (pattern_match(&r->allow.tools[j], u, tool, 0,
