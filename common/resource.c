@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "pattern.h"
 #include "resource.h"
 #include "util.h"
 
@@ -130,181 +130,6 @@ trait_name_ok(const char *s)
 		    !isdigit((unsigned char)s[n]) && s[n] != '_')
 			return (0);
 	return (n > 0 && n < RES_NAMELEN);
-}
-
-/*
- * What a regular expression's repetitions cost to compile, roughly in NFA
- * states: glibc copies a sub-expression once per bound of a repetition,
- * so "(a{1000}){1000}" is a million of them.  The estimate walks the
- * expression: an atom costs 1, a group the sum of its contents, and a
- * bound {m}, {m,}, {m,n} or {,n} multiplies what it follows; *rep sums
- * what the bounds made, which is what grows.  It saturates above the
- * limit.
- */
-#define REGEX_MAX_COST		1000
-
-static uint64_t
-regex_cost(const char **pp, int depth, uint64_t *rep)
-{
-	const char	*p = *pp;
-	uint64_t	 total = 0, atom, m, n;
-	char		*end;
-
-	while (*p != '\0' && *p != ')') {
-		if (*p == '|' || *p == '^' || *p == '$') {
-			p++;
-			continue;
-		}
-		atom = 1;
-		if (*p == '(') {
-			p++;
-			if (depth > 32)
-				return (*rep = REGEX_MAX_COST + 1);
-			atom = regex_cost(&p, depth + 1, rep);
-			if (*p == ')')
-				p++;
-		} else if (*p == '[') {
-			/* A bracket expression: "[]a]" and "[^]a]" too. */
-			p++;
-			if (*p == '^')
-				p++;
-			if (*p == ']')
-				p++;
-			while (*p != '\0' && *p != ']')
-				p++;
-			if (*p == ']')
-				p++;
-		} else if (*p == '\\' && p[1] != '\0')
-			p += 2;
-		else
-			p++;
-		while (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
-			if (*p != '{') {
-				p++;
-				continue;
-			}
-			m = strtoull(p + 1, &end, 10);
-			n = m;
-			if (*end == ',') {
-				n = isdigit((unsigned char)end[1]) ?
-				    strtoull(end + 1, &end, 10) : m;
-				if (*end == ',' || n == 0)
-					end++;
-			}
-			if (*end != '}')
-				break;		/* not a bound: a literal { */
-			p = end + 1;
-			if (n < m)
-				n = m;
-			if (n > REGEX_MAX_COST)
-				return (*rep = REGEX_MAX_COST + 1);
-			atom *= n > 0 ? n : 1;
-			if (n > 1)
-				*rep += atom;
-			if (atom > REGEX_MAX_COST || *rep > REGEX_MAX_COST)
-				return (*rep = REGEX_MAX_COST + 1);
-		}
-		total += atom;
-	}
-	*pp = p;
-	return (total);
-}
-
-/*
- * Compile a "^...$" pattern as mcpd matches it: anchored as a whole, so
- * that "^a|b$" is "a" or "b" and nothing longer.  What is between ^ and
- * $ must be a regular expression of its own, so that a ")|(" cannot
- * break out of the group.  The one compiler for the check here and for
- * mcpd, so that what passes one compiles in the other.  Returns 0, a
- * regcomp(3) error (re then holds nothing to free), or -1 with errno.
- */
-int
-pattern_regcomp(regex_t *re, const char *p)
-{
-	char	*s;
-	size_t	 n = strlen(p);
-	int	 r;
-
-	if (n < 2 || p[0] != '^' || p[n - 1] != '$') {
-		errno = EINVAL;
-		return (-1);
-	}
-	if ((s = strndup(p + 1, n - 2)) == NULL)
-		return (-1);
-	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
-	free(s);
-	if (r != 0)
-		return (r);
-	regfree(re);
-	if (asprintf(&s, "^(%.*s)$", (int)(n - 2), p + 1) == -1)
-		return (-1);
-	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
-	free(s);
-	return (r);
-}
-
-/*
- * A pattern in a role: "*" and shell globs, "^...$" an anchored POSIX
- * extended regular expression, or "{{internal.NAME}}" a user's trait.
- */
-int
-resource_pattern_ok(const char *p, char *err, size_t errlen)
-{
-	regex_t		 re;
-	char		 name[RES_NAMELEN], want[RES_NAMELEN + 16];
-	const char	*q;
-	uint64_t	 rep;
-	size_t		 n = strlen(p);
-	int		 r;
-
-	if (n == 0 || n > RES_VALUELEN) {
-		snprintf(err, errlen, "a pattern must be 1 to %d characters",
-		    RES_VALUELEN);
-		return (0);
-	}
-	if (strncmp(p, "{{", 2) == 0) {
-		if (sscanf(p, "{{internal.%63[a-z0-9_]", name) == 1 &&
-		    snprintf(want, sizeof(want), "{{internal.%s}}", name) > 0 &&
-		    strcmp(p, want) == 0)
-			return (1);
-		if (sscanf(p, "{{ internal.%63[a-z0-9_]", name) == 1 &&
-		    snprintf(want, sizeof(want), "{{ internal.%s }}",
-		    name) > 0 && strcmp(p, want) == 0)
-			return (1);
-		snprintf(err, errlen, "'%s' is not a trait: write "
-		    "{{internal.NAME}}, for example {{internal.mcp_tools}}", p);
-		return (0);
-	}
-	if (p[0] == '^') {
-		if (p[n - 1] != '$') {
-			snprintf(err, errlen, "regular expression '%s' must "
-			    "end "
-			    "with $ (patterns are anchored)", p);
-			return (0);
-		}
-		q = p;
-		rep = 0;
-		(void)regex_cost(&q, 0, &rep);
-		if (rep > REGEX_MAX_COST) {
-			snprintf(err, errlen, "regular expression '%s' repeats "
-			    "too much: it would compile to more than %d "
-			    "states", p, REGEX_MAX_COST);
-			return (0);
-		}
-		if ((r = pattern_regcomp(&re, p)) != 0) {
-			char	 why[128];
-
-			if (r == -1)
-				strlcpy(why, strerror(errno), sizeof(why));
-			else
-				regerror(r, &re, why, sizeof(why));
-			snprintf(err, errlen, "regular expression '%s': %s", p,
-			    why);
-			return (0);
-		}
-		regfree(&re);
-	}
-	return (1);
 }
 
 int
@@ -680,7 +505,7 @@ get_list(struct ydoc *y, yaml_node_t *n, const char *what,
 			    "'%s'", buf, what);
 			ret = -1;
 		} else if (check == LIST_PATTERNS &&
-		    !resource_pattern_ok(buf, err, sizeof(err))) {
+		    !pattern_ok(buf, err, sizeof(err))) {
 			ydoc_error(y, item, "%s", err);
 			ret = -1;
 		} else if (strlist_has(l, buf)) {
@@ -717,7 +542,7 @@ label_key_ok(struct ydoc *y, yaml_node_t *kn, const char *key)
 {
 	char	 err[256];
 
-	if (resource_pattern_ok(key, err, sizeof(err)))
+	if (pattern_ok(key, err, sizeof(err)))
 		return (1);
 	ydoc_error(y, kn, "label %s", err);
 	return (0);

@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <regex.h>
-
 #include <jansson.h>
 
 #include "yamldoc.h"
@@ -125,8 +123,6 @@ void	 resource_clear(struct resource *);
 char	*resource_yaml(const struct resource *, int, size_t *);
 const char *resource_kind_name(enum res_kind);
 int	 resource_name_ok(const char *);
-int	 resource_pattern_ok(const char *, char *, size_t);
-int	 pattern_regcomp(regex_t *, const char *);
 int	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);
 int	 strlist_has(const struct strlist *, const char *);

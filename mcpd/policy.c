@@ -12,23 +12,13 @@
  */
 #include <sys/types.h>
 
-#include <fnmatch.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 #include "mcpd.h"
-
-struct pattern {
-	const char	*text;
-	int		 any;		/* "*" */
-	int		 regex;		/* "^...$", compiled in re */
-	regex_t		 re;
-	char		 trait[RES_NAMELEN];	/* "{{internal.NAME}}" */
-	int		 broken;	/* did not compile: fails closed */
-};
+#include "pattern.h"
 
 struct plabel {
 	struct pattern	 key;
@@ -51,99 +41,6 @@ struct prole {
 
 static struct prole	*proles;
 static size_t		 nproles;
-
-/*
- * A pattern, as resource_pattern_ok() checked it.  One that still does
- * not compile (out of memory) is marked broken: it then matches nothing
- * in an allow rule and everything in a deny rule.
- */
-static void
-pattern_compile(struct pattern *p, const char *text)
-{
-	memset(p, 0, sizeof(*p));
-	p->text = text;
-	if (strcmp(text, "*") == 0) {
-		p->any = 1;
-		return;
-	}
-	if (sscanf(text, "{{internal.%63[a-z0-9_]}}", p->trait) == 1 ||
-	    sscanf(text, "{{ internal.%63[a-z0-9_] }}", p->trait) == 1)
-		return;
-	if (text[0] == '^') {
-		if (pattern_regcomp(&p->re, text) != 0) {
-			log_warnx("pattern '%s' does not compile: it fails "
-			    "closed", text);
-			p->broken = 1;
-			return;
-		}
-		p->regex = 1;
-	}
-}
-
-static void
-pattern_free(struct pattern *p)
-{
-	if (p->regex)
-		regfree(&p->re);
-	p->regex = 0;
-}
-
-/* A trait's value against s; broken says what a broken one means. */
-static int
-match_one(const char *pat, const char *s, int broken)
-{
-	struct pattern	 p;
-	int		 m;
-
-	pattern_compile(&p, pat);
-	if (p.broken)
-		m = broken;
-	else if (p.any)
-		m = 1;
-	else if (p.regex)
-		m = regexec(&p.re, s, 0, NULL, 0) == 0;
-	else if (p.trait[0] != '\0')
-		m = 0;		/* a trait's value is not a trait */
-	else
-		m = fnmatch(pat, s, 0) == 0;
-	pattern_free(&p);
-	return (m);
-}
-
-/*
- * Whether s matches p for user u; *via gets the pattern that matched (a
- * trait's value, when the pattern is a trait).  deny says which side p
- * is on, for a pattern that does not compile.
- */
-static int
-pattern_match(const struct pattern *p, const struct user *u, const char *s,
-    int deny, const char **via)
-{
-	size_t	 i, j;
-
-	*via = p->text;
-	if (p->broken)
-		return (deny);
-	if (p->any)
-		return (1);
-	if (p->regex)
-		return (regexec(&p->re, s, 0, NULL, 0) == 0);
-	if (p->trait[0] != '\0') {
-		for (i = 0; u != NULL && i < u->ntraits; i++) {
-			if (strcmp(u->traits[i].key, p->trait) != 0)
-				continue;
-			for (j = 0; j < u->traits[i].values.n; j++) {
-				if (match_one(u->traits[i].values.v[j], s,
-				    deny)) {
-					*via = u->traits[i].values.v[j];
-					return (1);
-				}
-			}
-		}
-		return (0);
-	}
-	return (fnmatch(p->text, s, 0) == 0);
-}
 
 static void
 prules_free(struct prules *r)

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "log.h"
+#include "pattern.h"
 #include "privsep.h"
 #include "admin.h"
 
@@ -67,7 +68,7 @@ json_patterns(json_t *a, struct strlist *l)
 	if (!json_is_array(a))
 		return (-1);
 	json_array_foreach(a, i, v) {
-		if (!json_is_string(v) || !resource_pattern_ok(
+		if (!json_is_string(v) || !pattern_ok(
 		    json_string_value(v), err, sizeof(err)))
 			return (-1);
 		if (!strlist_has(l, json_string_value(v)) &&

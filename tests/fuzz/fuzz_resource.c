@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "pattern.h"
 #include "resource.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -88,7 +89,7 @@ check_list(const struct strlist *l, int patterns, int names)
 		if (l->v[i] == NULL || l->v[i][0] == '\0' ||
 		    strlen(l->v[i]) > RES_VALUELEN)
 			abort();
-		if (patterns && !resource_pattern_ok(l->v[i], err,
+		if (patterns && !pattern_ok(l->v[i], err,
 		    sizeof(err)))
 			abort();
 		if (names && !resource_name_ok(l->v[i]))
@@ -108,7 +109,7 @@ check_rules(const struct role_rules *r)
 	if (r->nlabels > RES_MAXMAP || (r->nlabels > 0 && r->labels == NULL))
 		abort();
 	for (i = 0; i < r->nlabels; i++) {
-		if (!resource_pattern_ok(r->labels[i].key, err, sizeof(err)))
+		if (!pattern_ok(r->labels[i].key, err, sizeof(err)))
 			abort();
 		if (r->labels[i].values.n == 0)
 			abort();

@@ -11,6 +11,7 @@
 
 #include "../../mcpd/mcpd.h"
 #include "log.h"
+#include "pattern.h"
 #include "unit.h"
 
 static struct mcpd	 state;
@@ -388,7 +389,7 @@ test_pattern_regcomp(void)
 	regex_t	 re;
 	char	 err[256];
 
-	T_ASSERT(resource_pattern_ok("^a|b$", err, sizeof(err)));
+	T_ASSERT(pattern_ok("^a|b$", err, sizeof(err)));
 	T_ASSERT(pattern_regcomp(&re, "^a|b$") == 0);
 	T_ASSERT(regexec(&re, "a", 0, NULL, 0) == 0);
 	T_ASSERT(regexec(&re, "b", 0, NULL, 0) == 0);
@@ -396,11 +397,11 @@ test_pattern_regcomp(void)
 	T_ASSERT(regexec(&re, "xb", 0, NULL, 0) != 0);
 	regfree(&re);
 	/* Compiles as written, not once wrapped: refused by the check. */
-	T_ASSERT(!resource_pattern_ok("^a\\$", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("^a\\$", err, sizeof(err)));
 	T_ASSERTF(strstr(err, "regular expression") != NULL, "%s", err);
-	T_ASSERT(!resource_pattern_ok("^(a$", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("^(a$", err, sizeof(err)));
 	/* ")|(" cannot break out of the group that anchors it. */
-	T_ASSERT(!resource_pattern_ok("^a)|(.*$", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("^a)|(.*$", err, sizeof(err)));
 }
 
 /* deny.mcp.tools refuses everywhere, whatever deny.app_labels says. */

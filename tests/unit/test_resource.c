@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "pattern.h"
 #include "resource.h"
 #include "unit.h"
 
@@ -1648,54 +1649,54 @@ test_pattern_ok(void)
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		err[0] = '\0';
-		T_ASSERTF(resource_pattern_ok(good[i], err, sizeof(err)),
+		T_ASSERTF(pattern_ok(good[i], err, sizeof(err)),
 		    "'%s' refused: %s", good[i], err);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(err, 'z', sizeof(err));
-		T_ASSERTF(!resource_pattern_ok(bad[i], err, sizeof(err)),
+		T_ASSERTF(!pattern_ok(bad[i], err, sizeof(err)),
 		    "'%s' accepted", bad[i]);
 		T_ASSERTF(memchr(err, '\0', sizeof(err)) != NULL &&
 		    err[0] != '\0', "'%s': no message", bad[i]);
 	}
 
-	T_ASSERT(!resource_pattern_ok("", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("", err, sizeof(err)));
 	T_ASSERT(strcmp(err, "a pattern must be 1 to 1024 characters") == 0);
-	T_ASSERT(!resource_pattern_ok("^ab", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("^ab", err, sizeof(err)));
 	T_ASSERT(strcmp(err, "regular expression '^ab' must end with $ "
 	    "(patterns are anchored)") == 0);
-	T_ASSERT(!resource_pattern_ok("{{x}}", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("{{x}}", err, sizeof(err)));
 	T_ASSERT(strcmp(err, "'{{x}}' is not a trait: write "
 	    "{{internal.NAME}}, for example {{internal.mcp_tools}}") == 0);
-	T_ASSERT(!resource_pattern_ok("^(a$", err, sizeof(err)));
+	T_ASSERT(!pattern_ok("^(a$", err, sizeof(err)));
 	T_ASSERTF(strncmp(err, "regular expression '^(a$': ", 27) == 0 &&
 	    strlen(err) > 27, "%s", err);
 
 	/* A trait name of 63 characters, and one of 64. */
 	snprintf(p, sizeof(p), "{{internal.%063d}}", 7);
-	T_ASSERTF(resource_pattern_ok(p, err, sizeof(err)), "%s", err);
+	T_ASSERTF(pattern_ok(p, err, sizeof(err)), "%s", err);
 	snprintf(p, sizeof(p), "{{ internal.%063d }}", 7);
-	T_ASSERTF(resource_pattern_ok(p, err, sizeof(err)), "%s", err);
+	T_ASSERTF(pattern_ok(p, err, sizeof(err)), "%s", err);
 	snprintf(p, sizeof(p), "{{internal.%064d}}", 7);
-	T_ASSERT(!resource_pattern_ok(p, err, sizeof(err)));
+	T_ASSERT(!pattern_ok(p, err, sizeof(err)));
 
 	/* 1024 characters, and 1025. */
 	memset(p, 'x', RES_VALUELEN);
 	p[RES_VALUELEN] = '\0';
-	T_ASSERT(resource_pattern_ok(p, err, sizeof(err)));
+	T_ASSERT(pattern_ok(p, err, sizeof(err)));
 	p[0] = '^';
 	p[RES_VALUELEN - 1] = '$';
-	T_ASSERTF(resource_pattern_ok(p, err, sizeof(err)), "%s", err);
+	T_ASSERTF(pattern_ok(p, err, sizeof(err)), "%s", err);
 	p[RES_VALUELEN] = 'x';
 	p[RES_VALUELEN + 1] = '\0';
-	T_ASSERT(!resource_pattern_ok(p, err, sizeof(err)));
+	T_ASSERT(!pattern_ok(p, err, sizeof(err)));
 
 	/* A short buffer gets a terminated, truncated message. */
 	memset(err, 'z', sizeof(err));
-	T_ASSERT(!resource_pattern_ok("^abc", err, 8));
+	T_ASSERT(!pattern_ok("^abc", err, 8));
 	T_ASSERT(strcmp(err, "regular") == 0 && err[8] == 'z');
 	memset(err, 'z', sizeof(err));
-	T_ASSERT(!resource_pattern_ok("{{y}}", err, 1));
+	T_ASSERT(!pattern_ok("{{y}}", err, 1));
 	T_ASSERT(err[0] == '\0' && err[1] == 'z');
 }
 
@@ -2033,7 +2034,7 @@ test_trait_pattern_strict(void)
 	size_t	 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		T_ASSERTF(!resource_pattern_ok(bad[i], err, sizeof(err)),
+		T_ASSERTF(!pattern_ok(bad[i], err, sizeof(err)),
 		    "'%s' accepted as a trait", bad[i]);
 }
 
@@ -2149,7 +2150,7 @@ child_regex_cost(void)
 	if (setrlimit(RLIMIT_AS, &rl) == -1)
 		return (3);
 	alarm(20);
-	(void)resource_pattern_ok(regex_cost_pattern, err, sizeof(err));
+	(void)pattern_ok(regex_cost_pattern, err, sizeof(err));
 	if (getrusage(RUSAGE_SELF, &ru) == -1)
 		return (3);
 	/* ru_maxrss is in kilobytes. */
