@@ -1068,72 +1068,98 @@ resource_parse(const char *name, const char *buf, size_t len, int mode,
 /* --- writing ------------------------------------------------------------- */
 
 /*
- * A scalar, double-quoted, escaping what YAML does not keep as it is: the
- * C0 and C1 controls, DEL, the line separators that a quoted scalar folds
- * (NEL, U+2028, U+2029), and U+FFFE and U+FFFF.  Other UTF-8 goes as it
- * is (the parser only ever hands over valid UTF-8).
+ * Resources are written with libyaml's emitter, which quotes and escapes
+ * as YAML requires.  Every string of a resource goes double-quoted, so
+ * that "yes", "null" or "123" read back as the strings they are; the
+ * keys and the few words of our own go plain.  Lists go in flow style,
+ * one line each.  The emitter refuses a string that is not UTF-8 (the
+ * parser only ever hands over UTF-8): resource_yaml() then fails.
  */
-static void
-put_str(struct buf *b, const char *s)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	uint32_t		 cp;
-	int			 n, k;
+struct yout {
+	yaml_emitter_t	 em;
+	struct buf	 b;
+	int		 failed;
+};
 
-	buf_puts(b, "\"");
-	while (*p != '\0') {
-		if (*p == '"' || *p == '\\') {
-			buf_printf(b, "\\%c", *p++);
-			continue;
-		}
-		if (*p == '\n' || *p == '\t') {
-			buf_puts(b, *p++ == '\n' ? "\\n" : "\\t");
-			continue;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			buf_printf(b, "\\x%02X", *p++);
-			continue;
-		}
-		if (*p < 0x80) {
-			buf_add(b, p++, 1);
-			continue;
-		}
-		n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
-		cp = *p & (0xff >> (n + 1));
-		for (k = 1; k < n && (p[k] & 0xc0) == 0x80; k++)
-			cp = cp << 6 | (p[k] & 0x3f);
-		if (k < n) {
-			/* Not UTF-8: never read past what is there. */
-			buf_printf(b, "\\x%02X", *p++);
-			continue;
-		}
-		if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 ||
-		    cp == 0x2029 || cp == 0xfffe || cp == 0xffff)
-			buf_printf(b, "\\u%04X", cp);
-		else
-			buf_add(b, p, (size_t)n);
-		p += n;
+static int
+yout_write(void *arg, unsigned char *data, size_t len)
+{
+	struct buf	*b = arg;
+
+	return (buf_add(b, data, len) == 0);
+}
+
+/* Emit an event that ok says was set up; the emitter frees it. */
+static void
+yout_emit(struct yout *o, int ok, yaml_event_t *ev)
+{
+	if (!ok) {
+		o->failed = 1;
+		return;
 	}
-	buf_puts(b, "\"");
+	if (o->failed)
+		yaml_event_delete(ev);
+	else if (!yaml_emitter_emit(&o->em, ev))
+		o->failed = 1;
 }
 
 static void
-put_list(struct buf *b, const struct strlist *l)
+put_scalar(struct yout *o, const char *s, int quoted)
 {
-	size_t	 i;
+	yaml_event_t	 ev;
 
-	buf_puts(b, "[");
-	for (i = 0; i < l->n; i++) {
-		if (i > 0)
-			buf_puts(b, ", ");
-		put_str(b, l->v[i]);
-	}
-	buf_puts(b, "]\n");
+	yout_emit(o, yaml_scalar_event_initialize(&ev, NULL, NULL,
+	    (yaml_char_t *)s, (int)strlen(s), !quoted, quoted, quoted ?
+	    YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE), &ev);
+}
+
+/* A key or a word of our own, plain. */
+static void
+put_plain(struct yout *o, const char *s)
+{
+	put_scalar(o, s, 0);
+}
+
+/* A string of the resource, double-quoted. */
+static void
+put_str(struct yout *o, const char *s)
+{
+	put_scalar(o, s, 1);
+}
+
+static void
+put_map_start(struct yout *o)
+{
+	yaml_event_t	 ev;
+
+	yout_emit(o, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+	    YAML_BLOCK_MAPPING_STYLE), &ev);
+}
+
+static void
+put_map_end(struct yout *o)
+{
+	yaml_event_t	 ev;
+
+	yout_emit(o, yaml_mapping_end_event_initialize(&ev), &ev);
+}
+
+static void
+put_list(struct yout *o, const struct strlist *l)
+{
+	yaml_event_t	 ev;
+	size_t		 i;
+
+	yout_emit(o, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
+	    YAML_FLOW_SEQUENCE_STYLE), &ev);
+	for (i = 0; i < l->n; i++)
+		put_str(o, l->v[i]);
+	yout_emit(o, yaml_sequence_end_event_initialize(&ev), &ev);
 }
 
 /* A time the parser reads back: years 0000 to 9999. */
 static void
-put_time(struct buf *b, int64_t secs)
+put_time(struct yout *o, int64_t secs)
 {
 	char	 ts[64];
 	time_t	 t = (time_t)(secs < TIME_MIN ? TIME_MIN : secs > TIME_MAX ?
@@ -1144,44 +1170,104 @@ put_time(struct buf *b, int64_t secs)
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02dZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec);
-	put_str(b, ts);
-	buf_puts(b, "\n");
+	put_str(o, ts);
 }
 
+/* A map of keys to lists: a role's app_labels, a user's traits. */
 static void
-put_rules(struct buf *b, const char *what, const struct role_rules *r)
+put_keyed(struct yout *o, const char *what, const struct keyed_list *v,
+    size_t n)
 {
 	size_t	 i;
 
-	if (r->nlabels == 0 && r->tools.n == 0)
-		return;
-	buf_printf(b, "  %s:\n", what);
-	if (r->nlabels > 0) {
-		buf_puts(b, "    app_labels:\n");
-		for (i = 0; i < r->nlabels; i++) {
-			buf_puts(b, "      ");
-			put_str(b, r->labels[i].key);
-			buf_puts(b, ": ");
-			put_list(b, &r->labels[i].values);
-		}
+	put_plain(o, what);
+	put_map_start(o);
+	for (i = 0; i < n; i++) {
+		put_str(o, v[i].key);
+		put_list(o, &v[i].values);
 	}
-	if (r->tools.n > 0) {
-		buf_puts(b, "    mcp:\n      tools: ");
-		put_list(b, &r->tools);
-	}
+	put_map_end(o);
 }
 
 static void
-put_metadata(struct buf *b, const char *kind, const char *name,
+put_rules(struct yout *o, const char *what, const struct role_rules *r)
+{
+	if (r->nlabels == 0 && r->tools.n == 0)
+		return;
+	put_plain(o, what);
+	put_map_start(o);
+	if (r->nlabels > 0)
+		put_keyed(o, "app_labels", r->labels, r->nlabels);
+	if (r->tools.n > 0) {
+		put_plain(o, "mcp");
+		put_map_start(o);
+		put_plain(o, "tools");
+		put_list(o, &r->tools);
+		put_map_end(o);
+	}
+	put_map_end(o);
+}
+
+static void
+put_metadata(struct yout *o, const char *kind, const char *name,
     const char *description)
 {
-	buf_printf(b, "kind: %s\nversion: v1\nmetadata:\n  name: ", kind);
-	put_str(b, name);
-	buf_puts(b, "\n");
+	put_plain(o, "kind");
+	put_plain(o, kind);
+	put_plain(o, "version");
+	put_plain(o, "v1");
+	put_plain(o, "metadata");
+	put_map_start(o);
+	put_plain(o, "name");
+	put_str(o, name);
 	if (description != NULL) {
-		buf_puts(b, "  description: ");
-		put_str(b, description);
-		buf_puts(b, "\n");
+		put_plain(o, "description");
+		put_str(o, description);
+	}
+	put_map_end(o);
+}
+
+static void
+put_user(struct yout *o, const struct user *u, int mode)
+{
+	put_metadata(o, "user", u->name, u->description);
+	put_plain(o, "spec");
+	put_map_start(o);
+	put_plain(o, "roles");
+	put_list(o, &u->roles);
+	if (u->ntraits > 0)
+		put_keyed(o, "traits", u->traits, u->ntraits);
+	put_map_end(o);
+	if (mode & (RES_STATE | RES_SNAPSHOT)) {
+		put_plain(o, "status");
+		put_map_start(o);
+		put_plain(o, "locked");
+		put_plain(o, u->locked ? "true" : "false");
+		if (u->created != 0) {
+			put_plain(o, "created");
+			put_time(o, u->created);
+		}
+		if (u->generation[0] != '\0') {
+			put_plain(o, "generation");
+			put_str(o, u->generation);
+		}
+		put_map_end(o);
+	}
+	if ((mode & RES_STATE) && (u->password[0] != '\0' ||
+	    u->invite[0] != '\0')) {
+		put_plain(o, "credentials");
+		put_map_start(o);
+		if (u->password[0] != '\0') {
+			put_plain(o, "password");
+			put_str(o, u->password);
+		}
+		if (u->invite[0] != '\0') {
+			put_plain(o, "invite");
+			put_str(o, u->invite);
+			put_plain(o, "invite_expires");
+			put_time(o, u->invite_expires);
+		}
+		put_map_end(o);
 	}
 }
 
@@ -1189,81 +1275,74 @@ put_metadata(struct buf *b, const char *kind, const char *name,
  * One resource as YAML that resource_parse() reads back.  RES_ADMIN
  * leaves out status and credentials (what mcpgatectl get prints),
  * RES_SNAPSHOT leaves out credentials, RES_STATE keeps everything.
+ * Returns NULL when out of memory or when a string is not UTF-8.
  */
 char *
 resource_yaml(const struct resource *res, int mode, size_t *lenp)
 {
 	const struct role	*r;
-	const struct user	*u;
 	const struct token	*t;
-	struct buf		 b;
-	size_t			 i;
+	struct yout		 o;
+	yaml_event_t		 ev;
 
-	buf_init(&b, 0);
+	memset(&o, 0, sizeof(o));
+	buf_init(&o.b, 0);
+	if (!yaml_emitter_initialize(&o.em)) {
+		buf_free(&o.b);
+		return (NULL);
+	}
+	yaml_emitter_set_output(&o.em, yout_write, &o.b);
+	yaml_emitter_set_unicode(&o.em, 1);
+	yaml_emitter_set_width(&o.em, -1);
+	yout_emit(&o, yaml_stream_start_event_initialize(&ev,
+	    YAML_UTF8_ENCODING), &ev);
+	yout_emit(&o, yaml_document_start_event_initialize(&ev, NULL, NULL,
+	    NULL, 1), &ev);
+	put_map_start(&o);
 	switch (res->kind) {
 	case RES_ROLE:
 		r = &res->u.role;
-		put_metadata(&b, "role", r->name, r->description);
-		buf_puts(&b, "spec:");
-		if (r->allow.nlabels + r->allow.tools.n +
-		    r->deny.nlabels + r->deny.tools.n == 0)
-			buf_puts(&b, " {}");
-		buf_puts(&b, "\n");
-		put_rules(&b, "allow", &r->allow);
-		put_rules(&b, "deny", &r->deny);
+		put_metadata(&o, "role", r->name, r->description);
+		/* A role that allows and denies nothing: "spec: {}". */
+		put_plain(&o, "spec");
+		put_map_start(&o);
+		put_rules(&o, "allow", &r->allow);
+		put_rules(&o, "deny", &r->deny);
+		put_map_end(&o);
 		break;
 	case RES_USER:
-		u = &res->u.user;
-		put_metadata(&b, "user", u->name, u->description);
-		buf_puts(&b, "spec:\n  roles: ");
-		put_list(&b, &u->roles);
-		if (u->ntraits > 0)
-			buf_puts(&b, "  traits:\n");
-		for (i = 0; i < u->ntraits; i++) {
-			buf_puts(&b, "    ");
-			put_str(&b, u->traits[i].key);
-			buf_puts(&b, ": ");
-			put_list(&b, &u->traits[i].values);
-		}
-		if (mode & (RES_STATE | RES_SNAPSHOT)) {
-			buf_printf(&b, "status:\n  locked: %s\n",
-			    u->locked ? "true" : "false");
-			if (u->created != 0) {
-				buf_puts(&b, "  created: ");
-				put_time(&b, u->created);
-			}
-			if (u->generation[0] != '\0')
-				buf_printf(&b, "  generation: \"%s\"\n",
-				    u->generation);
-		}
-		if ((mode & RES_STATE) && (u->password[0] != '\0' ||
-		    u->invite[0] != '\0')) {
-			buf_puts(&b, "credentials:\n");
-			if (u->password[0] != '\0') {
-				buf_puts(&b, "  password: ");
-				put_str(&b, u->password);
-				buf_puts(&b, "\n");
-			}
-			if (u->invite[0] != '\0') {
-				buf_printf(&b, "  invite: \"%s\"\n",
-				    u->invite);
-				buf_puts(&b, "  invite_expires: ");
-				put_time(&b, u->invite_expires);
-			}
-		}
+		put_user(&o, &res->u.user, mode);
 		break;
 	case RES_TOKEN:
 		t = &res->u.token;
-		put_metadata(&b, "token", t->name, NULL);
-		buf_puts(&b, "spec:\n  type: ");
-		put_str(&b, t->type);
-		buf_puts(&b, "\n  created: ");
-		put_time(&b, t->created);
-		buf_puts(&b, "  expires: ");
-		put_time(&b, t->expires);
-		if (mode & RES_STATE)
-			buf_printf(&b, "  hash: \"%s\"\n", t->hash);
+		put_metadata(&o, "token", t->name, NULL);
+		put_plain(&o, "spec");
+		put_map_start(&o);
+		put_plain(&o, "type");
+		put_str(&o, t->type);
+		put_plain(&o, "created");
+		put_time(&o, t->created);
+		put_plain(&o, "expires");
+		put_time(&o, t->expires);
+		if (mode & RES_STATE) {
+			put_plain(&o, "hash");
+			put_str(&o, t->hash);
+		}
+		put_map_end(&o);
 		break;
 	}
-	return (buf_release(&b, lenp));
+	put_map_end(&o);
+	yout_emit(&o, yaml_document_end_event_initialize(&ev, 1), &ev);
+	yout_emit(&o, yaml_stream_end_event_initialize(&ev), &ev);
+	if (!o.failed && !yaml_emitter_flush(&o.em))
+		o.failed = 1;
+	yaml_emitter_delete(&o.em);
+	if (o.failed) {
+		/* A password hash may have reached the buffer. */
+		if (o.b.data != NULL)
+			explicit_bzero(o.b.data, o.b.len);
+		buf_free(&o.b);
+		return (NULL);
+	}
+	return (buf_release(&o.b, lenp));
 }

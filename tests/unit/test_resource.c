@@ -1595,6 +1595,76 @@ test_string_roundtrip(void)
 	T_ROUNDTRIP(RES_STATE);
 }
 
+/*
+ * What libyaml's emitter writes reads back the same: strings YAML would
+ * take for something else ("yes", "null", "123", "0x1F", "1e3", "~"),
+ * quotes, colons, comment and list marks, leading and trailing spaces,
+ * newlines, non-ASCII, a regular expression, a label key longer than a
+ * simple key may be, a description longer than a line.
+ */
+static void
+test_emitter_roundtrip(void)
+{
+	static const char	 odd[] =
+	    "[\"yes\", \"no\", \"null\", \"123\", \"0x1F\", \"1e3\", \"~\","
+	    " \"true\", \" lead\", \"trail \", \"a: b\", \"#c\", \"- d\","
+	    " \"'q'\", \"\\\"dq\\\"\", \"line\\nbreak\", \"{x}\","
+	    " \"\xc3\xa9t\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\", \"[y]\"]";
+	char		 text[8192], key[256], desc[1001];
+	size_t		 i;
+
+	memset(key, 'k', sizeof(key));
+	memcpy(key, "^(", 2);
+	memcpy(key + 200, ")$", 3);
+	for (i = 0; i < sizeof(desc) - 1; i++)
+		desc[i] = i % 7 == 6 ? ' ' : 'a' + i % 26;
+	desc[sizeof(desc) - 1] = '\0';
+	snprintf(text, sizeof(text), ROLE_HEAD
+	    "  description: \"%s\"\n"
+	    "spec:\n"
+	    "  allow:\n"
+	    "    app_labels:\n"
+	    "      \"yes\": %s\n"
+	    "      \"123\": [\"^(a|b)+:[0-9]{1,3}$\", \"null\"]\n"
+	    "      \"%s\": \"^x y$\"\n"
+	    "    mcp:\n"
+	    "      tools: [\"^get_[a-z]+$\", \"no\", \"a:b\", \" *\"]\n"
+	    "  deny:\n"
+	    "    mcp:\n"
+	    "      tools: [\"^(rm|del).*$\"]\n"
+	    "---\n" USER_HEAD
+	    "  description: \" yes: no\\n- 123\\t\xc3\xbc\"\n"
+	    "spec:\n"
+	    "  roles: [r, \"123\", \"null\"]\n"
+	    "  traits:\n"
+	    "    mcp_tools: %s\n"
+	    "    logins: [\"yes\", \"123\", \"null\"]\n"
+	    "status:\n"
+	    "  locked: true\n"
+	    "  created: 2026-01-02T03:04:05Z\n"
+	    "  generation: \"" GEN16 "\"\n"
+	    "credentials:\n"
+	    "  password: \"" PWHASH "\"\n", desc, odd, key, odd);
+	T_GOOD(text, RES_STATE);
+	T_ASSERT(rs.n == 2);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.labels[0].key, "yes") == 0);
+	T_ASSERT(strcmp(rs.v[0].u.role.allow.labels[1].key, "123") == 0);
+	T_ASSERT(strlen(rs.v[0].u.role.allow.labels[2].key) == 202);
+	T_ASSERT(rs.v[0].u.role.allow.labels[0].values.n == 19);
+	T_ASSERT(strcmp(rs.v[1].u.user.traits[0].values.v[15],
+	    "line\nbreak") == 0);
+	T_ASSERT(strcmp(rs.v[1].u.user.roles.v[2], "null") == 0);
+	T_ROUNDTRIP(RES_STATE);
+	T_ROUNDTRIP(RES_SNAPSHOT);
+	T_ROUNDTRIP(RES_ADMIN);
+	/* What mcpgatectl get prints: every string of the user quoted. */
+	T_ASSERTF(strstr(out, "  roles: [\"r\", \"123\", \"null\"]\n") !=
+	    NULL, "%s", out);
+	T_ASSERTF(strstr(out, "\"line\\nbreak\"") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "status") == NULL &&
+	    strstr(out, "argon2id") == NULL, "%s", out);
+}
+
 /* --- the helpers --------------------------------------------------------- */
 
 static void
@@ -2214,6 +2284,7 @@ main(void)
 	T_RUN(test_snapshot_output);
 	T_RUN(test_empty_spec);
 	T_RUN(test_string_roundtrip);
+	T_RUN(test_emitter_roundtrip);
 	T_RUN(test_name_ok);
 	T_RUN(test_pattern_ok);
 	T_RUN(test_strlist);
