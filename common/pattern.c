@@ -196,9 +196,9 @@ pattern_ok(const char *p, char *err, size_t errlen)
 }
 
 /*
- * A pattern, as pattern_ok() checked it.  One that still does
- * not compile (out of memory) is marked broken: it then matches nothing
- * in an allow rule and everything in a deny rule.
+ * A pattern, as pattern_ok() checked it.  One that still does not
+ * compile (out of memory) is marked broken: it then matches nothing in
+ * an allow rule and everything in a deny rule.
  */
 void
 pattern_compile(struct pattern *p, const char *text)
@@ -276,8 +276,8 @@ pattern_match(const struct pattern *p, const struct user *u, const char *s,
 			if (strcmp(u->traits[i].key, p->trait) != 0)
 				continue;
 			for (j = 0; j < u->traits[i].values.n; j++) {
-				if (pattern_match_value(u->traits[i].values.v[j], s,
-				    deny)) {
+				if (pattern_match_value(
+				    u->traits[i].values.v[j], s, deny)) {
 					*via = u->traits[i].values.v[j];
 					return (1);
 				}
