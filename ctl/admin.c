@@ -1,6 +1,6 @@
 /*
  * mcpgatectl users | create | get | rm | tokens: identity administration,
- * over the control socket.
+ * over the control socket.  mcpgatectl.c parses their options.
  */
 #include <sys/types.h>
 
@@ -17,57 +17,6 @@
 #include "util.h"
 
 #define CREATE_MAX	(4 * 1024 * 1024)
-
-/* Options of a subcommand: "--name value" or "--name=value". */
-struct opt {
-	const char	*name;
-	const char	*value;
-	int		 flag;		/* takes no value */
-	int		 seen;
-};
-
-static int
-parse_opts(int argc, char **argv, int first, struct opt *opts,
-    char **args, int maxargs)
-{
-	struct opt	*o;
-	const char	*eq;
-	size_t		 n;
-	int		 i, nargs = 0;
-
-	for (i = first; i < argc; i++) {
-		if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
-			if (nargs == maxargs)
-				ctl_usage_exit(CTL_EXIT_USAGE);
-			args[nargs++] = argv[i];
-			continue;
-		}
-		eq = strchr(argv[i], '=');
-		n = eq != NULL ? (size_t)(eq - argv[i]) : strlen(argv[i]);
-		for (o = opts; o->name != NULL; o++)
-			if (strlen(o->name) == n &&
-			    strncmp(o->name, argv[i], n) == 0)
-				break;
-		if (o->name == NULL) {
-			fprintf(stderr, "mcpgatectl: unknown option %s\n",
-			    argv[i]);
-			ctl_usage_exit(CTL_EXIT_USAGE);
-		}
-		o->seen = 1;
-		if (o->flag)
-			continue;
-		if (eq != NULL)
-			o->value = eq + 1;
-		else if (i + 1 < argc)
-			o->value = argv[++i];
-		else {
-			fprintf(stderr, "mcpgatectl: %s needs a value\n",
-			    o->name);
-			ctl_usage_exit(CTL_EXIT_USAGE);
-		}
-	}
-	return (nargs);
-}
 
 /* "a,b, c" as a JSON array of the non-empty items. */
 static json_t *
@@ -147,166 +96,219 @@ done(json_t *ans, const char *text)
 	return (CTL_EXIT_OK);
 }
 
-static int
-users(int argc, char **argv)
+/* A request about the user named by the operand. */
+static json_t *
+user_request(const char *cmd)
 {
-	struct opt	 opts[] = {
-		{ "--roles", NULL, 0, 0 }, { "--mcp-tools", NULL, 0, 0 },
-		{ "--invite-ttl", NULL, 0, 0 }, { "--set-roles", NULL, 0, 0 },
-		{ "--set-mcp-tools", NULL, 0, 0 }, { NULL, NULL, 0, 0 }
-	};
-	json_t		*req, *ans, *u, *v;
-	char		*args[2], msg[512], roles[256], tools[256];
-	const char	*sub;
-	size_t		 i;
-	int		 n, nlocked = 0;
+	json_t	*req = json_object();
 
-	if (argc < 2)
-		ctl_usage_exit(CTL_EXIT_USAGE);
-	sub = argv[1];
-	n = parse_opts(argc, argv, 2, opts, args, 1);
-	/* Each subcommand takes its own options and no other. */
-	for (i = 0; opts[i].name != NULL; i++) {
-		if (!opts[i].seen)
-			continue;
-		if ((strcmp(sub, "add") == 0 && i <= 2) ||
-		    (strcmp(sub, "reset") == 0 && i == 2) ||
-		    (strcmp(sub, "update") == 0 && i >= 3))
-			continue;
-		errx(CTL_EXIT_USAGE, "users %s does not take %s", sub,
-		    opts[i].name);
-	}
-	req = json_object();
-	if (strcmp(sub, "ls") == 0) {
-		if (n != 0)
-			ctl_usage_exit(CTL_EXIT_USAGE);
-		json_object_set_new(req, "cmd", json_string("users.ls"));
-		ans = ctl_request(req);
-		if (ctl.format == FMT_JSON)
-			return (done(ans, NULL));
-		printf("%-20s %-24s %-20s %-14s %s\n", "NAME", "ROLES",
-		    "MCP TOOLS", "STATE", "CREATED");
-		json_array_foreach(json_object_get(ans, "users"), i, u) {
-			join_list(json_object_get(u, "roles"), roles,
-			    sizeof(roles));
-			v = json_object_get(json_object_get(u, "traits"),
-			    "mcp_tools");
-			join_list(v, tools, sizeof(tools));
-			printf("%-20s %-24s %-20s %-14s %s\n", jstr(u, "name"),
-			    roles, tools, jstr(u, "state"),
-			    jstr(u, "created"));
-		}
-		/* Locks by failed logins end by themselves: say when. */
-		json_array_foreach(json_object_get(ans, "users"), i, u) {
-			if ((v = json_object_get(u, "login_locked_until")) ==
-			    NULL)
-				continue;
-			printf("%s%s is locked by %lld failed logins from %lld "
-			    "address prefixes until %s; 'mcpgatectl users "
-			    "unlock %s' ends it sooner.\n", nlocked++ == 0 ?
-			    "\n" : "", jstr(u, "name"),
-			    (long long)json_integer_value(json_object_get(u,
-			    "failed_logins")), (long long)json_integer_value(
-			    json_object_get(u, "failed_prefixes")),
-			    json_string_value(v), jstr(u, "name"));
-		}
-		json_decref(ans);
-		return (CTL_EXIT_OK);
-	}
-	if (n != 1)
-		ctl_usage_exit(CTL_EXIT_USAGE);
-	json_object_set_new(req, "name", json_string(args[0]));
-	if (strcmp(sub, "add") == 0) {
-		json_object_set_new(req, "cmd", json_string("users.add"));
-		if (opts[0].value == NULL)
-			errx(CTL_EXIT_USAGE, "users add needs --roles");
-		json_object_set_new(req, "roles", comma_list(opts[0].value));
-		if (opts[1].value != NULL)
-			json_object_set_new(req, "mcp_tools",
-			    comma_list(opts[1].value));
-		if (opts[2].value != NULL)
-			add_duration(req, "invite_ttl", "--invite-ttl",
-			    opts[2].value);
-		ans = ctl_request(req);
-		if (ctl.format == FMT_JSON) {
-			json_object_del(ans, "ok");
-			ctl_print_json(ans);
-		} else
-			print_invite(ans, "has been created");
-		json_decref(ans);
-		return (CTL_EXIT_OK);
-	}
-	if (strcmp(sub, "update") == 0) {
-		json_object_set_new(req, "cmd", json_string("users.update"));
-		if (opts[3].value != NULL)
-			json_object_set_new(req, "set_roles",
-			    comma_list(opts[3].value));
-		if (opts[4].value != NULL)
-			json_object_set_new(req, "set_mcp_tools",
-			    comma_list(opts[4].value));
-		ans = ctl_request(req);
-		snprintf(msg, sizeof(msg), "user \"%s\" updated",
-		    jstr(ans, "user"));
-		return (done(ans, msg));
-	}
-	if (strcmp(sub, "get") == 0) {
-		json_object_set_new(req, "cmd", json_string("users.get"));
-		ans = ctl_request(req);
-		if (ctl.format == FMT_JSON) {
-			json_object_del(ans, "yaml");
-			return (done(ans, NULL));
-		}
-		fputs(jstr(ans, "yaml"), stdout);
-		json_decref(ans);
-		return (CTL_EXIT_OK);
-	}
-	if (strcmp(sub, "reset") == 0) {
-		json_object_set_new(req, "cmd", json_string("users.reset"));
-		if (opts[2].value != NULL)
-			add_duration(req, "invite_ttl", "--invite-ttl",
-			    opts[2].value);
-		ans = ctl_request(req);
-		if (ctl.format == FMT_JSON)
-			return (done(ans, NULL));
-		print_invite(ans, "has been reset: the certificates issued "
-		    "before are refused");
-		json_decref(ans);
-		return (CTL_EXIT_OK);
-	}
-	if (strcmp(sub, "lock") == 0 || strcmp(sub, "unlock") == 0 ||
-	    strcmp(sub, "rm") == 0) {
-		snprintf(msg, sizeof(msg), "users.%s", sub);
-		json_object_set_new(req, "cmd", json_string(msg));
-		ans = ctl_request(req);
-		snprintf(msg, sizeof(msg), "user \"%s\" %s", args[0],
-		    jstr(ans, "message"));
-		return (done(ans, msg));
-	}
-	fprintf(stderr, "mcpgatectl: unknown users command '%s'\n", sub);
-	ctl_usage_exit(CTL_EXIT_USAGE);
+	json_object_set_new(req, "cmd", json_string(cmd));
+	json_object_set_new(req, "name", json_string(ctl.args[0]));
+	return (req);
 }
 
-static int
-create(int argc, char **argv)
+int
+cmd_users_add(int argc, char **argv)
 {
-	struct opt	 opts[] = {
-		{ "-f", NULL, 0, 0 }, { "--force", NULL, 1, 0 },
-		{ NULL, NULL, 0, 0 }
-	};
+	json_t		*req, *ans;
+	const char	*roles = NULL, *tools = NULL, *ttl = NULL;
+	int		 ch;
+
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_ROLES:
+			roles = optarg;
+			break;
+		case OPT_MCP_TOOLS:
+			tools = optarg;
+			break;
+		case OPT_INVITE_TTL:
+			ttl = optarg;
+			break;
+		}
+	}
+	ctl_nargs(1, 1);
+	if (roles == NULL)
+		errx(CTL_EXIT_USAGE, "users add needs --roles");
+	req = user_request("users.add");
+	json_object_set_new(req, "roles", comma_list(roles));
+	if (tools != NULL)
+		json_object_set_new(req, "mcp_tools", comma_list(tools));
+	if (ttl != NULL)
+		add_duration(req, "invite_ttl", "--invite-ttl", ttl);
+	ans = ctl_request(req);
+	if (ctl.format == FMT_JSON) {
+		json_object_del(ans, "ok");
+		ctl_print_json(ans);
+	} else
+		print_invite(ans, "has been created");
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+int
+cmd_users_ls(int argc, char **argv)
+{
+	json_t	*ans, *u, *v;
+	char	 roles[256], tools[256];
+	size_t	 i;
+	int	 nlocked = 0;
+
+	ctl_operands(argc, argv, 0, 0);
+	ans = ctl_request(json_pack("{s:s}", "cmd", "users.ls"));
+	if (ctl.format == FMT_JSON)
+		return (done(ans, NULL));
+	printf("%-20s %-24s %-20s %-14s %s\n", "NAME", "ROLES",
+	    "MCP TOOLS", "STATE", "CREATED");
+	json_array_foreach(json_object_get(ans, "users"), i, u) {
+		join_list(json_object_get(u, "roles"), roles, sizeof(roles));
+		v = json_object_get(json_object_get(u, "traits"), "mcp_tools");
+		join_list(v, tools, sizeof(tools));
+		printf("%-20s %-24s %-20s %-14s %s\n", jstr(u, "name"),
+		    roles, tools, jstr(u, "state"), jstr(u, "created"));
+	}
+	/* Locks by failed logins end by themselves: say when. */
+	json_array_foreach(json_object_get(ans, "users"), i, u) {
+		if ((v = json_object_get(u, "login_locked_until")) == NULL)
+			continue;
+		printf("%s%s is locked by %lld failed logins from %lld "
+		    "address prefixes until %s; 'mcpgatectl users "
+		    "unlock %s' ends it sooner.\n", nlocked++ == 0 ?
+		    "\n" : "", jstr(u, "name"),
+		    (long long)json_integer_value(json_object_get(u,
+		    "failed_logins")), (long long)json_integer_value(
+		    json_object_get(u, "failed_prefixes")),
+		    json_string_value(v), jstr(u, "name"));
+	}
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+int
+cmd_users_get(int argc, char **argv)
+{
+	json_t	*ans;
+
+	ctl_operands(argc, argv, 1, 1);
+	ans = ctl_request(user_request("users.get"));
+	if (ctl.format == FMT_JSON) {
+		json_object_del(ans, "yaml");
+		return (done(ans, NULL));
+	}
+	fputs(jstr(ans, "yaml"), stdout);
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+int
+cmd_users_update(int argc, char **argv)
+{
+	json_t		*req, *ans;
+	const char	*roles = NULL, *tools = NULL;
+	char		 msg[512];
+	int		 ch;
+
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_SET_ROLES:
+			roles = optarg;
+			break;
+		case OPT_SET_MCP_TOOLS:
+			tools = optarg;
+			break;
+		}
+	}
+	ctl_nargs(1, 1);
+	req = user_request("users.update");
+	if (roles != NULL)
+		json_object_set_new(req, "set_roles", comma_list(roles));
+	if (tools != NULL)
+		json_object_set_new(req, "set_mcp_tools", comma_list(tools));
+	ans = ctl_request(req);
+	snprintf(msg, sizeof(msg), "user \"%s\" updated", jstr(ans, "user"));
+	return (done(ans, msg));
+}
+
+int
+cmd_users_reset(int argc, char **argv)
+{
+	json_t		*req, *ans;
+	const char	*ttl = NULL;
+	int		 ch;
+
+	while ((ch = ctl_getopt(argc, argv)) != -1)
+		if (ch == OPT_INVITE_TTL)
+			ttl = optarg;
+	ctl_nargs(1, 1);
+	req = user_request("users.reset");
+	if (ttl != NULL)
+		add_duration(req, "invite_ttl", "--invite-ttl", ttl);
+	ans = ctl_request(req);
+	if (ctl.format == FMT_JSON)
+		return (done(ans, NULL));
+	print_invite(ans, "has been reset: the certificates issued before "
+	    "are refused");
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+/* users lock, unlock and rm: the daemon's message says what it did. */
+static int
+users_change(int argc, char **argv, const char *cmd)
+{
+	json_t	*ans;
+	char	 msg[512];
+
+	ctl_operands(argc, argv, 1, 1);
+	ans = ctl_request(user_request(cmd));
+	snprintf(msg, sizeof(msg), "user \"%s\" %s", ctl.args[0],
+	    jstr(ans, "message"));
+	return (done(ans, msg));
+}
+
+int
+cmd_users_lock(int argc, char **argv)
+{
+	return (users_change(argc, argv, "users.lock"));
+}
+
+int
+cmd_users_unlock(int argc, char **argv)
+{
+	return (users_change(argc, argv, "users.unlock"));
+}
+
+int
+cmd_users_rm(int argc, char **argv)
+{
+	return (users_change(argc, argv, "users.rm"));
+}
+
+int
+cmd_create(int argc, char **argv)
+{
 	json_t		*req, *ans, *v;
-	char		*args[1], *buf;
-	const char	*source;
+	char		*buf;
+	const char	*source, *file = NULL;
 	size_t		 len = 0, cap = 64 * 1024, i;
 	ssize_t		 r;
-	int		 n;
+	int		 ch, force = 0;
 
-	n = parse_opts(argc, argv, 1, opts, args, 1);
-	if (n == 1 && opts[0].value == NULL)
-		opts[0].value = args[0];	/* "create FILE" too */
-	else if (n != 0)
-		ctl_usage_exit(CTL_EXIT_USAGE);
-	source = opts[0].value != NULL && strcmp(opts[0].value, "-") != 0 ?
-	    opts[0].value : "stdin";
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case 'f':
+			file = optarg;
+			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
+		}
+	}
+	/* "create FILE" too, but not with -f. */
+	ctl_nargs(0, file == NULL ? 1 : 0);
+	if (ctl.nargs == 1)
+		file = ctl.args[0];
+	source = file != NULL && strcmp(file, "-") != 0 ? file : "stdin";
 	if (strcmp(source, "stdin") != 0) {
 		if (read_file(source, CREATE_MAX, &buf, &len) == -1)
 			err(CTL_EXIT_FAIL, "%s", source);
@@ -334,7 +336,7 @@ create(int argc, char **argv)
 		}
 	}
 	req = json_pack("{s:s,s:s%,s:s,s:b}", "cmd", "create", "yaml", buf,
-	    len, "source", source, "force", opts[1].seen);
+	    len, "source", source, "force", force);
 	free(buf);
 	if (req == NULL)
 		errx(CTL_EXIT_FAIL, "%s is not UTF-8 text", source);
@@ -342,22 +344,21 @@ create(int argc, char **argv)
 	if (ctl.format == FMT_JSON)
 		return (done(ans, NULL));
 	json_array_foreach(json_object_get(ans, "created"), i, v)
-		printf("%s %s\n", json_string_value(v), opts[1].seen ?
+		printf("%s %s\n", json_string_value(v), force ?
 		    "created or replaced" : "created");
 	json_decref(ans);
 	return (CTL_EXIT_OK);
 }
 
-static int
-get(int argc, char **argv)
+int
+cmd_get(int argc, char **argv)
 {
 	json_t	*ans, *v;
 	size_t	 i;
 
-	if (argc != 2)
-		ctl_usage_exit(CTL_EXIT_USAGE);
+	ctl_operands(argc, argv, 1, 1);
 	ans = ctl_request(json_pack("{s:s,s:s}", "cmd", "get", "what",
-	    argv[1]));
+	    ctl.args[0]));
 	if (ctl.format == FMT_JSON)
 		return (done(ans, NULL));
 	json_array_foreach(json_object_get(ans, "documents"), i, v)
@@ -366,80 +367,72 @@ get(int argc, char **argv)
 	return (CTL_EXIT_OK);
 }
 
-static int
-rm(int argc, char **argv)
+int
+cmd_rm(int argc, char **argv)
 {
 	char	 msg[256];
 
-	if (argc != 2)
-		ctl_usage_exit(CTL_EXIT_USAGE);
-	snprintf(msg, sizeof(msg), "%s removed", argv[1]);
+	ctl_operands(argc, argv, 1, 1);
+	snprintf(msg, sizeof(msg), "%s removed", ctl.args[0]);
 	return (done(ctl_request(json_pack("{s:s,s:s}", "cmd", "rm", "what",
-	    argv[1])), msg));
+	    ctl.args[0])), msg));
 }
 
-static int
-tokens(int argc, char **argv)
-{
-	struct opt	 opts[] = {
-		{ "--type", NULL, 0, 0 }, { "--ttl", NULL, 0, 0 },
-		{ NULL, NULL, 0, 0 }
-	};
-	json_t		*req, *ans, *t;
-	char		*args[1];
-	size_t		 i;
-	int		 n;
-
-	if (argc < 2)
-		ctl_usage_exit(CTL_EXIT_USAGE);
-	n = parse_opts(argc, argv, 2, opts, args, 1);
-	if (strcmp(argv[1], "add") == 0 && n == 0) {
-		req = json_pack("{s:s,s:s}", "cmd", "tokens.add", "type",
-		    opts[0].value != NULL ? opts[0].value : "");
-		if (opts[1].value != NULL)
-			add_duration(req, "ttl", "--ttl", opts[1].value);
-		ans = ctl_request(req);
-		if (ctl.format == FMT_JSON)
-			return (done(ans, NULL));
-		printf("The %s join token: %s\nIts id is %s; it expires at "
-		    "%s and is shown only now.\n", jstr(ans, "type"),
-		    jstr(ans, "token"), jstr(ans, "id"), jstr(ans, "expires"));
-		json_decref(ans);
-		return (CTL_EXIT_OK);
-	}
-	if (strcmp(argv[1], "ls") == 0 && n == 0) {
-		ans = ctl_request(json_pack("{s:s}", "cmd", "tokens.ls"));
-		if (ctl.format == FMT_JSON)
-			return (done(ans, NULL));
-		printf("%-18s %-6s %-22s %s\n", "ID", "TYPE", "CREATED",
-		    "EXPIRES");
-		json_array_foreach(json_object_get(ans, "tokens"), i, t)
-			printf("%-18s %-6s %-22s %s%s\n", jstr(t, "id"),
-			    jstr(t, "type"), jstr(t, "created"),
-			    jstr(t, "expires"), json_is_true(json_object_get(t,
-			    "expired")) ? " (expired)" : "");
-		json_decref(ans);
-		return (CTL_EXIT_OK);
-	}
-	if (strcmp(argv[1], "rm") == 0 && n == 1)
-		return (done(ctl_request(json_pack("{s:s,s:s}", "cmd",
-		    "tokens.rm", "id", args[0])), "token removed"));
-	ctl_usage_exit(CTL_EXIT_USAGE);
-}
-
-/* The identity commands; -1 when argv[0] is none of them. */
 int
-ctl_admin(int argc, char **argv)
+cmd_tokens_add(int argc, char **argv)
 {
-	if (strcmp(argv[0], "users") == 0)
-		return (users(argc, argv));
-	if (strcmp(argv[0], "create") == 0)
-		return (create(argc, argv));
-	if (strcmp(argv[0], "get") == 0)
-		return (get(argc, argv));
-	if (strcmp(argv[0], "rm") == 0)
-		return (rm(argc, argv));
-	if (strcmp(argv[0], "tokens") == 0)
-		return (tokens(argc, argv));
-	return (-1);
+	json_t		*req, *ans;
+	const char	*type = "", *ttl = NULL;
+	int		 ch;
+
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_TYPE:
+			type = optarg;
+			break;
+		case OPT_TTL:
+			ttl = optarg;
+			break;
+		}
+	}
+	ctl_nargs(0, 0);
+	req = json_pack("{s:s,s:s}", "cmd", "tokens.add", "type", type);
+	if (ttl != NULL)
+		add_duration(req, "ttl", "--ttl", ttl);
+	ans = ctl_request(req);
+	if (ctl.format == FMT_JSON)
+		return (done(ans, NULL));
+	printf("The %s join token: %s\nIts id is %s; it expires at %s and is "
+	    "shown only now.\n", jstr(ans, "type"), jstr(ans, "token"),
+	    jstr(ans, "id"), jstr(ans, "expires"));
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+int
+cmd_tokens_ls(int argc, char **argv)
+{
+	json_t	*ans, *t;
+	size_t	 i;
+
+	ctl_operands(argc, argv, 0, 0);
+	ans = ctl_request(json_pack("{s:s}", "cmd", "tokens.ls"));
+	if (ctl.format == FMT_JSON)
+		return (done(ans, NULL));
+	printf("%-18s %-6s %-22s %s\n", "ID", "TYPE", "CREATED", "EXPIRES");
+	json_array_foreach(json_object_get(ans, "tokens"), i, t)
+		printf("%-18s %-6s %-22s %s%s\n", jstr(t, "id"),
+		    jstr(t, "type"), jstr(t, "created"), jstr(t, "expires"),
+		    json_is_true(json_object_get(t, "expired")) ?
+		    " (expired)" : "");
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+int
+cmd_tokens_rm(int argc, char **argv)
+{
+	ctl_operands(argc, argv, 1, 1);
+	return (done(ctl_request(json_pack("{s:s,s:s}", "cmd", "tokens.rm",
+	    "id", ctl.args[0])), "token removed"));
 }

@@ -1,6 +1,7 @@
 /*
  * mcpgatectl audit verify | search | tail: straight from the files of the
  * audit directory, so they work whether or not the daemon runs.
+ * mcpgatectl.c parses their options.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -262,8 +263,8 @@ verify_warn(json_t *warnings, const char *fmt, ...)
 	json_array_append_new(warnings, json_string(msg));
 }
 
-static int
-audit_verify(int argc, char **argv)
+int
+cmd_audit_verify(int argc, char **argv)
 {
 	struct audit_files		 af;
 	struct audit_chain		 chain;
@@ -280,32 +281,31 @@ audit_verify(int argc, char **argv)
 	size_t				 cap = 0, lineno = 0, i, nfiles;
 	ssize_t				 len;
 	uint64_t			 fseq, seq;
-	int				 ret = CTL_EXIT_FAIL, firstline;
+	int				 ret = CTL_EXIT_FAIL, firstline, ch;
 	int				 strict = 0, have_anchor = 0;
 	int				 anchor_seen = 0, anchor_absent = 0;
 
 	memset(&af, 0, sizeof(af));
 	verify_warnings = warnings = json_array();
-	for (i = 2; i < (size_t)argc; i++) {
-		if (strcmp(argv[i], "--key") == 0 && i + 1 < (size_t)argc) {
-			keyfile = argv[++i];
-			continue;
-		}
-		if (strcmp(argv[i], "--anchor") == 0 && i + 1 < (size_t)argc) {
-			anchorpath = argv[++i];
-			continue;
-		}
-		if (strcmp(argv[i], "--strict") == 0) {
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_KEY:
+			keyfile = optarg;
+			break;
+		case OPT_ANCHOR:
+			anchorpath = optarg;
+			break;
+		case OPT_STRICT:
 			strict = 1;
-			continue;
+			break;
 		}
-		if (argv[i][0] == '-')
-			ctl_usage_exit(CTL_EXIT_USAGE);
+	}
+	ctl_load_conf(0);
+	for (i = 0; i < (size_t)ctl.nargs; i++)
 		if ((af.paths = reallocarray(af.paths, af.n + 1,
 		    sizeof(*af.paths))) == NULL ||
-		    (af.paths[af.n++] = strdup(argv[i])) == NULL)
+		    (af.paths[af.n++] = strdup(ctl.args[i])) == NULL)
 			err(CTL_EXIT_FAIL, NULL);
-	}
 	if (keyfile != NULL)
 		key = load_pubkey(keyfile, 1);
 	else {
@@ -693,40 +693,44 @@ print_from(const char *path, const struct filter *f, size_t skip, off_t *off)
 	return (shown);
 }
 
-static int
-audit_search(int argc, char **argv)
+int
+cmd_audit_search(int argc, char **argv)
 {
 	struct audit_files	 af;
 	struct filter		 f;
 	time_t			 now = time(NULL);
 	size_t			 i, shown = 0;
 	off_t			 off;
-	int			 a;
+	int			 ch;
 
 	memset(&f, 0, sizeof(f));
 	f.since = INT64_MIN;
 	f.until = INT64_MAX;
-	for (a = 2; a < argc; a++) {
-		if (a + 1 == argc)
-			ctl_usage_exit(CTL_EXIT_USAGE);
-		if (strcmp(argv[a], "--since") == 0 ||
-		    strcmp(argv[a], "--until") == 0) {
-			if (parse_time(argv[a + 1], now, argv[a][2] == 's' ?
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_SINCE:
+		case OPT_UNTIL:
+			if (parse_time(optarg, now, ch == OPT_SINCE ?
 			    &f.since : &f.until) == -1)
 				errx(CTL_EXIT_USAGE, "%s: '%s' is not a time "
 				    "(2026-11-26, 2026-11-26T17:00:00Z, or a "
 				    "duration such as 1h meaning that long "
-				    "ago)", argv[a], argv[a + 1]);
-		} else if (strcmp(argv[a], "--event") == 0)
-			f.event = argv[a + 1];
-		else if (strcmp(argv[a], "--user") == 0)
-			f.user = argv[a + 1];
-		else if (strcmp(argv[a], "--app") == 0)
-			f.app = argv[a + 1];
-		else
-			ctl_usage_exit(CTL_EXIT_USAGE);
-		a++;
+				    "ago)", ch == OPT_SINCE ? "--since" :
+				    "--until", optarg);
+			break;
+		case OPT_EVENT:
+			f.event = optarg;
+			break;
+		case OPT_USER:
+			f.user = optarg;
+			break;
+		case OPT_APP:
+			f.app = optarg;
+			break;
+		}
 	}
+	ctl_nargs(0, 0);
+	ctl_load_conf(0);
 	audit_list(ctl.conf.audit_dir, &af);
 	for (i = 0; i < af.n; i++) {
 		off = 0;
@@ -775,8 +779,8 @@ whole_lines_end(const char *path)
 	return (end);
 }
 
-static int
-audit_tail(int argc, char **argv)
+int
+cmd_audit_tail(int argc, char **argv)
 {
 	struct audit_files	 af;
 	struct timespec		 ts = { 0, FOLLOW_MS * 1000000L };
@@ -784,19 +788,23 @@ audit_tail(int argc, char **argv)
 	char			*cur = NULL;
 	size_t			 want = TAIL_DEFAULT, have = 0, i, first;
 	off_t			 off = 0;
-	int			 a, follow = 0;
+	int			 ch, follow = 0;
 
-	for (a = 2; a < argc; a++) {
-		if (strcmp(argv[a], "-f") == 0)
+	while ((ch = ctl_getopt(argc, argv)) != -1) {
+		switch (ch) {
+		case 'f':
 			follow = 1;
-		else if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
-			want = (size_t)strtonum(argv[++a], 0, 1000000, &errstr);
+			break;
+		case 'n':
+			want = (size_t)strtonum(optarg, 0, 1000000, &errstr);
 			if (errstr != NULL)
-				errx(CTL_EXIT_USAGE, "-n %s: %s", argv[a],
+				errx(CTL_EXIT_USAGE, "-n %s: %s", optarg,
 				    errstr);
-		} else
-			ctl_usage_exit(CTL_EXIT_USAGE);
+			break;
+		}
 	}
+	ctl_nargs(0, 0);
+	ctl_load_conf(0);
 	audit_list(ctl.conf.audit_dir, &af);
 	/* Enough of the newest files to hold the last want records. */
 	first = af.n;
@@ -839,19 +847,4 @@ audit_tail(int argc, char **argv)
 	}
 	free(cur);
 	return (CTL_EXIT_OK);
-}
-
-int
-ctl_audit(int argc, char **argv)
-{
-	if (argc < 2)
-		ctl_usage_exit(CTL_EXIT_USAGE);
-	if (strcmp(argv[1], "verify") == 0)
-		return (audit_verify(argc, argv));
-	if (strcmp(argv[1], "search") == 0)
-		return (audit_search(argc, argv));
-	if (strcmp(argv[1], "tail") == 0)
-		return (audit_tail(argc, argv));
-	fprintf(stderr, "mcpgatectl: unknown audit command '%s'\n", argv[1]);
-	ctl_usage_exit(CTL_EXIT_USAGE);
 }

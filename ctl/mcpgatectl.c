@@ -1,6 +1,9 @@
 /*
- * mcpgatectl: main, option handling, the control socket client, and the
- * status and reload commands.
+ * mcpgatectl: the control socket client, the status and reload commands,
+ * and the command line: one table of the commands and their options, read
+ * with getopt_long at each level (the global options, a group such as
+ * users, the command), so that every option works before or after the
+ * command and each command answers -h.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -25,49 +28,6 @@
 
 struct ctl	 ctl;
 
-void
-ctl_usage_exit(int status)
-{
-	FILE	*fp = status == CTL_EXIT_OK ? stdout : stderr;
-
-	fprintf(fp,
-	    "usage: mcpgatectl [-c config] [-s socket] [--format text|json] "
-	    "command [args]\n"
-	    "\n"
-	    "commands:\n"
-	    "  status                       the daemon, its processes, "
-	    "connections, audit log\n"
-	    "  reload                       read the configuration again "
-	    "(as SIGHUP does)\n"
-	    "  audit verify [--strict] [--key file] [--anchor file] "
-	    "[file ...]\n"
-	    "                               check the audit log's hash chain "
-	    "and signatures\n"
-	    "  audit search [--since T] [--until T] [--event TYPE] "
-	    "[--user U] [--app A]\n"
-	    "                               print matching audit records\n"
-	    "  audit tail [-f] [-n N]       print the last records; -f "
-	    "follows the log\n"
-	    "  users add NAME --roles R1[,R2] [--mcp-tools LIST] "
-	    "[--invite-ttl 1h]\n"
-	    "  users ls | get NAME | lock NAME | unlock NAME | reset NAME | "
-	    "rm NAME\n"
-	    "  users update NAME [--set-roles R1[,R2]] [--set-mcp-tools "
-	    "LIST]\n"
-	    "  create [-f FILE] [--force]   roles and users in YAML, from a "
-	    "file or stdin\n"
-	    "  get roles | users | role/NAME | user/NAME\n"
-	    "  rm role/NAME | user/NAME | token/ID\n"
-	    "  tokens add --type=app [--ttl 30m] | ls | rm ID\n"
-	    "\n"
-	    "  -c config   configuration file (default %s)\n"
-	    "  -s socket   control socket (default: from the configuration)\n"
-	    "  --format    text (default) or json\n"
-	    "Options may come before or after the command.  "
-	    "See mcpgatectl(8).\n", CONF_DEFAULT_PATH);
-	exit(status);
-}
-
 /*
  * The configuration tells where the socket and the audit log are.  A
  * missing default file means the defaults.  A file with errors still gives
@@ -78,20 +38,24 @@ int
 ctl_load_conf(int quiet)
 {
 	struct conf_errors	 errs;
-	int			 i;
+	int			 i, ret = -1;
 
-	if (config_parse_file(ctl.conffile, &ctl.conf, &errs) == 0)
+	if (ctl.conf_loaded)
 		return (0);
-	if (!ctl.conf_given && access(ctl.conffile, F_OK) == -1 &&
+	ctl.conf_loaded = 1;
+	if (config_parse_file(ctl.conffile, &ctl.conf, &errs) == 0)
+		ret = 0;
+	else if (!ctl.conf_given && access(ctl.conffile, F_OK) == -1 &&
 	    errno == ENOENT) {
 		config_defaults(&ctl.conf);
-		return (0);
-	}
-	if (quiet)
-		return (-1);
-	for (i = 0; i < errs.n; i++)
-		fprintf(stderr, "mcpgatectl: warning: %s\n", errs.msg[i]);
-	return (-1);
+		ret = 0;
+	} else if (!quiet)
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "mcpgatectl: warning: %s\n",
+			    errs.msg[i]);
+	if (ctl.socket == NULL)
+		ctl.socket = ctl.conf.control_socket;
+	return (ret);
 }
 
 static int
@@ -130,6 +94,7 @@ ctl_request(json_t *req)
 	ssize_t		 n;
 	int		 fd;
 
+	ctl_load_conf(1);
 	fd = ctl_connect();
 	if ((line = json_dumps(req, JSON_COMPACT)) == NULL)
 		errx(CTL_EXIT_FAIL, "cannot encode the request");
@@ -213,7 +178,7 @@ jint(json_t *obj, const char *key)
 }
 
 static int
-ctl_status(int argc, char **argv)
+cmd_status(int argc, char **argv)
 {
 	json_t		*ans, *v, *conns, *audit, *sess, *refused;
 	const char	*key;
@@ -221,9 +186,7 @@ ctl_status(int argc, char **argv)
 	size_t		 i;
 	int		 any;
 
-	(void)argv;
-	if (argc != 1)
-		ctl_usage_exit(CTL_EXIT_USAGE);
+	ctl_operands(argc, argv, 0, 0);
 	ans = ctl_request(json_pack("{s:s}", "cmd", "status"));
 	json_object_del(ans, "ok");
 	if (ctl.format == FMT_JSON) {
@@ -301,13 +264,11 @@ ctl_status(int argc, char **argv)
 }
 
 static int
-ctl_reload(int argc, char **argv)
+cmd_reload(int argc, char **argv)
 {
 	json_t	*ans;
 
-	(void)argv;
-	if (argc != 1)
-		ctl_usage_exit(CTL_EXIT_USAGE);
+	ctl_operands(argc, argv, 0, 0);
 	ans = ctl_request(json_pack("{s:s}", "cmd", "reload"));
 	if (ctl.format == FMT_JSON)
 		ctl_print_json(ans);
@@ -318,86 +279,460 @@ ctl_reload(int argc, char **argv)
 }
 
 /*
- * Take the global options out of argv wherever they are, since people type
- * them both before and after the command.  What is left is the command.
+ * The command line.  Every command's table of long options ends with the
+ * global ones, so that they may come after the command too; -c and -s are
+ * in every short option string for the same reason.
  */
-static int
-ctl_options(int argc, char **argv, char **rest)
-{
-	const char	*fmt = NULL;
-	int		 i, n = 0;
+#define GLOBAL_SHORTOPTS	"c:s:h"
+#define GLOBAL_LONGOPTS							\
+	{ "format",		required_argument,	NULL, OPT_FORMAT }, \
+	{ "help",		no_argument,		NULL, OPT_HELP }, \
+	{ NULL,			0,			NULL, 0 }
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0)
-			ctl_usage_exit(CTL_EXIT_OK);
-		if (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "-c") == 0 ||
-		    strcmp(argv[i], "--format") == 0) {
-			if (i + 1 == argc) {
-				fprintf(stderr, "mcpgatectl: %s needs a "
-				    "value\n", argv[i]);
-				ctl_usage_exit(CTL_EXIT_USAGE);
-			}
-			if (argv[i][1] == 's')
-				ctl.socket = argv[++i];
-			else if (argv[i][1] == 'c') {
-				ctl.conffile = argv[++i];
-				ctl.conf_given = 1;
-			} else
-				fmt = argv[++i];
+static const struct option global_opts[] = {
+	GLOBAL_LONGOPTS
+};
+
+static const struct option verify_opts[] = {
+	{ "strict",		no_argument,		NULL, OPT_STRICT },
+	{ "key",		required_argument,	NULL, OPT_KEY },
+	{ "anchor",		required_argument,	NULL, OPT_ANCHOR },
+	GLOBAL_LONGOPTS
+};
+
+static const struct option search_opts[] = {
+	{ "since",		required_argument,	NULL, OPT_SINCE },
+	{ "until",		required_argument,	NULL, OPT_UNTIL },
+	{ "event",		required_argument,	NULL, OPT_EVENT },
+	{ "user",		required_argument,	NULL, OPT_USER },
+	{ "app",		required_argument,	NULL, OPT_APP },
+	GLOBAL_LONGOPTS
+};
+
+static const struct option users_add_opts[] = {
+	{ "roles",		required_argument,	NULL, OPT_ROLES },
+	{ "mcp-tools",		required_argument,	NULL, OPT_MCP_TOOLS },
+	{ "invite-ttl",		required_argument,	NULL, OPT_INVITE_TTL },
+	GLOBAL_LONGOPTS
+};
+
+static const struct option users_update_opts[] = {
+	{ "set-roles",		required_argument,	NULL, OPT_SET_ROLES },
+	{ "set-mcp-tools",	required_argument,	NULL,
+	    OPT_SET_MCP_TOOLS },
+	GLOBAL_LONGOPTS
+};
+
+static const struct option users_reset_opts[] = {
+	{ "invite-ttl",		required_argument,	NULL, OPT_INVITE_TTL },
+	GLOBAL_LONGOPTS
+};
+
+static const struct option create_opts[] = {
+	{ "force",		no_argument,		NULL, OPT_FORCE },
+	GLOBAL_LONGOPTS
+};
+
+static const struct option tokens_add_opts[] = {
+	{ "type",		required_argument,	NULL, OPT_TYPE },
+	{ "ttl",		required_argument,	NULL, OPT_TTL },
+	GLOBAL_LONGOPTS
+};
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ NULL, "status", cmd_status, "", global_opts, "",
+	    "Show the daemon: its processes, connections, sessions, what the "
+	    "limits\nrefused, its audit log and its configuration file." },
+	{ NULL, "reload", cmd_reload, "", global_opts, "",
+	    "Make the daemon read its configuration file again, as SIGHUP "
+	    "does." },
+	{ "audit", "verify", cmd_audit_verify, "", verify_opts,
+	    "[--strict] [--key file] [--anchor file] [file ...]",
+	    "Check the hash chain and signatures of the audit log, or of the "
+	    "files given." },
+	{ "audit", "search", cmd_audit_search, "", search_opts,
+	    "[--since T] [--until T] [--event TYPE] [--user U] [--app A]",
+	    "Print the audit records that match every filter given." },
+	{ "audit", "tail", cmd_audit_tail, "fn:", global_opts,
+	    "[-f] [-n N]",
+	    "Print the last N audit records (10); -f follows the log." },
+	{ "users", "add", cmd_users_add, "", users_add_opts,
+	    "NAME --roles R1[,R2] [--mcp-tools LIST] [--invite-ttl 1h]",
+	    "Create a user and print the invite they set their password "
+	    "with." },
+	{ "users", "ls", cmd_users_ls, "", global_opts, "",
+	    "List the users." },
+	{ "users", "get", cmd_users_get, "", global_opts, "NAME",
+	    "Print a user as YAML." },
+	{ "users", "update", cmd_users_update, "", users_update_opts,
+	    "NAME [--set-roles R1[,R2]] [--set-mcp-tools LIST]",
+	    "Replace a user's roles, or mcp_tools trait, or both." },
+	{ "users", "lock", cmd_users_lock, "", global_opts, "NAME",
+	    "Lock a user: their certificates and logins are refused." },
+	{ "users", "unlock", cmd_users_unlock, "", global_opts, "NAME",
+	    "Unlock a user, and end a lock after failed logins." },
+	{ "users", "reset", cmd_users_reset, "", users_reset_opts,
+	    "NAME [--invite-ttl 1h]",
+	    "Remove a user's password, refuse their certificates, and print "
+	    "a new invite." },
+	{ "users", "rm", cmd_users_rm, "", global_opts, "NAME",
+	    "Remove a user." },
+	{ NULL, "create", cmd_create, "f:", create_opts,
+	    "[-f FILE | FILE] [--force]",
+	    "Create the roles and users of a YAML file, or of standard "
+	    "input." },
+	{ NULL, "get", cmd_get, "", global_opts,
+	    "roles | users | role/NAME | user/NAME",
+	    "Print roles or users as YAML documents." },
+	{ NULL, "rm", cmd_rm, "", global_opts,
+	    "role/NAME | user/NAME | token/ID",
+	    "Remove a role, a user or a join token." },
+	{ "tokens", "add", cmd_tokens_add, "", tokens_add_opts,
+	    "--type=app [--ttl 30m]",
+	    "Make a join token; it is shown only now." },
+	{ "tokens", "ls", cmd_tokens_ls, "", global_opts, "",
+	    "List the join tokens." },
+	{ "tokens", "rm", cmd_tokens_rm, "", global_opts, "ID",
+	    "Remove a join token." },
+};
+
+#define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+#define GLOBAL_USAGE	"[-c config] [-s socket] [--format text|json]"
+#define GLOBAL_LIST	"-c config, -s socket, --format text|json"
+
+static void
+synopsis(FILE *fp, const char *lead, const struct ctl_cmd *c)
+{
+	fprintf(fp, "%s%s%s%s%s%s\n", lead, c->group != NULL ? c->group : "",
+	    c->group != NULL ? " " : "", c->name, c->args[0] != '\0' ? " " :
+	    "", c->args);
+}
+
+void
+ctl_usage_exit(int status)
+{
+	FILE	*fp = status == CTL_EXIT_OK ? stdout : stderr;
+	size_t	 i;
+
+	fprintf(fp, "usage: mcpgatectl " GLOBAL_USAGE " command [args]\n"
+	    "\ncommands:\n");
+	for (i = 0; i < NCMDS; i++)
+		synopsis(fp, "  ", &ctl_cmds[i]);
+	fprintf(fp, "\n"
+	    "  -c config   configuration file (default %s)\n"
+	    "  -s socket   control socket (default: from the configuration)\n"
+	    "  --format    text (default) or json\n"
+	    "Options may come before or after the command, and be written "
+	    "--name value\nor --name=value.  'mcpgatectl COMMAND -h' "
+	    "describes a command;\nsee mcpgatectl(8).\n", CONF_DEFAULT_PATH);
+	exit(status);
+}
+
+/* The usage of a group of commands, such as users. */
+static void __attribute__((noreturn))
+group_usage_exit(const char *group, int status)
+{
+	FILE	*fp = status == CTL_EXIT_OK ? stdout : stderr;
+	size_t	 i;
+	int	 first = 1;
+
+	for (i = 0; i < NCMDS; i++) {
+		if (ctl_cmds[i].group == NULL ||
+		    strcmp(ctl_cmds[i].group, group) != 0)
 			continue;
-		}
-		if (strncmp(argv[i], "--format=", 9) == 0) {
-			fmt = argv[i] + 9;
-			continue;
-		}
-		rest[n++] = argv[i];
+		synopsis(fp, first ? "usage: mcpgatectl " :
+		    "       mcpgatectl ", &ctl_cmds[i]);
+		first = 0;
 	}
-	rest[n] = NULL;
-	if (fmt != NULL) {
-		if (strcmp(fmt, "text") == 0)
-			ctl.format = FMT_TEXT;
-		else if (strcmp(fmt, "json") == 0)
-			ctl.format = FMT_JSON;
-		else {
-			fprintf(stderr, "mcpgatectl: --format is text or json, "
-			    "not '%s'\n", fmt);
-			ctl_usage_exit(CTL_EXIT_USAGE);
-		}
+	fprintf(fp, "Global options: " GLOBAL_LIST ".\n'mcpgatectl %s "
+	    "COMMAND -h' describes a command; see mcpgatectl(8).\n", group);
+	exit(status);
+}
+
+/* The usage of the command that runs: -h, or after a usage error. */
+void
+ctl_cmd_usage_exit(int status)
+{
+	FILE	*fp = status == CTL_EXIT_OK ? stdout : stderr;
+
+	synopsis(fp, "usage: mcpgatectl ", ctl.cmd);
+	if (status == CTL_EXIT_OK)
+		fprintf(fp, "%s\n", ctl.cmd->what);
+	fprintf(fp, "Global options: " GLOBAL_LIST "; see mcpgatectl(8).\n");
+	exit(status);
+}
+
+static void
+set_format(const char *fmt)
+{
+	if (strcmp(fmt, "text") == 0)
+		ctl.format = FMT_TEXT;
+	else if (strcmp(fmt, "json") == 0)
+		ctl.format = FMT_JSON;
+	else {
+		fprintf(stderr, "mcpgatectl: --format is text or json, not "
+		    "'%s'\n", fmt);
+		ctl_usage_exit(CTL_EXIT_USAGE);
+	}
+}
+
+/* -c, -s or --format, wherever they are; 0 when ch is none of them. */
+static int
+global_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'c':
+		ctl.conffile = arg;
+		ctl.conf_given = 1;
+		return (1);
+	case 's':
+		ctl.socket = arg;
+		return (1);
+	case OPT_FORMAT:
+		set_format(arg);
+		return (1);
+	}
+	return (0);
+}
+
+/* How many long options of opts start with name (len bytes of it). */
+static int
+long_matches(const struct option *opts, const char *name, size_t len,
+    int *exact)
+{
+	int	 n = 0;
+
+	*exact = 0;
+	for (; opts->name != NULL; opts++) {
+		if (strncmp(opts->name, name, len) != 0)
+			continue;
+		n++;
+		if (opts->name[len] == '\0')
+			*exact = 1;
 	}
 	return (n);
+}
+
+/*
+ * The sentence for what getopt_long refused (ch is '?' or ':'), naming the
+ * option as it was typed; who is the command, or NULL before one.
+ */
+static void
+option_error(int ch, int argc, char **argv, const struct option *opts,
+    const char *who)
+{
+	const char	*arg, *name;
+	char		 prefix[64];
+	size_t		 len, i;
+	int		 exact;
+
+	if (who != NULL)
+		snprintf(prefix, sizeof(prefix), "%s: ", who);
+	else
+		prefix[0] = '\0';
+	arg = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	/* getopt_long leaves optopt 0 or a long option's value for those. */
+	if (optopt != 0 && optopt < 256) {
+		if (ch == ':')
+			fprintf(stderr, "mcpgatectl: %s'-%c' needs a value\n",
+			    prefix, optopt);
+		else
+			fprintf(stderr, "mcpgatectl: %sunknown option '-%c'\n",
+			    prefix, optopt);
+		return;
+	}
+	if (strncmp(arg, "--", 2) != 0) {
+		fprintf(stderr, "mcpgatectl: %sbad option\n", prefix);
+		return;
+	}
+	name = arg + 2;
+	len = strcspn(name, "=");
+	if (ch == ':') {
+		fprintf(stderr, "mcpgatectl: %s'--%.*s' needs a value\n",
+		    prefix, (int)len, name);
+		return;
+	}
+	if (optopt != 0) {
+		fprintf(stderr, "mcpgatectl: %s'--%.*s' takes no value\n",
+		    prefix, (int)len, name);
+		return;
+	}
+	if (long_matches(opts, name, len, &exact) > 1 && !exact) {
+		fprintf(stderr, "mcpgatectl: %s'--%.*s' is ambiguous: it "
+		    "starts more than one option\n", prefix, (int)len, name);
+		return;
+	}
+	/* An option of another command of the group says which. */
+	if (ctl.cmd != NULL && ctl.cmd->group != NULL)
+		for (i = 0; i < NCMDS; i++) {
+			if (ctl_cmds[i].group == NULL ||
+			    strcmp(ctl_cmds[i].group, ctl.cmd->group) != 0)
+				continue;
+			long_matches(ctl_cmds[i].longopts, name, len, &exact);
+			if (!exact)
+				continue;
+			fprintf(stderr, "mcpgatectl: %s does not take "
+			    "--%.*s\n", who, (int)len, name);
+			return;
+		}
+	fprintf(stderr, "mcpgatectl: %sunknown option '--%.*s'\n", prefix,
+	    (int)len, name);
+}
+
+/*
+ * The global options before a command word (argv[0] is the word before
+ * them); returns the index in argv of the next word.  group: the words so
+ * far, for -h, or NULL.
+ */
+static int
+global_options(int argc, char **argv, const char *group)
+{
+	int	 ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "+:" GLOBAL_SHORTOPTS,
+	    global_opts, NULL)) != -1) {
+		if (global_option(ch, optarg))
+			continue;
+		if (ch == 'h' || ch == OPT_HELP) {
+			if (group != NULL)
+				group_usage_exit(group, CTL_EXIT_OK);
+			ctl_usage_exit(CTL_EXIT_OK);
+		}
+		option_error(ch, argc, argv, global_opts, group);
+		if (group != NULL)
+			group_usage_exit(group, CTL_EXIT_USAGE);
+		ctl_usage_exit(CTL_EXIT_USAGE);
+	}
+	return (optind);
+}
+
+static const char *
+cmd_words(void)
+{
+	static char	 words[64];
+
+	snprintf(words, sizeof(words), "%s%s%s", ctl.cmd->group != NULL ?
+	    ctl.cmd->group : "", ctl.cmd->group != NULL ? " " : "",
+	    ctl.cmd->name);
+	return (words);
+}
+
+/*
+ * The next option of the running command (argv[0] is its last word),
+ * until -1; the operands are collected in ctl.args in their order, and the
+ * global options, -h and the mistakes are dealt with here.
+ */
+int
+ctl_getopt(int argc, char **argv)
+{
+	char	 shortopts[32];
+	int	 ch;
+
+	snprintf(shortopts, sizeof(shortopts), "-:%s" GLOBAL_SHORTOPTS,
+	    ctl.cmd->shortopts);
+	for (;;) {
+		ch = getopt_long(argc, argv, shortopts, ctl.cmd->longopts,
+		    NULL);
+		if (ch == -1) {
+			/* After "--", the rest. */
+			while (optind < argc)
+				ctl.args[ctl.nargs++] = argv[optind++];
+			ctl.args[ctl.nargs] = NULL;
+			return (-1);
+		}
+		if (ch == 1) {
+			ctl.args[ctl.nargs++] = optarg;
+			continue;
+		}
+		if (global_option(ch, optarg))
+			continue;
+		if (ch == 'h' || ch == OPT_HELP)
+			ctl_cmd_usage_exit(CTL_EXIT_OK);
+		if (ch == '?' || ch == ':') {
+			option_error(ch, argc, argv, ctl.cmd->longopts,
+			    cmd_words());
+			ctl_cmd_usage_exit(CTL_EXIT_USAGE);
+		}
+		return (ch);
+	}
+}
+
+/* The operands must number from min to max. */
+void
+ctl_nargs(int min, int max)
+{
+	if (ctl.nargs >= min && ctl.nargs <= max)
+		return;
+	if (ctl.nargs < min)
+		fprintf(stderr, "mcpgatectl: %s: missing argument\n",
+		    cmd_words());
+	else
+		fprintf(stderr, "mcpgatectl: %s: unexpected argument '%s'\n",
+		    cmd_words(), ctl.args[max]);
+	ctl_cmd_usage_exit(CTL_EXIT_USAGE);
+}
+
+/* For the commands that have no options of their own. */
+void
+ctl_operands(int argc, char **argv, int min, int max)
+{
+	if (ctl_getopt(argc, argv) != -1)
+		errx(CTL_EXIT_FAIL, "%s: an option it does not handle",
+		    cmd_words());
+	ctl_nargs(min, max);
+}
+
+static const struct ctl_cmd *
+find_cmd(const char *group, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NCMDS; i++) {
+		if ((group == NULL) != (ctl_cmds[i].group == NULL))
+			continue;
+		if (group != NULL && strcmp(ctl_cmds[i].group, group) != 0)
+			continue;
+		if (name == NULL || strcmp(ctl_cmds[i].name, name) == 0)
+			return (&ctl_cmds[i]);
+	}
+	return (NULL);
 }
 
 int
 main(int argc, char *argv[])
 {
-	char	**rest;
-	int	  n, ret;
+	const char	*group = NULL;
+	int		 i;
 
 	ctl.conffile = CONF_DEFAULT_PATH;
 	json_zeroing_alloc();
-	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
+	if ((ctl.args = calloc((size_t)argc + 1, sizeof(*ctl.args))) == NULL)
 		err(CTL_EXIT_FAIL, NULL);
-	n = ctl_options(argc, argv, rest);
-	if (n == 0)
+	i = global_options(argc, argv, NULL);
+	if (i == argc)
 		ctl_usage_exit(CTL_EXIT_USAGE);
-	if (strcmp(rest[0], "help") == 0)
+	if (strcmp(argv[i], "help") == 0)
 		ctl_usage_exit(CTL_EXIT_OK);
-	ctl_load_conf(strcmp(rest[0], "audit") != 0);
-	if (ctl.socket == NULL)
-		ctl.socket = ctl.conf.control_socket;
-
-	if (strcmp(rest[0], "status") == 0)
-		ret = ctl_status(n, rest);
-	else if (strcmp(rest[0], "reload") == 0)
-		ret = ctl_reload(n, rest);
-	else if (strcmp(rest[0], "audit") == 0)
-		ret = ctl_audit(n, rest);
-	else if ((ret = ctl_admin(n, rest)) == -1) {
-		fprintf(stderr, "mcpgatectl: unknown command '%s'\n",
-		    rest[0]);
-		ctl_usage_exit(CTL_EXIT_USAGE);
+	if ((ctl.cmd = find_cmd(NULL, argv[i])) == NULL) {
+		group = argv[i];
+		if (find_cmd(group, NULL) == NULL) {
+			fprintf(stderr, "mcpgatectl: unknown command '%s'\n",
+			    group);
+			ctl_usage_exit(CTL_EXIT_USAGE);
+		}
+		i += global_options(argc - i, argv + i, group);
+		if (i == argc) {
+			fprintf(stderr, "mcpgatectl: %s needs a command\n",
+			    group);
+			group_usage_exit(group, CTL_EXIT_USAGE);
+		}
+		if ((ctl.cmd = find_cmd(group, argv[i])) == NULL) {
+			fprintf(stderr, "mcpgatectl: unknown %s command "
+			    "'%s'\n", group, argv[i]);
+			group_usage_exit(group, CTL_EXIT_USAGE);
+		}
 	}
-	free(rest);
-	return (ret);
+	optind = 0;
+	return (ctl.cmd->fn(argc - i, argv + i));
 }

@@ -74,6 +74,13 @@ out=$(ctl audit verify --format json)
     [ "$(echo "$out" | jget .signatures_checked)" = true ] &&
     [ "$(echo "$out" | jget .checkpoints)" -ge "$nfiles" ] &&
     pass "audit verify --format json" || fail "audit verify --format json" "$out"
+out=$("$BIN/mcpgatectl" audit verify --key="$MG_DIR/state/audit.pub" \
+    --anchor="$MG_DIR/state/audit.anchor" --format=json -c "$MG_CONF")
+[ "$(echo "$out" | jget .ok)" = true ] &&
+    [ "$(echo "$out" | jget .signatures_checked)" = true ] &&
+    [ "$(echo "$out" | jget .anchor_seq)" != null ] &&
+    pass "audit verify takes --key=FILE and --anchor=FILE, -c and --format after the command" ||
+    fail "audit verify --name=value" "$out"
 
 # --- tampering ------------------------------------------------------------------
 t=$MG_DIR/tamper
@@ -261,6 +268,11 @@ out=$("$BIN/mcpgatectl" -c "$t/ro/conf" audit verify --strict 2>&1)
 n=$(ctl audit search --event daemon.reload | wc -l)
 [ "$n" -eq 602 ] && pass "search --event finds every reload" ||
     fail "search --event" "$n"
+n=$("$BIN/mcpgatectl" audit search --event=daemon.reload -c "$MG_CONF" \
+    --since=1h --format=json | jq -r .event | grep -c '^daemon.reload$')
+[ "$n" -eq 602 ] &&
+    pass "search takes --event=TYPE and --since=T, -c and --format after the command" ||
+    fail "search --event=TYPE" "$n"
 n=$(ctl audit search --event 'daemon.*' | wc -l)
 [ "$n" -eq 604 ] && pass "search --event 'daemon.*' matches a prefix" ||
     fail "search --event 'daemon.*'" "$n"
@@ -284,6 +296,10 @@ out=$(ctl audit tail -n 2)
 [ "$(echo "$out" | wc -l)" -eq 2 ] && echo "$out" | tail -n 1 |
     grep -q "audit.checkpoint MG0100I" && pass "tail -n 2 prints the last two" ||
     fail "tail -n 2" "$out"
+out=$("$BIN/mcpgatectl" audit tail -n1 -c "$MG_CONF" --format=json)
+[ "$(echo "$out" | wc -l)" -eq 1 ] && echo "$out" | is '.event == "audit.checkpoint"' &&
+    pass "tail -n1 -c CONF --format=json prints the last record as written" ||
+    fail "tail -n1 --format=json" "$out"
 
 # The audit commands need no daemon, but do need to read the directory.
 if [ "$(id -u)" -eq 0 ]; then

@@ -496,6 +496,25 @@ out=$(ctl users lock bob --roles access 2>&1)
 [ $? -eq 2 ] && echo "$out" | grep -q "users lock does not take --roles" &&
     pass "a users subcommand refuses options that are not its own" ||
     fail "options of users subcommands" "$out"
+# Long options as --name=value, the global options after the command or
+# between users and its command, and "--" before the operands.
+out=$("$BIN/mcpgatectl" users add hana --roles=access --mcp-tools=a,b \
+    --invite-ttl=3h --format=json -c "$MG_CONF")
+exp=$(echo "$out" | jq -r .expires)
+[ "$(echo "$out" | jq -r .user)" = hana ] &&
+    [ "$(( $(date -d "$exp" +%s) - $(date +%s) ))" -gt 10000 ] &&
+    "$BIN/mcpgatectl" users -c "$MG_CONF" get hana --format=json |
+    is '.roles == ["access"] and .traits.mcp_tools == ["a","b"]' &&
+    pass "users add takes --name=value, and -c and --format after the command" ||
+    fail "users add --name=value with global options after it" "$out"
+"$BIN/mcpgatectl" users update --set-roles=mcp-user hana \
+    --set-mcp-tools=c -s "$MG_DIR/ctl.sock" >/dev/null &&
+    ctl --format=json users get -- hana |
+    is '.roles == ["mcp-user"] and .traits.mcp_tools == ["c"]' &&
+    "$BIN/mcpgatectl" -c "$MG_CONF" users rm hana --format json |
+    is '.user == "hana"' &&
+    pass "users update takes --name=value and -s after the command; -- ends the options" ||
+    fail "users update --name=value" "$(ctl users get hana 2>&1)"
 out=$(ctl --format json users reset bob --invite-ttl 3h)
 exp=$(echo "$out" | jq -r .expires)
 [ "$(( $(date -d "$exp" +%s) - $(date +%s) ))" -gt 10000 ] &&
