@@ -48,16 +48,19 @@ seq_cmp(const void *a, const void *b)
 	return (strcmp(*(char *const *)a, *(char *const *)b));
 }
 
-/* The log's files in chain order: their names sort by first record. */
-static void
-audit_list(const char *dir, struct audit_files *af)
+/*
+ * Add the log's files of a directory to af in chain order (their names
+ * sort by first record); returns how many there were.
+ */
+static size_t
+audit_list_append(const char *dir, struct audit_files *af)
 {
 	struct dirent	*de;
 	DIR		*d;
 	uint64_t	 seq;
+	size_t		 first = af->n;
 	char		*path;
 
-	memset(af, 0, sizeof(*af));
 	if ((d = opendir(dir)) == NULL)
 		err(CTL_EXIT_FAIL, "audit directory %s", dir);
 	while ((de = readdir(d)) != NULL) {
@@ -71,8 +74,17 @@ audit_list(const char *dir, struct audit_files *af)
 		af->paths[af->n++] = path;
 	}
 	closedir(d);
-	if (af->n > 0)
-		qsort(af->paths, af->n, sizeof(*af->paths), seq_cmp);
+	if (af->n > first)
+		qsort(af->paths + first, af->n - first, sizeof(*af->paths),
+		    seq_cmp);
+	return (af->n - first);
+}
+
+static void
+audit_list(const char *dir, struct audit_files *af)
+{
+	memset(af, 0, sizeof(*af));
+	audit_list_append(dir, af);
 }
 
 static void
@@ -269,6 +281,7 @@ cmd_audit_verify(int argc, char **argv)
 	struct audit_files		 af;
 	struct audit_chain		 chain;
 	struct audit_anchor_file	 anchor;
+	struct stat			 st, ast;
 	EVP_PKEY			*key = NULL;
 	FILE				*fp;
 	json_t				*ans, *warnings;
@@ -301,11 +314,28 @@ cmd_audit_verify(int argc, char **argv)
 		}
 	}
 	ctl_load_conf(0);
-	for (i = 0; i < (size_t)ctl.nargs; i++)
+	/*
+	 * A directory stands for its audit files; the audit directory of the
+	 * configuration, alone, is the log itself, checked as without one.
+	 */
+	for (i = 0; i < (size_t)ctl.nargs; i++) {
+		if (stat(ctl.args[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (ctl.nargs == 1 && stat(ctl.conf.audit_dir,
+			    &ast) == 0 && st.st_dev == ast.st_dev &&
+			    st.st_ino == ast.st_ino)
+				break;
+			if (audit_list_append(ctl.args[i], &af) == 0) {
+				ret = verify_fail(ctl.args[i], 0, "no audit "
+				    "files (audit-*.jsonl) in this directory");
+				goto out;
+			}
+			continue;
+		}
 		if ((af.paths = reallocarray(af.paths, af.n + 1,
 		    sizeof(*af.paths))) == NULL ||
 		    (af.paths[af.n++] = strdup(ctl.args[i])) == NULL)
 			err(CTL_EXIT_FAIL, NULL);
+	}
 	if (keyfile != NULL)
 		key = load_pubkey(keyfile, 1);
 	else {

@@ -347,9 +347,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "Make the daemon read its configuration file again, as SIGHUP "
 	    "does." },
 	{ "audit", "verify", cmd_audit_verify, "", verify_opts,
-	    "[--strict] [--key file] [--anchor file] [file ...]",
+	    "[--strict] [--key file] [--anchor file] [file | dir ...]",
 	    "Check the hash chain and signatures of the audit log, or of the "
-	    "files given." },
+	    "files given\nand of the audit files of the directories given." },
 	{ "audit", "search", cmd_audit_search, "", search_opts,
 	    "[--since T] [--until T] [--event TYPE] [--user U] [--app A]",
 	    "Print the audit records that match every filter given." },

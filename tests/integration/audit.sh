@@ -132,6 +132,30 @@ out=$(ctl audit verify --key "$t/other.pub" "$t/orig.jsonl" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "not by the audit key" &&
     pass "verify with another key fails at the first checkpoint" ||
     fail "verify with another key" "$out"
+# A directory stands for its audit files, in the order of their numbers;
+# a copy of the log is not held to the anchor, the audit directory is.
+cp -r "$MG_DIR/audit" "$t/copy"
+out=$(ctl audit verify "$t/copy" 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -q "intact: 6[0-9][0-9] records in $nfiles files" &&
+    ! echo "$out" | grep -q "reaches the checkpoint" &&
+    pass "verify DIR reads the audit files of a directory" ||
+    fail "verify DIR" "$out"
+out=$(ctl audit verify "$MG_DIR/audit/" 2>&1)
+[ $? -eq 0 ] && [ "$out" = "$(ctl audit verify 2>&1)" ] &&
+    echo "$out" | grep -q "reaches the checkpoint" &&
+    pass "verify of the audit directory checks it as verify alone does" ||
+    fail "verify of the audit directory" "$out"
+sed -i '5s/"trigger":"control"/"trigger":"contrOl"/' "$t/copy/$(basename "$first")"
+out=$(ctl audit verify "$t/copy" 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -qF "$t/copy/$(basename "$first"):6:" &&
+    pass "verify DIR finds a changed record in the directory's files" ||
+    fail "verify DIR with a changed record" "$out"
+mkdir "$t/none"
+touch "$t/none/notes.txt"
+out=$(ctl audit verify "$t/none" 2>&1)
+[ $? -eq 1 ] && [ "$out" = "mcpgatectl: $t/none: no audit files (audit-*.jsonl) in this directory" ] &&
+    pass "verify of a directory without audit files says so" ||
+    fail "verify of a directory without audit files" "$out"
 # A file in the middle of the chain removed.
 cp -r "$MG_DIR/audit" "$t/dir"
 rm "$t/dir/$(basename "$second")"
@@ -140,6 +164,10 @@ if [ "$nfiles" -ge 3 ]; then
 	[ $? -eq 1 ] && echo "$out" | grep -q "where .* was expected" &&
 	    pass "verify catches a missing file" ||
 	    fail "verify catches a missing file" "$out"
+	out=$(ctl audit verify "$t/dir" 2>&1)
+	[ $? -eq 1 ] && echo "$out" | grep -q "where .* was expected" &&
+	    pass "verify DIR catches a missing file" ||
+	    fail "verify DIR catches a missing file" "$out"
 fi
 
 # --- a log cut short: the anchor in the state directory ------------------------
