@@ -6,10 +6,17 @@ share_bin ||
     { fail "copy the programs where nobody can reach them" "$BIN"; exit 1; }
 
 mg_setup </dev/null
+# Started with a relative -f from the file's directory: the daemon keeps,
+# and status shows, the absolute path.
+abs_conf=$MG_CONF
+cd "$MG_DIR" || exit 1
+MG_CONF=$(basename "$abs_conf")
 if ! mg_start; then
 	fail "daemon starts" "see the log above"
 	exit 1
 fi
+MG_CONF=$abs_conf
+cd "$OLDPWD" || exit 1
 pass "daemon starts and says it is ready"
 
 # --- processes and sandboxes ---------------------------------------------
@@ -169,10 +176,23 @@ for want in "mcpgated " "processes:    parent pid $MG_PID" "netd pid" \
 	echo "$out" | grep -qF "$want" && pass "status shows '$want'" ||
 	    fail "status shows '$want'" "$out"
 done
+echo "$out" | grep -qxF "config:       $MG_CONF" &&
+    [ "$(ctl status --format json | jget .config)" = "$MG_CONF" ] &&
+    pass "status shows the configuration file's absolute path" ||
+    fail "status shows the configuration file's absolute path" "$out"
 out=$("$BIN/mcpgatectl" status --format json -s "$MG_DIR/ctl.sock" 2>&1)
 [ "$(echo "$out" | jget .name)" = mcpgate ] &&
     pass "options are accepted after the command" ||
     fail "options are accepted after the command" "$out"
+out=$("$BIN/mcpgatectl" status --format=json -c "$MG_CONF" 2>&1)
+[ "$(echo "$out" | jget .name)" = mcpgate ] &&
+    pass "--format=json and -c are accepted after the command" ||
+    fail "--format=json and -c after the command" "$out"
+out=$("$BIN/mcpgatectl" reload -h)
+[ $? -eq 0 ] && [ "$(echo "$out" | head -n 1)" = "usage: mcpgatectl reload" ] &&
+    ! grep -q "daemon.reload.*control" "$MG_DIR"/audit/audit-*.jsonl &&
+    pass "reload -h prints its usage and reloads nothing" ||
+    fail "reload -h" "$out"
 out=$(as_user nobody mcpgatectl -s "$MG_DIR/ctl.sock" status 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "root only" &&
     pass "a non-root user cannot open the control socket" ||
