@@ -177,8 +177,9 @@ jint(json_t *obj, const char *key)
 	return (json_integer_value(json_object_get(obj, key)));
 }
 
+/* mcpgatectl status: the daemon's (mcpgate status is the user's). */
 static int
-cmd_status(int argc, char **argv)
+cmd_daemon_status(int argc, char **argv)
 {
 	json_t		*ans, *v, *conns, *audit, *sess, *refused;
 	const char	*key;
@@ -340,7 +341,7 @@ static const struct option tokens_add_opts[] = {
 };
 
 static const struct ctl_cmd ctl_cmds[] = {
-	{ NULL, "status", cmd_status, "", global_opts, "",
+	{ NULL, "status", cmd_daemon_status, "", global_opts, "",
 	    "Show the daemon: its processes, connections, sessions, what the "
 	    "limits\nrefused, its audit log and its configuration file." },
 	{ NULL, "reload", cmd_reload, "", global_opts, "",
