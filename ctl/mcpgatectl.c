@@ -32,7 +32,8 @@ struct ctl	 ctl;
  * The configuration tells where the socket and the audit log are.  A
  * missing default file means the defaults.  A file with errors still gives
  * the keys it got right: the daemon judges a reload itself, and the audit
- * commands say what they fell back to.
+ * commands say what they fell back to.  It is read once, by the command,
+ * after all the options, since -c may come last.
  */
 int
 ctl_load_conf(int quiet)
