@@ -813,13 +813,6 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 	}
 }
 
-static void
-connect_usage(void)
-{
-	fprintf(stderr, "usage: mcpgate mcp connect NAME\n");
-	exit(CLIENT_EXIT_USAGE);
-}
-
 /*
  * The signals that end the bridge are taken only while it waits in
  * ppoll, so none is lost between a check and the wait.
@@ -853,11 +846,17 @@ cmd_mcp_connect(int argc, char **argv)
 	sigset_t	 waitmask;
 	int		 fl0, fl1, ret;
 
-	if (argc != 2 || argv[1][0] == '-' || argv[1][0] == '\0')
-		connect_usage();
+	static const struct option	 longopts[] = {
+		CLIENT_LONGOPTS,
+		{ NULL,	0,	NULL,	0 }
+	};
+
+	if (client_getopt(argc, argv, "h", longopts) != -1 ||
+	    optind + 1 != argc || argv[optind][0] == '\0')
+		client_usage(CLIENT_EXIT_USAGE);
 	bridge_signals(&waitmask);
 	memset(&b, 0, sizeof(b));
-	b.app = argv[1];
+	b.app = argv[optind];
 	b.fd = -1;
 	b.in.max = BR_MAXIN;
 	b.gin.max = BR_MAXGW;

@@ -6,6 +6,7 @@
 #ifndef MCPGATE_CLIENT_H
 #define MCPGATE_CLIENT_H
 
+#include <getopt.h>
 #include <limits.h>
 
 #include <jansson.h>
@@ -20,6 +21,17 @@
 
 #define GW_TIMEOUT_MS		15000	/* an answer, a handshake */
 #define GW_CONNECT_MS		10000	/* a TCP connection */
+
+/*
+ * The global options, which every command's table of long options ends
+ * with; a command's own long options without a short one take values
+ * from CLIENT_OPT_FIRST on.
+ */
+#define CLIENT_OPT_FORMAT	0x100
+#define CLIENT_OPT_FIRST	0x101
+#define CLIENT_LONGOPTS							\
+	{ "format",	required_argument,	NULL,	CLIENT_OPT_FORMAT }, \
+	{ "help",	no_argument,		NULL,	'h' }
 
 enum client_format {
 	CFMT_TEXT,
@@ -45,6 +57,8 @@ extern enum client_format	 client_format;
 extern const char		*client_argv0;
 
 void	 client_usage(int) __attribute__((noreturn));
+int	 client_getopt(int, char **, const char *, const struct option *);
+void	 client_noargs(int, char **);
 
 /* profile.c */
 int	 profile_dir(struct profile *);
@@ -73,8 +87,6 @@ int	 cmd_logout(int, char **);
 void	 fmt_when(int64_t, char *, size_t);
 
 /* mcp.c */
-int	 cmd_mcp(int, char **);
-void	 mcp_usage(int) __attribute__((noreturn));
 SSL	*gw_profile_connect(char *, size_t);
 const char *gw_advice(const char *, const char *);
 json_t	*mcp_apps(char *, size_t);

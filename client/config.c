@@ -55,16 +55,6 @@ struct conf_file {
 	int		 oneline;
 };
 
-static void
-config_usage(void)
-{
-	fprintf(stderr, "usage: mcpgate mcp config [NAME | --all | --labels "
-	    "K=V[,K=V...]]\n"
-	    "\t[--client-config claude|cursor|vscode|claude-code|PATH]\n"
-	    "\t[--json-format pretty|compact|auto]\n");
-	exit(CLIENT_EXIT_USAGE);
-}
-
 static const char *
 home_dir(void)
 {
@@ -479,66 +469,68 @@ print_entries(json_t *apps, const struct entry_ctx *x,
 	return (CLIENT_EXIT_OK);
 }
 
-/* "--opt VALUE" or "--opt=VALUE": the value, or NULL for another option. */
-static const char *
-opt_value(int argc, char **argv, int *k, const char *opt)
-{
-	size_t	 n = strlen(opt);
-
-	if (strncmp(argv[*k], opt, n) != 0)
-		return (NULL);
-	if (argv[*k][n] == '=')
-		return (argv[*k] + n + 1);
-	if (argv[*k][n] != '\0')
-		return (NULL);
-	if (*k + 1 >= argc)
-		config_usage();
-	return (argv[++*k]);
-}
+enum {
+	OPT_ALL = CLIENT_OPT_FIRST,
+	OPT_LABELS,
+	OPT_CLIENT_CONFIG,
+	OPT_JSON_FORMAT,
+};
 
 static void
 config_args(int argc, char **argv, struct config_opts *o)
 {
-	const char	*v;
-	int		 k;
+	static const struct option	 longopts[] = {
+		{ "all",	   no_argument,		NULL,	OPT_ALL },
+		{ "labels",	   required_argument,	NULL,	OPT_LABELS },
+		{ "client-config", required_argument,	NULL,
+		    OPT_CLIENT_CONFIG },
+		{ "json-format",   required_argument,	NULL,
+		    OPT_JSON_FORMAT },
+		CLIENT_LONGOPTS,
+		{ NULL,		   0,			NULL,	0 }
+	};
+	int	 ch;
 
 	memset(o, 0, sizeof(*o));
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--all") == 0)
+	while ((ch = client_getopt(argc, argv, "h", longopts)) != -1) {
+		switch (ch) {
+		case OPT_ALL:
 			o->all = 1;
-		else if ((v = opt_value(argc, argv, &k, "--labels")) != NULL) {
+			break;
+		case OPT_LABELS:
 			if (o->labels == NULL && (o->labels = json_object()) ==
 			    NULL)
 				err(CLIENT_EXIT_FAIL, NULL);
-			if (labels_parse(o->labels, v) == -1)
+			if (labels_parse(o->labels, optarg) == -1)
 				errx(CLIENT_EXIT_USAGE, "--labels: '%s' is not "
-				    "K=V[,K=V...]", v);
-		} else if ((v = opt_value(argc, argv, &k,
-		    "--client-config")) != NULL) {
-			if (v[0] == '\0')
+				    "K=V[,K=V...]", optarg);
+			break;
+		case OPT_CLIENT_CONFIG:
+			if (optarg[0] == '\0')
 				errx(CLIENT_EXIT_USAGE, "--client-config: "
 				    "name a client or a file");
-			o->client = v;
-		} else if ((v = opt_value(argc, argv, &k,
-		    "--json-format")) != NULL) {
-			if (strcmp(v, "pretty") == 0)
+			o->client = optarg;
+			break;
+		case OPT_JSON_FORMAT:
+			if (strcmp(optarg, "pretty") == 0)
 				o->style = STYLE_PRETTY;
-			else if (strcmp(v, "compact") == 0)
+			else if (strcmp(optarg, "compact") == 0)
 				o->style = STYLE_COMPACT;
-			else if (strcmp(v, "auto") == 0)
+			else if (strcmp(optarg, "auto") == 0)
 				o->style = STYLE_AUTO;
 			else
 				errx(CLIENT_EXIT_USAGE, "--json-format is "
 				    "pretty, compact or auto");
-		} else if (argv[k][0] == '-' || o->name != NULL)
-			config_usage();
-		else
-			o->name = argv[k];
+			break;
+		}
 	}
-	if ((o->name != NULL) + o->all + (o->labels != NULL) != 1) {
-		fprintf(stderr, "mcpgate: mcp config: name one server, or "
-		    "give --all or --labels\n");
-		config_usage();
+	if (optind < argc)
+		o->name = argv[optind++];
+	if (optind < argc || (o->name != NULL) + o->all +
+	    (o->labels != NULL) != 1) {
+		warnx("mcp config: name one server, or give --all or "
+		    "--labels");
+		client_usage(CLIENT_EXIT_USAGE);
 	}
 }
 

@@ -373,15 +373,6 @@ make_key(char *pub64, size_t len, size_t *pemlen)
 	return (pem);
 }
 
-static void
-login_usage(void)
-{
-	fprintf(stderr, "usage: mcpgate login --proxy HOST[:PORT] --user NAME "
-	    "[--invite | --invite-file FILE]\n\t[--password-stdin] "
-	    "[--ca-fingerprint SHA256:HEX] [--ttl DURATION]\n");
-	exit(CLIENT_EXIT_USAGE);
-}
-
 /*
  * An invite given as an argument: every local user can read it in ps or
  * /proc/PID/cmdline while login waits for the password, and take the
@@ -399,21 +390,91 @@ login_invite_refused(char *value)
 	    "an administrator for a new invite.");
 }
 
-/* "--opt VALUE" or "--opt=VALUE": the value, or NULL for another option. */
-static const char *
-login_opt_value(int argc, char **argv, int *k, const char *opt)
-{
-	size_t	 n = strlen(opt);
+enum {
+	OPT_PROXY = CLIENT_OPT_FIRST,
+	OPT_USER,
+	OPT_INVITE,
+	OPT_INVITE_FILE,
+	OPT_PASSWORD_STDIN,
+	OPT_CA_FINGERPRINT,
+	OPT_TTL,
+};
 
-	if (strncmp(argv[*k], opt, n) != 0)
-		return (NULL);
-	if (argv[*k][n] == '=')
-		return (argv[*k] + n + 1);
-	if (argv[*k][n] != '\0')
-		return (NULL);
-	if (*k + 1 >= argc)
-		login_usage();
-	return (argv[++*k]);
+/*
+ * login takes no operand: one after --invite is most likely the invite,
+ * and any may be a secret.  Wipe it, and refuse.
+ */
+static void __attribute__((noreturn))
+login_operand(const struct login_opts *o, char *arg)
+{
+	if (o->invite)
+		login_invite_refused(arg);
+	explicit_bzero(arg, strlen(arg));
+	warnx("login takes no operand");
+	client_usage(CLIENT_EXIT_USAGE);
+}
+
+/*
+ * --invite takes an optional value only to catch one and wipe it.  The
+ * "-" of the short options hands each operand over in its place, so that
+ * one after --invite is caught before anything else can fail.
+ */
+static void
+login_args(int argc, char **argv, struct login_opts *o)
+{
+	static const struct option	 longopts[] = {
+		{ "proxy",	    required_argument,	NULL,	OPT_PROXY },
+		{ "user",	    required_argument,	NULL,	OPT_USER },
+		{ "invite",	    optional_argument,	NULL,	OPT_INVITE },
+		{ "invite-file",    required_argument,	NULL,
+		    OPT_INVITE_FILE },
+		{ "password-stdin", no_argument,	NULL,
+		    OPT_PASSWORD_STDIN },
+		{ "ca-fingerprint", required_argument,	NULL,
+		    OPT_CA_FINGERPRINT },
+		{ "ttl",	    required_argument,	NULL,	OPT_TTL },
+		CLIENT_LONGOPTS,
+		{ NULL,		    0,			NULL,	0 }
+	};
+	uint64_t	 ms;
+	int		 ch;
+
+	memset(o, 0, sizeof(*o));
+	while ((ch = client_getopt(argc, argv, "-h", longopts)) != -1) {
+		switch (ch) {
+		case 1:
+			login_operand(o, optarg);
+		case OPT_PROXY:
+			o->proxy = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_INVITE:
+			if (optarg != NULL)
+				login_invite_refused(optarg);
+			o->invite = 1;
+			break;
+		case OPT_INVITE_FILE:
+			o->invite_file = optarg;
+			o->invite = 1;
+			break;
+		case OPT_PASSWORD_STDIN:
+			o->password_stdin = 1;
+			break;
+		case OPT_CA_FINGERPRINT:
+			o->fingerprint = optarg;
+			break;
+		case OPT_TTL:
+			if (parse_duration(optarg, &ms) == -1 || ms < 1000)
+				errx(CLIENT_EXIT_USAGE, "--ttl: '%s' is not a "
+				    "duration of a second or more", optarg);
+			o->ttl = ms / 1000;
+			break;
+		}
+	}
+	if (optind < argc)		/* after "--" */
+		login_operand(o, argv[optind]);
 }
 
 int
@@ -427,44 +488,10 @@ cmd_login(int argc, char **argv)
 	char			 pw[PASSWORD_MAX + 1], inv[INVITE_BUF];
 	char			 pub64[64], err[512], when[128];
 	char			*ca, *keypem, *s;
-	const char		*cert, *val;
+	const char		*cert;
 	size_t			 keylen, i;
-	uint64_t		 ms;
-	int			 k;
 
-	memset(&o, 0, sizeof(o));
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "--password-stdin") == 0)
-			o.password_stdin = 1;
-		else if (strcmp(argv[k], "--invite") == 0) {
-			/* login takes no operand: one here is a token. */
-			if (k + 1 < argc && argv[k + 1][0] != '-')
-				login_invite_refused(argv[k + 1]);
-			o.invite = 1;
-		} else if (strncmp(argv[k], "--invite=", 9) == 0)
-			login_invite_refused(argv[k] + 9);
-		else if ((val = login_opt_value(argc, argv, &k,
-		    "--invite-file")) != NULL) {
-			o.invite_file = val;
-			o.invite = 1;
-		} else if ((val = login_opt_value(argc, argv, &k,
-		    "--proxy")) != NULL)
-			o.proxy = val;
-		else if ((val = login_opt_value(argc, argv, &k,
-		    "--user")) != NULL)
-			o.user = val;
-		else if ((val = login_opt_value(argc, argv, &k,
-		    "--ca-fingerprint")) != NULL)
-			o.fingerprint = val;
-		else if ((val = login_opt_value(argc, argv, &k,
-		    "--ttl")) != NULL) {
-			if (parse_duration(val, &ms) == -1 || ms < 1000)
-				errx(CLIENT_EXIT_USAGE, "--ttl: '%s' is not a "
-				    "duration of a second or more", val);
-			o.ttl = ms / 1000;
-		} else
-			login_usage();
-	}
+	login_args(argc, argv, &o);
 	profile_dir(&p);
 	if (profile_load(&p) == -1)
 		return (CLIENT_EXIT_FAIL);
@@ -472,8 +499,11 @@ cmd_login(int argc, char **argv)
 		o.proxy = p.proxy;
 	if (o.user == NULL && p.have)
 		o.user = p.user;
-	if (o.proxy == NULL || o.user == NULL)
-		login_usage();
+	if (o.proxy == NULL || o.user == NULL) {
+		warnx("login: give --proxy and --user (the profile has "
+		    "none)");
+		client_usage(CLIENT_EXIT_USAGE);
+	}
 	if (gw_parse_addr(o.proxy, &a) == -1)
 		errx(CLIENT_EXIT_USAGE, "--proxy: '%s' is not HOST, HOST:PORT "
 		    "or [IPv6]:PORT", o.proxy);
@@ -593,9 +623,7 @@ cmd_status(int argc, char **argv)
 	char		*ca, *cert;
 	int64_t		 na;
 
-	(void)argv;
-	if (argc != 1)
-		client_usage(CLIENT_EXIT_USAGE);
+	client_noargs(argc, argv);
 	profile_dir(&p);
 	if (profile_load(&p) == -1)
 		return (CLIENT_EXIT_FAIL);
@@ -663,9 +691,7 @@ cmd_logout(int argc, char **argv)
 {
 	struct profile	 p;
 
-	(void)argv;
-	if (argc != 1)
-		client_usage(CLIENT_EXIT_USAGE);
+	client_noargs(argc, argv);
 	profile_dir(&p);
 	if (profile_load(&p) == -1)
 		return (CLIENT_EXIT_FAIL);

@@ -20,6 +20,8 @@
 #define LS_TOOLS_MAX	40	/* a list of tools */
 #define LS_COLS		6
 
+#define LS_OPT_SEARCH	CLIENT_OPT_FIRST
+
 struct ls_opts {
 	int		 verbose;
 	json_t		*labels;	/* each pair must match */
@@ -32,14 +34,6 @@ struct table {
 	size_t		  rows;
 	size_t		  cols;
 };
-
-static void
-ls_usage(void)
-{
-	fprintf(stderr, "usage: mcpgate mcp ls [-v] [--format text|json|yaml] "
-	    "[--search WORDS]\n\t[LABEL=VALUE[,LABEL=VALUE...]]\n");
-	exit(CLIENT_EXIT_USAGE);
-}
 
 static int
 contains(const char *hay, const char *word)
@@ -404,28 +398,32 @@ ls_none(const struct ls_opts *o, size_t total)
 static void
 ls_args(int argc, char **argv, struct ls_opts *o)
 {
-	int	 k;
+	static const struct option	 longopts[] = {
+		{ "verbose",	no_argument,		NULL,	'v' },
+		{ "search",	required_argument,	NULL,	LS_OPT_SEARCH },
+		CLIENT_LONGOPTS,
+		{ NULL,		0,			NULL,	0 }
+	};
+	int	 ch;
 
 	memset(o, 0, sizeof(*o));
-	for (k = 1; k < argc; k++) {
-		if (strcmp(argv[k], "-v") == 0 ||
-		    strcmp(argv[k], "--verbose") == 0)
+	while ((ch = client_getopt(argc, argv, "hv", longopts)) != -1) {
+		switch (ch) {
+		case 'v':
 			o->verbose = 1;
-		else if (strcmp(argv[k], "--search") == 0 && k + 1 < argc)
-			o->search = argv[++k];
-		else if (strncmp(argv[k], "--search=", 9) == 0)
-			o->search = argv[k] + 9;
-		else if (argv[k][0] == '-')
-			ls_usage();
-		else {
-			if (o->labels == NULL && (o->labels = json_object()) ==
-			    NULL)
-				err(CLIENT_EXIT_FAIL, NULL);
-			if (labels_parse(o->labels, argv[k]) == -1) {
-				fprintf(stderr, "mcpgate: '%s' is not "
-				    "LABEL=VALUE[,LABEL=VALUE...]\n", argv[k]);
-				ls_usage();
-			}
+			break;
+		case LS_OPT_SEARCH:
+			o->search = optarg;
+			break;
+		}
+	}
+	for (; optind < argc; optind++) {
+		if (o->labels == NULL && (o->labels = json_object()) == NULL)
+			err(CLIENT_EXIT_FAIL, NULL);
+		if (labels_parse(o->labels, argv[optind]) == -1) {
+			warnx("'%s' is not LABEL=VALUE[,LABEL=VALUE...]",
+			    argv[optind]);
+			client_usage(CLIENT_EXIT_USAGE);
 		}
 	}
 }

@@ -1,7 +1,7 @@
 /*
- * mcpgate mcp: the dispatch of ls, config and connect, and what they
- * share: a connection to the gateway with the profile's certificate, the
- * gateway's list of MCP servers, and label selectors.
+ * What the mcp commands (ls, config and connect) share: a connection to
+ * the gateway with the profile's certificate, the gateway's list of MCP
+ * servers, and label selectors.
  */
 #include <sys/types.h>
 
@@ -18,55 +18,6 @@
 #include <openssl/ssl.h>
 
 #include "client.h"
-
-void
-mcp_usage(int status)
-{
-	FILE	*fp = status == CLIENT_EXIT_OK ? stdout : stderr;
-
-	fprintf(fp,
-	    "usage: mcpgate mcp ls [-v] [--format text|json|yaml] "
-	    "[--search WORDS]\n"
-	    "           [LABEL=VALUE[,LABEL=VALUE...]]\n"
-	    "       mcpgate mcp config [NAME | --all | --labels "
-	    "K=V[,K=V...]]\n"
-	    "           [--client-config claude|cursor|vscode|claude-code|"
-	    "PATH]\n"
-	    "           [--json-format pretty|compact|auto]\n"
-	    "       mcpgate mcp connect NAME\n"
-	    "\n"
-	    "  ls       the MCP servers you may use, and their tools\n"
-	    "  config   add servers to an MCP client's configuration, or "
-	    "print\n"
-	    "           the entries to add\n"
-	    "  connect  the stdio bridge an MCP client runs: MCP on stdin "
-	    "and\n"
-	    "           stdout, relayed to the gateway\n"
-	    "\n"
-	    "See mcpgate(1).\n");
-	exit(status);
-}
-
-int
-cmd_mcp(int argc, char **argv)
-{
-	if (argc < 2)
-		mcp_usage(CLIENT_EXIT_USAGE);
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0)
-		mcp_usage(CLIENT_EXIT_OK);
-	if (argc > 2 && (strcmp(argv[2], "-h") == 0 ||
-	    strcmp(argv[2], "--help") == 0))
-		mcp_usage(CLIENT_EXIT_OK);
-	if (strcmp(argv[1], "ls") == 0)
-		return (cmd_mcp_ls(argc - 1, argv + 1));
-	if (strcmp(argv[1], "config") == 0)
-		return (cmd_mcp_config(argc - 1, argv + 1));
-	if (strcmp(argv[1], "connect") == 0)
-		return (cmd_mcp_connect(argc - 1, argv + 1));
-	fprintf(stderr, "mcpgate: unknown mcp command '%s'\n", argv[1]);
-	mcp_usage(CLIENT_EXIT_USAGE);
-}
 
 /*
  * The files a connection with the profile's certificate needs, checked

@@ -1,9 +1,15 @@
 /*
- * mcpgate: main and the commands' dispatch.
+ * mcpgate: main, the table of commands, and the option parsing they
+ * share.  main takes the global options before the command, finds the
+ * command (one word, or "mcp" and one more), and runs it; each command
+ * parses its own options with getopt_long through client_getopt, which
+ * takes the global options there too, so that they may come before or
+ * after the command, and answers -h and --help with that command's usage.
  */
 #include <sys/types.h>
 
 #include <err.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,102 +19,281 @@
 
 #include "client.h"
 
-enum client_format	 client_format = CFMT_TEXT;
-const char		*client_argv0 = "mcpgate";
+struct client_cmd {
+	const char	*name;
+	const char	*args;		/* the synopsis after the name; a
+					   newline starts another line */
+	const char	*what;		/* for the list of commands */
+	int		(*run)(int, char **);
+};
+
+static int	cmd_version(int, char **);
+
+static const struct client_cmd client_cmds[] = {
+	{ "login", "[--format text|json] --proxy HOST[:PORT] --user NAME\n"
+	    "[--invite | --invite-file FILE] [--password-stdin]\n"
+	    "[--ca-fingerprint SHA256:HEX] [--ttl DURATION]",
+	    "log in and get a short-lived certificate", cmd_login },
+	{ "status", "[--format text|json]",
+	    "your profile, and what the gateway says of it now", cmd_status },
+	{ "logout", "[--format text|json]",
+	    "remove your key and certificate", cmd_logout },
+	{ "version", "", "print the version", cmd_version },
+	{ "mcp ls", "[-v] [--format text|json|yaml] [--search WORDS]\n"
+	    "[LABEL=VALUE[,LABEL=VALUE...]]",
+	    "the MCP servers you may use, and their tools", cmd_mcp_ls },
+	{ "mcp config", "[NAME | --all | --labels K=V[,K=V...]]\n"
+	    "[--client-config claude|cursor|vscode|claude-code|PATH]\n"
+	    "[--json-format pretty|compact|auto] [--format text|json]",
+	    "add servers to an MCP client's configuration, or print the\n"
+	    "entries to add", cmd_mcp_config },
+	{ "mcp connect", "NAME",
+	    "the stdio bridge an MCP client runs: MCP on stdin and stdout,\n"
+	    "relayed to the gateway", cmd_mcp_connect },
+};
+#define NCMDS	(sizeof(client_cmds) / sizeof(client_cmds[0]))
+
+#define MAIN_OPT_VERSION	CLIENT_OPT_FIRST
+
+/* The options main takes before the command. */
+static const struct option main_longopts[] = {
+	{ "version",	no_argument,	NULL,	MAIN_OPT_VERSION },
+	CLIENT_LONGOPTS,
+	{ NULL,		0,		NULL,	0 }
+};
+
+enum client_format		 client_format = CFMT_TEXT;
+const char			*client_argv0 = "mcpgate";
+static const struct client_cmd	*client_cmd;	/* the one running */
+static char			 getopt_name[64];	/* argv[0], which
+							   getopt names */
+
+/* s with each newline followed by indent. */
+static void
+put_indented(FILE *fp, const char *s, const char *indent)
+{
+	for (; *s != '\0'; s++) {
+		putc(*s, fp);
+		if (*s == '\n')
+			fputs(indent, fp);
+	}
+}
+
+static void
+cmd_synopsis(FILE *fp, const struct client_cmd *c, const char *first)
+{
+	fprintf(fp, "%smcpgate %s%s", first, c->name, c->args[0] != '\0' ?
+	    " " : "");
+	put_indented(fp, c->args, "           ");
+	putc('\n', fp);
+}
+
+/* The usage of the commands whose names start with prefix ("" all). */
+static void __attribute__((noreturn))
+cmds_usage(const char *prefix, int status)
+{
+	FILE	*fp = status == CLIENT_EXIT_OK ? stdout : stderr;
+	size_t	 i, n = strlen(prefix);
+	int	 first = 1;
+
+	if (n == 0) {
+		fprintf(fp, "usage: mcpgate [--format text|json] command "
+		    "[args]\n\ncommands:\n");
+		for (i = 0; i < NCMDS; i++) {
+			fprintf(fp, "  %s%s", client_cmds[i].name,
+			    client_cmds[i].args[0] != '\0' ? " " : "");
+			put_indented(fp, client_cmds[i].args, "        ");
+			fputs("\n                 ", fp);
+			put_indented(fp, client_cmds[i].what,
+			    "                 ");
+			putc('\n', fp);
+		}
+		fprintf(fp, "\nEach command takes -h or --help for its own "
+		    "usage; a long option's value\nmay follow it as its next "
+		    "argument or after '='.  The profile is kept in\n"
+		    "$MCPGATE_HOME (default ~/.mcpgate).  See mcpgate(1).\n");
+		exit(status);
+	}
+	for (i = 0; i < NCMDS; i++) {
+		if (strncmp(client_cmds[i].name, prefix, n) != 0)
+			continue;
+		cmd_synopsis(fp, &client_cmds[i], first ? "usage: " :
+		    "       ");
+		first = 0;
+	}
+	fprintf(fp, "\n");
+	for (i = 0; i < NCMDS; i++) {
+		if (strncmp(client_cmds[i].name, prefix, n) != 0)
+			continue;
+		fprintf(fp, "  %-9s", client_cmds[i].name + n);
+		put_indented(fp, client_cmds[i].what, "           ");
+		putc('\n', fp);
+	}
+	fprintf(fp, "\nSee mcpgate(1).\n");
+	exit(status);
+}
 
 void
 client_usage(int status)
 {
 	FILE	*fp = status == CLIENT_EXIT_OK ? stdout : stderr;
 
-	fprintf(fp,
-	    "usage: mcpgate [--format text|json] command [args]\n"
-	    "\n"
-	    "commands:\n"
-	    "  login --proxy HOST[:PORT] --user NAME "
-	    "[--invite | --invite-file FILE]\n"
-	    "        [--password-stdin] [--ca-fingerprint SHA256:HEX] "
-	    "[--ttl DURATION]\n"
-	    "                 log in and get a short-lived certificate\n"
-	    "  status         your profile, and what the gateway says of it "
-	    "now\n"
-	    "  logout         remove your key and certificate\n"
-	    "  mcp ls [-v] [--format text|json|yaml] [--search WORDS]\n"
-	    "        [LABEL=VALUE[,LABEL=VALUE...]]\n"
-	    "                 the MCP servers you may use, and their tools\n"
-	    "  mcp config [NAME | --all | --labels K=V[,K=V...]]\n"
-	    "        [--client-config claude|cursor|vscode|claude-code|PATH]\n"
-	    "        [--json-format pretty|compact|auto]\n"
-	    "                 configure an MCP client to use servers through "
-	    "the gateway\n"
-	    "  mcp connect NAME\n"
-	    "                 the stdio bridge an MCP client runs (MCP on "
-	    "stdin and stdout)\n"
-	    "  version        print the version\n"
-	    "\n"
-	    "The profile is kept in $MCPGATE_HOME (default ~/.mcpgate).  "
-	    "See mcpgate(1).\n");
+	if (client_cmd == NULL)
+		cmds_usage("", status);
+	cmd_synopsis(fp, client_cmd, "usage: ");
 	exit(status);
+}
+
+static void
+client_set_format(const char *s)
+{
+	if (strcmp(s, "json") == 0)
+		client_format = CFMT_JSON;
+	else if (strcmp(s, "text") == 0)
+		client_format = CFMT_TEXT;
+	else if (strcmp(s, "yaml") == 0)
+		client_format = CFMT_YAML;
+	else
+		errx(CLIENT_EXIT_USAGE, "--format is text, json or yaml, not "
+		    "'%s'", s);
+}
+
+/*
+ * getopt_long for the running command: its own options are returned,
+ * the global ones are taken here, -h and --help print its usage, and an
+ * unknown option or a missing value (getopt names it) is a usage error.
+ * At the end (-1) the format is checked against the command.
+ */
+int
+client_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	int	 ch;
+
+	for (;;) {
+		switch ((ch = getopt_long(argc, argv, shortopts, longopts,
+		    NULL))) {
+		case 'h':
+			client_usage(CLIENT_EXIT_OK);
+		case CLIENT_OPT_FORMAT:
+			client_set_format(optarg);
+			break;
+		case '?':
+			client_usage(CLIENT_EXIT_USAGE);
+		case -1:
+			if (client_format == CFMT_YAML &&
+			    strcmp(client_cmd->name, "mcp ls") != 0)
+				errx(CLIENT_EXIT_USAGE, "--format yaml is only "
+				    "for 'mcp ls'");
+			return (-1);
+		default:
+			return (ch);
+		}
+	}
+}
+
+/* For a command with no options and no operands of its own. */
+void
+client_noargs(int argc, char **argv)
+{
+	static const struct option	 longopts[] = {
+		CLIENT_LONGOPTS,
+		{ NULL,	0,	NULL,	0 }
+	};
+
+	if (client_getopt(argc, argv, "h", longopts) != -1 || optind != argc)
+		client_usage(CLIENT_EXIT_USAGE);
+}
+
+static int
+cmd_version(int argc, char **argv)
+{
+	client_noargs(argc, argv);
+	printf("mcpgate %s\n", MCPGATE_VERSION);
+	return (CLIENT_EXIT_OK);
+}
+
+/*
+ * The global options up to the next word: "+" stops getopt there rather
+ * than look for options beyond it.
+ */
+static void
+global_opts(int argc, char **argv, const char *usage_prefix)
+{
+	int	 ch;
+
+	while ((ch = getopt_long(argc, argv, "+h", main_longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'h':
+			cmds_usage(usage_prefix, CLIENT_EXIT_OK);
+		case CLIENT_OPT_FORMAT:
+			client_set_format(optarg);
+			break;
+		case MAIN_OPT_VERSION:
+			printf("mcpgate %s\n", MCPGATE_VERSION);
+			exit(CLIENT_EXIT_OK);
+		default:
+			cmds_usage(usage_prefix, CLIENT_EXIT_USAGE);
+		}
+	}
+}
+
+/* The command named word after prefix ("" or "mcp "), or NULL. */
+static const struct client_cmd *
+cmd_find(const char *prefix, const char *word)
+{
+	size_t	 i, n = strlen(prefix);
+
+	if (strchr(word, ' ') != NULL)
+		return (NULL);
+	for (i = 0; i < NCMDS; i++)
+		if (strncmp(client_cmds[i].name, prefix, n) == 0 &&
+		    strcmp(client_cmds[i].name + n, word) == 0)
+			return (&client_cmds[i]);
+	return (NULL);
 }
 
 int
 main(int argc, char *argv[])
 {
-	char	**rest;
-	int	  i, n = 0;
+	const char	*prefix = "";
 
-	if (argc > 0 && argv[0] != NULL)
-		client_argv0 = argv[0];
+	if (argc < 1 || argv[0] == NULL)
+		errx(CLIENT_EXIT_USAGE, "no argv[0]");
+	client_argv0 = argv[0];
+	strlcpy(getopt_name, "mcpgate", sizeof(getopt_name));
+	argv[0] = getopt_name;
 	json_zeroing_alloc();
-	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-		err(CLIENT_EXIT_FAIL, NULL);
-	for (i = 1; i < argc; i++) {
-		if ((strcmp(argv[i], "--format") == 0 && i + 1 < argc) ||
-		    strncmp(argv[i], "--format=", 9) == 0) {
-			if (argv[i][8] == '\0')
-				i++;
-			else
-				argv[i] += 9;
-			if (strcmp(argv[i], "json") == 0)
-				client_format = CFMT_JSON;
-			else if (strcmp(argv[i], "text") == 0)
-				client_format = CFMT_TEXT;
-			else if (strcmp(argv[i], "yaml") == 0)
-				client_format = CFMT_YAML;
-			else
-				errx(CLIENT_EXIT_USAGE, "--format is text, "
-				    "json or yaml");
-			continue;
-		}
-		/* mcp has help of its own, for itself and its commands. */
-		if ((strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) &&
-		    (n == 0 || strcmp(rest[0], "mcp") != 0))
-			client_usage(CLIENT_EXIT_OK);
-		rest[n++] = argv[i];
+	global_opts(argc, argv, prefix);
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		cmds_usage(prefix, CLIENT_EXIT_USAGE);
+	if (strcmp(argv[0], "mcp") == 0) {
+		/* mcp has global options and help of its own too. */
+		prefix = "mcp ";
+		strlcpy(getopt_name, "mcpgate mcp", sizeof(getopt_name));
+		argv[0] = getopt_name;
+		optind = 0;
+		global_opts(argc, argv, prefix);
+		argc -= optind;
+		argv += optind;
+		if (argc == 0)
+			cmds_usage(prefix, CLIENT_EXIT_USAGE);
+		if (strcmp(argv[0], "help") == 0)
+			cmds_usage(prefix, CLIENT_EXIT_OK);
 	}
-	if (n == 0)
-		client_usage(CLIENT_EXIT_USAGE);
-	if (client_format == CFMT_YAML && (n < 2 ||
-	    strcmp(rest[0], "mcp") != 0 || strcmp(rest[1], "ls") != 0))
-		errx(CLIENT_EXIT_USAGE, "--format yaml is only for 'mcp ls'");
+	if ((client_cmd = cmd_find(prefix, argv[0])) == NULL) {
+		fprintf(stderr, "mcpgate: unknown %scommand '%s'\n", prefix,
+		    argv[0]);
+		cmds_usage(prefix, CLIENT_EXIT_USAGE);
+	}
+	/* getopt starts afresh, with the command's name in messages. */
+	snprintf(getopt_name, sizeof(getopt_name), "mcpgate %s",
+	    client_cmd->name);
+	argv[0] = getopt_name;
+	optind = 0;
 	OPENSSL_init_ssl(0, NULL);
-	if (strcmp(rest[0], "mcp") == 0)
-		i = cmd_mcp(n, rest);
-	else if (strcmp(rest[0], "login") == 0)
-		i = cmd_login(n, rest);
-	else if (strcmp(rest[0], "status") == 0)
-		i = cmd_status(n, rest);
-	else if (strcmp(rest[0], "logout") == 0)
-		i = cmd_logout(n, rest);
-	else if (strcmp(rest[0], "version") == 0 ||
-	    strcmp(rest[0], "--version") == 0) {
-		printf("mcpgate %s\n", MCPGATE_VERSION);
-		i = CLIENT_EXIT_OK;
-	} else {
-		fprintf(stderr, "mcpgate: unknown command '%s'\n", rest[0]);
-		client_usage(CLIENT_EXIT_USAGE);
-	}
-	free(rest);
-	return (i);
+	return (client_cmd->run(argc, argv));
 }

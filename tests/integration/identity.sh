@@ -155,13 +155,17 @@ rc=$?
 out2=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user pat \
     --invite="$INV" --password-stdin --ca-fingerprint "$FPR" 2>&1)
 rc2=$?
-[ $rc -eq 2 ] && [ $rc2 -eq 2 ] &&
+out3=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user pat \
+    --invite --password-stdin -- "$INV" 2>&1)
+rc3=$?
+[ $rc -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] &&
+    echo "$out3" | grep -q "takes no value" &&
     echo "$out" | grep -q "mcpgate: --invite takes no value: every user of this machine can read a command line" &&
     echo "$out" | grep -q "Give --invite alone and type the invite when asked, or use --invite-file FILE" &&
     echo "$out2" | grep -q "takes no value" &&
-    ! echo "$out$out2" | grep -q "$INV" &&
-    pass "--invite VALUE and --invite=VALUE are refused, saying why and what to use instead" ||
-    fail "--invite with a value is refused" "$out $out2"
+    ! echo "$out$out2$out3" | grep -q "$INV" &&
+    pass "--invite VALUE, --invite=VALUE and --invite -- VALUE are refused, saying why and what to use instead" ||
+    fail "--invite with a value is refused" "$out $out2 $out3"
 out=$(echo "$PW" | "$BIN/mcpgate" login --proxy "$GW" --user pat --invite \
     --password-stdin --ca-fingerprint "$FPR" 2>&1)
 [ $? -eq 1 ] && echo "$out" | grep -q "no new password on the second line of standard input" &&
@@ -282,6 +286,12 @@ out=$(login alice --ttl 1h)
 out=$(login alice --ttl 48h)
 echo "$out" | grep -q "(in 1[12]h" &&
     pass "--ttl above cert_ttl gets cert_ttl" || fail "--ttl above cert_ttl" "$out"
+out=$(echo "$PW" | "$BIN/mcpgate" login --proxy="$GW" --user=alice --ttl=1h \
+    --password-stdin --format=json)
+[ $? -eq 0 ] && echo "$out" | jq -e --arg gw "$GW" '.proxy == $gw' >/dev/null &&
+    "$BIN/mcpgate" status | grep -q "(in 59m\|(in 1h" &&
+    pass "login --proxy=HOST --user=NAME --ttl=1h, and --format=json after the command" ||
+    fail "login with --name=value" "$out"
 out=$("$BIN/mcpgate" status)
 [ $? -eq 0 ] && echo "$out" | grep -q "State:       valid" &&
     echo "$out" | grep -q "Roles:       access" &&

@@ -99,6 +99,37 @@ for args in "mcp" "mcp nosuch" "mcp connect" "mcp connect a b" \
 done
 [ -z "$bad" ] && pass "usage errors exit 2 and say what is wrong" ||
     fail "usage errors" "$bad"
+bad=""
+for c in login status logout version "mcp ls" "mcp config" "mcp connect"; do
+	for h in -h --help "--format=json --help"; do
+		# shellcheck disable=SC2086
+		out=$("$MG" $c $h 2>"$T/e" </dev/null)
+		st=$?
+		{ [ $st -eq 0 ] && [ ! -s "$T/e" ] &&
+		    echo "$out" | head -n 1 | grep -q "^usage: mcpgate $c\( \|$\)" &&
+		    [ "$(echo "$out" | grep -c "mcpgate ")" -eq 1 ]; } ||
+		    bad="$bad [$c $h: $st]"
+	done
+done
+out=$("$MG" mcp config --all -h 2>&1 </dev/null)
+st=$?
+[ -z "$bad" ] && [ $st -eq 0 ] &&
+    echo "$out" | grep -q "^usage: mcpgate mcp config " &&
+    pass "-h and --help after every command print its usage alone on stdout, exit 0" ||
+    fail "-h per command" "$bad $out"
+bad=""
+for args in "mcp ls --bogus|'--bogus'" "mcp config --all --nosuch=1|'--nosuch=1'" \
+    "login --proxy=x --frob|'--frob'" "status -q|'q'" "mcp connect --zap x|'--zap'" \
+    "--wat status|'--wat'" "mcp --wat ls|'--wat'" "logout --format|'--format'" \
+    "mcp ls --search|'--search'"; do
+	# shellcheck disable=SC2086
+	out=$("$MG" ${args%|*} 2>&1 >/dev/null </dev/null)
+	st=$?
+	{ [ $st -eq 2 ] && echo "$out" | head -n 1 | grep -q "^mcpgate.*${args#*|}" &&
+	    echo "$out" | grep -q "^usage: mcpgate"; } || bad="$bad [${args%|*}: $st $out]"
+done
+[ -z "$bad" ] && pass "an unknown option, or one without its value, is named in the error; exit 2" ||
+    fail "unknown options named" "$bad"
 
 # --- error mode before any gateway --------------------------------------------
 export MCPGATE_HOME=$T/nobody
@@ -236,6 +267,16 @@ as alice "$MG" --format json mcp ls env=demo | jt 'length == 1' &&
     as alice "$MG" mcp ls env=prod | grep -qi "none.*label\|no .*match" &&
     pass "ls LABEL=VALUE,...: every pair must match exactly" ||
     fail "ls with labels" "$(as alice "$MG" mcp ls env=prod 2>&1)"
+as alice "$MG" mcp ls --format=json --search=demo env=demo | jt 'length == 1' &&
+    as alice "$MG" mcp ls --search=nosuchword --format=json | jt '. == []' &&
+    [ "$(as alice "$MG" mcp ls --format json)" = "$json" ] &&
+    as alice "$MG" mcp --format=yaml ls -v | grep -q "^- name: mcpgate-demo$" &&
+    [ "$(as alice "$MG" mcp config --json-format=compact --labels=env=demo 2>/dev/null | wc -l)" -eq 1 ] &&
+    as alice "$MG" mcp config --labels=env=demo --json-format=compact 2>/dev/null |
+    jt '.mcpServers | length == 1' &&
+    pass "--name=value works as --name value; --format after the command or after mcp" ||
+    fail "--name=value and global options after the command" \
+    "$(as alice "$MG" mcp ls --format=json --search=demo env=demo 2>&1)"
 out=$(as eve "$MG" mcp ls)
 [ $? -eq 0 ] && echo "$out" | grep -qi "not use any MCP server\|no MCP server" &&
     as eve "$MG" --format json mcp ls | jt '. == []' &&
