@@ -50,7 +50,7 @@
 #define BR_READS	16		/* gateway reads a turn */
 
 /* Bytes coming in, cut into lines. */
-struct ibuf {
+struct linebuf {
 	char	*buf;
 	size_t	 off;		/* the first byte not yet a line */
 	size_t	 len;
@@ -61,7 +61,7 @@ struct ibuf {
 };
 
 /* Bytes going out. */
-struct obuf {
+struct outbuf {
 	char	*buf;
 	size_t	 off;
 	size_t	 len;
@@ -80,10 +80,10 @@ struct bridge {
 	enum br_state	 state;
 	SSL		*ssl;
 	int		 fd;
-	struct ibuf	 in;		/* from stdin */
-	struct ibuf	 gin;		/* from the gateway */
-	struct obuf	 out;		/* to stdout */
-	struct obuf	 gout;		/* to the gateway */
+	struct linebuf	 in;		/* from stdin */
+	struct linebuf	 gin;		/* from the gateway */
+	struct outbuf	 out;		/* to stdout */
+	struct outbuf	 gout;		/* to the gateway */
 	short		 rwant;		/* what SSL_read waits for */
 	short		 wwant;		/* what SSL_write waits for */
 	int		 stdin_eof;
@@ -124,28 +124,28 @@ oom(void)
 
 /* Room for one more read at the end. */
 static void
-ibuf_room(struct ibuf *ib)
+linebuf_room(struct linebuf *lb)
 {
 	size_t	 cap;
 	char	*p;
 
-	if (ib->off == ib->len)
-		ib->off = ib->len = ib->scan = 0;
-	if (ib->off > 0 && ib->cap - ib->len < BR_CHUNK) {
-		memmove(ib->buf, ib->buf + ib->off, ib->len - ib->off);
-		ib->len -= ib->off;
-		ib->scan -= ib->off;
-		ib->off = 0;
+	if (lb->off == lb->len)
+		lb->off = lb->len = lb->scan = 0;
+	if (lb->off > 0 && lb->cap - lb->len < BR_CHUNK) {
+		memmove(lb->buf, lb->buf + lb->off, lb->len - lb->off);
+		lb->len -= lb->off;
+		lb->scan -= lb->off;
+		lb->off = 0;
 	}
-	if (ib->cap - ib->len >= BR_CHUNK)
+	if (lb->cap - lb->len >= BR_CHUNK)
 		return;
-	cap = ib->cap == 0 ? 2 * BR_CHUNK : ib->cap * 2;
-	if (cap < ib->len + BR_CHUNK + 1)
-		cap = ib->len + BR_CHUNK + 1;
-	if ((p = realloc(ib->buf, cap)) == NULL)
+	cap = lb->cap == 0 ? 2 * BR_CHUNK : lb->cap * 2;
+	if (cap < lb->len + BR_CHUNK + 1)
+		cap = lb->len + BR_CHUNK + 1;
+	if ((p = realloc(lb->buf, cap)) == NULL)
 		oom();
-	ib->buf = p;
-	ib->cap = cap;
+	lb->buf = p;
+	lb->cap = cap;
 }
 
 /*
@@ -154,58 +154,58 @@ ibuf_room(struct ibuf *ib)
  * then dropped as it comes).  At eof, what is left is the last line.
  */
 static int
-ibuf_line(struct ibuf *ib, int eof, char **line, size_t *n)
+linebuf_next(struct linebuf *lb, int eof, char **line, size_t *n)
 {
 	char	*nl;
 	size_t	 start;
 
 	for (;;) {
-		if (ib->off == ib->len) {
-			ib->off = ib->len = ib->scan = 0;
+		if (lb->off == lb->len) {
+			lb->off = lb->len = lb->scan = 0;
 			return (0);
 		}
-		if (ib->scan < ib->off)
-			ib->scan = ib->off;
-		nl = memchr(ib->buf + ib->scan, '\n', ib->len - ib->scan);
-		if (nl == NULL && eof && !ib->skip) {
-			ibuf_room(ib);		/* room for the NUL */
-			nl = ib->buf + ib->len;
-			ib->len++;
+		if (lb->scan < lb->off)
+			lb->scan = lb->off;
+		nl = memchr(lb->buf + lb->scan, '\n', lb->len - lb->scan);
+		if (nl == NULL && eof && !lb->skip) {
+			linebuf_room(lb);		/* room for the NUL */
+			nl = lb->buf + lb->len;
+			lb->len++;
 		}
 		if (nl == NULL) {
-			ib->scan = ib->len;
-			if (ib->skip)
-				ib->off = ib->len = ib->scan = 0;
-			else if (ib->len - ib->off > ib->max) {
-				ib->skip = 1;
-				ib->off = ib->len = ib->scan = 0;
+			lb->scan = lb->len;
+			if (lb->skip)
+				lb->off = lb->len = lb->scan = 0;
+			else if (lb->len - lb->off > lb->max) {
+				lb->skip = 1;
+				lb->off = lb->len = lb->scan = 0;
 				return (-1);
 			}
 			return (0);
 		}
-		start = ib->off;
-		ib->off = ib->scan = (size_t)(nl - ib->buf) + 1;
-		if (ib->skip) {
-			ib->skip = 0;
+		start = lb->off;
+		lb->off = lb->scan = (size_t)(nl - lb->buf) + 1;
+		if (lb->skip) {
+			lb->skip = 0;
 			continue;
 		}
-		if ((size_t)(nl - ib->buf) - start > ib->max)
+		if ((size_t)(nl - lb->buf) - start > lb->max)
 			return (-1);
 		*nl = '\0';
-		*line = ib->buf + start;
-		*n = (size_t)(nl - ib->buf) - start;
+		*line = lb->buf + start;
+		*n = (size_t)(nl - lb->buf) - start;
 		return (1);
 	}
 }
 
 static size_t
-obuf_used(const struct obuf *ob)
+outbuf_used(const struct outbuf *ob)
 {
 	return (ob->len - ob->off);
 }
 
 static void
-obuf_add(struct obuf *ob, const char *data, size_t n)
+outbuf_add(struct outbuf *ob, const char *data, size_t n)
 {
 	size_t	 cap;
 	char	*p;
@@ -231,7 +231,7 @@ obuf_add(struct obuf *ob, const char *data, size_t n)
 }
 
 static void
-obuf_clear(struct obuf *ob)
+outbuf_clear(struct outbuf *ob)
 {
 	free(ob->buf);
 	memset(ob, 0, sizeof(*ob));
@@ -239,21 +239,21 @@ obuf_clear(struct obuf *ob)
 
 /* An error answer for the client; id NULL for a null id. */
 static void
-answer(struct bridge *b, json_t *id, int code, const char *msg)
+bridge_answer(struct bridge *b, json_t *id, int code, const char *msg)
 {
 	char	*line;
 	size_t	 len;
 
 	line = rpc_error_line(id != NULL ? id : json_null(), code, msg, &len);
-	obuf_add(&b->out, line, len);
+	outbuf_add(&b->out, line, len);
 	free(line);
 }
 
 /* The request with this id gets the error mode's reason. */
 static void
-answer_error(struct bridge *b, json_t *id)
+bridge_answer_error(struct bridge *b, json_t *id)
 {
-	answer(b, id, RPC_GATEWAY_ERROR, b->reason);
+	bridge_answer(b, id, RPC_GATEWAY_ERROR, b->reason);
 }
 
 static void
@@ -265,7 +265,7 @@ gw_drop(struct bridge *b)
 	close(b->fd);
 	b->ssl = NULL;
 	b->fd = -1;
-	obuf_clear(&b->gout);
+	outbuf_clear(&b->gout);
 	free(b->gin.buf);
 	b->gin.buf = NULL;
 	b->gin.off = b->gin.len = b->gin.cap = b->gin.scan = 0;
@@ -293,7 +293,7 @@ br_fail(struct bridge *b, const char *fmt, ...)
 	b->state = BR_ERROR;
 	b->status = CLIENT_EXIT_FAIL;
 	while ((id = pending_take(b->pending)) != NULL) {
-		answer_error(b, id);
+		bridge_answer_error(b, id);
 		json_decref(id);
 	}
 }
@@ -331,7 +331,7 @@ gw_ended(struct bridge *b, const char *why)
 		    why != NULL ? why : "");
 		one_line(b->reason);
 		while ((id = pending_take(b->pending)) != NULL) {
-			answer_error(b, id);
+			bridge_answer_error(b, id);
 			json_decref(id);
 		}
 	}
@@ -343,28 +343,28 @@ gw_ended(struct bridge *b, const char *why)
 static void
 client_line(struct bridge *b, char *line, size_t n)
 {
-	json_error_t	 jerr;
-	json_t		*msg, *id;
-	enum rpc_kind	 kind;
+	json_error_t		 jerr;
+	json_t			*msg, *id;
+	enum bridge_rpc_kind	 kind;
 
 	if (strspn(line, " \t\r") == n)
 		return;
 	msg = json_loadb(line, n, 0, &jerr);
-	kind = rpc_kind(msg);
+	kind = rpc_classify(msg);
 	id = json_object_get(msg, "id");
 	if (b->state == BR_ERROR) {
-		if (kind == RPC_REQUEST)
-			answer_error(b, id);
+		if (kind == BRPC_REQUEST)
+			bridge_answer_error(b, id);
 		json_decref(msg);
 		return;
 	}
-	if (kind == RPC_REQUEST)
+	if (kind == BRPC_REQUEST)
 		pending_add(b->pending, id);
 	else if ((id = rpc_cancelled(msg)) != NULL)
 		pending_del(b->pending, id);	/* no answer will come */
 	json_decref(msg);
-	obuf_add(&b->gout, line, n);
-	obuf_add(&b->gout, "\n", 1);
+	outbuf_add(&b->gout, line, n);
+	outbuf_add(&b->gout, "\n", 1);
 }
 
 static void
@@ -375,7 +375,7 @@ client_lines(struct bridge *b)
 	int	 r;
 
 	while (b->state != BR_DONE &&
-	    (r = ibuf_line(&b->in, b->stdin_eof, &line, &n)) != 0) {
+	    (r = linebuf_next(&b->in, b->stdin_eof, &line, &n)) != 0) {
 		if (r == 1) {
 			client_line(b, line, n);
 			continue;
@@ -383,8 +383,8 @@ client_lines(struct bridge *b)
 		/* Its id is somewhere in 10 MiB: refuse with a null one. */
 		fprintf(stderr, "mcpgate: a message from the MCP client is "
 		    "longer than %d MiB: dropped\n", BR_MAXIN >> 20);
-		answer(b, NULL, RPC_INVALID_REQUEST, "mcpgate: the message is "
-		    "longer than 10 MiB: dropped");
+		bridge_answer(b, NULL, RPC_INVALID_REQUEST, "mcpgate: the "
+		    "message is longer than 10 MiB: dropped");
 	}
 }
 
@@ -393,7 +393,7 @@ stdin_read(struct bridge *b)
 {
 	ssize_t	 n;
 
-	ibuf_room(&b->in);
+	linebuf_room(&b->in);
 	n = read(STDIN_FILENO, b->in.buf + b->in.len, b->in.cap - b->in.len -
 	    1);
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
@@ -416,9 +416,9 @@ stdout_write(struct bridge *b)
 {
 	ssize_t	 n;
 
-	while (obuf_used(&b->out) > 0) {
+	while (outbuf_used(&b->out) > 0) {
 		n = write(STDOUT_FILENO, b->out.buf + b->out.off,
-		    obuf_used(&b->out));
+		    outbuf_used(&b->out));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN)
@@ -473,7 +473,7 @@ connect_answer(struct bridge *b, const char *line, size_t n)
  * take a response without an id for a protocol error.
  */
 static void
-session_line(struct bridge *b, const char *line, size_t n)
+bridge_gateway_line(struct bridge *b, const char *line, size_t n)
 {
 	json_error_t	 jerr;
 	json_t		*msg;
@@ -502,11 +502,11 @@ session_line(struct bridge *b, const char *line, size_t n)
 			return;
 		}
 	}
-	if (rpc_kind(msg) == RPC_RESPONSE)
+	if (rpc_classify(msg) == BRPC_RESPONSE)
 		pending_del(b->pending, json_object_get(msg, "id"));
 	json_decref(msg);
-	obuf_add(&b->out, line, n);
-	obuf_add(&b->out, "\n", 1);
+	outbuf_add(&b->out, line, n);
+	outbuf_add(&b->out, "\n", 1);
 }
 
 static void
@@ -516,14 +516,15 @@ gateway_lines(struct bridge *b)
 	size_t	 n;
 	int	 r;
 
-	while (b->ssl != NULL && (r = ibuf_line(&b->gin, 0, &line, &n)) != 0) {
+	while (b->ssl != NULL &&
+	    (r = linebuf_next(&b->gin, 0, &line, &n)) != 0) {
 		if (r == -1)
 			br_fail(b, "the gateway sent a message longer than %d "
 			    "MiB", BR_MAXGW >> 20);
 		else if (b->state == BR_WAIT)
 			connect_answer(b, line, n);
 		else
-			session_line(b, line, n);
+			bridge_gateway_line(b, line, n);
 	}
 }
 
@@ -531,14 +532,14 @@ gateway_lines(struct bridge *b)
 static int
 gw_want_read(struct bridge *b)
 {
-	return (b->ssl != NULL && obuf_used(&b->out) < BR_HIGH);
+	return (b->ssl != NULL && outbuf_used(&b->out) < BR_HIGH);
 }
 
 static int
 gw_want_write(struct bridge *b)
 {
 	return (b->ssl != NULL && b->state == BR_STREAM &&
-	    (obuf_used(&b->gout) > 0 || (b->stdin_eof && !b->shut)));
+	    (outbuf_used(&b->gout) > 0 || (b->stdin_eof && !b->shut)));
 }
 
 /*
@@ -572,7 +573,7 @@ gw_read(struct bridge *b)
 	int	 n, i;
 
 	for (i = 0; i < BR_READS && gw_want_read(b); i++) {
-		ibuf_room(&b->gin);
+		linebuf_room(&b->gin);
 		n = SSL_read(b->ssl, b->gin.buf + b->gin.len,
 		    (int)(b->gin.cap - b->gin.len - 1 > INT_MAX ? INT_MAX :
 		    b->gin.cap - b->gin.len - 1));
@@ -626,13 +627,13 @@ gw_write(struct bridge *b)
 	size_t	 n;
 	int	 r;
 
-	while (obuf_used(&b->gout) > 0) {
+	while (outbuf_used(&b->gout) > 0) {
 		/*
 		 * A write that must be repeated is repeated with at least
 		 * the bytes it had: the queue only grows at its end.
 		 */
-		n = obuf_used(&b->gout) > BR_CHUNK ? BR_CHUNK :
-		    obuf_used(&b->gout);
+		n = outbuf_used(&b->gout) > BR_CHUNK ? BR_CHUNK :
+		    outbuf_used(&b->gout);
 		if ((r = SSL_write(b->ssl, b->gout.buf + b->gout.off,
 		    (int)n)) > 0) {
 			b->wwant = POLLOUT;
@@ -740,8 +741,8 @@ stdin_wanted(struct bridge *b)
 	if (b->stdin_eof || b->state == BR_DONE)
 		return (0);
 	if (b->state == BR_ERROR)
-		return (obuf_used(&b->out) < BR_HIGH);
-	return (obuf_used(&b->gout) < BR_HIGH);
+		return (outbuf_used(&b->out) < BR_HIGH);
+	return (outbuf_used(&b->gout) < BR_HIGH);
 }
 
 /* How long poll may wait: not at all when TLS holds bytes to read. */
@@ -772,12 +773,12 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 			return (b->status);
 		if ((b->state == BR_ERROR && b->stdin_eof) ||
 		    b->state == BR_DONE) {
-			if (obuf_used(&b->out) == 0)
+			if (outbuf_used(&b->out) == 0)
 				return (b->status);
 		}
 		pfd[0].fd = stdin_wanted(b) ? STDIN_FILENO : -1;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = obuf_used(&b->out) > 0 ? STDOUT_FILENO : -1;
+		pfd[1].fd = outbuf_used(&b->out) > 0 ? STDOUT_FILENO : -1;
 		pfd[1].events = POLLOUT;
 		pfd[2].fd = b->ssl != NULL ? b->fd : -1;
 		pfd[2].events = (gw_want_read(b) ? b->rwant : 0) |
@@ -802,7 +803,7 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 			br_fail(b, "the gateway did not answer within %d "
 			    "seconds; try again later", GW_TIMEOUT_MS / 1000);
 		else if (b->state == BR_STREAM && b->stdin_eof &&
-		    obuf_used(&b->out) > 0)
+		    outbuf_used(&b->out) > 0)
 			/* The client reads slowly: that is not the gateway. */
 			b->deadline = ev_now_ms() + BR_DRAIN_MS;
 		else if (b->state == BR_STREAM && b->stdin_eof &&
@@ -875,7 +876,7 @@ cmd_mcp_connect(int argc, char **argv)
 		SSL_shutdown(b.ssl);	/* a polite end, if it goes now */
 	gw_drop(&b);
 	pending_destroy(b.pending);
-	obuf_clear(&b.out);
+	outbuf_clear(&b.out);
 	free(b.in.buf);
 	if (fl0 != -1)
 		fcntl(STDIN_FILENO, F_SETFL, fl0);

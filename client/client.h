@@ -90,14 +90,14 @@ void	 fmt_when(int64_t, char *, size_t);
 SSL	*gw_profile_connect(char *, size_t);
 const char *gw_advice(const char *, const char *);
 json_t	*mcp_apps(char *, size_t);
-int	 labels_parse(json_t *, const char *);
-int	 labels_match(json_t *, json_t *);
+int	 selector_parse(json_t *, const char *);
+int	 selector_match(json_t *, json_t *);
 int	 self_path(char *, size_t);
 
 /* ls.c */
 int	 cmd_mcp_ls(int, char **);
 
-/* config.c */
+/* mcpconfig.c */
 int	 cmd_mcp_config(int, char **);
 
 /* jsonout.c */

@@ -167,7 +167,7 @@ mcp_apps(char *err, size_t errlen)
  * empty; a value may be.
  */
 int
-labels_parse(json_t *sel, const char *s)
+selector_parse(json_t *sel, const char *s)
 {
 	char	*copy, *pair, *next, *eq;
 	int	 ret = 0;
@@ -190,7 +190,7 @@ labels_parse(json_t *sel, const char *s)
 
 /* Whether every label of sel is on the server, with the same value. */
 int
-labels_match(json_t *app, json_t *sel)
+selector_match(json_t *app, json_t *sel)
 {
 	json_t		*labels = json_object_get(app, "labels"), *v;
 	const char	*k, *have;

@@ -149,25 +149,25 @@ pending_destroy(struct pending *p)
  * result or an error, and no method.  Anything else (a request with
  * another kind of id, a batch, not JSON) is for the gateway to judge.
  */
-enum rpc_kind
-rpc_kind(json_t *msg)
+enum bridge_rpc_kind
+rpc_classify(json_t *msg)
 {
 	json_t	*id;
 
 	if (!json_is_object(msg))
-		return (RPC_OTHER);
+		return (BRPC_OTHER);
 	id = json_object_get(msg, "id");
 	if (json_object_get(msg, "method") != NULL) {
 		if (id == NULL)
-			return (RPC_NOTIFICATION);
+			return (BRPC_NOTIFICATION);
 		return (json_is_string(id) || json_is_integer(id) ?
-		    RPC_REQUEST : RPC_OTHER);
+		    BRPC_REQUEST : BRPC_OTHER);
 	}
 	if ((json_is_string(id) || json_is_integer(id)) &&
 	    (json_object_get(msg, "result") != NULL ||
 	    json_object_get(msg, "error") != NULL))
-		return (RPC_RESPONSE);
-	return (RPC_OTHER);
+		return (BRPC_RESPONSE);
+	return (BRPC_OTHER);
 }
 
 /*
@@ -196,7 +196,7 @@ rpc_cancelled(json_t *msg)
 {
 	const char	*m = json_string_value(json_object_get(msg, "method"));
 
-	if (rpc_kind(msg) != RPC_NOTIFICATION || m == NULL ||
+	if (rpc_classify(msg) != BRPC_NOTIFICATION || m == NULL ||
 	    strcmp(m, "notifications/cancelled") != 0)
 		return (NULL);
 	return (json_object_get(json_object_get(msg, "params"),

@@ -9,11 +9,11 @@
 #include "wire.h"
 
 
-enum rpc_kind {
-	RPC_REQUEST,
-	RPC_NOTIFICATION,
-	RPC_RESPONSE,
-	RPC_OTHER,
+enum bridge_rpc_kind {
+	BRPC_REQUEST,
+	BRPC_NOTIFICATION,
+	BRPC_RESPONSE,
+	BRPC_OTHER,
 };
 
 struct pending;
@@ -25,7 +25,7 @@ size_t		 pending_count(struct pending *);
 json_t		*pending_take(struct pending *);
 void		 pending_destroy(struct pending *);
 
-enum rpc_kind	 rpc_kind(json_t *);
+enum bridge_rpc_kind	 rpc_classify(json_t *);
 const char	*rpc_end_reason(json_t *);
 json_t		*rpc_cancelled(json_t *);
 char		*rpc_error_line(json_t *, int, const char *, size_t *);

@@ -21,7 +21,7 @@
 
 #include "client.h"
 
-#define CONFIG_MAXFILE	(16 * 1024 * 1024)
+#define MCPCONFIG_MAXFILE	(16 * 1024 * 1024)
 
 enum json_style {
 	STYLE_AUTO,
@@ -29,7 +29,7 @@ enum json_style {
 	STYLE_COMPACT,
 };
 
-struct config_opts {
+struct mcpconfig_opts {
 	const char	*name;		/* one server */
 	json_t		*labels;	/* --labels, or NULL */
 	const char	*client;	/* --client-config */
@@ -147,7 +147,7 @@ entry_set(json_t *servers, const char *key, const char *app,
 
 /* The servers asked for, from those the gateway lets the user see. */
 static json_t *
-select_apps(const struct config_opts *o)
+select_apps(const struct mcpconfig_opts *o)
 {
 	json_t		*apps, *sel, *app;
 	char		 errbuf[1024];
@@ -162,7 +162,7 @@ select_apps(const struct config_opts *o)
 			continue;
 		if (o->all || (o->name != NULL && strcmp(o->name,
 		    jstr(app, "name")) == 0) || (o->labels != NULL &&
-		    labels_match(app, o->labels)))
+		    selector_match(app, o->labels)))
 			json_array_append(sel, app);
 	}
 	json_decref(apps);
@@ -327,7 +327,7 @@ client_read(struct conf_file *f)
 	/* Write through a link (dotfiles kept elsewhere), not over it. */
 	if (S_ISLNK(st.st_mode) && realpath(f->path, f->real) == NULL)
 		err(CLIENT_EXIT_FAIL, "%s", f->path);
-	if (read_file(f->real, CONFIG_MAXFILE, &text, &len) == -1)
+	if (read_file(f->real, MCPCONFIG_MAXFILE, &text, &len) == -1)
 		err(CLIENT_EXIT_FAIL, "%s", f->path);
 	if (stat(f->real, &st) == 0)
 		f->mode = st.st_mode & 07777;
@@ -477,7 +477,7 @@ enum {
 };
 
 static void
-config_args(int argc, char **argv, struct config_opts *o)
+mcpconfig_args(int argc, char **argv, struct mcpconfig_opts *o)
 {
 	static const struct option	 longopts[] = {
 		{ "all",	   no_argument,		NULL,	OPT_ALL },
@@ -501,7 +501,7 @@ config_args(int argc, char **argv, struct config_opts *o)
 			if (o->labels == NULL && (o->labels = json_object()) ==
 			    NULL)
 				err(CLIENT_EXIT_FAIL, NULL);
-			if (labels_parse(o->labels, optarg) == -1)
+			if (selector_parse(o->labels, optarg) == -1)
 				errx(CLIENT_EXIT_USAGE, "--labels: '%s' is not "
 				    "K=V[,K=V...]", optarg);
 			break;
@@ -537,13 +537,13 @@ config_args(int argc, char **argv, struct config_opts *o)
 int
 cmd_mcp_config(int argc, char **argv)
 {
-	struct config_opts	 o;
+	struct mcpconfig_opts	 o;
 	struct entry_ctx	 x;
 	struct conf_file	 f;
 	json_t			*apps;
 	int			 ret;
 
-	config_args(argc, argv, &o);
+	mcpconfig_args(argc, argv, &o);
 	entry_ctx_init(&x, o.client);
 	/* A file that cannot be edited is refused before anything else. */
 	memset(&f, 0, sizeof(f));
