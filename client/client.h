@@ -78,6 +78,9 @@ SSL	*gw_connect(const struct gw_addr *, const char *, const char *,
 json_t	*gw_request(SSL *, json_t *, char *, size_t);
 void	 gw_close(SSL *);
 void	 gw_ssl_error(SSL *, int, const char *, char *, size_t);
+int	 gw_check_server(SSL *, const char *, const char *);
+SSL	*gw_profile_connect(char *, size_t);
+const char *gw_advice(const char *, const char *);
 int64_t	 cert_not_after(const char *);
 
 /* login.c */
@@ -87,8 +90,6 @@ int	 cmd_logout(int, char **);
 void	 fmt_when(int64_t, char *, size_t);
 
 /* mcp.c */
-SSL	*gw_profile_connect(char *, size_t);
-const char *gw_advice(const char *, const char *);
 json_t	*mcp_apps(char *, size_t);
 int	 selector_parse(json_t *, const char *);
 int	 selector_match(json_t *, json_t *);

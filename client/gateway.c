@@ -1,7 +1,9 @@
 /*
  * Talking to the gateway: TCP with a deadline, TLS 1.3 with ALPN
- * mcpgate/1, the server checked against the pinned CA and the name dialed,
- * and one JSON line each way.
+ * mcpgate/1, the server checked against the pinned CA and the name dialed
+ * (or, on first contact, against the CA it names), a connection with the
+ * profile's certificate, one JSON line each way, and what to tell the
+ * user when the gateway refuses.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -26,6 +28,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
 #include "client.h"
@@ -397,6 +400,150 @@ gw_request(SSL *ssl, json_t *req, char *err, size_t errlen)
 		return (NULL);
 	}
 	return (ans);
+}
+
+/*
+ * On first contact nothing was verified: the server's certificate must
+ * chain to the CA that hello returned and carry the name we dialed.
+ */
+int
+gw_check_server(SSL *ssl, const char *ca_pem, const char *host)
+{
+	X509_STORE_CTX	*sctx;
+	X509_STORE	*store;
+	X509		*ca = NULL, *peer;
+	BIO		*bio;
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	int		 ok = 0;
+
+	if ((peer = SSL_get0_peer_certificate(ssl)) == NULL)
+		return (0);
+	if ((bio = BIO_new_mem_buf(ca_pem, -1)) != NULL) {
+		ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (ca == NULL || (store = X509_STORE_new()) == NULL) {
+		X509_free(ca);
+		return (0);
+	}
+	X509_STORE_add_cert(store, ca);
+	if ((sctx = X509_STORE_CTX_new()) != NULL &&
+	    X509_STORE_CTX_init(sctx, store, peer,
+	    SSL_get_peer_cert_chain(ssl)) == 1) {
+		X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_SERVER);
+		ok = X509_verify_cert(sctx) == 1;
+	}
+	if (ok && (inet_pton(AF_INET, host, &a4) == 1 ||
+	    inet_pton(AF_INET6, host, &a6) == 1))
+		ok = X509_check_ip_asc(peer, host, 0) == 1;
+	else if (ok)
+		ok = X509_check_host(peer, host, 0, 0, NULL) == 1;
+	X509_STORE_CTX_free(sctx);
+	X509_STORE_free(store);
+	X509_free(ca);
+	return (ok);
+}
+
+/*
+ * The files a connection with the profile's certificate needs, checked
+ * here so that the user hears what to do rather than a TLS error: not
+ * logged in, logged out, or expired.
+ */
+static int
+profile_creds(struct profile *p, struct gw_addr *a, char **ca, char *cpath,
+    char *kpath, char *err, size_t errlen)
+{
+	char	 when[TIME_RFC3339_LEN];
+	char	*cert;
+	int64_t	 na;
+
+	if (profile_find(p, err, errlen) == -1)
+		return (-1);
+	if (profile_load(p) == -1) {
+		snprintf(err, errlen, "the profile in %s is damaged: run "
+		    "'mcpgate login'", p->dir);
+		return (-1);
+	}
+	if (!p->have) {
+		snprintf(err, errlen, "not logged in: run 'mcpgate login "
+		    "--proxy HOST --user NAME'");
+		return (-1);
+	}
+	if ((cert = profile_read(p, "cert.pem", NULL)) == NULL ||
+	    profile_path(p, "cert.pem", cpath, PATH_MAX) == -1 ||
+	    profile_path(p, "key.pem", kpath, PATH_MAX) == -1 ||
+	    access(kpath, R_OK) == -1) {
+		free(cert);
+		snprintf(err, errlen, "not logged in (no key or certificate "
+		    "in %s): run 'mcpgate login'", p->dir);
+		return (-1);
+	}
+	na = cert_not_after(cert);
+	free(cert);
+	if (na <= time(NULL)) {
+		fmt_time_us(na * 1000000, when, sizeof(when));
+		when[19] = 'Z';
+		when[20] = '\0';
+		snprintf(err, errlen, "your certificate expired at %s: run "
+		    "'mcpgate login'", na == -1 ? "an unknown time" : when);
+		return (-1);
+	}
+	if (gw_parse_addr(p->proxy, a) == -1 ||
+	    (*ca = profile_read(p, "ca.pem", NULL)) == NULL) {
+		snprintf(err, errlen, "the profile in %s is damaged: run "
+		    "'mcpgate login'", p->dir);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * A connection to the profile's gateway with the profile's certificate,
+ * or NULL and err says why and what to do.
+ */
+SSL *
+gw_profile_connect(char *err, size_t errlen)
+{
+	struct profile	 p;
+	struct gw_addr	 a;
+	SSL		*ssl;
+	char		 cpath[PATH_MAX], kpath[PATH_MAX];
+	char		*ca = NULL;
+
+	if (profile_creds(&p, &a, &ca, cpath, kpath, err, errlen) == -1)
+		return (NULL);
+	ssl = gw_connect(&a, ca, cpath, kpath, err, errlen);
+	free(ca);
+	return (ssl);
+}
+
+/* What to do about a refusal, when the gateway's message does not say. */
+const char *
+gw_advice(const char *code, const char *message)
+{
+	static const struct {
+		const char	*code;
+		const char	*advice;
+	} advice[] = {
+		{ WIRE_ERR_CERT_REQUIRED, "run 'mcpgate login'" },
+		{ WIRE_ERR_EXPIRED, "run 'mcpgate login'" },
+		{ WIRE_ERR_REVOKED, "run 'mcpgate login'" },
+		{ WIRE_ERR_UNKNOWN_USER, "ask your administrator" },
+		{ WIRE_ERR_LOCKED, "ask your administrator" },
+		{ WIRE_ERR_UNKNOWN_APP, "run 'mcpgate mcp ls' to see the MCP "
+		    "servers you may use" },
+		{ WIRE_ERR_AUDIT_UNAVAILABLE, "try again later" },
+	};
+	size_t	 i;
+
+	if (strstr(message, "mcpgate login") != NULL ||
+	    strstr(message, "administrator") != NULL)
+		return (NULL);
+	for (i = 0; i < sizeof(advice) / sizeof(advice[0]); i++)
+		if (strcmp(code, advice[i].code) == 0)
+			return (advice[i].advice);
+	return (NULL);
 }
 
 /* The end of a certificate's validity, in seconds, or -1. */

@@ -4,7 +4,6 @@
 #include <sys/types.h>
 #include <sys/stat.h>
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
@@ -21,9 +20,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/x509v3.h>
 
 #include "client.h"
 #include "proto.h"
@@ -65,49 +61,6 @@ fmt_when(int64_t t, char *buf, size_t len)
 	snprintf(buf, len, "%s (%s)", ts, rel);
 }
 
-/*
- * On first contact nothing was verified: the server's certificate must
- * chain to the CA that hello returned and carry the name we dialed.
- */
-static int
-check_server(SSL *ssl, const char *ca_pem, const char *host)
-{
-	X509_STORE_CTX	*sctx;
-	X509_STORE	*store;
-	X509		*ca = NULL, *peer;
-	BIO		*bio;
-	struct in6_addr	 a6;
-	struct in_addr	 a4;
-	int		 ok = 0;
-
-	if ((peer = SSL_get0_peer_certificate(ssl)) == NULL)
-		return (0);
-	if ((bio = BIO_new_mem_buf(ca_pem, -1)) != NULL) {
-		ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	if (ca == NULL || (store = X509_STORE_new()) == NULL) {
-		X509_free(ca);
-		return (0);
-	}
-	X509_STORE_add_cert(store, ca);
-	if ((sctx = X509_STORE_CTX_new()) != NULL &&
-	    X509_STORE_CTX_init(sctx, store, peer,
-	    SSL_get_peer_cert_chain(ssl)) == 1) {
-		X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_SERVER);
-		ok = X509_verify_cert(sctx) == 1;
-	}
-	if (ok && (inet_pton(AF_INET, host, &a4) == 1 ||
-	    inet_pton(AF_INET6, host, &a6) == 1))
-		ok = X509_check_ip_asc(peer, host, 0) == 1;
-	else if (ok)
-		ok = X509_check_host(peer, host, 0, 0, NULL) == 1;
-	X509_STORE_CTX_free(sctx);
-	X509_STORE_free(store);
-	X509_free(ca);
-	return (ok);
-}
-
 static int
 ask_yes(const char *prompt)
 {
@@ -146,7 +99,7 @@ trust_gateway(struct profile *p, const struct gw_addr *a,
 	if (cert_fingerprint_pem(ca, strlen(ca), fpr, sizeof(fpr)) == -1)
 		errx(CLIENT_EXIT_FAIL, "the gateway's CA certificate does not "
 		    "parse");
-	if (!check_server(ssl, ca, a->host))
+	if (!gw_check_server(ssl, ca, a->host))
 		errx(CLIENT_EXIT_FAIL, "the gateway at %s presents a "
 		    "certificate that its own CA (%s) did not issue for %s: "
 		    "refusing", a->text, fpr, a->host);

@@ -1,7 +1,6 @@
 /*
- * What the mcp commands (ls, config and connect) share: a connection to
- * the gateway with the profile's certificate, the gateway's list of MCP
- * servers, and label selectors.
+ * What the mcp commands (ls, config and connect) share: the gateway's
+ * list of MCP servers, label selectors, and this program's own path.
  */
 #include <sys/types.h>
 
@@ -11,114 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/ssl.h>
 
 #include "client.h"
-
-/*
- * The files a connection with the profile's certificate needs, checked
- * here so that the user hears what to do rather than a TLS error: not
- * logged in, logged out, or expired.
- */
-static int
-profile_creds(struct profile *p, struct gw_addr *a, char **ca, char *cpath,
-    char *kpath, char *err, size_t errlen)
-{
-	char	 when[TIME_RFC3339_LEN];
-	char	*cert;
-	int64_t	 na;
-
-	if (profile_find(p, err, errlen) == -1)
-		return (-1);
-	if (profile_load(p) == -1) {
-		snprintf(err, errlen, "the profile in %s is damaged: run "
-		    "'mcpgate login'", p->dir);
-		return (-1);
-	}
-	if (!p->have) {
-		snprintf(err, errlen, "not logged in: run 'mcpgate login "
-		    "--proxy HOST --user NAME'");
-		return (-1);
-	}
-	if ((cert = profile_read(p, "cert.pem", NULL)) == NULL ||
-	    profile_path(p, "cert.pem", cpath, PATH_MAX) == -1 ||
-	    profile_path(p, "key.pem", kpath, PATH_MAX) == -1 ||
-	    access(kpath, R_OK) == -1) {
-		free(cert);
-		snprintf(err, errlen, "not logged in (no key or certificate "
-		    "in %s): run 'mcpgate login'", p->dir);
-		return (-1);
-	}
-	na = cert_not_after(cert);
-	free(cert);
-	if (na <= time(NULL)) {
-		fmt_time_us(na * 1000000, when, sizeof(when));
-		when[19] = 'Z';
-		when[20] = '\0';
-		snprintf(err, errlen, "your certificate expired at %s: run "
-		    "'mcpgate login'", na == -1 ? "an unknown time" : when);
-		return (-1);
-	}
-	if (gw_parse_addr(p->proxy, a) == -1 ||
-	    (*ca = profile_read(p, "ca.pem", NULL)) == NULL) {
-		snprintf(err, errlen, "the profile in %s is damaged: run "
-		    "'mcpgate login'", p->dir);
-		return (-1);
-	}
-	return (0);
-}
-
-/*
- * A connection to the profile's gateway with the profile's certificate,
- * or NULL and err says why and what to do.
- */
-SSL *
-gw_profile_connect(char *err, size_t errlen)
-{
-	struct profile	 p;
-	struct gw_addr	 a;
-	SSL		*ssl;
-	char		 cpath[PATH_MAX], kpath[PATH_MAX];
-	char		*ca = NULL;
-
-	if (profile_creds(&p, &a, &ca, cpath, kpath, err, errlen) == -1)
-		return (NULL);
-	ssl = gw_connect(&a, ca, cpath, kpath, err, errlen);
-	free(ca);
-	return (ssl);
-}
-
-/* What to do about a refusal, when the gateway's message does not say. */
-const char *
-gw_advice(const char *code, const char *message)
-{
-	static const struct {
-		const char	*code;
-		const char	*advice;
-	} advice[] = {
-		{ WIRE_ERR_CERT_REQUIRED, "run 'mcpgate login'" },
-		{ WIRE_ERR_EXPIRED, "run 'mcpgate login'" },
-		{ WIRE_ERR_REVOKED, "run 'mcpgate login'" },
-		{ WIRE_ERR_UNKNOWN_USER, "ask your administrator" },
-		{ WIRE_ERR_LOCKED, "ask your administrator" },
-		{ WIRE_ERR_UNKNOWN_APP, "run 'mcpgate mcp ls' to see the MCP "
-		    "servers you may use" },
-		{ WIRE_ERR_AUDIT_UNAVAILABLE, "try again later" },
-	};
-	size_t	 i;
-
-	if (strstr(message, "mcpgate login") != NULL ||
-	    strstr(message, "administrator") != NULL)
-		return (NULL);
-	for (i = 0; i < sizeof(advice) / sizeof(advice[0]); i++)
-		if (strcmp(code, advice[i].code) == 0)
-			return (advice[i].advice);
-	return (NULL);
-}
 
 /*
  * The MCP servers the user may see, as the gateway's apps answer has
