@@ -1,13 +1,18 @@
 /*
- * JSON text for files people edit: the layout their editors and MCP
- * clients write (two spaces of indent, or one line), keys in the order
- * they came, and numbers as short as they can be.  jansson's own dump
- * writes 0.1 as 0.10000000000000001, which would change the look of a
- * value mcpgate never meant to touch.  And where in a text a value is,
- * so that a refusal names the line and column.
+ * What jansson cannot do for JSON text that people edit; json_dumps does
+ * the rest (two spaces of indent or one line, keys in the order they
+ * came, the escapes).
+ *
+ * - Reals as short as they read back.  jansson writes every real with 17
+ *   significant digits, 0.1 as 0.10000000000000001, which would change
+ *   the look of a value mcpgate never meant to touch in a client's file.
+ *   json_text takes jansson's text and writes each real in it again.
+ * - Where in a text a key's value is, so that a refusal names the line
+ *   and column: jansson tells positions only of its own parse errors.
  */
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,170 +20,67 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "client.h"
 
-static void	 json_put(FILE *, json_t *, int, int);
-
+/* The shortest form that reads back as the same double, still a real. */
 static void
-put_string(FILE *fp, const char *s, size_t len)
+put_real(struct buf *b, double d)
 {
-	size_t		 i;
-	unsigned char	 c;
-
-	putc('"', fp);
-	for (i = 0; i < len; i++) {
-		switch ((c = (unsigned char)s[i])) {
-		case '"':
-			fputs("\\\"", fp);
-			break;
-		case '\\':
-			fputs("\\\\", fp);
-			break;
-		case '\b':
-			fputs("\\b", fp);
-			break;
-		case '\f':
-			fputs("\\f", fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\r':
-			fputs("\\r", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		default:
-			if (c < 0x20)
-				fprintf(fp, "\\u%04x", c);
-			else
-				putc(c, fp);
-			break;
-		}
-	}
-	putc('"', fp);
-}
-
-/* The shortest form that reads back as the same double. */
-static void
-put_real(FILE *fp, double d)
-{
-	char	 buf[64];
+	char	 num[64];
 	int	 p;
 
 	for (p = 1; p <= 17; p++) {
-		snprintf(buf, sizeof(buf), "%.*g", p, d);
-		if (strtod(buf, NULL) == d)
+		snprintf(num, sizeof(num), "%.*g", p, d);
+		if (strtod(num, NULL) == d)
 			break;
 	}
 	/* Still a real when read again: 100.0, not 100. */
-	if (strpbrk(buf, ".eEn") == NULL)
-		strlcat(buf, ".0", sizeof(buf));
-	fputs(buf, fp);
+	if (strpbrk(num, ".eEn") == NULL)
+		strlcat(num, ".0", sizeof(num));
+	buf_puts(b, num);
 }
 
-static void
-newline(FILE *fp, int pretty, int depth)
-{
-	if (!pretty)
-		return;
-	fprintf(fp, "\n%*s", depth * 2, "");
-}
-
-static void
-put_object(FILE *fp, json_t *v, int pretty, int depth)
-{
-	json_t		*e;
-	const char	*k;
-	int		 first = 1;
-
-	if (json_object_size(v) == 0) {
-		fputs("{}", fp);
-		return;
-	}
-	putc('{', fp);
-	json_object_foreach(v, k, e) {
-		if (!first)
-			putc(',', fp);
-		first = 0;
-		newline(fp, pretty, depth + 1);
-		put_string(fp, k, strlen(k));
-		fputs(pretty ? ": " : ":", fp);
-		json_put(fp, e, pretty, depth + 1);
-	}
-	newline(fp, pretty, depth);
-	putc('}', fp);
-}
-
-static void
-put_array(FILE *fp, json_t *v, int pretty, int depth)
-{
-	json_t	*e;
-	size_t	 i;
-
-	if (json_array_size(v) == 0) {
-		fputs("[]", fp);
-		return;
-	}
-	putc('[', fp);
-	json_array_foreach(v, i, e) {
-		if (i > 0)
-			putc(',', fp);
-		newline(fp, pretty, depth + 1);
-		json_put(fp, e, pretty, depth + 1);
-	}
-	newline(fp, pretty, depth);
-	putc(']', fp);
-}
-
-static void
-json_put(FILE *fp, json_t *v, int pretty, int depth)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		put_object(fp, v, pretty, depth);
-		break;
-	case JSON_ARRAY:
-		put_array(fp, v, pretty, depth);
-		break;
-	case JSON_STRING:
-		put_string(fp, json_string_value(v), json_string_length(v));
-		break;
-	case JSON_INTEGER:
-		fprintf(fp, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		break;
-	case JSON_REAL:
-		put_real(fp, json_real_value(v));
-		break;
-	case JSON_TRUE:
-		fputs("true", fp);
-		break;
-	case JSON_FALSE:
-		fputs("false", fp);
-		break;
-	default:
-		fputs("null", fp);
-		break;
-	}
-}
-
-/* v as text, pretty or on one line, with a final newline. */
+/*
+ * v as text, pretty or on one line, with a final newline.  In jansson's
+ * text a number starts with a digit or '-' outside a string, and is a
+ * real when it has a point or an exponent.
+ */
 char *
 json_text(json_t *v, int pretty, size_t *lenp)
 {
-	FILE	*fp;
-	char	*buf = NULL;
-	size_t	 len = 0;
+	struct buf	 b;
+	char		*text, *p, *end;
+	size_t		 n;
 
-	if ((fp = open_memstream(&buf, &len)) == NULL)
-		err(CLIENT_EXIT_FAIL, "open_memstream");
-	json_put(fp, v, pretty, 0);
-	putc('\n', fp);
-	if (ferror(fp) || fclose(fp) == EOF)
-		err(CLIENT_EXIT_FAIL, "cannot encode JSON");
-	*lenp = len;
-	return (buf);
+	if ((text = json_dumps(v, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+	    (pretty ? JSON_INDENT(2) : JSON_COMPACT))) == NULL)
+		errx(CLIENT_EXIT_FAIL, "cannot encode JSON");
+	buf_init(&b, 0);
+	for (p = text; *p != '\0'; p = end) {
+		if (*p == '"') {
+			for (end = p + 1; *end != '"'; end++)
+				if (*end == '\\')
+					end++;
+			buf_add(&b, p, (size_t)(++end - p));
+		} else if (*p == '-' || isdigit((unsigned char)*p)) {
+			n = strspn(p, "-+.0123456789eE");
+			end = p + n;
+			if (strcspn(p, ".eE") < n)
+				put_real(&b, strtod(p, NULL));
+			else
+				buf_add(&b, p, n);
+		} else {
+			n = strcspn(p, "\"-0123456789");
+			buf_add(&b, p, n);
+			end = p + n;
+		}
+	}
+	free(text);
+	buf_add(&b, "\n", 1);
+	if ((text = buf_release(&b, lenp)) == NULL)
+		errx(CLIENT_EXIT_FAIL, "out of memory");
+	return (text);
 }
 
 /* The line and column, from 1, of a byte offset; columns in characters. */

@@ -643,6 +643,8 @@ int
 cmd_logout(int argc, char **argv)
 {
 	struct profile	 p;
+	json_t		*o;
+	char		*s;
 
 	client_noargs(argc, argv);
 	profile_dir(&p);
@@ -655,8 +657,14 @@ cmd_logout(int argc, char **argv)
 		printf("Logged out%s%s: the key and certificate are removed; "
 		    "the gateway's CA stays pinned.\n", p.have ? " of " : "",
 		    p.have ? p.proxy : "");
-	else
-		printf("{\n  \"logged_out\": true,\n  \"proxy\": \"%s\"\n}\n",
-		    p.have ? p.proxy : "");
+	else {
+		if ((o = json_pack("{s:b,s:s}", "logged_out", 1, "proxy",
+		    p.have ? p.proxy : "")) == NULL ||
+		    (s = json_dumps(o, JSON_INDENT(2))) == NULL)
+			errx(CLIENT_EXIT_FAIL, "cannot encode JSON");
+		printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	}
 	return (CLIENT_EXIT_OK);
 }

@@ -415,6 +415,10 @@ out=$("$BIN/mcpgate" logout)
     [ -e "$MCPGATE_HOME/ca.pem" ] && "$BIN/mcpgate" status | grep -q "logged out" &&
     pass "logout removes the key and certificate, and keeps the pin" ||
     fail "logout" "$(ls "$MCPGATE_HOME")"
+out=$("$BIN/mcpgate" logout --format=json)
+[ $? -eq 0 ] && echo "$out" | jq -e --arg gw "$GW" '. == {"logged_out": true, "proxy": $gw}' >/dev/null &&
+    pass "logout --format json: an object jansson wrote" ||
+    fail "logout --format json" "$out"
 
 # --- roles and users in YAML -------------------------------------------------------
 out=$(ctl create <<'EOF' 2>&1
