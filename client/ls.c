@@ -379,9 +379,12 @@ ls_yaml(json_t *apps)
 }
 
 static void
-ls_none(const struct ls_opts *o, size_t total)
+ls_none(const struct ls_opts *o, size_t total, int offered)
 {
-	if (total == 0)
+	if (total == 0 && offered == 0)
+		printf("The gateway offers no MCP servers yet; ask your "
+		    "administrator to set one up.\n");
+	else if (total == 0)
 		printf("You may not use any MCP server on this gateway; ask "
 		    "your administrator for a role that allows one.\n");
 	else if (o->search != NULL && o->labels != NULL)
@@ -434,9 +437,10 @@ cmd_mcp_ls(int argc, char **argv)
 	struct ls_opts	 o;
 	json_t		*apps, *sel;
 	char		 errbuf[1024], *s;
+	int		 offered;
 
 	ls_args(argc, argv, &o);
-	if ((apps = mcp_apps(errbuf, sizeof(errbuf))) == NULL) {
+	if ((apps = mcp_apps(&offered, errbuf, sizeof(errbuf))) == NULL) {
 		fprintf(stderr, "mcpgate: %s\n", errbuf);
 		json_decref(o.labels);
 		return (CLIENT_EXIT_FAIL);
@@ -451,7 +455,7 @@ cmd_mcp_ls(int argc, char **argv)
 	} else if (client_format == CFMT_YAML)
 		ls_yaml(sel);
 	else if (json_array_size(sel) == 0)
-		ls_none(&o, json_array_size(apps));
+		ls_none(&o, json_array_size(apps), offered);
 	else
 		ls_text(sel, &o);
 	json_decref(sel);

@@ -19,10 +19,12 @@
 /*
  * The MCP servers the user may see, as the gateway's apps answer has
  * them: an array of objects with name, description, type, labels and
- * tools.  NULL and err when there is none to be had.
+ * tools.  NULL and err when there is none to be had.  *offered says
+ * whether the gateway offers any server at all: 1, 0, or -1 when it
+ * does not say.
  */
 json_t *
-mcp_apps(char *err, size_t errlen)
+mcp_apps(int *offered, char *err, size_t errlen)
 {
 	json_t		*ans, *apps;
 	SSL		*ssl;
@@ -48,6 +50,8 @@ mcp_apps(char *err, size_t errlen)
 		return (NULL);
 	}
 	apps = json_incref(json_object_get(ans, "apps"));
+	*offered = json_is_boolean(json_object_get(ans, "offered")) ?
+	    json_is_true(json_object_get(ans, "offered")) : -1;
 	json_decref(ans);
 	if (!json_is_array(apps)) {
 		json_decref(apps);

@@ -152,8 +152,9 @@ select_apps(const struct mcpconfig_opts *o)
 	json_t		*apps, *sel, *app;
 	char		 errbuf[1024];
 	size_t		 i;
+	int		 offered;
 
-	if ((apps = mcp_apps(errbuf, sizeof(errbuf))) == NULL)
+	if ((apps = mcp_apps(&offered, errbuf, sizeof(errbuf))) == NULL)
 		errx(CLIENT_EXIT_FAIL, "%s", errbuf);
 	if ((sel = json_array()) == NULL)
 		err(CLIENT_EXIT_FAIL, NULL);
@@ -168,6 +169,9 @@ select_apps(const struct mcpconfig_opts *o)
 	json_decref(apps);
 	if (json_array_size(sel) > 0)
 		return (sel);
+	if (offered == 0)
+		errx(CLIENT_EXIT_FAIL, "the gateway offers no MCP servers yet; "
+		    "ask your administrator to set one up");
 	if (o->name != NULL)
 		errx(CLIENT_EXIT_FAIL, "there is no MCP server '%s' that you "
 		    "may use: 'mcpgate mcp ls' lists those you may", o->name);

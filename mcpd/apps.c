@@ -90,7 +90,11 @@ app_json(const struct user *u, const struct app *app)
 	    "labels", labels, "tools", apps_tools_json(u, app)));
 }
 
-/* {"op":"apps"}: the servers the user's roles let them see. */
+/*
+ * {"op":"apps"}: the servers the user's roles let them see, and whether
+ * the gateway offers any at all (only that, not how many are hidden), so
+ * that a user whose list is empty learns whom to ask for what.
+ */
 void
 apps_answer(struct mconn *c)
 {
@@ -101,6 +105,7 @@ apps_answer(struct mconn *c)
 	json_t			*list;
 	char			 msg[256];
 	size_t			 i;
+	int			 offered = 0;
 
 	if ((u = identity_check(&c->peer, &code, msg, sizeof(msg))) == NULL) {
 		mconn_error(c, code, "%s", msg);
@@ -108,9 +113,12 @@ apps_answer(struct mconn *c)
 	}
 	list = json_array();
 	for (i = 0; i < apps_count(); i++) {
-		if ((app = apps_get(i)) == NULL || !policy_app(u, app, &d))
+		if ((app = apps_get(i)) == NULL)
 			continue;
-		json_array_append_new(list, app_json(u, app));
+		offered = 1;
+		if (policy_app(u, app, &d))
+			json_array_append_new(list, app_json(u, app));
 	}
-	mconn_answer(c, json_pack("{s:b,s:o}", "ok", 1, "apps", list));
+	mconn_answer(c, json_pack("{s:b,s:o,s:b}", "ok", 1, "apps", list,
+	    "offered", offered));
 }

@@ -108,8 +108,8 @@ echo "$out" | is '(.apps[0].tools.all | not) and
     pass "apps: the denied tools, by the same decision" ||
     fail "apps for bob" "$out"
 out=$(session erin -r '{"op":"apps"}')
-[ "$(echo "$out" | jq -c .apps)" = "[]" ] &&
-    pass "a server whose labels no role matches is hidden from apps" ||
+[ "$(echo "$out" | jq -c .apps)" = "[]" ] && echo "$out" | is '.offered == true' &&
+    pass "a server whose labels no role matches is hidden from apps (offered: true)" ||
     fail "label mismatch hides the server" "$out"
 out=$(session erin mcpgate-demo </dev/null)
 echo "$out" | is '.ok == false and .error == "unknown_app" and
@@ -469,8 +469,8 @@ await "$MG_DIR/off.out" '.id == 0'
 sed -i 's/mcp_demo_server: true/mcp_demo_server: false/' "$MG_CONF"
 ctl reload >/dev/null
 await "$MG_DIR/off.out" '.id == null and (.error.message | test("no longer offered"))' &&
-    [ "$(session gina -r '{"op":"apps"}' | jq -c .apps)" = "[]" ] &&
-    pass "mcp_demo_server: false on reload ends its sessions and hides it" ||
+    [ "$(session gina -r '{"op":"apps"}' | jq -c '[.apps, .offered]')" = "[[],false]" ] &&
+    pass "mcp_demo_server: false on reload ends its sessions and hides it (offered: false)" ||
     fail "demo server disabled" "$(cat "$MG_DIR/off.out")"
 exec 8>&- 7>&-
 wait "$WPID"

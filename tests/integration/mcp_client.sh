@@ -720,3 +720,22 @@ echo "$l1" | jt '.id == 1 and .result' &&
     grep -q "^mcpgate: " "$T/down.err" &&
     pass "the gateway dying mid-request: the request is answered -32000, exit 1" ||
     fail "gateway dies mid-request" "rc $rc: [$l2] $(cat "$T/down.err")"
+
+# --- a gateway that offers no MCP server at all ------------------------------
+mg_setup <<'EOF'
+app_service:
+  mcp_demo_server: false
+EOF
+mg_start || { fail "a daemon without the demo server starts" "see the log"; exit 1; }
+GW=127.0.0.1:$MG_PORT
+newuser hana --roles access --mcp-tools '*' || fail "set-up" "hana"
+out=$(as hana "$MG" mcp ls)
+st=$?
+[ $st -eq 0 ] && [ "$out" = "The gateway offers no MCP servers yet; ask your administrator to set one up." ] &&
+    as hana "$MG" mcp ls --format=json | jt '. == []' &&
+    pass "ls on a gateway that offers no server says so, not to ask for a role" ||
+    fail "ls on a gateway with no servers" "$st $out"
+out=$(as hana "$MG" mcp config --all 2>&1)
+[ $? -eq 1 ] && echo "$out" | grep -q "the gateway offers no MCP servers yet" &&
+    pass "config --all on a gateway that offers no server says so" ||
+    fail "config on a gateway with no servers" "$out"
