@@ -91,8 +91,8 @@ void	 fmt_when(int64_t, char *, size_t);
 
 /* mcp.c */
 json_t	*mcp_apps(int *, char *, size_t);
-int	 selector_parse(json_t *, const char *);
-int	 selector_match(json_t *, json_t *);
+int	 app_labels_parse(json_t *, const char *);
+int	 app_labels_select(json_t *, json_t *);
 int	 self_path(char *, size_t);
 
 /* ls.c */

@@ -86,7 +86,7 @@ ls_filter(json_t *apps, const struct ls_opts *o)
 	json_array_foreach(apps, i, app) {
 		if (!json_is_object(app))
 			continue;
-		if ((o->labels == NULL || selector_match(app, o->labels)) &&
+		if ((o->labels == NULL || app_labels_select(app, o->labels)) &&
 		    search_matches(app, o->search))
 			json_array_append(out, app);
 	}
@@ -423,7 +423,7 @@ ls_args(int argc, char **argv, struct ls_opts *o)
 	for (; optind < argc; optind++) {
 		if (o->labels == NULL && (o->labels = json_object()) == NULL)
 			err(CLIENT_EXIT_FAIL, NULL);
-		if (selector_parse(o->labels, argv[optind]) == -1) {
+		if (app_labels_parse(o->labels, argv[optind]) == -1) {
 			warnx("'%s' is not LABEL=VALUE[,LABEL=VALUE...]",
 			    argv[optind]);
 			client_usage(CLIENT_EXIT_USAGE);

@@ -67,7 +67,7 @@ mcp_apps(int *offered, char *err, size_t errlen)
  * empty; a value may be.
  */
 int
-selector_parse(json_t *sel, const char *s)
+app_labels_parse(json_t *sel, const char *s)
 {
 	char	*copy, *pair, *next, *eq;
 	int	 ret = 0;
@@ -90,7 +90,7 @@ selector_parse(json_t *sel, const char *s)
 
 /* Whether every label of sel is on the server, with the same value. */
 int
-selector_match(json_t *app, json_t *sel)
+app_labels_select(json_t *app, json_t *sel)
 {
 	json_t		*labels = json_object_get(app, "labels"), *v;
 	const char	*k, *have;

@@ -163,7 +163,7 @@ select_apps(const struct mcpconfig_opts *o)
 			continue;
 		if (o->all || (o->name != NULL && strcmp(o->name,
 		    jstr(app, "name")) == 0) || (o->labels != NULL &&
-		    selector_match(app, o->labels)))
+		    app_labels_select(app, o->labels)))
 			json_array_append(sel, app);
 	}
 	json_decref(apps);
@@ -505,7 +505,7 @@ mcpconfig_args(int argc, char **argv, struct mcpconfig_opts *o)
 			if (o->labels == NULL && (o->labels = json_object()) ==
 			    NULL)
 				err(CLIENT_EXIT_FAIL, NULL);
-			if (selector_parse(o->labels, optarg) == -1)
+			if (app_labels_parse(o->labels, optarg) == -1)
 				errx(CLIENT_EXIT_USAGE, "--labels: '%s' is not "
 				    "K=V[,K=V...]", optarg);
 			break;
