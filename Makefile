@@ -94,7 +94,8 @@ DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 
 # Keep the fuzz objects between builds.
 .SECONDARY: $(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
-	$(DAEMON_LIB_SRCS:%.c=build/fuzz/obj/%.o)
+	$(DAEMON_LIB_SRCS:%.c=build/fuzz/obj/%.o) build/fuzz/obj/client/rpc.o \
+	build/fuzz/obj/client/jsonout.o
 
 .PHONY: all deps check test unit integration san fuzz fuzz-build bench \
 	demo install users clean lint-man peers
@@ -189,6 +190,15 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_DAEMON_LIB) $(FUZZ_COMMON_LIB)
 	@mkdir -p $(@D)
 	clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer -o $@ $< \
 	    $(FUZZ_DAEMON_LIB) $(FUZZ_COMMON_LIB) $(LIBS)
+
+# The client's parsers: its objects, not the daemon's.
+FUZZ_CLIENT_OBJS = build/fuzz/obj/client/rpc.o build/fuzz/obj/client/jsonout.o
+
+build/fuzz/fuzz_client: tests/fuzz/fuzz_client.c $(FUZZ_CLIENT_OBJS) \
+    $(FUZZ_COMMON_LIB)
+	@mkdir -p $(@D)
+	clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_CLIENT_OBJS) $(FUZZ_COMMON_LIB) $(LIBS)
 
 fuzz: deps fuzz-build
 	@tests/run fuzz $(FUZZ_SECONDS)
