@@ -110,8 +110,9 @@ EOF
 }
 
 # mg_start: run the daemon in the foreground (-d) in the background of
-# this shell, logging to $MG_DIR/log, and wait until it answers.  Sets
-# MG_PID and MG_PORT.
+# this shell, logging to $MG_DIR/log, and wait until it answers (at most
+# MG_START_WAIT tenths of a second, 100 unless set).  Sets MG_PID and
+# MG_PORT.
 mg_start() {
 	local i
 	# Emptied here, not by the redirection below: that happens in the
@@ -121,7 +122,7 @@ mg_start() {
 	    >>"$MG_DIR/log" 2>&1 &
 	MG_PID=$!
 	MG_INSTANCES+=("$MG_PID")
-	for i in $(seq 1 100); do
+	for i in $(seq 1 "${MG_START_WAIT:-100}"); do
 		if grep -q "ready: " "$MG_DIR/log" 2>/dev/null; then
 			MG_PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\).*/\1/p' \
 			    "$MG_DIR/log" | head -n 1)
