@@ -109,14 +109,24 @@ regex_cost(const char **pp, int depth, uint64_t *rep)
 int
 pattern_regcomp(regex_t *re, const char *p)
 {
-	char	*s;
-	size_t	 n = strlen(p);
-	int	 r;
+	const char	*q;
+	char		*s;
+	uint64_t	 rep = 0;
+	size_t		 n = strlen(p);
+	int		 r;
 
 	if (n < 2 || p[0] != '^' || p[n - 1] != '$') {
 		errno = EINVAL;
 		return (-1);
 	}
+	/*
+	 * regcomp takes a ')' that closes no group as a literal, but once
+	 * wrapped it would close ours, and what follows would repeat it.
+	 */
+	q = p;
+	(void)regex_cost(&q, 0, &rep);
+	if (*q != '\0')
+		return (REG_EPAREN);
 	if ((s = strndup(p + 1, n - 2)) == NULL)
 		return (-1);
 	r = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
@@ -173,6 +183,11 @@ pattern_ok(const char *p, char *err, size_t errlen)
 		q = p;
 		rep = 0;
 		(void)regex_cost(&q, 0, &rep);
+		if (*q != '\0') {
+			snprintf(err, errlen, "regular expression '%s' has a "
+			    "')' that closes no group", p);
+			return (0);
+		}
 		if (rep > REGEX_MAX_COST) {
 			snprintf(err, errlen, "regular expression '%s' repeats "
 			    "too much: it would compile to more than %d "

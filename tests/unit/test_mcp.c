@@ -402,6 +402,11 @@ test_pattern_regcomp(void)
 	T_ASSERT(!pattern_ok("^(a$", err, sizeof(err)));
 	/* ")|(" cannot break out of the group that anchors it. */
 	T_ASSERT(!pattern_ok("^a)|(.*$", err, sizeof(err)));
+	/* Nor can a lone ")", which regcomp alone takes as a literal. */
+	T_ASSERT(!pattern_ok("^: {,300}){,300}$", err, sizeof(err)));
+	T_ASSERTF(strstr(err, "closes no group") != NULL, "%s", err);
+	T_ASSERT(pattern_regcomp(&re, "^a)$") == REG_EPAREN);
+	T_ASSERT(pattern_ok("^a[)]\\)$", err, sizeof(err)));
 }
 
 /* deny.mcp.tools refuses everywhere, whatever deny.app_labels says. */
