@@ -99,6 +99,27 @@ enum imsg_type {
 	IMSG_LOGIN_RESULT,	/* parent -> mcpd: struct login_result, then
 				   the certificate in PEM when ok */
 
+	/*
+	 * stdio MCP servers, mcpd <-> parent; peerid is the connection.
+	 * mcpd names an app; the parent alone decides what runs.
+	 */
+	IMSG_APP_START,		/* mcpd -> parent: struct app_start */
+	IMSG_APP_STDIN,		/* parent -> mcpd: fd, the write end of the
+				   server's stdin; struct app_ref */
+	IMSG_APP_STARTED,	/* parent -> mcpd: fd, the read end of the
+				   server's stdout; struct app_started;
+				   follows IMSG_APP_STDIN */
+	IMSG_APP_FAILED,	/* parent -> mcpd: struct app_failed; it
+				   could not start, nothing runs */
+	IMSG_APP_STOP,		/* mcpd -> parent: struct app_ref; the
+				   session ended (mcpd closed its
+				   descriptors): end the server, SIGTERM
+				   after APP_TERM_MS, SIGKILL of its
+				   namespace after APP_KILL_MS */
+	IMSG_APP_EXITED,	/* parent -> mcpd: struct app_exited; the
+				   server is gone and reaped, after
+				   IMSG_APP_STARTED or IMSG_APP_STOP */
+
 	IMSG_MAX
 };
 
@@ -234,6 +255,43 @@ struct conn_ack {
  * create).  Not limits.max_message_size, which bounds the clients.
  */
 #define SNAPSHOT_MSG_MAX	(64 * 1024 * 1024)
+
+/* A session's server: the session's serial tells reused ids apart. */
+struct app_ref {
+	uint64_t	 serial;
+	char		 session[33];
+	char		 pad[7];
+};
+
+struct app_start {
+	struct app_ref	 ref;
+	char		 app[64];		/* RES_NAMELEN */
+	char		 user[CONN_CN_MAX];	/* for the log */
+	char		 pad[7];
+};
+
+struct app_started {
+	struct app_ref	 ref;
+	int32_t		 pid;			/* in the host's namespace */
+	int32_t		 pad;
+	uint64_t	 init_timeout;		/* ms, the app's */
+};
+
+struct app_failed {
+	struct app_ref	 ref;
+	char		 message[256];		/* why, for the client */
+};
+
+struct app_exited {
+	struct app_ref	 ref;
+	int32_t		 status;		/* as wait(2) gives it */
+	int32_t		 killed;		/* ended by SIGKILL of the
+						   namespace */
+};
+
+/* The end of a session's server: stdin closed, then these. */
+#define APP_TERM_MS	2000
+#define APP_KILL_MS	5000
 
 #define AUDIT_ACK_OK		0
 #define AUDIT_ACK_FAILED	1	/* not written; errno says why */

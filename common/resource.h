@@ -93,6 +93,43 @@ struct token {
 	char		 hash[RES_HASHLEN + 1];
 };
 
+enum app_network {
+	APP_NET_HOST,		/* the host's network (the default) */
+	APP_NET_NONE,		/* a network namespace with loopback only */
+};
+
+/* What an app's server may touch; see mcpgated.conf(5). */
+struct app_sandbox {
+	int		 network;	/* enum app_network */
+	struct strlist	 read_only;	/* absolute paths */
+	struct strlist	 writable;	/* absolute paths */
+	uint64_t	 memory_max;	/* bytes; 0: no limit */
+	uint64_t	 tasks_max;	/* 0: no limit */
+	int		 restricted;	/* paths given: Landlock applies */
+};
+
+/*
+ * An MCP server the gateway offers: from app_service.apps or a kind: app
+ * resource.  mcpd receives the name, description, labels and type only.
+ */
+struct app_res {
+	char		 name[RES_NAMELEN];	/* [a-z0-9-] */
+	char		*description;
+	struct keyed_list *labels;		/* one value each */
+	size_t		 nlabels;
+	char		*uri;			/* "mcp+stdio://" */
+	/* mcp: how a session's server runs; the parent's alone */
+	char		*command;		/* absolute */
+	struct strlist	 args;
+	struct keyed_list *env;			/* one value each */
+	size_t		 nenv;
+	char		*cwd;			/* NULL: the user's home */
+	char		 run_as[RES_NAMELEN];	/* run_as_host_user */
+	uint64_t	 init_timeout;		/* ms */
+	struct app_sandbox sandbox;
+	int		 from_config;		/* app_service.apps */
+};
+
 enum res_kind {
 	RES_ROLE,
 	RES_USER,

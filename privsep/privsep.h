@@ -137,6 +137,9 @@ void	 store_new_generation(char [RES_GENLEN + 1]);
 void	 identity_push(void);
 void	 store_free(struct store *);
 
+/* apps.c: the apps of the configuration and of the store, by name */
+const struct app_res *app_lookup(const char *);
+
 /* admin.c */
 int	 admin_handle(uint32_t, uid_t, const char *, json_t *);
 const char *admin_proxy_addr(char *, size_t);
