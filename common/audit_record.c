@@ -49,6 +49,7 @@ static const struct audit_event audit_events[] = {
 	{ "mcp.session.end",		"MG2001I", NULL, AUDIT_BY_MCPD },
 	{ "mcp.session.request",	"MG2002I", "MG2002W", AUDIT_BY_MCPD },
 	{ "mcp.session.notification",	"MG2003I", NULL, AUDIT_BY_MCPD },
+	{ "mcp.session.server_request",	"MG2004I", "MG2004W", AUDIT_BY_MCPD },
 	{ NULL, NULL, NULL, 0 }
 };
 

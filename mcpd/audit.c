@@ -181,7 +181,7 @@ audit_drained(void)
 {
 	static int	 told;
 
-	if (told || !TAILQ_EMPTY(&audit_waits))
+	if (told || !TAILQ_EMPTY(&audit_waits) || relay_endings() > 0)
 		return;
 	told = 1;
 	child_chan_send(&child_parent, IMSG_DRAINED, 0, -1, NULL, 0);

@@ -92,7 +92,8 @@ mconn_budget_init(void)
 void
 mconn_account(struct mconn *c)
 {
-	uint64_t	 now = c->incap + c->out_queued + c->out_unacked;
+	uint64_t	 now = c->incap + c->out_queued + c->out_unacked +
+	    relay_held(c->session);
 
 	if (now == c->held)
 		return;
@@ -157,7 +158,7 @@ mconn_budget_timeout(void *arg)
  * Room for more bytes for c: while they would not fit the budget, the
  * connection that holds the most ends.  -1 when that is c itself.
  */
-static int
+int
 mconn_budget_room(struct mconn *c, uint64_t more)
 {
 	struct mconn	*big;
@@ -175,7 +176,7 @@ mconn_budget_room(struct mconn *c, uint64_t more)
  * An allocation for c failed: it ends on the next turn of the loop,
  * outside whatever was using it.
  */
-static void
+void
 mconn_doom(struct mconn *c)
 {
 	log_warn("%s: connection %u", c->peer.remote, c->id);
@@ -283,6 +284,9 @@ mconn_drained(uint32_t id)
 {
 	struct mconn	*c;
 
+	if ((c = mconn_find(id)) == NULL || c->state != MCONN_SESSION)
+		return;
+	relay_resume(c);
 	if ((c = mconn_find(id)) != NULL && c->state == MCONN_SESSION &&
 	    c->inlen > 0 && c->out_queued < SESSION_OUT_HIGHWATER / 2)
 		mconn_input(c);
@@ -303,6 +307,26 @@ mconn_write(struct mconn *c, const void *data, size_t len)
 	TAILQ_INSERT_TAIL(&c->out, ch, entry);
 	c->out_queued += len;
 	mconn_account(c);
+}
+
+/* A line to the client as it is; the newline is added. */
+void
+mconn_send_raw(struct mconn *c, const char *line, size_t len)
+{
+	struct mout_chunk	*ch;
+
+	if ((ch = malloc(sizeof(*ch) + len + 1)) == NULL) {
+		mconn_doom(c);
+		return;
+	}
+	ch->len = len + 1;
+	ch->off = 0;
+	memcpy(ch->data, line, len);
+	ch->data[len] = '\n';
+	TAILQ_INSERT_TAIL(&c->out, ch, entry);
+	c->out_queued += ch->len;
+	mconn_account(c);
+	mconn_flush(c);
 }
 
 /* One JSON line to the client; takes the reference. */
@@ -537,7 +561,8 @@ static int
 mconn_session_ready(struct mconn *c)
 {
 	return (c->session->hold == HOLD_NONE &&
-	    c->out_queued < SESSION_OUT_HIGHWATER && !audit_congested());
+	    c->out_queued < SESSION_OUT_HIGHWATER && relay_ready(c) &&
+	    !audit_congested());
 }
 
 /*

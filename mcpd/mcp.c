@@ -140,6 +140,8 @@ mcp_tools_digest(struct mconn *c, char digest[SHA256_HEX_LEN + 1])
 	size_t			 i;
 
 	buf_init(&b, 0);
+	if (relay_is_stdio(app))
+		relay_tools_digest(c, &b);
 	for (i = 0; i < app->ntools; i++)
 		if (policy_tool(u, app, app->tools[i].name, &d))
 			buf_printf(&b, "%s\n", app->tools[i].name);
@@ -175,7 +177,7 @@ mcp_initialize(struct mconn *c, struct rpc *r)
 	const char	*want, *name, *version;
 	size_t		 i;
 
-	if (s->initialized) {
+	if (s->initialized || s->backend != NULL) {
 		mcp_answer_error(c, r, RPC_INVALID_REQUEST, "Invalid Request: "
 		    "the session is already initialized");
 		return;
@@ -196,6 +198,12 @@ mcp_initialize(struct mconn *c, struct rpc *r)
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
 		if (strcmp(want, versions[i]) == 0)
 			strlcpy(s->protocol, versions[i], sizeof(s->protocol));
+	if (json_object_get(caps, "roots") != NULL)
+		s->caps |= CAP_ROOTS;
+	if (json_object_get(caps, "sampling") != NULL)
+		s->caps |= CAP_SAMPLING;
+	if (json_object_get(caps, "elicitation") != NULL)
+		s->caps |= CAP_ELICITATION;
 	utf8_copy(s->client_name, sizeof(s->client_name), name);
 	utf8_copy(s->client_version, sizeof(s->client_version),
 	    version != NULL ? version : "");
@@ -291,6 +299,13 @@ mcp_tools_call(struct mconn *c, struct rpc *r)
 		    "the roles of %s do not allow the tool '%.*s' on %s: %s",
 		    u->name, n, tname, s->app->name, d.rule);
 		hold(c, r, HOLD_DENIED, rec);
+		return;
+	}
+	if (relay_is_stdio(s->app)) {
+		/* The server knows its tools and their arguments. */
+		record_outcome(rec, "success", "rule", d.rule);
+		s->held_tool = NULL;
+		hold(c, r, HOLD_CALL, rec);
 		return;
 	}
 	if ((tool = tool_find(s->app, tname)) == NULL ||
@@ -389,6 +404,64 @@ mcp_request(struct mconn *c, struct rpc *r)
 	methods[i].fn(c, r);
 }
 
+/* The client requests a stdio server may answer; others get -32601. */
+static const char *const relayed[] = {
+	"ping", "tools/list", "resources/list", "resources/templates/list",
+	"resources/read", "resources/subscribe", "resources/unsubscribe",
+	"prompts/list", "prompts/get", "completion/complete",
+	"logging/setLevel", "tasks/get", "tasks/result", "tasks/cancel",
+	"tasks/list",
+};
+
+static int
+server_running(const struct session *s)
+{
+	return (s->backend != NULL && s->backend->state == BE_RUNNING);
+}
+
+/* A request in a session with a stdio server. */
+static void
+mcp_relay_request(struct mconn *c, struct rpc *r, const char *line,
+    size_t len)
+{
+	struct session	*s = c->session;
+	json_t		*rec;
+	size_t		 i;
+	int		 n = (int)utf8_cut(r->method, strlen(r->method), 64);
+
+	s->requests++;
+	if (strcmp(r->method, "initialize") == 0) {
+		mcp_initialize(c, r);
+		return;
+	}
+	for (i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
+		if (strcmp(relayed[i], r->method) == 0)
+			break;
+	if (i == sizeof(relayed) / sizeof(relayed[0]) &&
+	    strcmp(r->method, "tools/call") != 0) {
+		mcp_answer_error(c, r, RPC_METHOD_NOT_FOUND,
+		    "Method not found: %.*s", n, r->method);
+		return;
+	}
+	if (!server_running(s)) {
+		if (strcmp(r->method, "ping") == 0)
+			mcp_ping(c, r);
+		else
+			mcp_answer_error(c, r, RPC_INVALID_REQUEST,
+			    "Invalid Request: %.*s before initialize; a "
+			    "session starts with initialize", n, r->method);
+		return;
+	}
+	if (strcmp(r->method, "tools/call") == 0) {
+		mcp_tools_call(c, r);
+		return;
+	}
+	rec = request_record(c, r);
+	record_outcome(rec, "success", NULL, NULL);
+	audit_send(rec, NULL);
+	relay_client(c, r, line, len);
+}
+
 /* Notifications are recorded; the demo server needs none of them. */
 static void
 mcp_notification(struct mconn *c, struct rpc *r)
@@ -422,15 +495,23 @@ mcp_message(struct mconn *c, char *line, size_t len)
 		mcp_answer_error(c, &r, r.error_code, "%s", r.error);
 		break;
 	case RPC_RESPONSE:
-		/* The demo server asks nothing: an answer to nothing. */
-		log_debug("session %s: a response to no request",
-		    c->session->id);
+		/* To a request of the server's, when there is one. */
+		if (server_running(c->session))
+			relay_client(c, &r, line, len);
+		else
+			log_debug("session %s: a response to no request",
+			    c->session->id);
 		break;
 	case RPC_NOTIFICATION:
 		mcp_notification(c, &r);
+		if (server_running(c->session))
+			relay_client(c, &r, line, len);
 		break;
 	case RPC_REQUEST:
-		mcp_request(c, &r);
+		if (relay_is_stdio(c->session->app))
+			mcp_relay_request(c, &r, line, len);
+		else
+			mcp_request(c, &r);
 		break;
 	}
 	rpc_free(&r);
@@ -457,6 +538,10 @@ mcp_release(struct mconn *c, int ok)
 			session_end(c, "audit_unavailable", AUDIT_DOWN_SESSION);
 			break;
 		}
+		if (relay_is_stdio(s->app)) {
+			relay_start(c, held);
+			break;
+		}
 		s->initialized = 1;
 		session_arm_activity(c);
 		mcp_tools_digest(c, s->tools_seen);
@@ -469,6 +554,10 @@ mcp_release(struct mconn *c, int ok)
 			    "mcpgate: " AUDIT_DOWN_CALL));
 			break;
 		}
+		if (s->held_tool == NULL) {
+			relay_forward(c, held);
+			break;
+		}
 		session_send(c, rpc_result(id, tool_result(c, s->held_tool)));
 		break;
 	case HOLD_DENIED:
@@ -476,6 +565,7 @@ mcp_release(struct mconn *c, int ok)
 		    s->held_reason));
 		break;
 	case HOLD_NONE:
+	case HOLD_SERVER:
 		fatalx("%s: nothing held", __func__);
 	}
 	json_decref(held);

@@ -61,7 +61,7 @@ mcpd_dispatch_parent(struct imsg *imsg)
 		audit_drained();
 		return (1);
 	default:
-		return (0);
+		return (relay_dispatch_parent(imsg));
 	}
 }
 

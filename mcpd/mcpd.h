@@ -122,6 +122,55 @@ enum session_hold {
 	HOLD_INITIALIZE,	/* mcp.session.start, then the answer */
 	HOLD_CALL,		/* mcp.session.request, then the tool runs */
 	HOLD_DENIED,		/* mcp.session.request, then the refusal */
+	HOLD_SERVER,		/* the parent starts the session's server */
+};
+
+/* A request one side sent the other, not yet answered. */
+struct pending {
+	RB_ENTRY(pending)	 entry;
+	json_t			*id;
+	char			*key;		/* id as compact JSON */
+	int			 kind;		/* enum pending_kind */
+};
+RB_HEAD(pending_tree, pending);
+
+/* The most requests either side may have unanswered in a session. */
+#define RELAY_PENDING_MAX	1024
+/* The most tool names of a server a session remembers. */
+#define RELAY_TOOLS_MAX		4096
+
+enum backend_state {
+	BE_STARTING,		/* IMSG_APP_START sent */
+	BE_RUNNING,		/* its descriptors arrived */
+};
+
+/* A session's stdio MCP server, seen from mcpd: two pipes. */
+struct backend {
+	enum backend_state	 state;
+	int			 in_fd;		/* its stdin; -1: closed */
+	int			 out_fd;	/* its stdout; -1: closed */
+	struct event		 rev;
+	struct event		 wev;
+	int			 reading;	/* rev added */
+	int			 writing;	/* wev added */
+	char			*rbuf;		/* output not yet taken */
+	size_t			 rlen;
+	size_t			 rcap;
+	size_t			 rscan;		/* no newline before this */
+	TAILQ_HEAD(, mout_chunk) wq;		/* input not yet written */
+	size_t			 wqueued;
+	struct pending_tree	 requests;	/* client -> server */
+	struct pending_tree	 server_requests; /* server -> client */
+	size_t			 nrequests;
+	size_t			 nserver_requests;
+	json_t			*initialize;	/* the client's, until sent */
+	int32_t			 pid;
+	uint64_t		 init_timeout;	/* ms */
+	struct ev_timer		 timer;		/* initialize, output end */
+	int			 eof;		/* its stdout ended */
+	int			 exited;
+	int			 status;	/* when exited */
+	struct strlist		 tools;		/* names it offered */
 };
 
 /* An MCP session: one per connect, with the demo server for now. */
@@ -145,7 +194,14 @@ struct session {
 	char			 held_reason[512];
 	struct ev_timer		 activity;	/* init_timeout, idle_timeout */
 	uint64_t		 last_active;	/* ms, a message either way */
+	int			 caps;		/* the client's, CAP_* */
+	struct backend		*backend;	/* stdio apps */
 };
+
+/* Client capabilities that server-to-client requests need. */
+#define CAP_ROOTS		0x01
+#define CAP_SAMPLING		0x02
+#define CAP_ELICITATION		0x04
 
 struct mout_chunk {
 	TAILQ_ENTRY(mout_chunk)	 entry;
@@ -269,9 +325,23 @@ void	 session_recheck(struct mconn *);
 void	 session_end(struct mconn *, const char *, const char *);
 void	 session_free(struct mconn *, const char *, const char *);
 void	 session_send(struct mconn *, json_t *);
+void	 session_send_raw(struct mconn *, const char *, size_t);
 void	 session_activity(struct mconn *);
 void	 session_arm_activity(struct mconn *);
 uint64_t session_count(const char *);
+
+/* relay.c */
+int	 relay_is_stdio(const struct app *);
+void	 relay_start(struct mconn *, json_t *);
+int	 relay_dispatch_parent(struct imsg *);
+void	 relay_client(struct mconn *, struct rpc *, const char *, size_t);
+void	 relay_forward(struct mconn *, json_t *);
+int	 relay_ready(struct mconn *);
+void	 relay_resume(struct mconn *);
+size_t	 relay_held(const struct session *);
+int	 relay_park(struct mconn *, json_t *);
+size_t	 relay_endings(void);
+void	 relay_tools_digest(struct mconn *, struct buf *);
 
 /* mcp.c */
 void	 mcp_message(struct mconn *, char *, size_t);
@@ -319,5 +389,8 @@ void	 mconn_close(struct mconn *);
 void	 mconn_abort(struct mconn *, const char *, const char *);
 void	 mconn_account(struct mconn *);
 void	 mconn_budget_init(void);
+int	 mconn_budget_room(struct mconn *, uint64_t);
+void	 mconn_doom(struct mconn *);
+void	 mconn_send_raw(struct mconn *, const char *, size_t);
 
 #endif

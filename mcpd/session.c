@@ -330,6 +330,14 @@ session_send(struct mconn *c, json_t *msg)
 	mconn_send_line(c, msg);
 }
 
+/* A line of the session's server, passed on as it came. */
+void
+session_send_raw(struct mconn *c, const char *line, size_t len)
+{
+	session_activity(c);
+	mconn_send_raw(c, line, len);
+}
+
 /*
  * End the session: tell the client why when the gateway ends it (the
  * last line is an error with a null id), record it, and close.
@@ -369,7 +377,9 @@ session_free(struct mconn *c, const char *code, const char *why)
 	    (json_int_t)s->errors));
 	json_object_set_new(rec, "notifications", json_integer(
 	    (json_int_t)s->notifications));
-	audit_send(rec, NULL);
+	/* With a server, the record waits for its exit status. */
+	if (s->backend == NULL || !relay_park(c, rec))
+		audit_send(rec, NULL);
 	log_info("%s: session %s of %s with %s ended: %s", c->peer.remote,
 	    s->id, c->peer.cert_cn, s->app->name, code);
 	ev_timer_del(&c->timer);
