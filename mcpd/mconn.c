@@ -626,7 +626,8 @@ mconn_input(struct mconn *c)
 			    "larger than the gateway's max_message_size");
 			return;
 		}
-		if (c->eof && c->inlen == 0 && c->session->hold == HOLD_NONE) {
+		if (c->eof && c->inlen == 0 && c->session->hold == HOLD_NONE &&
+		    relay_client_done(c)) {
 			session_end(c, "client_closed", NULL);
 			return;
 		}

@@ -168,6 +168,7 @@ struct backend {
 	uint64_t		 init_timeout;	/* ms */
 	struct ev_timer		 timer;		/* initialize, output end */
 	int			 eof;		/* its stdout ended */
+	int			 closing;	/* the client said all */
 	int			 exited;
 	int			 status;	/* when exited */
 	struct strlist		 tools;		/* names it offered */
@@ -337,6 +338,7 @@ int	 relay_dispatch_parent(struct imsg *);
 void	 relay_client(struct mconn *, struct rpc *, const char *, size_t);
 void	 relay_forward(struct mconn *, json_t *);
 int	 relay_ready(struct mconn *);
+int	 relay_client_done(struct mconn *);
 void	 relay_resume(struct mconn *);
 size_t	 relay_held(const struct session *);
 int	 relay_park(struct mconn *, json_t *);

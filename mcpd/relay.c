@@ -53,6 +53,8 @@ static size_t		 nendings;
 #define ENDING_WAIT_MS	(APP_TERM_MS + APP_KILL_MS + 5000)
 /* How long a server that closed its stdout has to exit, and the other way. */
 #define EXIT_GRACE_MS	1000
+/* How long a closed client waits for the answers it is owed. */
+#define CLOSE_WAIT_MS	10000
 /* What one read takes from a server. */
 #define RELAY_READ	(64 * 1024)
 
@@ -421,6 +423,26 @@ relay_forward(struct mconn *c, json_t *msg)
 	be_request(c, &r, NULL, 0);
 }
 
+/*
+ * The client said all it will: may the session end now?  Not while the
+ * server owes it answers, for at most CLOSE_WAIT_MS.
+ */
+int
+relay_client_done(struct mconn *c)
+{
+	struct backend	*be = c->session->backend;
+
+	if (be == NULL || be->state != BE_RUNNING || be->nrequests == 0 ||
+	    be->eof || be->exited)
+		return (1);
+	if (!be->closing) {
+		be->closing = 1;
+		ev_timer_del(&be->timer);
+		ev_timer_add(&be->timer, CLOSE_WAIT_MS);
+	}
+	return (0);
+}
+
 /* The client reads again: so does the relay from the server. */
 void
 relay_resume(struct mconn *c)
@@ -516,6 +538,10 @@ be_timeout(void *arg)
 
 	if (be->eof || be->exited) {
 		be_gone(c);
+		return;
+	}
+	if (be->closing) {
+		session_end(c, "client_closed", NULL);
 		return;
 	}
 	fmt_duration(be->init_timeout / 1000, d, sizeof(d));
@@ -667,6 +693,10 @@ be_response(struct mconn *c, struct rpc *r, const char *line, size_t len)
 	}
 	kind = p->kind;
 	pending_del(&be->requests, &be->nrequests, p);
+	if (be->closing && be->nrequests == 0) {
+		ev_timer_del(&be->timer);
+		ev_timer_add(&be->timer, 0);	/* after this answer */
+	}
 	switch (kind) {
 	case PEND_INITIALIZE:
 		be_initialized(c, r->msg);
@@ -869,7 +899,7 @@ be_started(struct mconn *c, const struct app_started *st, int fd)
 
 	be->out_fd = fd;
 	be->pid = st->pid;
-	be->init_timeout = st->init_timeout;
+	be->init_timeout = st->init_timeout > 0 ? st->init_timeout : 30000;
 	be->state = BE_RUNNING;
 	if (set_nonblock(be->in_fd) == -1 || set_nonblock(be->out_fd) == -1)
 		fatal("%s: fcntl", __func__);
