@@ -100,7 +100,7 @@ DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 .PHONY: all deps check test unit integration san fuzz fuzz-build bench \
 	demo install users clean lint-man peers
 
-all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS)
+all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) $(BUILD)/tests/peerbench
 
 $(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_LIB)
 	@mkdir -p $(@D)
@@ -242,9 +242,15 @@ $(BUILD)/tests/mcpbench: tests/bench/mcpbench.c tests/bench/benchlib.c \
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
 	    $(LIBS) -lpthread
 
+$(BUILD)/tests/peerbench: tests/bench/peerbench.c tests/bench/benchlib.c \
+    tests/bench/benchlib.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
+	    $(LIBS) -lpthread
+
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/tests/bench \
-	    $(BUILD)/tests/mcpbench
+	@$(MAKE) --no-print-directory all peers $(BUILD)/tests/bench \
+	    $(BUILD)/tests/mcpbench $(BUILD)/tests/peerbench
 	@tests/bench/run
 
 demo: deps
