@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "resource.h"
 #include "util.h"
 #include "wire.h"
 
@@ -36,6 +37,7 @@ enum key_type {
 	K_UINT,
 	K_LISTEN,	/* host:port, or a list of them */
 	K_PUBADDR,	/* host or host:port, empty allowed */
+	K_APPS,		/* a list of apps, as kind: app resources read */
 };
 
 struct enum_val {
@@ -107,6 +109,7 @@ static const struct conf_key keys_proxy[] = {
 static const struct conf_key keys_app[] = {
 	{ "enabled", K_BOOL, OFF(app_enabled), 0, 0, 0, NULL },
 	{ "mcp_demo_server", K_BOOL, OFF(mcp_demo_server), 0, 0, 0, NULL },
+	{ "apps", K_APPS, 0, 0, 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL }
 };
 
@@ -237,6 +240,19 @@ config_defaults(struct mcpgated_conf *c)
 	c->idle_timeout = 0;
 }
 
+/* What a parsed configuration holds besides itself: its apps. */
+void
+config_free(struct mcpgated_conf *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->napps; i++)
+		app_res_free(&c->apps[i]);
+	free(c->apps);
+	c->apps = NULL;
+	c->napps = 0;
+}
+
 const char *
 config_fsync_name(int mode)
 {
@@ -352,6 +368,17 @@ valid_pubaddr(const char *s)
 	return (n > 0 && n <= 5 && atoi(port) <= 65535);
 }
 
+static int
+app_config_find(const struct mcpgated_conf *c, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < c->napps; i++)
+		if (strcmp(c->apps[i].name, name) == 0)
+			return (1);
+	return (0);
+}
+
 static void
 set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 {
@@ -411,6 +438,53 @@ set_listen(struct conf_ctx *ctx, yaml_node_t *n)
 	c->nlisten = count;
 }
 
+/*
+ * app_service.apps: each entry read as a kind: app resource's fields
+ * are (see mcpgate-roles(5)), names unique.
+ */
+static void
+set_apps(struct conf_ctx *ctx, yaml_node_t *n)
+{
+	struct ydoc		*y = &ctx->y;
+	struct mcpgated_conf	*c = ctx->conf;
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	struct app_res		 app, *nv;
+
+	if (ydoc_is_null(n))
+		return;
+	if (n->type != YAML_SEQUENCE_NODE) {
+		ydoc_error(y, n, "'apps' must be a list of apps");
+		return;
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		if ((item = ydoc_node(y, *it)) == NULL)
+			break;
+		if (c->napps == CONF_MAXAPPS) {
+			ydoc_error(y, item, "more than %d apps in "
+			    "app_service.apps", CONF_MAXAPPS);
+			return;
+		}
+		if (resource_app_parse(y, item, &app) == -1)
+			continue;
+		if (app_config_find(c, app.name)) {
+			ydoc_error(y, item, "app '%s' is in app_service.apps "
+			    "twice", app.name);
+			app_res_free(&app);
+			continue;
+		}
+		if ((nv = reallocarray(c->apps, c->napps + 1,
+		    sizeof(*nv))) == NULL) {
+			ydoc_error(y, item, "out of memory");
+			app_res_free(&app);
+			return;
+		}
+		c->apps = nv;
+		c->apps[c->napps++] = app;
+	}
+}
+
 static void
 set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 {
@@ -424,6 +498,10 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 
 	if (k->type == K_LISTEN) {
 		set_listen(ctx, n);
+		return;
+	}
+	if (k->type == K_APPS) {
+		set_apps(ctx, n);
 		return;
 	}
 	if ((v = ydoc_scalar(y, n, k->name)) == NULL)
@@ -565,6 +643,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		*(uint64_t *)field = u;
 		break;
 	case K_LISTEN:
+	case K_APPS:
 		break;
 	}
 }
@@ -768,7 +847,11 @@ config_parse_buffer(const char *name, const char *buf, size_t len,
 	check_whole(&ctx);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	return (errs->n == 0 ? 0 : -1);
+	if (errs->n > 0) {
+		config_free(conf);
+		return (-1);
+	}
+	return (0);
 }
 
 int

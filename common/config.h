@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "resource.h"
 #include "yamldoc.h"
 
 #define CONF_DEFAULT_PATH	"/etc/mcpgated.conf"
@@ -24,6 +25,7 @@
 #define CONF_ADDRLEN		262	/* [IPv6%scope]:port or host:port */
 #define CONF_MAXFILE		(1024 * 1024)
 #define CONF_LOCK_PREFIXES	32	/* most auth.lock_prefixes */
+#define CONF_MAXAPPS		256	/* most app_service.apps */
 #define CONF_SOCKLEN		sizeof(((struct sockaddr_un *)0)->sun_path)
 
 enum audit_fsync {
@@ -65,6 +67,8 @@ struct mcpgated_conf {
 	/* app_service */
 	int			 app_enabled;
 	int			 mcp_demo_server;
+	struct app_res		*apps;		/* app_service.apps */
+	size_t			 napps;
 
 	/* audit */
 	char			 audit_dir[PATH_MAX];
@@ -97,6 +101,7 @@ struct mcpgated_conf {
 };
 
 void	 config_defaults(struct mcpgated_conf *);
+void	 config_free(struct mcpgated_conf *);
 int	 config_parse_file(const char *, struct mcpgated_conf *,
 	    struct conf_errors *);
 int	 config_parse_buffer(const char *, const char *, size_t,

@@ -1,5 +1,5 @@
 /*
- * Roles, users and tokens: YAML in, C structures out, and back.
+ * Roles, users, tokens and apps: YAML in, C structures out, and back.
  * Every problem is reported with the file, line and column, and parsing
  * goes on so that one run shows them all.
  */
@@ -216,6 +216,22 @@ role_rules_free(struct role_rules *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* What an app holds, freed; the app is zeroed. */
+void
+app_res_free(struct app_res *a)
+{
+	free(a->description);
+	keyed_free(a->labels, a->nlabels);
+	free(a->uri);
+	free(a->command);
+	strlist_free(&a->args);
+	keyed_free(a->env, a->nenv);
+	free(a->cwd);
+	strlist_free(&a->sandbox.read_only);
+	strlist_free(&a->sandbox.writable);
+	explicit_bzero(a, sizeof(*a));
+}
+
 void
 resource_clear(struct resource *res)
 {
@@ -231,6 +247,9 @@ resource_clear(struct resource *res)
 		keyed_free(res->u.user.traits, res->u.user.ntraits);
 		break;
 	case RES_TOKEN:
+		break;
+	case RES_APP:
+		app_res_free(&res->u.app);
 		break;
 	}
 	explicit_bzero(res, sizeof(*res));
@@ -278,8 +297,25 @@ resource_kind_name(enum res_kind kind)
 		return ("role");
 	case RES_USER:
 		return ("user");
+	case RES_APP:
+		return ("app");
 	default:
 		return ("token");
+	}
+}
+
+const char *
+resource_name(const struct resource *r)
+{
+	switch (r->kind) {
+	case RES_ROLE:
+		return (r->u.role.name);
+	case RES_USER:
+		return (r->u.user.name);
+	case RES_APP:
+		return (r->u.app.name);
+	default:
+		return (r->u.token.name);
 	}
 }
 
@@ -455,10 +491,13 @@ get_hash(struct ydoc *y, yaml_node_t *n, const char *what, char *buf)
 	return (0);
 }
 
+static int	 app_path_ok(const char *);
+
 enum list_check {
 	LIST_ANY,
 	LIST_NAMES,
 	LIST_PATTERNS,
+	LIST_PATHS,
 };
 
 /*
@@ -507,6 +546,10 @@ get_list(struct ydoc *y, yaml_node_t *n, const char *what,
 		} else if (check == LIST_PATTERNS &&
 		    !pattern_ok(buf, err, sizeof(err))) {
 			ydoc_error(y, item, "%s", err);
+			ret = -1;
+		} else if (check == LIST_PATHS && !app_path_ok(buf)) {
+			ydoc_error(y, item, "'%s' in '%s' must be an absolute "
+			    "path without '.' or '..'", buf, what);
 			ret = -1;
 		} else if (strlist_has(l, buf)) {
 			ydoc_error(y, item, "'%s' is listed twice in '%s'",
@@ -891,6 +934,579 @@ parse_metadata(struct ydoc *y, yaml_node_t *map, char *name,
 	return (ret);
 }
 
+/* --- apps ---------------------------------------------------------------- */
+
+/*
+ * An app is read from two shapes that share every field: a resource
+ * (metadata: name, description, labels; spec: uri, mcp) and an entry of
+ * app_service.apps in mcpgated.conf, which holds the same five keys
+ * flat.  app_field() reads one of them, wherever it stands.
+ */
+static const char *const app_meta_keys[] = { "name", "description",
+    "labels", NULL };
+static const char *const app_spec_keys[] = { "uri", "mcp", NULL };
+static const char *const app_flat_keys[] = { "name", "description",
+    "labels", "uri", "mcp", NULL };
+
+/* The variables a server's environment takes from its user, not env. */
+static const char *const app_env_reserved[] = { "HOME", "USER", "LOGNAME",
+    NULL };
+
+/* An app's name: [a-z0-9-], not starting with '-', not the demo's. */
+int
+app_name_ok(const char *s)
+{
+	size_t	 n;
+
+	if (s[0] == '-' || s[0] == '\0')
+		return (0);
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-");
+	return (s[n] == '\0' && n < RES_NAMELEN &&
+	    strcmp(s, RES_APP_DEMO) != 0);
+}
+
+/* Absolute, and no "." or ".." component: what Landlock opens is plain. */
+static int
+app_path_ok(const char *s)
+{
+	const char	*p;
+	size_t		 n;
+
+	if (s[0] != '/')
+		return (0);
+	for (p = s; *p != '\0'; p += n) {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return (0);
+	}
+	return (1);
+}
+
+static int
+app_label_key_ok(struct ydoc *y, yaml_node_t *kn, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; key[i] != '\0'; i++)
+		if (!name_char((unsigned char)key[i], NAME_PUNCT "/"))
+			break;
+	if (key[i] == '\0' && i > 0 && i < RES_NAMELEN)
+		return (1);
+	ydoc_error(y, kn, "label '%s' must be at most %d letters, digits, "
+	    "'.', '_', '-' or '/'", key, RES_NAMELEN - 1);
+	return (0);
+}
+
+static int
+app_env_key_ok(struct ydoc *y, yaml_node_t *kn, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; app_env_reserved[i] != NULL; i++) {
+		if (strcmp(key, app_env_reserved[i]) == 0) {
+			ydoc_error(y, kn, "'env' may not set %s: the gateway "
+			    "sets it from run_as_host_user", key);
+			return (0);
+		}
+	}
+	for (i = 0; key[i] != '\0'; i++)
+		if (!(isalpha((unsigned char)key[i]) || key[i] == '_' ||
+		    (i > 0 && isdigit((unsigned char)key[i]))))
+			break;
+	if (key[i] == '\0' && i > 0 && i < RES_NAMELEN &&
+	    isascii((unsigned char)key[0]))
+		return (1);
+	ydoc_error(y, kn, "variable '%s' of 'env' must be letters, digits "
+	    "and '_', not starting with a digit, at most %d of them", key,
+	    RES_NAMELEN - 1);
+	return (0);
+}
+
+/*
+ * A mapping of names to one string each: an app's labels (values not
+ * empty) or its env (values may be "").
+ */
+static int
+parse_string_map(struct ydoc *y, yaml_node_t *map, const char *what,
+    int env, size_t admin_keys, size_t maxlen, struct keyed_list **vp,
+    size_t *np)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	struct keyed_list	*nv, *e;
+	const char		*v;
+	size_t			 i, max = bound.admin ? admin_keys : RES_MAXMAP;
+	int			 ret = 0;
+
+	if (!want_map(y, map, what))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		if (!(env ? app_env_key_ok(y, kn, key_of(kn)) :
+		    app_label_key_ok(y, kn, key_of(kn)))) {
+			ret = -1;
+			continue;
+		}
+		for (i = 0; i < *np; i++)
+			if (strcmp((*vp)[i].key, key_of(kn)) == 0)
+				break;
+		if (i < *np) {
+			ydoc_error(y, kn, "'%s' appears twice in '%s'",
+			    key_of(kn), what);
+			ret = -1;
+			continue;
+		}
+		if (*np == max) {
+			ydoc_error(y, kn, "more than %zu entries in '%s'%s",
+			    max, what, bound.admin ? ", the most an app may "
+			    "have" : "");
+			return (-1);
+		}
+		if ((v = ydoc_scalar(y, vn, key_of(kn))) == NULL) {
+			ret = -1;
+			continue;
+		}
+		if (ydoc_is_null(vn) || (!env && v[0] == '\0')) {
+			ydoc_error(y, vn, "'%s' in '%s' needs a value%s",
+			    key_of(kn), what, env ? " (\"\" for an empty one)" :
+			    "");
+			ret = -1;
+			continue;
+		}
+		if (strlen(v) > maxlen) {
+			ydoc_error(y, vn, "'%s' in '%s' is longer than %zu "
+			    "bytes", key_of(kn), what, maxlen);
+			ret = -1;
+			continue;
+		}
+		if (bound_add(y, kn, strlen(key_of(kn)) + strlen(v)) == -1)
+			return (-1);
+		if ((nv = reallocarray(*vp, *np + 1, sizeof(*nv))) == NULL)
+			return (-1);
+		*vp = nv;
+		e = &nv[*np];
+		memset(e, 0, sizeof(*e));
+		if ((e->key = strdup(key_of(kn))) == NULL)
+			return (-1);
+		(*np)++;
+		if (strlist_add(&e->values, v) == -1)
+			return (-1);
+	}
+	return (ret);
+}
+
+/* An absolute path, of at most RES_VALUELEN bytes. */
+static char *
+get_path(struct ydoc *y, yaml_node_t *n, const char *what)
+{
+	char	*s;
+
+	if ((s = get_text(y, n, what)) == NULL)
+		return (NULL);
+	if (!app_path_ok(s)) {
+		ydoc_error(y, n, "'%s' must be an absolute path without '.' "
+		    "or '..': %s", what, s);
+		free(s);
+		return (NULL);
+	}
+	if (bound_add(y, n, strlen(s)) == -1) {
+		free(s);
+		return (NULL);
+	}
+	return (s);
+}
+
+/* A server's arguments: a list, in order, repeats and "" allowed. */
+static int
+get_args(struct ydoc *y, yaml_node_t *n, struct strlist *l)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*v;
+	size_t			 max = bound_list(RES_ADMIN_MAXARGS);
+	int			 ret = 0;
+
+	if (ydoc_is_null(n))
+		return (0);
+	if (n->type != YAML_SEQUENCE_NODE) {
+		ydoc_error(y, n, "'args' must be a list of strings");
+		return (-1);
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		if ((item = ydoc_node(y, *it)) == NULL)
+			break;
+		if (l->n == max) {
+			ydoc_error(y, item, "more than %zu values in 'args'%s",
+			    max, bound.admin ? ", the most an app may have" :
+			    "");
+			return (-1);
+		}
+		if ((v = ydoc_scalar(y, item, "args")) == NULL) {
+			ret = -1;
+			continue;
+		}
+		if (ydoc_is_null(item)) {
+			ydoc_error(y, item, "a value of 'args' is null (\"\" "
+			    "for an empty one)");
+			ret = -1;
+		} else if (strlen(v) > RES_VALUELEN) {
+			ydoc_error(y, item, "a value of 'args' is longer than "
+			    "%d bytes", RES_VALUELEN);
+			ret = -1;
+		} else if (bound_add(y, item, strlen(v)) == -1)
+			return (-1);
+		else if (strlist_add(l, v) == -1)
+			return (-1);
+	}
+	return (ret);
+}
+
+static int
+get_duration(struct ydoc *y, yaml_node_t *n, const char *what,
+    uint64_t min, uint64_t max, uint64_t *ms)
+{
+	const char	*s;
+
+	if ((s = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	if (parse_duration(s, ms) == -1) {
+		ydoc_error(y, n, "'%s' must be a duration such as 10s or 2m, "
+		    "not '%s'", what, s);
+		return (-1);
+	}
+	if (*ms < min || *ms > max) {
+		ydoc_error(y, n, "'%s' must be between %llums and %llus",
+		    what, (unsigned long long)min,
+		    (unsigned long long)(max / 1000));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+get_size(struct ydoc *y, yaml_node_t *n, const char *what, uint64_t min,
+    uint64_t max, uint64_t *v)
+{
+	const char	*s;
+	char		 lim1[32], lim2[32];
+
+	if ((s = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	if (parse_size(s, v) == -1) {
+		ydoc_error(y, n, "'%s' must be a size such as 512MiB, not "
+		    "'%s'", what, s);
+		return (-1);
+	}
+	if (*v < min || *v > max) {
+		fmt_size(min, lim1, sizeof(lim1));
+		fmt_size(max, lim2, sizeof(lim2));
+		ydoc_error(y, n, "'%s' must be between %s and %s", what, lim1,
+		    lim2);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+get_uint(struct ydoc *y, yaml_node_t *n, const char *what, uint64_t min,
+    uint64_t max, uint64_t *v)
+{
+	const char	*s;
+	char		*ep;
+
+	if ((s = ydoc_scalar(y, n, what)) == NULL)
+		return (-1);
+	errno = 0;
+	*v = strtoull(s, &ep, 10);
+	if (!isdigit((unsigned char)s[0]) || *ep != '\0' || errno != 0 ||
+	    *v < min || *v > max) {
+		ydoc_error(y, n, "'%s' must be a whole number from %llu to "
+		    "%llu, not '%s'", what, (unsigned long long)min,
+		    (unsigned long long)max, s);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+parse_app_sandbox(struct ydoc *y, yaml_node_t *map, struct app_sandbox *sb)
+{
+	static const char *const keys[] = { "network", "read_only_paths",
+	    "writable_paths", "memory_max", "tasks_max", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	const char		*v;
+	uint32_t		 seen = 0;
+	int			 ret = 0, i;
+
+	if (!want_map(y, map, "sandbox"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch ((i = key_index(y, kn, keys, &seen, "'sandbox'"))) {
+		case 0:
+			if ((v = ydoc_scalar(y, vn, "network")) == NULL)
+				ret = -1;
+			else if (strcmp(v, "host") == 0)
+				sb->network = APP_NET_HOST;
+			else if (strcmp(v, "none") == 0)
+				sb->network = APP_NET_NONE;
+			else {
+				ydoc_error(y, vn, "'network' must be none or "
+				    "host, not '%s'", v);
+				ret = -1;
+			}
+			break;
+		case 1:
+		case 2:
+			if (get_list(y, vn, keys[i], LIST_PATHS,
+			    bound_list(RES_ADMIN_MAXPATHS), RES_VALUELEN,
+			    i == 1 ? &sb->read_only :
+			    &sb->writable) == -1)
+				ret = -1;
+			break;
+		case 3:
+			ret |= get_size(y, vn, "memory_max",
+			    RES_APP_MEMORY_MIN, RES_APP_MEMORY_MAX,
+			    &sb->memory_max);
+			break;
+		case 4:
+			ret |= get_uint(y, vn, "tasks_max", 1,
+			    RES_APP_TASKS_MAX, &sb->tasks_max);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	sb->restricted = sb->read_only.n > 0 || sb->writable.n > 0;
+	return (ret);
+}
+
+static int
+parse_app_mcp(struct ydoc *y, yaml_node_t *map, struct app_res *a)
+{
+	static const char *const keys[] = { "command", "args",
+	    "run_as_host_user", "env", "cwd", "init_timeout", "sandbox",
+	    NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	const char		*v;
+	uint32_t		 seen = 0;
+	size_t			 n;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "mcp")) {
+		if (ydoc_is_null(map))
+			ydoc_error(y, map, "'mcp' needs command and "
+			    "run_as_host_user");
+		return (-1);
+	}
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "'mcp'")) {
+		case 0:
+			if ((a->command = get_path(y, vn, "command")) == NULL)
+				ret = -1;
+			break;
+		case 1:
+			ret |= get_args(y, vn, &a->args);
+			break;
+		case 2:
+			if ((v = ydoc_scalar(y, vn, "run_as_host_user")) ==
+			    NULL) {
+				ret = -1;
+				break;
+			}
+			for (n = 0; v[n] != '\0'; n++)
+				if (!name_char((unsigned char)v[n],
+				    NAME_PUNCT))
+					break;
+			if (v[n] != '\0' || n == 0 || v[0] == '-' ||
+			    n > 32 || ydoc_is_null(vn)) {
+				ydoc_error(y, vn, "'run_as_host_user' is not a "
+				    "valid user name: %s", v);
+				ret = -1;
+			} else if (strcmp(v, "root") == 0) {
+				ydoc_error(y, vn, "'run_as_host_user' may not "
+				    "be root: give the server a user of its "
+				    "own");
+				ret = -1;
+			} else
+				strlcpy(a->run_as, v, sizeof(a->run_as));
+			break;
+		case 3:
+			ret |= parse_string_map(y, vn, "env", 1,
+			    RES_ADMIN_MAXENV, RES_VALUELEN, &a->env, &a->nenv);
+			break;
+		case 4:
+			if ((a->cwd = get_path(y, vn, "cwd")) == NULL)
+				ret = -1;
+			break;
+		case 5:
+			ret |= get_duration(y, vn, "init_timeout",
+			    RES_APP_INIT_MIN, RES_APP_INIT_MAX,
+			    &a->init_timeout);
+			break;
+		case 6:
+			ret |= parse_app_sandbox(y, vn, &a->sandbox);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	if (ret == 0 && (a->command == NULL || a->run_as[0] == '\0')) {
+		ydoc_error(y, map, "'mcp' needs %s", a->command == NULL ?
+		    "a command (an absolute path)" : "run_as_host_user, the "
+		    "host user the server runs as");
+		ret = -1;
+	}
+	return (ret);
+}
+
+/* One field of an app, by its key, wherever the shape puts it. */
+static int
+app_field(struct ydoc *y, const char *key, yaml_node_t *vn,
+    struct app_res *a, int mode)
+{
+	const char	*v;
+
+	if (strcmp(key, "name") == 0) {
+		if (get_string(y, vn, "name", a->name, sizeof(a->name)) == -1)
+			return (-1);
+		if (strcmp(a->name, RES_APP_DEMO) == 0) {
+			ydoc_error(y, vn, "'%s' is the name of the built-in "
+			    "demo server: choose another", a->name);
+			return (-1);
+		}
+		if (!app_name_ok(a->name)) {
+			ydoc_error(y, vn, "app name '%s' must be lowercase "
+			    "letters, digits and '-', not starting with '-'",
+			    a->name);
+			return (-1);
+		}
+		snprintf(bound.whatbuf, sizeof(bound.whatbuf), "app '%s'",
+		    a->name);
+		return (bound_add(y, vn, strlen(a->name)));
+	}
+	if (strcmp(key, "description") == 0) {
+		if ((a->description = get_text(y, vn, "description")) == NULL)
+			return (-1);
+		return (bound_add(y, vn, strlen(a->description)));
+	}
+	if (strcmp(key, "labels") == 0)
+		return (parse_string_map(y, vn, "labels", 0,
+		    RES_ADMIN_MAXLABELS, RES_APP_LABELLEN, &a->labels,
+		    &a->nlabels));
+	if (strcmp(key, "uri") == 0) {
+		if ((v = ydoc_scalar(y, vn, "uri")) == NULL)
+			return (-1);
+		if (strcmp(v, RES_APP_URI_STDIO) == 0 || ydoc_is_null(vn))
+			return (0);
+		if (strncmp(v, "http://", 7) == 0 ||
+		    strncmp(v, "https://", 8) == 0 ||
+		    strncmp(v, "mcp+http", 8) == 0 ||
+		    strncmp(v, "mcp+sse", 7) == 0)
+			ydoc_error(y, vn, "uri '%.64s': Streamable HTTP and "
+			    "SSE servers are not yet supported; only "
+			    RES_APP_URI_STDIO " is", v);
+		else
+			ydoc_error(y, vn, "uri '%.64s' is not one this gateway "
+			    "takes (" RES_APP_URI_STDIO ", or none for a "
+			    "stdio server)", v);
+		return (-1);
+	}
+	/* "mcp" */
+	if (mode & RES_SNAPSHOT) {
+		ydoc_error(y, vn, "'mcp' is the parent's alone: mcpd never "
+		    "receives it");
+		return (-1);
+	}
+	return (parse_app_mcp(y, vn, a));
+}
+
+/* The keys of map, each one of keys, read into a. */
+static int
+parse_app_part(struct ydoc *y, yaml_node_t *map, const char *const *keys,
+    const char *where, struct app_res *a, int mode, uint32_t *seen)
+{
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	int			 i, ret = 0;
+
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		if ((i = key_index(y, kn, keys, seen, where)) == -1 ||
+		    app_field(y, keys[i], vn, a, mode) == -1)
+			ret = -1;
+	}
+	return (ret);
+}
+
+/* What every app has once read: a name, a uri and, but in mcpd, mcp. */
+static int
+app_finish(struct ydoc *y, yaml_node_t *meta, yaml_node_t *spec,
+    struct app_res *a, int mode, int have_mcp)
+{
+	if (a->name[0] == '\0') {
+		ydoc_error(y, meta, "an app needs a name");
+		return (-1);
+	}
+	if (!(mode & RES_SNAPSHOT) && !have_mcp) {
+		ydoc_error(y, spec, "app '%s' needs 'mcp' with a command and "
+		    "run_as_host_user", a->name);
+		return (-1);
+	}
+	if (a->uri == NULL && (a->uri = strdup(RES_APP_URI_STDIO)) == NULL) {
+		ydoc_error(y, meta, "out of memory");
+		return (-1);
+	}
+	if (!(mode & RES_SNAPSHOT) && a->init_timeout == 0)
+		a->init_timeout = RES_APP_INIT_TIMEOUT;
+	return (0);
+}
+
+static void
+bound_start_app(int admin)
+{
+	bound.admin = admin;
+	bound.bytes = 0;
+	bound.over = 0;
+	bound.maxbytes = RES_ADMIN_APP_BYTES;
+	strlcpy(bound.whatbuf, "the app", sizeof(bound.whatbuf));
+	bound.what = bound.whatbuf;
+}
+
+/*
+ * An entry of app_service.apps in mcpgated.conf: the fields of a kind:
+ * app resource, flat, within the bounds of mcpgatectl create.  Returns
+ * 0 with a filled, or -1 with the errors reported and a empty.
+ */
+int
+resource_app_parse(struct ydoc *y, yaml_node_t *map, struct app_res *a)
+{
+	uint32_t	 seen = 0;
+	int		 ret;
+
+	memset(a, 0, sizeof(*a));
+	if (map->type != YAML_MAPPING_NODE) {
+		ydoc_error(y, map, "an app is a mapping with name, "
+		    "description, labels, uri and mcp");
+		return (-1);
+	}
+	bound_start_app(1);
+	ret = parse_app_part(y, map, app_flat_keys, "an app", a, RES_ADMIN,
+	    &seen);
+	if (ret == 0)
+		ret = app_finish(y, map, map, a, RES_ADMIN,
+		    (seen & (1U << 4)) != 0);
+	memset(&bound, 0, sizeof(bound));
+	if (ret == -1)
+		app_res_free(a);
+	else
+		a->from_config = 1;
+	return (ret);
+}
+
 /* One document: one resource. */
 static int
 parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
@@ -903,6 +1519,7 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 	yaml_node_t		*cred = NULL;
 	yaml_node_t		**slot;
 	const char		*k, *v;
+	uint32_t		 aseen = 0, sseen = 0;
 	int			 ret = 0;
 
 	memset(&res, 0, sizeof(res));
@@ -941,11 +1558,13 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 		res.kind = RES_ROLE;
 	else if (strcmp(v, "user") == 0)
 		res.kind = RES_USER;
+	else if (strcmp(v, "app") == 0)
+		res.kind = RES_APP;
 	else if (strcmp(v, "token") == 0 && (ctx->mode & RES_STATE))
 		res.kind = RES_TOKEN;
 	else {
 		ydoc_error(y, kind, "kind '%s' is not one this gateway takes "
-		    "(role or user)", v);
+		    "(role, user or app)", v);
 		return (-1);
 	}
 	if (version == NULL)
@@ -960,7 +1579,7 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 		ydoc_error(y, root, "missing 'metadata' with a name");
 		ret = -1;
 	}
-	if (status != NULL && (ctx->mode & RES_ADMIN)) {
+	if (status != NULL && (ctx->mode & RES_ADMIN) && res.kind != RES_APP) {
 		ydoc_error(y, status, "'status' is kept by the gateway: use "
 		    "mcpgatectl users lock, unlock and reset");
 		ret = -1;
@@ -1009,6 +1628,36 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 			ret = -1;
 		if (cred != NULL && parse_user_credentials(y, cred,
 		    &res.u.user) == -1)
+			ret = -1;
+		break;
+	case RES_APP:
+		bound_start_app(bound.admin);
+		if (meta != NULL && !want_map(y, meta, "metadata")) {
+			if (ydoc_is_null(meta))
+				ydoc_error(y, meta, "metadata needs a name");
+			ret = -1;
+		} else if (meta != NULL && parse_app_part(y, meta,
+		    app_meta_keys, "an app's metadata", &res.u.app, ctx->mode,
+		    &aseen) == -1)
+			ret = -1;
+		if (spec == NULL) {
+			ydoc_error(y, root, "missing 'spec' with the app's "
+			    "mcp");
+			ret = -1;
+		} else if (!want_map(y, spec, "spec")) {
+			if (ydoc_is_null(spec))
+				ydoc_error(y, spec, "an app's spec needs mcp");
+			ret = -1;
+		} else if (parse_app_part(y, spec, app_spec_keys,
+		    "an app's spec", &res.u.app, ctx->mode, &sseen) == -1)
+			ret = -1;
+		if (status != NULL || cred != NULL) {
+			ydoc_error(y, status != NULL ? status : cred,
+			    "an app has no status or credentials");
+			ret = -1;
+		}
+		if (ret == 0 && app_finish(y, meta, spec, &res.u.app,
+		    ctx->mode, (sseen & 2) != 0) == -1)
 			ret = -1;
 		break;
 	case RES_TOKEN:
@@ -1271,10 +1920,134 @@ put_user(struct yout *o, const struct user *u, int mode)
 	}
 }
 
+/* A map of names to one string each: an app's labels or env. */
+static void
+put_string_map(struct yout *o, const char *what, const struct keyed_list *v,
+    size_t n)
+{
+	size_t	 i;
+
+	put_plain(o, what);
+	put_map_start(o);
+	for (i = 0; i < n; i++) {
+		put_str(o, v[i].key);
+		put_str(o, v[i].values.n > 0 ? v[i].values.v[0] : "");
+	}
+	put_map_end(o);
+}
+
+/* A duration or a size, in the largest unit that keeps it exact. */
+static void
+put_duration(struct yout *o, uint64_t ms)
+{
+	char	 s[32];
+
+	if (ms % 1000 == 0)
+		snprintf(s, sizeof(s), "%llus",
+		    (unsigned long long)(ms / 1000));
+	else
+		snprintf(s, sizeof(s), "%llums", (unsigned long long)ms);
+	put_plain(o, s);
+}
+
+static void
+put_size(struct yout *o, uint64_t v)
+{
+	static const char *const units[] = { "", "KiB", "MiB", "GiB" };
+	char	 s[32];
+	int	 u = 0;
+
+	while (u < 3 && v >= 1024 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(s, sizeof(s), "%llu%s", (unsigned long long)v, units[u]);
+	put_plain(o, s);
+}
+
+/*
+ * An app.  mcpd's snapshot carries what users may see (name,
+ * description, labels, and the uri that says its type), never how the
+ * server runs: no command, arguments, environment, directory, user or
+ * paths.
+ */
+static void
+put_app(struct yout *o, const struct app_res *a, int mode)
+{
+	const struct app_sandbox *sb = &a->sandbox;
+	char			 n[32];
+
+	put_plain(o, "kind");
+	put_plain(o, "app");
+	put_plain(o, "version");
+	put_plain(o, "v1");
+	put_plain(o, "metadata");
+	put_map_start(o);
+	put_plain(o, "name");
+	put_str(o, a->name);
+	if (a->description != NULL) {
+		put_plain(o, "description");
+		put_str(o, a->description);
+	}
+	if (a->nlabels > 0)
+		put_string_map(o, "labels", a->labels, a->nlabels);
+	put_map_end(o);
+	put_plain(o, "spec");
+	put_map_start(o);
+	put_plain(o, "uri");
+	put_str(o, a->uri != NULL ? a->uri : RES_APP_URI_STDIO);
+	if (!(mode & RES_SNAPSHOT)) {
+		put_plain(o, "mcp");
+		put_map_start(o);
+		put_plain(o, "command");
+		put_str(o, a->command != NULL ? a->command : "");
+		if (a->args.n > 0) {
+			put_plain(o, "args");
+			put_list(o, &a->args);
+		}
+		put_plain(o, "run_as_host_user");
+		put_str(o, a->run_as);
+		if (a->nenv > 0)
+			put_string_map(o, "env", a->env, a->nenv);
+		if (a->cwd != NULL) {
+			put_plain(o, "cwd");
+			put_str(o, a->cwd);
+		}
+		put_plain(o, "init_timeout");
+		put_duration(o, a->init_timeout);
+		put_plain(o, "sandbox");
+		put_map_start(o);
+		put_plain(o, "network");
+		put_plain(o, sb->network == APP_NET_NONE ? "none" : "host");
+		if (sb->read_only.n > 0) {
+			put_plain(o, "read_only_paths");
+			put_list(o, &sb->read_only);
+		}
+		if (sb->writable.n > 0) {
+			put_plain(o, "writable_paths");
+			put_list(o, &sb->writable);
+		}
+		if (sb->memory_max > 0) {
+			put_plain(o, "memory_max");
+			put_size(o, sb->memory_max);
+		}
+		if (sb->tasks_max > 0) {
+			put_plain(o, "tasks_max");
+			snprintf(n, sizeof(n), "%llu",
+			    (unsigned long long)sb->tasks_max);
+			put_plain(o, n);
+		}
+		put_map_end(o);
+		put_map_end(o);
+	}
+	put_map_end(o);
+}
+
 /*
  * One resource as YAML that resource_parse() reads back.  RES_ADMIN
  * leaves out status and credentials (what mcpgatectl get prints),
- * RES_SNAPSHOT leaves out credentials, RES_STATE keeps everything.
+ * RES_SNAPSHOT leaves out credentials and an app's mcp, RES_STATE keeps
+ * everything.
  * Returns NULL when out of memory or when a string is not UTF-8.
  */
 char *
@@ -1312,6 +2085,9 @@ resource_yaml(const struct resource *res, int mode, size_t *lenp)
 		break;
 	case RES_USER:
 		put_user(&o, &res->u.user, mode);
+		break;
+	case RES_APP:
+		put_app(&o, &res->u.app, mode);
 		break;
 	case RES_TOKEN:
 		t = &res->u.token;

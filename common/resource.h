@@ -1,9 +1,10 @@
 /*
- * The YAML resources of the access model: roles, users and join tokens,
- * as administrators write them (mcpgatectl create), as the parent keeps
- * them in the state directory, and as mcpd receives them (without any
- * secret).  One parser and one writer serve all three.  See
- * mcpgate-roles(5).
+ * The YAML resources of the access model: roles, users, join tokens and
+ * apps, as administrators write them (mcpgatectl create), as the parent
+ * keeps them in the state directory, and as mcpd receives them (without
+ * any secret, and of an app only what users may see).  One parser and
+ * one writer serve all three; the configuration's app_service.apps
+ * shares the parser of an app's fields.  See mcpgate-roles(5).
  */
 #ifndef MCPGATE_RESOURCE_H
 #define MCPGATE_RESOURCE_H
@@ -30,13 +31,26 @@
 #define RES_ADMIN_MAXTOOLS	256	/* mcp.tools of one rule */
 #define RES_ADMIN_USER_BYTES	(16 * 1024)	/* all its strings */
 #define RES_ADMIN_ROLE_BYTES	(64 * 1024)
+#define RES_ADMIN_APP_BYTES	(64 * 1024)
+#define RES_ADMIN_MAXARGS	256	/* mcp.args of an app */
+#define RES_ADMIN_MAXENV	64	/* mcp.env of an app */
+#define RES_ADMIN_MAXPATHS	64	/* each list of paths of a sandbox */
+#define RES_APP_LABELLEN	256	/* bytes of one label value */
+#define RES_APP_INIT_TIMEOUT	(30 * 1000)	/* ms, the default */
+#define RES_APP_INIT_MIN	100		/* ms */
+#define RES_APP_INIT_MAX	(3600 * 1000)	/* ms */
+#define RES_APP_MEMORY_MIN	(1024 * 1024)	/* bytes */
+#define RES_APP_MEMORY_MAX	(1ULL << 40)
+#define RES_APP_TASKS_MAX	1000000
+#define RES_APP_URI_STDIO	"mcp+stdio://"
+#define RES_APP_DEMO		"mcpgate-demo"	/* the built-in server's */
 #define RES_VALUELEN	1024
 #define RES_HASHLEN	64	/* SHA-256, hex */
 #define RES_PWHASHLEN	255	/* an Argon2id encoded hash */
 #define RES_GENLEN	16	/* a user's generation, hex */
 
 /* Where a document comes from decides what it may hold. */
-#define RES_ADMIN	0x01	/* mcpgatectl create: roles and users only */
+#define RES_ADMIN	0x01	/* mcpgatectl create: roles, users, apps */
 #define RES_STATE	0x02	/* the state directory: everything */
 #define RES_SNAPSHOT	0x04	/* the parent to mcpd: no credentials */
 
@@ -134,7 +148,9 @@ enum res_kind {
 	RES_ROLE,
 	RES_USER,
 	RES_TOKEN,
+	RES_APP,
 };
+#define RES_KINDS	(RES_APP + 1)
 
 struct resource {
 	enum res_kind	 kind;
@@ -143,6 +159,7 @@ struct resource {
 		struct role	 role;
 		struct user	 user;
 		struct token	 token;
+		struct app_res	 app;
 	} u;
 };
 
@@ -159,6 +176,10 @@ int	 resources_add(struct resources *, struct resource *);
 void	 resource_clear(struct resource *);
 char	*resource_yaml(const struct resource *, int, size_t *);
 const char *resource_kind_name(enum res_kind);
+const char *resource_name(const struct resource *);
+int	 resource_app_parse(struct ydoc *, yaml_node_t *, struct app_res *);
+void	 app_res_free(struct app_res *);
+int	 app_name_ok(const char *);
 int	 resource_name_ok(const char *);
 int	 strlist_add(struct strlist *, const char *);
 void	 strlist_free(struct strlist *);

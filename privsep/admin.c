@@ -510,6 +510,15 @@ admin_create(uint32_t ctl, uid_t uid, json_t *req)
 		    "resource", source));
 		return;
 	}
+	for (k = 0; k < rs.n; k++) {
+		if (rs.v[k].kind != RES_APP)
+			continue;
+		control_reply(ctl, control_error("bad_request", "%s:%zu: "
+		    "apps are not yet created with mcpgatectl: configure them "
+		    "in app_service.apps", source, rs.v[k].line));
+		resources_free(&rs);
+		return;
+	}
 	/* Every resource must be acceptable before any is applied. */
 	errors = json_array();
 	twice = create_twice(&rs);

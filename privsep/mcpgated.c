@@ -782,13 +782,18 @@ parent_reload(const char *trigger, uid_t uid, json_t **errorsp,
 		log_warnx("reload: %s changed; restart mcpgated to apply it",
 		    json_string_value(json_array_get(restart, i)));
 	strlcpy(nc->path, parent->conf_path, sizeof(nc->path));
+	/* The running apps go; a server started from one has its copy. */
+	config_free(&parent->conf);
 	memcpy(&parent->conf, nc, sizeof(*nc));
 	free(nc);
 	log_setlevel(parent->verbose ? LOG_LVL_DEBUG : parent->conf.log_level);
+	apps_log_hidden();
 
 	parent_conf_snapshot(&parent->conf, &snap);
 	for (i = PROC_NETD; i < PROC_MAX; i++)
 		parent_send(i, IMSG_RECONF, 0, -1, &snap, sizeof(snap));
+	/* The apps offered may have changed: new sessions see them. */
+	identity_push();
 	if (restartp != NULL)
 		*restartp = json_incref(restart);
 	parent_audit(json_pack("{s:s,s:b,s:s,s:i,s:o}", "event",
@@ -885,6 +890,7 @@ parent_stop(int status)
 	control_cleanup(parent->conf.control_socket);
 	ca_free(&parent->ca);
 	store_free(&parent->store);
+	config_free(&parent->conf);
 	log_info("stopped");
 	exit(status);
 }
@@ -1157,6 +1163,7 @@ main(int argc, char *argv[])
 		    p->conf.state_dir);
 		exit(1);
 	}
+	apps_log_hidden();
 	if (login_init() == -1)
 		exit(1);
 	if (bind_listeners(p) == -1)

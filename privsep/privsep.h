@@ -46,8 +46,8 @@ RB_HEAD(store_index, store_entry);
 
 struct store {
 	char		 dir[PATH_MAX];
-	struct resources res[RES_TOKEN + 1];	/* by enum res_kind */
-	struct store_index index[RES_TOKEN + 1];
+	struct resources res[RES_KINDS];	/* by enum res_kind */
+	struct store_index index[RES_KINDS];
 };
 
 /* A message for a child that waits for room in its channel. */
@@ -139,6 +139,10 @@ void	 store_free(struct store *);
 
 /* apps.c: the apps of the configuration and of the store, by name */
 const struct app_res *app_lookup(const char *);
+const struct app_res *app_config(const struct mcpgated_conf *,
+	    const char *);
+int	 apps_snapshot(void (*)(const char *, size_t));
+void	 apps_log_hidden(void);
 
 /* admin.c */
 int	 admin_handle(uint32_t, uid_t, const char *, json_t *);

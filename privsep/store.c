@@ -1,6 +1,7 @@
 /*
- * The identity store: roles, users and join tokens, one YAML file per
- * resource under the state directory (roles/, users/, tokens/), written
+ * The identity store: roles, users, join tokens and the apps created
+ * with mcpgatectl, one YAML file per resource under the state directory
+ * (roles/, users/, tokens/, apps/), written
  * atomically.  Only the parent reads and writes it; mcpd gets a snapshot
  * without secrets after every change (identity_push).
  */
@@ -29,7 +30,8 @@
  */
 #define STORE_MAXFILE	(64 * 1024 * 1024)
 
-static const char *const kind_dirs[] = { "roles", "users", "tokens" };
+static const char *const kind_dirs[] = { "roles", "users", "tokens",
+    "apps" };
 
 static struct resources *
 store_list(struct store *st, enum res_kind kind)
@@ -59,8 +61,7 @@ store_path(struct store *st, enum res_kind kind, const char *name,
 static const char *
 res_name(const struct resource *r)
 {
-	return (r->kind == RES_ROLE ? r->u.role.name : r->kind == RES_USER ?
-	    r->u.user.name : r->u.token.name);
+	return (resource_name(r));
 }
 
 /*
@@ -221,7 +222,7 @@ store_put_all(struct store *st, struct resources *rs, size_t *done)
 			break;
 		tmp[i][0] = '\0';
 	}
-	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++) {
+	for (kind = RES_ROLE; kind < RES_KINDS; kind++) {
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", st->dir,
 		    kind_dirs[kind]) >= sizeof(path))
 			continue;
@@ -396,9 +397,9 @@ store_load(struct store *st, const char *dir)
 
 	memset(st, 0, sizeof(*st));
 	strlcpy(st->dir, dir, sizeof(st->dir));
-	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++)
+	for (kind = RES_ROLE; kind < RES_KINDS; kind++)
 		RB_INIT(&st->index[kind]);
-	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++)
+	for (kind = RES_ROLE; kind < RES_KINDS; kind++)
 		if (store_load_dir(st, kind) == -1)
 			return (-1);
 	/* A user without a generation gets one: no certificate matches it. */
@@ -426,8 +427,9 @@ store_load(struct store *st, const char *dir)
 		}
 	}
 	resources_free(&presets);
-	log_debug("identity store: %zu roles, %zu users, %zu tokens",
-	    st->res[RES_ROLE].n, st->res[RES_USER].n, st->res[RES_TOKEN].n);
+	log_debug("identity store: %zu roles, %zu users, %zu tokens, %zu "
+	    "apps", st->res[RES_ROLE].n, st->res[RES_USER].n,
+	    st->res[RES_TOKEN].n, st->res[RES_APP].n);
 	return (0);
 }
 
@@ -478,13 +480,15 @@ identity_part(const char *yaml, size_t len)
 }
 
 /*
- * Send mcpd what it needs to judge certificates and sessions, in parts of
- * whole documents and then the end, whatever its size.
+ * Send mcpd what it needs to judge certificates and sessions, and the
+ * apps it offers, in parts of whole documents and then the end, whatever
+ * its size.
  */
 void
 identity_push(void)
 {
-	if (store_snapshot(&parent->store, identity_part) == -1)
+	if (store_snapshot(&parent->store, identity_part) == -1 ||
+	    apps_snapshot(identity_part) == -1)
 		fatalx("cannot build the identity snapshot");
 	parent_send(PROC_MCPD, IMSG_SNAPSHOT_END, 0, -1, NULL, 0);
 }
@@ -495,7 +499,7 @@ store_free(struct store *st)
 	struct store_entry	*e;
 	int			 kind;
 
-	for (kind = RES_ROLE; kind <= RES_TOKEN; kind++) {
+	for (kind = RES_ROLE; kind < RES_KINDS; kind++) {
 		resources_free(&st->res[kind]);
 		while ((e = RB_MIN(store_index, &st->index[kind])) != NULL) {
 			RB_REMOVE(store_index, &st->index[kind], e);

@@ -25,6 +25,35 @@ check_str(const char *s, size_t size)
 		abort();
 }
 
+/* Apps: bounded, named uniquely, each able to run. */
+static void
+check_apps(void)
+{
+	const struct app_res	*a;
+	size_t			 i, j;
+
+	if (conf.napps > CONF_MAXAPPS || (conf.napps > 0 && conf.apps == NULL))
+		abort();
+	for (i = 0; i < conf.napps; i++) {
+		a = &conf.apps[i];
+		check_str(a->name, sizeof(a->name));
+		check_str(a->run_as, sizeof(a->run_as));
+		if (!app_name_ok(a->name) || !a->from_config ||
+		    a->command == NULL || a->command[0] != '/' ||
+		    a->run_as[0] == '\0' || strcmp(a->run_as, "root") == 0 ||
+		    a->uri == NULL || a->init_timeout == 0 ||
+		    a->args.n > RES_ADMIN_MAXARGS ||
+		    a->nenv > RES_ADMIN_MAXENV ||
+		    a->nlabels > RES_ADMIN_MAXLABELS ||
+		    a->sandbox.read_only.n > RES_ADMIN_MAXPATHS ||
+		    a->sandbox.writable.n > RES_ADMIN_MAXPATHS)
+			abort();
+		for (j = 0; j < i; j++)
+			if (strcmp(a->name, conf.apps[j].name) == 0)
+				abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -45,8 +74,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (i = 0; i < errs.n; i++)
 		check_str(errs.msg[i], sizeof(errs.msg[i]));
-	if (ret == -1)
+	if (ret == -1) {
+		/* A refused file hands back no app. */
+		if (conf.apps != NULL || conf.napps != 0)
+			abort();
 		return (0);
+	}
+	check_apps();
 
 	check_str(conf.path, sizeof(conf.path));
 	check_str(conf.user, sizeof(conf.user));
@@ -97,5 +131,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    conf.lock_prefixes > CONF_LOCK_PREFIXES ||
 	    conf.lock_duration < 1000)
 		abort();
+	config_free(&conf);
 	return (0);
 }

@@ -1,6 +1,6 @@
 /*
  * Fuzz the resource parser and writer of common/resource.c: the input is
- * a stream of YAML documents (roles, users, join tokens), read in each of
+ * a stream of YAML documents (roles, users, join tokens, apps), read in each of
  * the three modes.  Parsing must end with either resources that obey the
  * mode's rules or messages, never both, and must leak nothing.  Every
  * resource read is then written with resource_yaml() in the same mode and
@@ -49,8 +49,94 @@ res_name(const struct resource *r)
 		return (r->u.user.name);
 	case RES_TOKEN:
 		return (r->u.token.name);
+	case RES_APP:
+		return (r->u.app.name);
 	}
 	abort();
+}
+
+static void	 check_list(const struct strlist *, int, int);
+
+/* An app's map of names to one string each. */
+static void
+check_string_map(const struct keyed_list *v, size_t n, int empty_ok)
+{
+	size_t	 i, j;
+
+	if (n > RES_MAXMAP || (n > 0 && v == NULL))
+		abort();
+	for (i = 0; i < n; i++) {
+		if (v[i].key == NULL || v[i].key[0] == '\0' ||
+		    strlen(v[i].key) >= RES_NAMELEN || v[i].values.n != 1 ||
+		    (!empty_ok && v[i].values.v[0][0] == '\0'))
+			abort();
+		for (j = 0; j < i; j++)
+			if (strcmp(v[i].key, v[j].key) == 0)
+				abort();
+	}
+}
+
+static void
+check_paths(const struct strlist *l)
+{
+	size_t	 i;
+
+	check_list(l, 0, 0);
+	for (i = 0; i < l->n; i++)
+		if (l->v[i][0] != '/' || strstr(l->v[i], "/../") != NULL)
+			abort();
+}
+
+/* An app as the mode allows it: mcpd's copy never says how it runs. */
+static void
+check_app(const struct app_res *a, int mode)
+{
+	size_t	 i;
+
+	check_str(a->name, sizeof(a->name));
+	check_str(a->run_as, sizeof(a->run_as));
+	if (!app_name_ok(a->name) || a->uri == NULL ||
+	    strcmp(a->uri, RES_APP_URI_STDIO) != 0 || a->from_config)
+		abort();
+	check_string_map(a->labels, a->nlabels, 0);
+	if (mode & RES_SNAPSHOT) {
+		if (a->command != NULL || a->args.n != 0 || a->nenv != 0 ||
+		    a->cwd != NULL || a->run_as[0] != '\0' ||
+		    a->sandbox.read_only.n != 0 || a->sandbox.writable.n != 0)
+			abort();
+		return;
+	}
+	if (a->command == NULL || a->command[0] != '/' ||
+	    a->run_as[0] == '\0' || strcmp(a->run_as, "root") == 0 ||
+	    (a->cwd != NULL && a->cwd[0] != '/'))
+		abort();
+	if (a->args.n > RES_MAXLIST)
+		abort();
+	for (i = 0; i < a->args.n; i++)
+		if (a->args.v[i] == NULL || strlen(a->args.v[i]) > RES_VALUELEN)
+			abort();
+	check_string_map(a->env, a->nenv, 1);
+	for (i = 0; i < a->nenv; i++)
+		if (strcmp(a->env[i].key, "HOME") == 0 ||
+		    strcmp(a->env[i].key, "USER") == 0)
+			abort();
+	if (a->init_timeout < RES_APP_INIT_MIN ||
+	    a->init_timeout > RES_APP_INIT_MAX)
+		abort();
+	if (a->sandbox.network != APP_NET_HOST &&
+	    a->sandbox.network != APP_NET_NONE)
+		abort();
+	check_paths(&a->sandbox.read_only);
+	check_paths(&a->sandbox.writable);
+	if (a->sandbox.restricted != (a->sandbox.read_only.n > 0 ||
+	    a->sandbox.writable.n > 0))
+		abort();
+	if (a->sandbox.memory_max != 0 &&
+	    (a->sandbox.memory_max < RES_APP_MEMORY_MIN ||
+	    a->sandbox.memory_max > RES_APP_MEMORY_MAX))
+		abort();
+	if (a->sandbox.tasks_max > RES_APP_TASKS_MAX)
+		abort();
 }
 
 static void
@@ -182,6 +268,9 @@ check_resource(const struct resource *r, int mode)
 		if (strcmp(t->type, "app") != 0 || t->expires == 0 ||
 		    !is_hex(t->hash, RES_HASHLEN, "0123456789abcdefABCDEF"))
 			abort();
+		break;
+	case RES_APP:
+		check_app(&r->u.app, mode);
 		break;
 	default:
 		abort();

@@ -60,6 +60,7 @@ static const char example[] =
 static int
 parse(const char *text)
 {
+	config_free(&conf);
 	return (config_parse_buffer(NAME, text, strlen(text), &conf, &errs));
 }
 
@@ -1271,6 +1272,129 @@ test_fmt_duration_size(void)
 	T_ASSERT(strcmp(buf, "1024GiB") == 0);
 }
 
+/* --- app_service.apps ---------------------------------------------------- */
+
+#define APPS_HEAD	"version: v1\napp_service:\n  apps:\n"
+
+/* The example: the fields of a kind: app resource, flat. */
+static void
+test_apps_good(void)
+{
+	const struct app_res	*a;
+
+	T_GOOD(APPS_HEAD
+	    "  - name: everything\n"
+	    "    description: \"The reference test server\"\n"
+	    "    labels: {env: dev, team: platform}\n"
+	    "    uri: mcp+stdio://\n"
+	    "    mcp:\n"
+	    "      command: /usr/bin/node\n"
+	    "      args: [\"/opt/mcp/everything/dist/index.js\", \"stdio\"]\n"
+	    "      run_as_host_user: mcp-everything\n"
+	    "      env: {LOG_LEVEL: info}\n"
+	    "      cwd: /var/lib/mcp-everything\n"
+	    "      sandbox:\n"
+	    "        network: none\n"
+	    "        read_only_paths: [/usr, /opt/mcp, /etc]\n"
+	    "        writable_paths: [/var/lib/mcp-everything]\n"
+	    "        memory_max: 512MiB\n"
+	    "        tasks_max: 64\n"
+	    "  - name: memory\n"
+	    "    mcp: {command: /usr/bin/node, run_as_host_user: nobody}\n");
+	T_ASSERT(conf.napps == 2);
+	a = &conf.apps[0];
+	T_ASSERT(strcmp(a->name, "everything") == 0 && a->from_config);
+	T_ASSERT(a->nlabels == 2 && a->args.n == 2 && a->nenv == 1);
+	T_ASSERT(a->sandbox.network == APP_NET_NONE);
+	T_ASSERT(a->sandbox.memory_max == 512ULL << 20);
+	T_ASSERT(a->init_timeout == RES_APP_INIT_TIMEOUT);
+	a = &conf.apps[1];
+	T_ASSERT(strcmp(a->name, "memory") == 0 && a->from_config);
+	T_ASSERT(strcmp(a->uri, RES_APP_URI_STDIO) == 0);
+	/* None, or an empty list. */
+	T_GOOD("version: v1\napp_service:\n  apps:\n");
+	T_ASSERT(conf.napps == 0 && conf.apps == NULL);
+	T_GOOD("version: v1\napp_service:\n  apps: []\n");
+	T_ASSERT(conf.napps == 0);
+	config_free(&conf);
+	T_ASSERT(conf.apps == NULL && conf.napps == 0);
+}
+
+static void
+test_apps_bad(void)
+{
+	T_BAD(APPS_HEAD "  - name: a\n    mcp: {command: /bin/true, "
+	    "run_as_host_user: x}\n  - name: a\n    mcp: {command: "
+	    "/bin/false, run_as_host_user: x}\n", "6:5",
+	    "app 'a' is in app_service.apps twice");
+	T_BAD(APPS_HEAD "  - name: mcpgate-demo\n    mcp: {command: "
+	    "/bin/true, run_as_host_user: x}\n", "4:11",
+	    "name of the built-in demo server");
+	T_BAD(APPS_HEAD "  - name: A\n    mcp: {command: /bin/true, "
+	    "run_as_host_user: x}\n", "4:11", "must be lowercase letters");
+	T_BAD(APPS_HEAD "  - mcp: {command: /bin/true, run_as_host_user: "
+	    "x}\n", "4:5", "an app needs a name");
+	T_BAD(APPS_HEAD "  - name: a\n", "4:5",
+	    "app 'a' needs 'mcp' with a command and run_as_host_user");
+	T_BAD(APPS_HEAD "  - name: a\n    mcp: {command: /bin/true, "
+	    "run_as_host_user: root}\n", "5:49", "may not be root");
+	T_BAD(APPS_HEAD "  - name: a\n    uri: http://h/mcp\n    mcp: "
+	    "{command: /bin/true, run_as_host_user: x}\n", "5:10",
+	    "not yet supported");
+	T_BAD(APPS_HEAD "  - name: a\n    spec: {}\n", "5:5",
+	    "unknown key 'spec' in an app (expected name, description, "
+	    "labels, uri or mcp)");
+	T_BAD(APPS_HEAD "  - a\n", "4:5", "an app is a mapping");
+	T_BAD("version: v1\napp_service:\n  apps: {a: b}\n", "3:9",
+	    "'apps' must be a list of apps");
+	T_BAD("version: v1\napp_service:\n  apps: []\n  apps: []\n", "4:3",
+	    "duplicate key 'apps'");
+	/* A refused file hands back no app. */
+	T_ASSERT(conf.apps == NULL && conf.napps == 0);
+	/* One bad app among good ones: only its error. */
+	T_BAD(APPS_HEAD "  - name: a\n    mcp: {command: /bin/true, "
+	    "run_as_host_user: x}\n  - name: b\n    mcp: {command: "
+	    "bin, run_as_host_user: x}\n", "7:20", "'command' must be an "
+	    "absolute path");
+	T_ASSERT(conf.apps == NULL && conf.napps == 0);
+}
+
+/* CONF_MAXAPPS apps, then one more; each with the bounds of create. */
+static void
+test_apps_bounds(void)
+{
+	char	*text;
+	size_t	 len = 256 * 1024, off;
+	int	 i;
+
+	if ((text = malloc(len)) == NULL)
+		T_SKIP("out of memory");
+	off = (size_t)snprintf(text, len, APPS_HEAD);
+	for (i = 0; i < CONF_MAXAPPS; i++)
+		off += (size_t)snprintf(text + off, len - off, "  - {name: "
+		    "a%d, mcp: {command: /bin/true, run_as_host_user: x}}\n",
+		    i);
+	T_ASSERTF(parse(text) == 0, "%s", all_errors());
+	T_ASSERT(conf.napps == CONF_MAXAPPS);
+	snprintf(text + off, len - off, "  - {name: over, mcp: {command: "
+	    "/bin/true, run_as_host_user: x}}\n");
+	T_ASSERTF(parse(text) == -1 && errs.n == 1 &&
+	    find_error("260:5", "more than 256 apps in app_service.apps") !=
+	    -1, "%s", all_errors());
+	/* 65 variables in env: more than an app may have. */
+	off = (size_t)snprintf(text, len, APPS_HEAD "  - name: a\n    mcp:\n"
+	    "      command: /bin/true\n      run_as_host_user: x\n"
+	    "      env:\n");
+	for (i = 0; i <= RES_ADMIN_MAXENV; i++)
+		off += (size_t)snprintf(text + off, len - off,
+		    "        V%d: x\n", i);
+	T_ASSERTF(parse(text) == -1 && find_error("73:9", "more than 64 "
+	    "entries in 'env', the most an app may have") != -1, "%s",
+	    all_errors());
+	free(text);
+	config_free(&conf);
+}
+
 int
 main(void)
 {
@@ -1299,5 +1423,8 @@ main(void)
 	T_RUN(test_fmt_time_us);
 	T_RUN(test_hex_decode);
 	T_RUN(test_fmt_duration_size);
+	T_RUN(test_apps_good);
+	T_RUN(test_apps_bad);
+	T_RUN(test_apps_bounds);
 	return (t_done());
 }

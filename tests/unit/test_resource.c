@@ -288,6 +288,21 @@ res_diff(const struct resource *a, const struct resource *b, int mode)
 				return ("invite_expires");
 		}
 		break;
+	case RES_APP:
+		/* Every field the mode keeps is in the writer's text. */
+		{
+			char	*ya, *yb;
+			int	 same;
+
+			ya = resource_yaml(a, mode, NULL);
+			yb = resource_yaml(b, mode, NULL);
+			same = ya != NULL && yb != NULL && strcmp(ya, yb) == 0;
+			free(ya);
+			free(yb);
+			if (!same)
+				return ("app");
+		}
+		break;
 	case RES_TOKEN:
 		if (strcmp(a->u.token.name, b->u.token.name) != 0)
 			return ("name");
@@ -704,8 +719,8 @@ test_version_and_kind(void)
 	T_BAD("kind: role\nversion: [v1]\nmetadata:\n  name: r\n", RES_ADMIN,
 	    "2:10", "'version' must be a single value, not a list");
 	T_BAD("kind: group\nversion: v1\nmetadata:\n  name: r\n", RES_ADMIN,
-	    "1:7", "kind 'group' is not one this gateway takes (role or "
-	    "user)");
+	    "1:7", "kind 'group' is not one this gateway takes (role, user "
+	    "or app)");
 	T_BAD("kind: Role\nversion: v1\nmetadata:\n  name: r\n", RES_STATE,
 	    "1:7", "kind 'Role' is not one");
 	T_BAD("kind: {a: b}\nversion: v1\nmetadata:\n  name: r\n", RES_ADMIN,
@@ -1882,6 +1897,385 @@ test_clear(void)
 	resources_free(&rs);
 }
 
+/* --- apps ---------------------------------------------------------------- */
+
+/* Eight lines; more mcp keys go on line 9, column 5. */
+#define APP_HEAD	"kind: app\nversion: v1\nmetadata:\n  name: a\n"
+#define APP_MCP		APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n" \
+			"    run_as_host_user: nobody\n"
+
+/* The example, as a resource. */
+static const char full_app[] =
+    "kind: app\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: everything\n"
+    "  description: \"The reference test server\"\n"
+    "  labels: {env: dev, team: platform}\n"
+    "spec:\n"
+    "  uri: mcp+stdio://\n"
+    "  mcp:\n"
+    "    command: /usr/bin/node\n"
+    "    args: [\"/opt/mcp/everything/dist/index.js\", \"stdio\", \"\", "
+    "stdio]\n"
+    "    run_as_host_user: mcp-everything\n"
+    "    env: {LOG_LEVEL: info, EMPTY: \"\", PATH: /opt/node/bin}\n"
+    "    cwd: /var/lib/mcp-everything\n"
+    "    init_timeout: 1500ms\n"
+    "    sandbox:\n"
+    "      network: none\n"
+    "      read_only_paths: [/usr, /opt/mcp, /etc]\n"
+    "      writable_paths: [/var/lib/mcp-everything]\n"
+    "      memory_max: 512MiB\n"
+    "      tasks_max: 64\n";
+
+static void
+test_app_good(void)
+{
+	const struct app_res	*a;
+
+	T_GOOD(full_app, RES_ADMIN);
+	T_ASSERT(rs.n == 1 && rs.v[0].kind == RES_APP);
+	a = &rs.v[0].u.app;
+	T_ASSERT(strcmp(a->name, "everything") == 0);
+	T_ASSERT(strcmp(a->description, "The reference test server") == 0);
+	T_ASSERT(a->nlabels == 2 && strcmp(a->labels[1].key, "team") == 0 &&
+	    strcmp(a->labels[1].values.v[0], "platform") == 0);
+	T_ASSERT(strcmp(a->uri, "mcp+stdio://") == 0);
+	T_ASSERT(strcmp(a->command, "/usr/bin/node") == 0);
+	/* In order, repeats and "" kept. */
+	T_ASSERT(a->args.n == 4 && strcmp(a->args.v[1], "stdio") == 0 &&
+	    a->args.v[2][0] == '\0' && strcmp(a->args.v[3], "stdio") == 0);
+	T_ASSERT(strcmp(a->run_as, "mcp-everything") == 0);
+	T_ASSERT(a->nenv == 3 && strcmp(a->env[1].key, "EMPTY") == 0 &&
+	    a->env[1].values.v[0][0] == '\0');
+	T_ASSERT(strcmp(a->cwd, "/var/lib/mcp-everything") == 0);
+	T_ASSERT(a->init_timeout == 1500);
+	T_ASSERT(a->sandbox.network == APP_NET_NONE);
+	T_ASSERT(a->sandbox.read_only.n == 3 && a->sandbox.writable.n == 1);
+	T_ASSERT(a->sandbox.memory_max == 512ULL * 1024 * 1024);
+	T_ASSERT(a->sandbox.tasks_max == 64 && a->sandbox.restricted);
+	T_ASSERT(a->from_config == 0);
+	T_ASSERT(strcmp(resource_name(&rs.v[0]), "everything") == 0);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(full_app, RES_STATE);
+	T_ROUNDTRIP(RES_STATE);
+}
+
+static void
+test_app_defaults(void)
+{
+	const struct app_res	*a;
+
+	T_GOOD(APP_MCP, RES_ADMIN);
+	a = &rs.v[0].u.app;
+	T_ASSERT(strcmp(a->uri, RES_APP_URI_STDIO) == 0);
+	T_ASSERT(a->init_timeout == RES_APP_INIT_TIMEOUT);
+	T_ASSERT(a->sandbox.network == APP_NET_HOST && !a->sandbox.restricted);
+	T_ASSERT(a->sandbox.memory_max == 0 && a->sandbox.tasks_max == 0);
+	T_ASSERT(a->cwd == NULL && a->nenv == 0 && a->args.n == 0);
+	T_ASSERT(a->description == NULL && a->nlabels == 0);
+	T_ROUNDTRIP(RES_ADMIN);
+	/* "uri:" with nothing is stdio too. */
+	T_GOOD(APP_HEAD "spec:\n  uri:\n  mcp:\n    command: /bin/true\n"
+	    "    run_as_host_user: nobody\n", RES_ADMIN);
+	T_ASSERT(strcmp(rs.v[0].u.app.uri, RES_APP_URI_STDIO) == 0);
+}
+
+/* mcpd's copy: what users see, never how the server runs. */
+static void
+test_app_snapshot(void)
+{
+	T_GOOD(full_app, RES_STATE);
+	T_ASSERT(write_back(0, RES_SNAPSHOT) == 0);
+	T_ASSERTF(back.n == 1, "%s\n%s", list_errors(&back_errs), out);
+	T_ASSERTF(strstr(out, "mcp+stdio://") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "platform") != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "mcp:") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "node") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "index.js") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "LOG_LEVEL") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "/var/lib") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "mcp-everything") == NULL, "%s", out);
+	T_ASSERTF(strstr(out, "/opt") == NULL, "%s", out);
+	T_ASSERT(back.v[0].u.app.command == NULL);
+	T_ASSERT(back.v[0].u.app.run_as[0] == '\0');
+	T_ASSERT(back.v[0].u.app.nlabels == 2);
+	/* A snapshot that carries mcp is refused. */
+	T_BAD(APP_MCP, RES_SNAPSHOT, "7:5", "'mcp' is the parent's alone");
+	/* An app without mcp is only mcpd's. */
+	T_GOOD(APP_HEAD "spec:\n  uri: mcp+stdio://\n", RES_SNAPSHOT);
+	T_BAD(APP_HEAD "spec:\n  uri: mcp+stdio://\n", RES_ADMIN, "6:3",
+	    "app 'a' needs 'mcp' with a command and run_as_host_user");
+	T_BAD(APP_HEAD "spec:\n  uri: mcp+stdio://\n", RES_STATE, "6:3",
+	    "needs 'mcp'");
+}
+
+static void
+test_app_bad(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*where;
+		const char	*phrase;
+	} t[] = {
+		{ "kind: app\nversion: v1\nmetadata:\n  name: A\nspec: {}\n",
+		    "4:9", "must be lowercase letters, digits and '-'" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: -a\nspec: {}\n",
+		    "4:9", "not starting with '-'" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a.b\nspec: {}\n",
+		    "4:9", "lowercase letters" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: mcpgate-demo\n"
+		    "spec: {}\n", "4:9", "name of the built-in demo server" },
+		{ "kind: app\nversion: v1\nmetadata:\n  description: d\n"
+		    "spec: {}\n", "4:3", "an app needs a name" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a\n",
+		    "1:1", "missing 'spec'" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n"
+		    "    run_as_host_user: nobody\n  uri: https://x/mcp\n",
+		    "9:8", "Streamable HTTP and SSE servers are not yet "
+		    "supported" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n"
+		    "    run_as_host_user: nobody\n  uri: ftp://x\n",
+		    "9:8", "is not one this gateway takes" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: bin/true\n"
+		    "    run_as_host_user: nobody\n",
+		    "7:14", "'command' must be an absolute path" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/../bin/true\n"
+		    "    run_as_host_user: nobody\n",
+		    "7:14", "without '.' or '..'" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n"
+		    "    run_as_host_user: root\n",
+		    "8:23", "may not be root" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n"
+		    "    run_as_host_user: \"a b\"\n",
+		    "8:23", "not a valid user name" },
+		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n",
+		    "7:5", "'mcp' needs run_as_host_user" },
+		{ APP_HEAD "spec:\n  mcp:\n    run_as_host_user: nobody\n",
+		    "7:5", "'mcp' needs a command" },
+		{ APP_HEAD "spec:\n  mcp:\n", "6:7", "'mcp' needs command" },
+		{ APP_MCP "    env: {HOME: /tmp}\n", "9:11",
+		    "'env' may not set HOME" },
+		{ APP_MCP "    env: {USER: x}\n", "9:11",
+		    "'env' may not set USER" },
+		{ APP_MCP "    env: {1X: x}\n", "9:11",
+		    "variable '1X' of 'env' must be letters" },
+		{ APP_MCP "    env: {A-B: x}\n", "9:11",
+		    "variable 'A-B' of 'env'" },
+		{ APP_MCP "    env: {A: }\n", "9:14", "'A' in 'env' needs a "
+		    "value (\"\" for an empty one)" },
+		{ APP_MCP "    env: {A: [x]}\n", "9:14",
+		    "'A' must be a single value" },
+		{ APP_MCP "    env: {A: x, A: y}\n", "9:17",
+		    "'A' appears twice in 'env'" },
+		{ APP_MCP "    env: [A]\n", "9:10", "'env' must be a mapping" },
+		{ APP_MCP "    cwd: tmp\n", "9:10",
+		    "'cwd' must be an absolute path" },
+		{ APP_MCP "    init_timeout: 99ms\n", "9:19",
+		    "'init_timeout' must be between 100ms and 3600s" },
+		{ APP_MCP "    init_timeout: 61m\n", "9:19",
+		    "'init_timeout' must be between" },
+		{ APP_MCP "    init_timeout: soon\n", "9:19",
+		    "'init_timeout' must be a duration" },
+		{ APP_MCP "    args: x\n", "9:11", "'args' must be a list" },
+		{ APP_MCP "    args: [x, ~]\n", "9:15",
+		    "a value of 'args' is null" },
+		{ APP_MCP "    args: [[x]]\n", "9:12",
+		    "'args' must be a single value" },
+		{ APP_MCP "    shell: /bin/sh\n", "9:5",
+		    "unknown key 'shell' in 'mcp'" },
+		{ APP_MCP "    command: /bin/false\n", "9:5",
+		    "duplicate key 'command'" },
+		{ APP_MCP "    sandbox: {network: bridge}\n", "9:24",
+		    "'network' must be none or host" },
+		{ APP_MCP "    sandbox: {read_only_paths: [usr]}\n", "9:33",
+		    "'usr' in 'read_only_paths' must be an absolute path" },
+		{ APP_MCP "    sandbox: {writable_paths: [/a/./b]}\n", "9:32",
+		    "without '.' or '..'" },
+		{ APP_MCP "    sandbox: {writable_paths: [/a, /a]}\n", "9:36",
+		    "'/a' is listed twice" },
+		{ APP_MCP "    sandbox: {memory_max: 1023KiB}\n", "9:27",
+		    "'memory_max' must be between 1MiB and 1024GiB" },
+		{ APP_MCP "    sandbox: {memory_max: lots}\n", "9:27",
+		    "'memory_max' must be a size" },
+		{ APP_MCP "    sandbox: {tasks_max: 0}\n", "9:26",
+		    "'tasks_max' must be a whole number from 1 to 1000000" },
+		{ APP_MCP "    sandbox: {tasks_max: 1000001}\n", "9:26",
+		    "'tasks_max' must be a whole number" },
+		{ APP_MCP "    sandbox: {cpu: 1}\n", "9:15",
+		    "unknown key 'cpu' in 'sandbox'" },
+		{ APP_MCP "    sandbox: [x]\n", "9:14",
+		    "'sandbox' must be a mapping" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a\n"
+		    "  labels: {env: [a, b]}\n" "spec:\n  mcp:\n"
+		    "    command: /bin/true\n    run_as_host_user: nobody\n",
+		    "5:17", "'env' must be a single value" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a\n"
+		    "  labels: {env: \"\"}\n" "spec:\n  mcp:\n"
+		    "    command: /bin/true\n    run_as_host_user: nobody\n",
+		    "5:17", "'env' in 'labels' needs a value" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a\n"
+		    "  labels: {'*': x}\n" "spec:\n  mcp:\n"
+		    "    command: /bin/true\n    run_as_host_user: nobody\n",
+		    "5:12", "label '*' must be at most 63 letters" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a\n"
+		    "  uri: mcp+stdio://\n" "spec:\n  mcp:\n"
+		    "    command: /bin/true\n    run_as_host_user: nobody\n",
+		    "5:3", "unknown key 'uri' in an app's metadata" },
+		{ APP_MCP "  labels: {a: b}\n", "9:3",
+		    "unknown key 'labels' in an app's spec" },
+		{ APP_MCP "status: {locked: true}\n", "9:9",
+		    "an app has no status or credentials" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		T_BAD(t[i].text, RES_ADMIN, t[i].where, t[i].phrase);
+		if (t_failed_now)
+			return;
+	}
+}
+
+/* Each bound of an app, at the limit and one past it. */
+static void
+test_app_bounds(void)
+{
+	static const struct {
+		const char	*head;
+		const char	*pre, *post;
+		int		 admin;
+		const char	*where;
+		const char	*phrase;
+	} t[] = {
+		{ APP_MCP "    args:\n", "      - a", "", RES_ADMIN_MAXARGS,
+		    "266:9", "more than 256 values in 'args', the most an "
+		    "app" },
+		{ APP_MCP "    env:\n", "      V", ": x", RES_ADMIN_MAXENV,
+		    "74:7", "more than 64 entries in 'env', the most an app" },
+		{ APP_MCP "    sandbox:\n      read_only_paths:\n",
+		    "        - /p", "", RES_ADMIN_MAXPATHS, "75:11",
+		    "more than 64 values in 'read_only_paths', the most" },
+		{ APP_MCP "    sandbox:\n      writable_paths:\n",
+		    "        - /p", "", RES_ADMIN_MAXPATHS, "75:11",
+		    "more than 64 values in 'writable_paths'" },
+		{ "kind: app\nversion: v1\nmetadata:\n  name: a\n  labels:\n",
+		    "    l", ": v", RES_ADMIN_MAXLABELS, "38:5",
+		    "more than 32 entries in 'labels', the most an app" },
+	};
+	char	*text, *full;
+	size_t	 i, len;
+	int	 r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		text = many(t[i].head, t[i].pre, t[i].post, t[i].admin);
+		if (text == NULL)
+			T_SKIP("out of memory");
+		/* Labels come before the spec. */
+		len = strlen(text) + 128;
+		if ((full = malloc(len)) == NULL)
+			T_SKIP("out of memory");
+		snprintf(full, len, "%s%s", text, i == 4 ? "spec:\n  mcp:\n"
+		    "    command: /bin/true\n    run_as_host_user: x\n" : "");
+		free(text);
+		r = parse(full, RES_ADMIN);
+		free(full);
+		T_ASSERTF(r == 0, "%d items refused:%s", t[i].admin,
+		    all_errors());
+		text = many(t[i].head, t[i].pre, t[i].post, t[i].admin + 1);
+		len = strlen(text) + 128;
+		if ((full = malloc(len)) == NULL)
+			T_SKIP("out of memory");
+		snprintf(full, len, "%s%s", text, i == 4 ? "spec:\n  mcp:\n"
+		    "    command: /bin/true\n    run_as_host_user: x\n" : "");
+		free(text);
+		r = parse(full, RES_ADMIN);
+		free(full);
+		T_ASSERTF(r == -1 && find_error(t[i].where, t[i].phrase) != -1,
+		    "%d items: %d,%s", t[i].admin + 1, r, all_errors());
+	}
+}
+
+/* The lengths of one value, and the size of the whole app. */
+static void
+test_app_too_large(void)
+{
+	char	*text;
+	size_t	 len = 1024 * 1024, off;
+	int	 i, r;
+
+	if ((text = malloc(len)) == NULL)
+		T_SKIP("out of memory");
+	/* An argument of 1024 bytes, then 1025. */
+	snprintf(text, len, APP_MCP "    args: [%01024d]\n", 0);
+	T_ASSERTF(parse(text, RES_ADMIN) == 0, "%s", all_errors());
+	snprintf(text, len, APP_MCP "    args: [%01025d]\n", 0);
+	T_ASSERTF(parse(text, RES_ADMIN) == -1 && find_error("9:12",
+	    "longer than 1024 bytes") != -1, "%s", all_errors());
+	/* A label value of 256 bytes, then 257. */
+	snprintf(text, len, APP_HEAD "  labels: {env: %0256d}\n"
+	    "spec:\n  mcp:\n    command: /bin/true\n"
+	    "    run_as_host_user: nobody\n", 0);
+	T_ASSERTF(parse(text, RES_ADMIN) == 0, "%s", all_errors());
+	snprintf(text, len, APP_HEAD "  labels: {env: %0257d}\n"
+	    "spec:\n  mcp:\n    command: /bin/true\n"
+	    "    run_as_host_user: nobody\n", 0);
+	T_ASSERTF(parse(text, RES_ADMIN) == -1 && find_error("5:17",
+	    "'env' in 'labels' is longer than 256 bytes") != -1, "%s",
+	    all_errors());
+	/* A command of 1025 bytes. */
+	off = (size_t)snprintf(text, len, APP_HEAD "spec:\n  mcp:\n"
+	    "    run_as_host_user: nobody\n    command: /");
+	memset(text + off, 'c', 1024);
+	snprintf(text + off + 1024, len - off - 1024, "\n");
+	T_ASSERTF(parse(text, RES_ADMIN) == -1 && find_error("8:14",
+	    "'command' is longer than 1024 characters") != -1, "%s",
+	    all_errors());
+	/* 256 arguments of 300 bytes: over 64 KiB. */
+	off = (size_t)snprintf(text, len, APP_MCP "    args:\n");
+	for (i = 0; i < RES_ADMIN_MAXARGS; i++)
+		off += (size_t)snprintf(text + off, len - off,
+		    "      - a%0300d\n", i);
+	r = parse(text, RES_ADMIN);
+	T_ASSERTF(r == -1 && errs.n == 1 && find_error("227:9", "app 'a' "
+	    "holds more than 64 KiB") != -1, "%s", all_errors());
+	/* The state directory takes what the gateway wrote. */
+	T_ASSERTF(parse(text, RES_STATE) == 0, "%s", all_errors());
+	free(text);
+}
+
+/* Apps mix with roles and users in one stream; mode rules hold. */
+static void
+test_app_in_stream(void)
+{
+	T_GOOD(ROLE_HEAD "spec: {}\n---\n" APP_MCP "---\n" USER_HEAD
+	    "spec: {roles: [r]}\n", RES_ADMIN);
+	T_ASSERT(rs.n == 3 && rs.v[1].kind == RES_APP);
+	T_ASSERT(strcmp(resource_kind_name(RES_APP), "app") == 0);
+	T_BAD("kind: gadget\nversion: v1\nmetadata: {name: a}\n", RES_ADMIN,
+	    "1:7", "(role, user or app)");
+	T_BAD(APP_HEAD "spec: {}\n", RES_ADMIN, "5:7", "needs 'mcp'");
+	T_BAD("kind: app\nversion: v2\nmetadata:\n  name: a\nspec: {}\n",
+	    RES_ADMIN, "2:10", "unsupported version");
+}
+
+static void
+test_app_clear(void)
+{
+	struct resource	 r;
+
+	T_GOOD(full_app, RES_STATE);
+	r = rs.v[0];
+	memset(&rs.v[0], 0, sizeof(rs.v[0]));
+	resource_clear(&r);
+	T_ASSERT(r.u.app.command == NULL && r.u.app.args.v == NULL);
+	T_ASSERT(r.u.app.env == NULL && r.u.app.labels == NULL);
+	T_ASSERT(app_name_ok("a-1") && !app_name_ok("-a"));
+	T_ASSERT(!app_name_ok("mcpgate-demo") && !app_name_ok("A"));
+	T_ASSERT(!app_name_ok("") && !app_name_ok("a_b"));
+}
+
 /*
  * --- problems found while writing these tests ----------------------------
  *
@@ -2308,6 +2702,14 @@ main(void)
 	T_RUN(test_one_error_per_value);
 	T_RUN(test_writer_truncated_utf8);
 	T_RUN(test_regex_cost);
+	T_RUN(test_app_good);
+	T_RUN(test_app_defaults);
+	T_RUN(test_app_snapshot);
+	T_RUN(test_app_bad);
+	T_RUN(test_app_bounds);
+	T_RUN(test_app_too_large);
+	T_RUN(test_app_in_stream);
+	T_RUN(test_app_clear);
 	resources_free(&rs);
 	resources_free(&back);
 	free(out);
