@@ -1,6 +1,7 @@
 /*
  * mcpgatectl's identity commands: the audit-then-apply engine, the
- * commands on resources of every kind (create, get, rm) and the
+ * commands on resources of every kind (roles, users, apps: create, get,
+ * rm) and the
  * dispatch; the commands on users are in users.c, on join tokens in
  * tokens.c.  A change is audited first and applied once auditd confirms
  * the record; with audit.on_failure deny, a record that cannot be
@@ -226,10 +227,15 @@ op_check(struct admin_op *op, char *err, size_t errlen)
 		batch_roles_init(&br, &op->put);
 		for (i = 0; i < op->put.n; i++) {
 			r = &op->put.v[i];
-			name = r->kind == RES_ROLE ? r->u.role.name :
-			    r->kind == RES_USER ? r->u.user.name :
-			    r->u.token.name;
+			name = resource_name(r);
 			old = store_find(&parent->store, r->kind, name);
+			if (r->kind == RES_APP &&
+			    app_config(&parent->conf, name) != NULL) {
+				snprintf(err, errlen, "app '%s' was added to "
+				    "the configuration meanwhile", name);
+				free(br.v);
+				return (-1);
+			}
 			if (old != NULL && !op->force) {
 				snprintf(err, errlen, "%s '%s' was created "
 				    "meanwhile", resource_kind_name(r->kind),
@@ -455,8 +461,7 @@ create_twice(const struct resources *rs)
 		fatal("%s", __func__);
 	for (i = 0; i < rs->n; i++) {
 		v[i].kind = rs->v[i].kind;
-		v[i].name = rs->v[i].kind == RES_ROLE ?
-		    rs->v[i].u.role.name : rs->v[i].u.user.name;
+		v[i].name = resource_name(&rs->v[i]);
 		v[i].at = i;
 	}
 	if (heapsort(v, rs->n, sizeof(*v), named_cmp) == -1)
@@ -467,6 +472,27 @@ create_twice(const struct resources *rs)
 			twice[v[i].at] = 1;
 	free(v);
 	return (twice);
+}
+
+/*
+ * The record of a change to an app: what runs, as whom, where; its
+ * environment by names only, as values may be secrets.
+ */
+static json_t *
+app_record(const char *event, const struct app_res *a)
+{
+	json_t	*rec, *env;
+	size_t	 i;
+
+	rec = json_pack("{s:s,s:s,s:s,s:s}", "event", event, "app", a->name,
+	    "command", a->command != NULL ? a->command : "",
+	    "run_as_host_user", a->run_as);
+	admin_record_value(rec, "args", strlist_json(&a->args));
+	env = json_array();
+	for (i = 0; i < a->nenv; i++)
+		json_array_append_new(env, json_string(a->env[i].key));
+	admin_record_value(rec, "env", env);
+	return (rec);
 }
 
 static void
@@ -510,24 +536,22 @@ admin_create(uint32_t ctl, uid_t uid, json_t *req)
 		    "resource", source));
 		return;
 	}
-	for (k = 0; k < rs.n; k++) {
-		if (rs.v[k].kind != RES_APP)
-			continue;
-		control_reply(ctl, control_error("bad_request", "%s:%zu: "
-		    "apps are not yet created with mcpgatectl: configure them "
-		    "in app_service.apps", source, rs.v[k].line));
-		resources_free(&rs);
-		return;
-	}
 	/* Every resource must be acceptable before any is applied. */
 	errors = json_array();
 	twice = create_twice(&rs);
 	batch_roles_init(&br, &rs);
 	for (k = 0; k < rs.n; k++) {
 		res = &rs.v[k];
-		name = res->kind == RES_ROLE ? res->u.role.name :
-		    res->u.user.name;
+		name = resource_name(res);
 		exists = store_find(&parent->store, res->kind, name) != NULL;
+		if (res->kind == RES_APP &&
+		    app_config(&parent->conf, name) != NULL) {
+			json_array_append_new(errors, json_sprintf(
+			    "%s:%zu: app '%s' is in the configuration file "
+			    "(app_service.apps): change it there", source,
+			    res->line, name));
+			continue;
+		}
 		if (twice[k])
 			json_array_append_new(errors, json_sprintf(
 			    "%s:%zu: %s '%s' appears twice", source,
@@ -571,6 +595,13 @@ admin_create(uint32_t ctl, uid_t uid, json_t *req)
 			admin_op_audit(op, uid, json_pack("{s:s,s:s}", "event",
 			    exists ? "role.update" : "role.create", "role",
 			    res->u.role.name));
+		} else if (res->kind == RES_APP) {
+			exists = store_find(&parent->store, RES_APP,
+			    res->u.app.name) != NULL;
+			json_array_append_new(created, json_sprintf("app/%s",
+			    res->u.app.name));
+			admin_op_audit(op, uid, app_record(exists ?
+			    "app.update" : "app.create", &res->u.app));
 		} else {
 			/* Status and credentials stay the gateway's. */
 			old = store_find(&parent->store, RES_USER,
@@ -606,8 +637,7 @@ yaml_of_kind(enum res_kind kind, const char *name, const char **err)
 	out = json_array();
 	for (i = 0; i < l->n; i++) {
 		r = &l->v[i];
-		if (name != NULL && strcmp(name, kind == RES_ROLE ?
-		    r->u.role.name : r->u.user.name) != 0)
+		if (name != NULL && strcmp(name, resource_name(r)) != 0)
 			continue;
 		if ((y = resource_yaml(r, RES_ADMIN, NULL)) == NULL)
 			fatalx("%s: resource_yaml", __func__);
@@ -622,7 +652,10 @@ yaml_of_kind(enum res_kind kind, const char *name, const char **err)
 	return (out);
 }
 
-/* "roles", "users", "role/NAME", "user/NAME": the kind and the name. */
+/*
+ * "roles", "users", "apps", "role/NAME", "user/NAME", "app/NAME": the
+ * kind and the name.
+ */
 static int
 parse_what(const char *what, enum res_kind *kind, const char **name,
     int tokens)
@@ -638,6 +671,9 @@ parse_what(const char *what, enum res_kind *kind, const char **name,
 	else if ((n == 4 && strncmp(what, "user", 4) == 0) ||
 	    (n == 5 && strncmp(what, "users", 5) == 0))
 		*kind = RES_USER;
+	else if ((n == 3 && strncmp(what, "app", 3) == 0) ||
+	    (n == 4 && strncmp(what, "apps", 4) == 0))
+		*kind = RES_APP;
 	else if (tokens && ((n == 5 && strncmp(what, "token", 5) == 0) ||
 	    (n == 6 && strncmp(what, "tokens", 6) == 0)))
 		*kind = RES_TOKEN;
@@ -656,7 +692,15 @@ admin_get(uint32_t ctl, json_t *req)
 	what = json_string_value(json_object_get(req, "what"));
 	if (what == NULL || parse_what(what, &kind, &name, 0) == -1) {
 		control_reply(ctl, control_error("bad_request", "get takes "
-		    "roles, users, role/NAME or user/NAME"));
+		    "roles, users, apps, role/NAME, user/NAME or app/NAME"));
+		return;
+	}
+	if (kind == RES_APP && name != NULL &&
+	    store_find(&parent->store, RES_APP, name) == NULL &&
+	    app_config(&parent->conf, name) != NULL) {
+		control_reply(ctl, control_error("not_found", "app '%s' is in "
+		    "the configuration file (app_service.apps), not created "
+		    "with mcpgatectl", name));
 		return;
 	}
 	if ((docs = yaml_of_kind(kind, name, &err)) == NULL) {
@@ -682,7 +726,14 @@ admin_rm(uint32_t ctl, uid_t uid, json_t *req)
 	if (what == NULL || parse_what(what, &kind, &name, 1) == -1 ||
 	    name == NULL) {
 		control_reply(ctl, control_error("bad_request", "rm takes "
-		    "role/NAME, user/NAME or token/ID"));
+		    "role/NAME, user/NAME, app/NAME or token/ID"));
+		return;
+	}
+	if (kind == RES_APP && store_find(&parent->store, kind, name) ==
+	    NULL && app_config(&parent->conf, name) != NULL) {
+		control_reply(ctl, control_error("not_found", "app '%s' is in "
+		    "the configuration file (app_service.apps): remove it "
+		    "there and reload", name));
 		return;
 	}
 	if (store_find(&parent->store, kind, name) == NULL) {
@@ -713,10 +764,10 @@ admin_rm(uint32_t ctl, uid_t uid, json_t *req)
 	strlcpy(op->target, name, sizeof(op->target));
 	op->answer = json_pack("{s:b,s:s}", "ok", 1, "message",
 	    "removed");
-	admin_op_audit(op, uid, kind == RES_ROLE ? json_pack("{s:s,s:s}", "event",
-	    "role.delete", "role", name) : kind == RES_USER ?
-	    json_pack("{s:s,s:s}", "event", "user.delete", "user", name) :
-	    json_pack("{s:s,s:s}", "event", "token.delete", "token", name));
+	admin_op_audit(op, uid, json_pack("{s:s,s:s}", "event", kind ==
+	    RES_ROLE ? "role.delete" : kind == RES_USER ? "user.delete" :
+	    kind == RES_APP ? "app.delete" : "token.delete",
+	    resource_kind_name(kind), name));
 }
 
 /*

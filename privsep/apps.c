@@ -11,7 +11,12 @@
  * removed.  With app_service.enabled false there is no app at all.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +123,88 @@ apps_log_hidden(void)
 			log_warnx("app %s of the configuration hides the "
 			    "app of that name created with mcpgatectl; "
 			    "remove one of them", l->v[i].u.app.name);
+}
+
+/* A path an app needs, checked; says what is wrong in err. */
+static int
+app_check_path(const char *what, const char *path, int dir, char *err,
+    size_t len)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		snprintf(err, len, "%s %s: %s", what, path, strerror(errno));
+		return (-1);
+	}
+	if (dir == 1 && !S_ISDIR(st.st_mode)) {
+		snprintf(err, len, "%s %s is not a directory", what, path);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Whether app a can run as written: its command a regular file with an
+ * execute bit (root may execute any file, so access(2) would say yes to
+ * a file nobody can run), its user a user of the host but root, its
+ * directory and its sandbox's paths there.  Each problem goes to say(),
+ * with the app's name.  Returns the number of problems.
+ */
+int
+app_check(const struct app_res *a, void (*say)(const char *, const char *))
+{
+	struct passwd	*pw;
+	struct stat	 st;
+	char		 err[PATH_MAX + 128];
+	size_t		 i;
+	int		 n = 0;
+
+	if (stat(a->command, &st) == -1) {
+		snprintf(err, sizeof(err), "command %s: %s", a->command,
+		    strerror(errno));
+		say(a->name, err);
+		n++;
+	} else if (!S_ISREG(st.st_mode)) {
+		snprintf(err, sizeof(err), "command %s is not a regular file",
+		    a->command);
+		say(a->name, err);
+		n++;
+	} else if ((st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) == 0) {
+		snprintf(err, sizeof(err), "command %s is not executable "
+		    "(it has no x bit)", a->command);
+		say(a->name, err);
+		n++;
+	}
+	errno = 0;
+	if ((pw = getpwnam(a->run_as)) == NULL) {
+		snprintf(err, sizeof(err), "run_as_host_user %s does not exist "
+		    "on this host", a->run_as);
+		say(a->name, err);
+		n++;
+	} else if (pw->pw_uid == 0) {
+		snprintf(err, sizeof(err), "run_as_host_user %s has uid 0: "
+		    "give the server a user of its own", a->run_as);
+		say(a->name, err);
+		n++;
+	}
+	if (a->cwd != NULL && app_check_path("cwd", a->cwd, 1, err,
+	    sizeof(err)) == -1) {
+		say(a->name, err);
+		n++;
+	}
+	for (i = 0; i < a->sandbox.read_only.n; i++) {
+		if (app_check_path("read_only_paths:",
+		    a->sandbox.read_only.v[i], 0, err, sizeof(err)) == 0)
+			continue;
+		say(a->name, err);
+		n++;
+	}
+	for (i = 0; i < a->sandbox.writable.n; i++) {
+		if (app_check_path("writable_paths:",
+		    a->sandbox.writable.v[i], 0, err, sizeof(err)) == 0)
+			continue;
+		say(a->name, err);
+		n++;
+	}
+	return (n);
 }

@@ -89,6 +89,24 @@ print_errors(const struct conf_errors *errs)
 		fprintf(stderr, "(and %d more errors)\n", errs->dropped);
 }
 
+/* What mcpgated -n finds wrong with an app. */
+static const char	*check_path;
+static int		 check_errors;
+
+static void
+check_say(const char *app, const char *problem)
+{
+	fprintf(stderr, "%s: app '%s': %s\n", check_path, app, problem);
+}
+
+/* The same, when the daemon starts: the app will fail its sessions. */
+static void
+start_say(const char *app, const char *problem)
+{
+	log_warnx("app %s: %s; its sessions will fail until this is fixed",
+	    app, problem);
+}
+
 /* A directory that must exist with a given owner and no access by others. */
 static int
 prepare_dir(const char *what, const char *path, uid_t uid, gid_t gid,
@@ -1140,6 +1158,12 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	if (checkonly) {
+		check_path = p->conf_path;
+		for (i = 0; i < (int)p->conf.napps; i++)
+			check_errors += app_check(&p->conf.apps[i],
+			    check_say);
+		if (check_errors > 0)
+			exit(1);
 		printf("configuration OK\n");
 		exit(0);
 	}
@@ -1164,6 +1188,8 @@ main(int argc, char *argv[])
 		exit(1);
 	}
 	apps_log_hidden();
+	for (i = 0; i < (int)p->conf.napps; i++)
+		app_check(&p->conf.apps[i], start_say);
 	if (login_init() == -1)
 		exit(1);
 	if (bind_listeners(p) == -1)

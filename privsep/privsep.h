@@ -143,6 +143,8 @@ const struct app_res *app_config(const struct mcpgated_conf *,
 	    const char *);
 int	 apps_snapshot(void (*)(const char *, size_t));
 void	 apps_log_hidden(void);
+int	 app_check(const struct app_res *,
+	    void (*)(const char *, const char *));
 
 /* admin.c */
 int	 admin_handle(uint32_t, uid_t, const char *, json_t *);

@@ -193,7 +193,8 @@ test_event_writers(void)
 		"daemon.start", "daemon.stop", "daemon.reload", "user.login",
 		"user.create", "user.update", "user.lock", "user.unlock",
 		"user.delete", "user.reset", "role.create", "role.update",
-		"role.delete", "token.create", "token.delete", NULL
+		"role.delete", "token.create", "token.delete", "app.create",
+		"app.update", "app.delete", NULL
 	};
 	static const char *const mcpd_only[] = {
 		"mcp.session.start", "mcp.session.end", "mcp.session.request",

@@ -1,0 +1,271 @@
+# Apps: app_service.apps in the configuration and what mcpgated -n checks
+# of each; kind: app resources created, shown and removed with mcpgatectl,
+# audited; the configuration's apps and the store's never sharing a name;
+# and what mcpgate mcp ls shows of them to users whose roles do and do
+# not allow them.
+. "$(dirname "$0")/lib.sh"
+need_root "the apps' users are checked with getpwnam as the daemon would"
+
+PW="correct horse battery"
+T=$(mktemp -d /tmp/mgapps.XXXXXX)
+MG_TMPS+=("$T")
+chmod 0755 "$T"
+unset XDG_CONFIG_HOME MCPGATE_HOME
+
+# conf FILE: a configuration of stdin's app_service.apps entries.
+conf() {
+	{
+		printf 'version: v1\napp_service:\n  apps:\n'
+		cat
+	} >"$1"
+}
+
+# --- app_service.apps and mcpgated -n ----------------------------------------
+mkdir -p "$T/work" "$T/ro" "$T/rw"
+printf '#!/bin/sh\n' >"$T/noexec"
+chmod 0644 "$T/noexec"
+conf "$T/good.conf" <<EOF
+  - name: everything
+    description: "The reference test server"
+    labels: {env: dev, team: platform}
+    uri: mcp+stdio://
+    mcp:
+      command: /bin/cat
+      args: ["-u"]
+      run_as_host_user: nobody
+      env: {LOG_LEVEL: info}
+      cwd: $T/work
+      init_timeout: 10s
+      sandbox:
+        network: none
+        read_only_paths: [$T/ro, /usr]
+        writable_paths: [$T/rw]
+        memory_max: 512MiB
+        tasks_max: 64
+  - name: memory
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/good.conf" 2>&1)
+[ $? -eq 0 ] && [ "$out" = "configuration OK" ] &&
+    pass "-n: apps that can run: configuration OK" ||
+    fail "-n: apps that can run: configuration OK" "$out"
+
+# Each problem -n finds, one app each, named with the app.
+conf "$T/bad.conf" <<EOF
+  - name: missing
+    mcp: {command: $T/no-such-program, run_as_host_user: nobody}
+  - name: a-directory
+    mcp: {command: $T/work, run_as_host_user: nobody}
+  - name: no-x-bit
+    mcp: {command: $T/noexec, run_as_host_user: nobody}
+  - name: no-user
+    mcp: {command: /bin/cat, run_as_host_user: mg-no-such-user}
+  - name: no-cwd
+    mcp: {command: /bin/cat, run_as_host_user: nobody, cwd: $T/gone}
+  - name: cwd-file
+    mcp: {command: /bin/cat, run_as_host_user: nobody, cwd: $T/noexec}
+  - name: no-ro
+    mcp:
+      command: /bin/cat
+      run_as_host_user: nobody
+      sandbox: {read_only_paths: [$T/no-ro]}
+  - name: no-rw
+    mcp:
+      command: /bin/cat
+      run_as_host_user: nobody
+      sandbox: {writable_paths: [$T/no-rw]}
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/bad.conf" 2>&1)
+st=$?
+[ $st -eq 1 ] && ! echo "$out" | grep -q "configuration OK" &&
+    pass "-n: an app that cannot run exits 1" ||
+    fail "-n: an app that cannot run exits 1" "$st: $out"
+for want in \
+    "app 'missing': command $T/no-such-program: No such file or directory" \
+    "app 'a-directory': command $T/work is not a regular file" \
+    "app 'no-x-bit': command $T/noexec is not executable (it has no x bit)" \
+    "app 'no-user': run_as_host_user mg-no-such-user does not exist" \
+    "app 'no-cwd': cwd $T/gone: No such file or directory" \
+    "app 'cwd-file': cwd $T/noexec is not a directory" \
+    "app 'no-ro': read_only_paths: $T/no-ro: No such file or directory" \
+    "app 'no-rw': writable_paths: $T/no-rw: No such file or directory"; do
+	echo "$out" | grep -qF "$T/bad.conf: $want" &&
+	    pass "-n says: ${want%%:*}: ${want#*: }" ||
+	    fail "-n says: $want" "$out"
+done
+[ "$(echo "$out" | wc -l)" -eq 8 ] &&
+    pass "-n: one line a problem, nothing for the good apps" ||
+    fail "-n: one line a problem, nothing for the good apps" "$out"
+
+# A user of uid 0 that is not called root.
+uid0=mgt-uid0-$$
+if useradd -o -u 0 -g 0 -M -N -d / -s /usr/sbin/nologin "$uid0" \
+    2>/dev/null; then
+	conf "$T/uid0.conf" <<EOF
+  - name: as-root
+    mcp: {command: /bin/cat, run_as_host_user: $uid0}
+EOF
+	out=$("$BIN/mcpgated" -n -f "$T/uid0.conf" 2>&1)
+	st=$?
+	userdel "$uid0" 2>/dev/null
+	[ $st -eq 1 ] && echo "$out" | grep -qF \
+	    "app 'as-root': run_as_host_user $uid0 has uid 0" &&
+	    pass "-n: a run_as_host_user of uid 0 is refused, whatever its name" ||
+	    fail "-n: a run_as_host_user of uid 0 is refused" "$st: $out"
+else
+	fail "-n: a run_as_host_user of uid 0 is refused" "useradd failed"
+fi
+
+# Parse errors name the file, line and column.
+conf "$T/syntax.conf" <<EOF
+  - name: a
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+  - name: a
+    mcp: {command: /bin/cat, run_as_host_user: root}
+  - name: mcpgate-demo
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+  - name: web
+    uri: https://mcp.example.org/
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/syntax.conf" 2>&1)
+st=$?
+[ $st -eq 1 ] &&
+    echo "$out" | grep -qF "syntax.conf:7:48: 'run_as_host_user' may not be root" &&
+    echo "$out" | grep -qF "syntax.conf:8:11: 'mcpgate-demo' is the name of the built-in demo server" &&
+    echo "$out" | grep -qF "syntax.conf:11:10: uri 'https://mcp.example.org/': Streamable HTTP and SSE servers are not yet supported" &&
+    pass "-n: an app's errors name the file, line and column" ||
+    fail "-n: an app's errors name the file, line and column" "$st: $out"
+conf "$T/twice.conf" <<EOF
+  - name: a
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+  - name: a
+    mcp: {command: /bin/true, run_as_host_user: nobody}
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/twice.conf" 2>&1)
+[ $? -eq 1 ] &&
+    echo "$out" | grep -qF "twice.conf:6:5: app 'a' is in app_service.apps twice" &&
+    pass "-n: two apps of one name are refused" ||
+    fail "-n: two apps of one name are refused" "$out"
+
+# --- a daemon with a configured app --------------------------------------------
+mg_setup <<EOF
+app_service:
+  mcp_demo_server: true
+  apps:
+  - name: configured
+    description: "From the file"
+    labels: {env: dev}
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+EOF
+mg_start || exit 1
+
+cat >"$T/app.yaml" <<EOF
+kind: app
+version: v1
+metadata:
+  name: everything
+  description: "The reference test server"
+  labels: {env: dev, team: platform}
+spec:
+  uri: mcp+stdio://
+  mcp:
+    command: /bin/cat
+    args: ["-u", "--"]
+    run_as_host_user: nobody
+    env: {LOG_LEVEL: info, API_TOKEN: "s3cret-value"}
+    cwd: $T/work
+    init_timeout: 5s
+    sandbox:
+      network: none
+      writable_paths: [$T/rw]
+      memory_max: 256MiB
+      tasks_max: 32
+EOF
+out=$(ctl create -f "$T/app.yaml" 2>&1)
+[ $? -eq 0 ] && [ "$out" = "app/everything created" ] &&
+    pass "create: kind: app" || fail "create: kind: app" "$out"
+[ -f "$MG_DIR/state/apps/everything.yaml" ] &&
+    [ "$(stat -c %a "$MG_DIR/state/apps/everything.yaml")" = 600 ] &&
+    pass "create: the app is kept in state_dir/apps, mode 0600" ||
+    fail "create: the app is kept in state_dir/apps" "$(ls -l "$MG_DIR/state/apps" 2>&1)"
+sleep 0.3
+audit_has '.event == "app.create" and .app == "everything" and
+    .command == "/bin/cat" and .run_as_host_user == "nobody" and
+    .args == ["-u", "--"] and .env == ["LOG_LEVEL", "API_TOKEN"] and
+    .code == "MG1030I" and (.admin_uid | type) == "number"' &&
+    ! grep -q "s3cret-value" "$MG_DIR"/audit/audit-*.jsonl &&
+    pass "create: audited as app.create, env by names only" ||
+    fail "create: audited as app.create" "$(grep app\\. "$MG_DIR"/audit/audit-*.jsonl)"
+
+out=$(ctl get app/everything 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -qF 'command: "/bin/cat"' &&
+    echo "$out" | grep -qF 'run_as_host_user: "nobody"' &&
+    echo "$out" | grep -qF '"API_TOKEN": "s3cret-value"' &&
+    echo "$out" | grep -qF 'network: none' &&
+    echo "$out" | grep -qF 'memory_max: 256MiB' &&
+    pass "get app/NAME: the whole app, to root" ||
+    fail "get app/NAME: the whole app, to root" "$out"
+# What get prints, create --force takes back unchanged.
+echo "$out" >"$T/back.yaml"
+out2=$(ctl create --force -f "$T/back.yaml" 2>&1) &&
+    [ "$(ctl get app/everything)" = "$out" ] &&
+    pass "get's output goes back to create --force unchanged" ||
+    fail "get's output goes back to create --force unchanged" "$out2"
+sleep 0.3
+audit_has '.event == "app.update" and .app == "everything" and .code == "MG1031I"' &&
+    pass "create --force: audited as app.update" ||
+    fail "create --force: audited as app.update" ""
+out=$(ctl get apps 2>&1)
+[ $? -eq 0 ] && echo "$out" | grep -qF 'name: "everything"' &&
+    ! echo "$out" | grep -qF 'configured' &&
+    pass "get apps: those created with mcpgatectl" ||
+    fail "get apps: those created with mcpgatectl" "$out"
+out=$(ctl create -f "$T/app.yaml" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qF "app 'everything' exists: give --force" &&
+    pass "create: an app that exists needs --force" ||
+    fail "create: an app that exists needs --force" "$out"
+
+# The configuration's names are its own.
+sed 's/name: everything/name: configured/' "$T/app.yaml" >"$T/clash.yaml"
+out=$(ctl create --force -f "$T/clash.yaml" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qF "app 'configured' is in the configuration file (app_service.apps): change it there" &&
+    [ ! -e "$MG_DIR/state/apps/configured.yaml" ] &&
+    pass "create: the name of a configured app is refused" ||
+    fail "create: the name of a configured app is refused" "$out"
+out=$(ctl get app/configured 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qF "app 'configured' is in the configuration file" &&
+    pass "get app/NAME of a configured app says where it is" ||
+    fail "get app/NAME of a configured app says where it is" "$out"
+out=$(ctl rm app/configured 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qF "remove it there and reload" &&
+    pass "rm app/NAME of a configured app says where it is" ||
+    fail "rm app/NAME of a configured app says where it is" "$out"
+
+# Bad resources: line and column, nothing created.
+cat >"$T/bad.yaml" <<EOF
+kind: app
+version: v1
+metadata:
+  name: bad
+spec:
+  mcp:
+    command: /bin/cat
+    run_as_host_user: root
+EOF
+out=$(ctl create -f "$T/bad.yaml" 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qF "$T/bad.yaml:8:23: 'run_as_host_user' may not be root" &&
+    [ ! -e "$MG_DIR/state/apps/bad.yaml" ] &&
+    pass "create: a bad app is refused with line and column" ||
+    fail "create: a bad app is refused with line and column" "$out"
+
+out=$(ctl rm app/everything 2>&1)
+[ $? -eq 0 ] && [ "$out" = "app/everything removed" ] &&
+    [ ! -e "$MG_DIR/state/apps/everything.yaml" ] &&
+    pass "rm app/NAME" || fail "rm app/NAME" "$out"
+sleep 0.3
+audit_has '.event == "app.delete" and .app == "everything" and .code == "MG1032I"' &&
+    pass "rm: audited as app.delete" || fail "rm: audited as app.delete" ""
+out=$(ctl rm app/everything 2>&1)
+[ $? -ne 0 ] && echo "$out" | grep -qF "there is no app 'everything'" &&
+    pass "rm app/NAME of no app" || fail "rm app/NAME of no app" "$out"
