@@ -279,9 +279,12 @@ static const struct app_label demo_labels[] = {
 };
 
 const struct app demo_app = {
-	"mcpgate-demo",
-	"A demo MCP server that shows current user and session information",
-	"builtin",
-	demo_labels, sizeof(demo_labels) / sizeof(demo_labels[0]),
-	demo_tools, sizeof(demo_tools) / sizeof(demo_tools[0]),
+	.name = RES_APP_DEMO,
+	.description = "A demo MCP server that shows current user and "
+	    "session information",
+	.type = "builtin",
+	.labels = demo_labels,
+	.nlabels = sizeof(demo_labels) / sizeof(demo_labels[0]),
+	.tools = demo_tools,
+	.ntools = sizeof(demo_tools) / sizeof(demo_tools[0]),
 };

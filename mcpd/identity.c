@@ -193,6 +193,7 @@ identity_snapshot_end(void)
 	mcpd->users = users;
 	mcpd->nusers = n;
 	policy_compile(&mcpd->identity);
-	log_debug("snapshot: %zu roles and users", mcpd->identity.n);
+	apps_snapshot_take(&mcpd->identity);
+	log_debug("snapshot: %zu roles, users and apps", mcpd->identity.n);
 	mconn_recheck();
 }

@@ -833,3 +833,15 @@ mconn_request(struct mconn *c, const char *line, size_t len)
 	}
 	request_free(&req);
 }
+
+/* Whether a session holds app: apps.c frees the retired apps none holds. */
+int
+mconn_app_held(const struct app *app)
+{
+	struct mconn	*c;
+
+	RB_FOREACH(c, mconn_tree, &mcpd->conns)
+		if (c->session != NULL && c->session->app == app)
+			return (1);
+	return (0);
+}

@@ -41,6 +41,8 @@
 #define END_OVER_BUDGET		WIRE_ERR_OVER_BUDGET	/* also its refusal */
 #define END_INIT_TIMEOUT	"init_timeout"
 #define END_IDLE_TIMEOUT	"idle_timeout"
+#define END_APP_REMOVED		"app_removed"
+#define END_SERVER_DISABLED	"server_disabled"
 
 enum rpc_kind {
 	RPC_EMPTY,		/* a blank line */
@@ -79,15 +81,25 @@ struct app_label {
 	const char	*value;
 };
 
-/* An MCP server users may connect to. */
+/*
+ * An MCP server users may connect to: the built-in demo, or an app of
+ * the parent's snapshot (type "stdio"), which owns its strings.  A
+ * session holds its app for as long as it lives: an app gone from a
+ * new snapshot is kept, retired, until no session holds it.
+ */
 struct app {
 	const char		*name;
 	const char		*description;
-	const char		*type;
+	const char		*type;		/* "builtin", "stdio" */
 	const struct app_label	*labels;
 	size_t			 nlabels;
-	const struct tool	*tools;
+	const struct tool	*tools;		/* a built-in server's */
 	size_t			 ntools;
+	/* an app of the snapshot */
+	int			 stdio;		/* started by the parent */
+	struct app_label	*own_labels;	/* labels, owned */
+	char			*own_strings;	/* name, description */
+	TAILQ_ENTRY(app)	 retired;
 };
 
 /* What the policy decided, and the rule that decided it. */
@@ -295,11 +307,15 @@ int	 policy_app(const struct user *, const struct app *,
 	    struct decision *);
 int	 policy_tool(const struct user *, const struct app *, const char *,
 	    struct decision *);
+void	 policy_tool_patterns(const struct user *, const struct app *,
+	    json_t *, json_t *);
 
 /* apps.c */
 size_t	 apps_count(void);
 const struct app *apps_get(size_t);
 const struct app *apps_find(const char *);
+const char *apps_gone(const struct app *, char *, size_t);
+void	 apps_snapshot_take(const struct resources *);
 json_t	*apps_tools_json(const struct user *, const struct app *);
 void	 apps_answer(struct mconn *);
 
@@ -394,5 +410,6 @@ void	 mconn_budget_init(void);
 int	 mconn_budget_room(struct mconn *, uint64_t);
 void	 mconn_doom(struct mconn *);
 void	 mconn_send_raw(struct mconn *, const char *, size_t);
+int	 mconn_app_held(const struct app *);
 
 #endif

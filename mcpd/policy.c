@@ -270,3 +270,55 @@ policy_tool(const struct user *u, const struct app *app, const char *tool,
 	tool_rule(d, allowed, "mcp.tools", ap, apvia);
 	return (d->allowed = 1);
 }
+
+/* Append a pattern's text, or the values of the trait it names, once. */
+static void
+pattern_texts(json_t *out, const struct pattern *p, const struct user *u)
+{
+	const struct strlist	*vals = NULL;
+	json_t			*v;
+	size_t			 i, j;
+
+	if (p->trait[0] == '\0') {
+		json_array_foreach(out, j, v)
+			if (strcmp(json_string_value(v), p->text) == 0)
+				return;
+		json_array_append_new(out, json_string(p->text));
+		return;
+	}
+	for (i = 0; i < u->ntraits; i++)
+		if (strcmp(u->traits[i].key, p->trait) == 0)
+			vals = &u->traits[i].values;
+	for (i = 0; vals != NULL && i < vals->n; i++) {
+		json_array_foreach(out, j, v)
+			if (strcmp(json_string_value(v), vals->v[i]) == 0)
+				break;
+		if (j == json_array_size(out))
+			json_array_append_new(out, json_string(vals->v[i]));
+	}
+}
+
+/*
+ * The tools of a server whose tools the gateway does not know without
+ * starting it (a stdio app), as u's roles decide them: the allow.mcp.tools
+ * patterns of the roles that give u the server, and every deny.mcp.tools
+ * pattern of u's roles, a trait's pattern as the trait's values.
+ */
+void
+policy_tool_patterns(const struct user *u, const struct app *app,
+    json_t *allowed, json_t *denied)
+{
+	const struct prole	*r;
+	size_t			 i, j;
+
+	for (i = 0; i < u->roles.n; i++) {
+		if ((r = prole_find(u->roles.v[i])) == NULL)
+			continue;
+		for (j = 0; j < r->deny.ntools; j++)
+			pattern_texts(denied, &r->deny.tools[j], u);
+		if (!selector_match(&r->allow, app, u, 0))
+			continue;
+		for (j = 0; j < r->allow.ntools; j++)
+			pattern_texts(allowed, &r->allow.tools[j], u);
+	}
+}

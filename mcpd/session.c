@@ -292,17 +292,16 @@ session_recheck(struct mconn *c)
 	struct session		*s = c->session;
 	const struct user	*u;
 	struct decision		 d;
-	const char		*code;
+	const char		*code, *gone;
 	char			 msg[512], digest[SHA256_HEX_LEN + 1];
 
 	if ((u = identity_check(&c->peer, &code, msg, sizeof(msg))) == NULL) {
 		session_end(c, code, msg);
 		return;
 	}
-	if (apps_find(s->app->name) != s->app) {
-		snprintf(msg, sizeof(msg), "the MCP server %s is no longer "
-		    "offered by this gateway", s->app->name);
-		session_end(c, "server_disabled", msg);
+	/* Gone, it ends the session; changed, the session keeps its own. */
+	if ((gone = apps_gone(s->app, msg, sizeof(msg))) != NULL) {
+		session_end(c, gone, msg);
 		return;
 	}
 	if (!policy_app(u, s->app, &d)) {

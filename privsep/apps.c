@@ -88,7 +88,7 @@ app_snapshot_one(struct buf *b, const struct app_res *a,
  * hides; none when app_service is disabled.
  */
 int
-apps_snapshot(void (*part)(const char *, size_t))
+apps_snapshot_send(void (*part)(const char *, size_t))
 {
 	struct resources	*l = &parent->store.res[RES_APP];
 	struct buf		 b;

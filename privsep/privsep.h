@@ -141,7 +141,7 @@ void	 store_free(struct store *);
 const struct app_res *app_lookup(const char *);
 const struct app_res *app_config(const struct mcpgated_conf *,
 	    const char *);
-int	 apps_snapshot(void (*)(const char *, size_t));
+int	 apps_snapshot_send(void (*)(const char *, size_t));
 void	 apps_log_hidden(void);
 int	 app_check(const struct app_res *,
 	    void (*)(const char *, const char *));

@@ -488,7 +488,7 @@ void
 identity_push(void)
 {
 	if (store_snapshot(&parent->store, identity_part) == -1 ||
-	    apps_snapshot(identity_part) == -1)
+	    apps_snapshot_send(identity_part) == -1)
 		fatalx("cannot build the identity snapshot");
 	parent_send(PROC_MCPD, IMSG_SNAPSHOT_END, 0, -1, NULL, 0);
 }

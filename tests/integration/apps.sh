@@ -269,3 +269,124 @@ audit_has '.event == "app.delete" and .app == "everything" and .code == "MG1032I
 out=$(ctl rm app/everything 2>&1)
 [ $? -ne 0 ] && echo "$out" | grep -qF "there is no app 'everything'" &&
     pass "rm app/NAME of no app" || fail "rm app/NAME of no app" "$out"
+
+# --- what users see: mcp ls -------------------------------------------------
+MG=$BIN/mcpgate
+GW=127.0.0.1:$MG_PORT
+as() {
+	local u=$1
+	shift
+	MCPGATE_HOME=$MG_DIR/home-$u "$@"
+}
+newuser() {
+	local u=$1 out
+	shift
+	out=$(ctl --format json users add "$u" "$@") || return 1
+	printf '%s\n%s\n' "$(echo "$out" | jq -r .invite)" "$PW" |
+	    as "$u" "$MG" login --proxy "$GW" --user "$u" --invite \
+	    --password-stdin \
+	    --ca-fingerprint "$(echo "$out" | jq -r .ca_fingerprint)" \
+	    >/dev/null
+}
+ctl create -f - >/dev/null <<'EOF2'
+kind: role
+version: v1
+metadata: {name: dev-apps}
+spec:
+  allow:
+    app_labels: {env: dev}
+    mcp: {tools: ['read_*', '{{internal.mcp_tools}}']}
+  deny:
+    mcp: {tools: ['delete_*']}
+---
+kind: role
+version: v1
+metadata: {name: prod-apps}
+spec:
+  allow:
+    app_labels: {env: prod}
+    mcp: {tools: ['*']}
+EOF2
+ctl create -f "$T/app.yaml" >/dev/null &&
+    newuser alice --roles dev-apps --mcp-tools search_files &&
+    newuser bob --roles prod-apps ||
+    fail "setup: roles, users and their logins" "$(tail -5 "$MG_DIR/log")"
+
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+echo "$json" | is 'map(select(.name == "everything"))[0] |
+    .type == "stdio" and .description == "The reference test server" and
+    .labels == {"env": "dev", "team": "platform"} and
+    .tools.allowed == ["read_*", "search_files"] and
+    .tools.denied == ["delete_*"] and .tools.all == false' &&
+    echo "$json" | is 'map(select(.name == "configured"))[0] |
+        .type == "stdio" and .description == "From the file"' &&
+    pass "mcp ls: stdio apps, with type, description, labels and the roles' tool patterns" ||
+    fail "mcp ls: stdio apps with type, description, labels, patterns" "$json"
+out=$(as alice "$MG" mcp ls -v 2>&1)
+echo "$out" | grep -E "^everything +The reference test server +stdio +read_\*, search_files +delete_\* +env=dev,team=platform" >/dev/null &&
+    echo "$out" | grep -E "^configured .* stdio " >/dev/null &&
+    pass "mcp ls -v: Type stdio, allowed and denied patterns, labels" ||
+    fail "mcp ls -v: Type stdio, allowed and denied patterns, labels" "$out"
+json=$(as bob "$MG" --format json mcp ls 2>&1)
+echo "$json" | is 'map(.name) | index("everything") == null and
+    index("configured") == null' &&
+    pass "mcp ls: a user whose roles do not select an app does not see it" ||
+    fail "mcp ls: a user whose roles do not select an app does not see it" "$json"
+
+# A session on the app: a change leaves it be, a removal ends it.
+mkfifo "$T/in"
+user_session alice 30 everything <"$T/in" >"$T/live" 2>&1 &
+live=$!
+exec 7>"$T/in"
+for i in $(seq 1 50); do
+	grep -q '"ok":true' "$T/live" 2>/dev/null && break
+	sleep 0.1
+done
+grep -q '"ok":true' "$T/live" &&
+    pass "connect: a session on a stdio app of the store" ||
+    fail "connect: a session on a stdio app of the store" "$(cat "$T/live")"
+sed 's/The reference test server/Changed/' "$T/app.yaml" >"$T/changed.yaml"
+ctl create --force -f "$T/changed.yaml" >/dev/null
+sleep 0.5
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+kill -0 $live 2>/dev/null &&
+    ! audit_has '.event == "mcp.session.end" and .app == "everything"' &&
+    echo "$json" | is 'map(select(.name == "everything"))[0].description == "Changed"' &&
+    pass "an app changed: new sessions see the change, the open one goes on" ||
+    fail "an app changed: the open session goes on" "$(cat "$T/live") $json"
+ctl rm app/everything >/dev/null
+wait_gone $live 5 &&
+    grep -q "the MCP server everything was removed" "$T/live" &&
+    pass "rm app/NAME ends its sessions, saying why" ||
+    fail "rm app/NAME ends its sessions, saying why" "$(cat "$T/live")"
+exec 7>&-
+sleep 0.3
+audit_has '.event == "mcp.session.end" and .app == "everything" and
+    .reason == "app_removed"' &&
+    pass "the session's end is audited with reason app_removed" ||
+    fail "the session's end is audited with reason app_removed" \
+    "$(grep session.end "$MG_DIR"/audit/audit-*.jsonl | tail -2)"
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+echo "$json" | is 'map(.name) | index("everything") == null' &&
+    echo "$json" | is 'map(.name) | index("configured") != null' &&
+    pass "rm app/NAME: the app is gone from mcp ls" ||
+    fail "rm app/NAME: the app is gone from mcp ls" "$json"
+
+# A reload takes the configuration's apps anew.
+sed -i 's/^  - name: configured$/  - name: renamed/' "$MG_CONF"
+out=$(ctl reload 2>&1)
+sleep 0.3
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+echo "$json" | is 'map(.name) | index("renamed") != null and
+    index("configured") == null' &&
+    pass "reload: the configuration's apps, new and gone, in mcp ls" ||
+    fail "reload: the configuration's apps in mcp ls" "$out $json"
+# app_service off: no app at all.
+sed -i 's/^  mcp_demo_server: true$/  enabled: false/' "$MG_CONF"
+ctl reload >/dev/null 2>&1
+sleep 0.3
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+out=$(as alice "$MG" mcp ls 2>&1)
+! echo "$json" | grep -q renamed && echo "$out" | grep -qi "no MCP server" &&
+    pass "app_service.enabled false: no app is offered" ||
+    fail "app_service.enabled false: no app is offered" "$json $out"

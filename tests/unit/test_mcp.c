@@ -276,12 +276,14 @@ static const char roles_yaml[] =
 static const struct app_label demo_l[] = { { "env", "demo" } };
 static const struct app_label dev_l[] = { { "env", "dev" } };
 static const struct app_label prod_l[] = { { "env", "prod" } };
-static const struct app demo = { "demo", "d", "builtin", demo_l, 1, NULL,
-    0 };
-static const struct app dev = { "dev", "d", "builtin", dev_l, 1, NULL, 0 };
-static const struct app prod = { "prod", "d", "builtin", prod_l, 1, NULL,
-    0 };
-static const struct app bare = { "bare", "d", "builtin", NULL, 0, NULL, 0 };
+#define TEST_APP(n, l, nl) {					\
+	.name = (n), .description = "d", .type = "builtin",		\
+	.labels = (l), .nlabels = (nl)					\
+}
+static const struct app demo = TEST_APP("demo", demo_l, 1);
+static const struct app dev = TEST_APP("dev", dev_l, 1);
+static const struct app prod = TEST_APP("prod", prod_l, 1);
+static const struct app bare = TEST_APP("bare", NULL, 0);
 
 static int
 tool(const char *user, const struct app *app, const char *name,
@@ -479,6 +481,129 @@ test_snapshot_parts(void)
 	T_ASSERT(identity_user("u-all") != NULL);
 }
 
+/*
+ * The apps of a snapshot: offered as stdio servers; one unchanged keeps
+ * its place, one changed is new while sessions keep the old, one gone
+ * ends its sessions as app_removed, and app_service off as
+ * server_disabled.  Their tools are the roles' patterns.
+ */
+static const char apps_yaml[] =
+    "---\nkind: app\nversion: v1\nmetadata:\n  name: files\n"
+    "  labels: {env: demo}\nspec: {uri: mcp+stdio://}\n"
+    "---\nkind: app\nversion: v1\nmetadata:\n  name: devbox\n"
+    "  description: A box\n  labels: {env: dev, team: x}\n"
+    "spec: {uri: mcp+stdio://}\n";
+
+/* a equals want, which is taken. */
+static int
+json_same(json_t *a, json_t *want)
+{
+	int	 same = json_equal(a, want);
+
+	json_decref(want);
+	return (same);
+}
+
+static json_t *
+tools_of(const char *user, const struct app *app)
+{
+	return (apps_tools_json(identity_user(user), app));
+}
+
+static void
+test_snapshot_apps(void)
+{
+	const struct app	*files, *devbox, *again;
+	json_t			*t;
+	char			 msg[256], *yaml;
+	size_t			 len;
+
+	mcpd->conf.app_enabled = 1;
+	mcpd->conf.mcp_demo_server = 1;
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot(apps_yaml, sizeof(apps_yaml) - 1);
+	identity_snapshot_end();
+	T_ASSERT((files = apps_find("files")) != NULL && files->stdio);
+	T_ASSERT(strcmp(files->type, "stdio") == 0);
+	T_ASSERT(strcmp(files->description, "") == 0);
+	T_ASSERT((devbox = apps_find("devbox")) != NULL);
+	T_ASSERT(devbox->nlabels == 2 &&
+	    strcmp(devbox->labels[1].key, "team") == 0 &&
+	    strcmp(devbox->labels[1].value, "x") == 0);
+	T_ASSERT(apps_find("mcpgate-demo") == &demo_app);
+	T_ASSERT(apps_count() == 3);
+	/* Who sees them, and their tools as the roles' patterns. */
+	T_ASSERT(sees("u-glob", files) && !sees("u-glob", devbox));
+	T_ASSERT(sees("u-trait", devbox) && !sees("u-trait", files));
+	t = tools_of("u-glob", files);
+	T_ASSERT(t != NULL && json_same(json_object_get(t, "allowed"),
+	    json_pack("[ss]", "read_*", "list?")) &&
+	    json_is_false(json_object_get(t, "all")));
+	json_decref(t);
+	t = tools_of("u-trait", devbox);
+	T_ASSERT(t != NULL && json_same(json_object_get(t, "allowed"),
+	    json_pack("[ss]", "search_*", "^fetch$")));
+	json_decref(t);
+	t = tools_of("u-deny", devbox);
+	T_ASSERT(t != NULL && json_same(json_object_get(t, "allowed"),
+	    json_pack("[s]", "*")) && json_same(json_object_get(t,
+	    "denied"), json_pack("[s]", "delete_*")) &&
+	    json_is_false(json_object_get(t, "all")));
+	json_decref(t);
+	t = tools_of("u-all", devbox);
+	T_ASSERT(t != NULL && json_is_true(json_object_get(t, "all")));
+	json_decref(t);
+
+	/* The same apps again: the same places. */
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot(apps_yaml, sizeof(apps_yaml) - 1);
+	identity_snapshot_end();
+	T_ASSERT(apps_find("files") == files && apps_find("devbox") == devbox);
+	T_ASSERT(apps_gone(files, msg, sizeof(msg)) == NULL);
+
+	/* devbox changed, files gone. */
+	len = strlen(roles_yaml) + 256;
+	T_ASSERT((yaml = malloc(len)) != NULL);
+	snprintf(yaml, len, "%s---\nkind: app\nversion: v1\nmetadata:\n"
+	    "  name: devbox\n  labels: {env: prod}\nspec: {}\n", roles_yaml);
+	identity_snapshot(yaml, strlen(yaml));
+	free(yaml);
+	identity_snapshot_end();
+	T_ASSERT((again = apps_find("devbox")) != NULL && again != devbox);
+	T_ASSERT(strcmp(again->labels[0].value, "prod") == 0);
+	T_ASSERT(apps_find("files") == NULL && apps_count() == 2);
+	T_ASSERT(apps_gone(again, msg, sizeof(msg)) == NULL);
+	T_ASSERT(apps_gone(&demo_app, msg, sizeof(msg)) == NULL);
+	/*
+	 * A session opened on the old devbox goes on; one on files ends.
+	 * (Both were retired and, held by no session, freed: only their
+	 * names are asked here, through apps that still live.)
+	 */
+	T_ASSERT(apps_gone(again, msg, sizeof(msg)) == NULL);
+	{
+		struct app	 gone = TEST_APP("files", NULL, 0);
+
+		gone.stdio = 1;
+		T_ASSERT(strcmp(apps_gone(&gone, msg, sizeof(msg)),
+		    "app_removed") == 0);
+		T_ASSERTF(strcmp(msg, "the MCP server files was removed") ==
+		    0, "%s", msg);
+		mcpd->conf.app_enabled = 0;
+		T_ASSERT(apps_find("devbox") == NULL);
+		T_ASSERT(strcmp(apps_gone(again, msg, sizeof(msg)),
+		    "server_disabled") == 0);
+		mcpd->conf.app_enabled = 1;
+		mcpd->conf.mcp_demo_server = 0;
+		T_ASSERT(strcmp(apps_gone(&demo_app, msg, sizeof(msg)),
+		    "server_disabled") == 0);
+		mcpd->conf.mcp_demo_server = 1;
+	}
+	/* The snapshot the other tests know, back. */
+	identity_snapshot(roles_yaml, sizeof(roles_yaml) - 1);
+	identity_snapshot_end();
+	T_ASSERT(apps_count() == 1);
+}
+
 int
 main(void)
 {
@@ -497,5 +622,6 @@ main(void)
 	T_RUN(test_snapshot_parts);
 	T_RUN(test_pattern_regcomp);
 	T_RUN(test_policy_deny_scope);
+	T_RUN(test_snapshot_apps);
 	return (t_done());
 }
