@@ -148,7 +148,7 @@ out=$("$BIN/mcpgated" -n -f "$T/twice.conf" 2>&1)
     pass "-n: two apps of one name are refused" ||
     fail "-n: two apps of one name are refused" "$out"
 
-# --- a daemon with a configured app --------------------------------------------
+# --- a daemon with a configured app ------------------------------------------
 mg_setup <<EOF
 app_service:
   mcp_demo_server: true
