@@ -2245,6 +2245,75 @@ test_app_too_large(void)
 	free(text);
 }
 
+/* The lengths of names, and the ends of every range, each way. */
+static void
+test_app_limits(void)
+{
+	char	 text[4096], n63[64], n64[65], path[1100];
+
+	memset(n63, 'a', 63);
+	n63[63] = '\0';
+	memset(n64, 'a', 64);
+	n64[64] = '\0';
+	/* The app's name. */
+	snprintf(text, sizeof(text), "kind: app\nversion: v1\nmetadata:\n"
+	    "  name: %s\nspec:\n  mcp: {command: /bin/true, "
+	    "run_as_host_user: x}\n", n63);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), "kind: app\nversion: v1\nmetadata:\n"
+	    "  name: %s\nspec:\n  mcp: {command: /bin/true, "
+	    "run_as_host_user: x}\n", n64);
+	T_BAD(text, RES_ADMIN, "4:9", "'name' is longer than 63 characters");
+	/* A label's key, an env variable's name. */
+	snprintf(text, sizeof(text), APP_HEAD "  labels: {%s: v}\n"
+	    "spec:\n  mcp: {command: /bin/true, run_as_host_user: x}\n", n63);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), APP_HEAD "  labels: {%s: v}\n"
+	    "spec:\n  mcp: {command: /bin/true, run_as_host_user: x}\n", n64);
+	T_BAD(text, RES_ADMIN, "5:12", "must be at most 63 letters");
+	snprintf(text, sizeof(text), APP_MCP "    env: {%s: v}\n", n63);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), APP_MCP "    env: {%s: v}\n", n64);
+	T_BAD(text, RES_ADMIN, "9:11", "at most 63 of them");
+	/* run_as_host_user: 32 characters, as useradd allows. */
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  mcp: {command: "
+	    "/bin/true, run_as_host_user: %.32s}\n", n63);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  mcp: {command: "
+	    "/bin/true, run_as_host_user: %.33s}\n", n63);
+	T_BAD(text, RES_ADMIN, "6:47", "not a valid user name");
+	/* A path of 1024 bytes, then 1025. */
+	path[0] = '/';
+	memset(path + 1, 'p', 1023);
+	path[1024] = '\0';
+	snprintf(text, sizeof(text), APP_MCP "    sandbox: "
+	    "{read_only_paths: [%s]}\n", path);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), APP_MCP "    sandbox: "
+	    "{read_only_paths: [%sp]}\n", path);
+	T_BAD(text, RES_ADMIN, "9:33", "longer than 1024 characters");
+	/* The ends of each range are in it. */
+	T_GOOD(APP_MCP "    init_timeout: 100ms\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.init_timeout == 100);
+	T_GOOD(APP_MCP "    init_timeout: 1h\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.init_timeout == 3600 * 1000);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(APP_MCP "    sandbox: {memory_max: 1MiB, tasks_max: 1}\n",
+	    RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(APP_MCP "    sandbox: {memory_max: 1TiB, tasks_max: 1000000}\n",
+	    RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.sandbox.memory_max == 1ULL << 40);
+	T_ROUNDTRIP(RES_STATE);
+	T_BAD(APP_MCP "    sandbox: {memory_max: 1025GiB}\n", RES_ADMIN,
+	    "9:27", "'memory_max' must be between");
+	/* A size and a duration that are not whole units come back. */
+	T_GOOD(APP_MCP "    init_timeout: 1500ms\n    sandbox: {memory_max: "
+	    "1048577}\n", RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_ROUNDTRIP(RES_ADMIN);
+}
+
 /* Apps mix with roles and users in one stream; mode rules hold. */
 static void
 test_app_in_stream(void)
@@ -2708,6 +2777,7 @@ main(void)
 	T_RUN(test_app_bad);
 	T_RUN(test_app_bounds);
 	T_RUN(test_app_too_large);
+	T_RUN(test_app_limits);
 	T_RUN(test_app_in_stream);
 	T_RUN(test_app_clear);
 	resources_free(&rs);
