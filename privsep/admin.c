@@ -1,12 +1,11 @@
 /*
  * mcpgatectl's identity commands: the audit-then-apply engine, the
  * commands on resources of every kind (roles, users, apps: create, get,
- * rm) and the
- * dispatch; the commands on users are in users.c, on join tokens in
- * tokens.c.  A change is audited first and applied once auditd confirms
- * the record; with audit.on_failure deny, a record that cannot be
- * written leaves everything as it was.  After every change mcpd gets a
- * new snapshot.
+ * rm) and the dispatch; the commands on users are in users.c, on join
+ * tokens in tokens.c.  A change is audited first and applied once
+ * auditd confirms the record; with audit.on_failure deny, a record that
+ * cannot be written leaves everything as it was.  After every change
+ * mcpd gets a new snapshot.
  */
 #include <sys/types.h>
 
