@@ -132,6 +132,13 @@ $(BUILD)/tests/%: tests/integration/%.c $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(COMMON_LIB) $(TOOL_LIBS)
 
+# spawnprobe drives the parent's spawner API: the daemon's library.
+$(BUILD)/tests/spawnprobe: tests/integration/spawnprobe.c $(DAEMON_LIB) \
+    $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(DAEMON_LIB) \
+	    $(COMMON_LIB) $(LIBS)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<

@@ -120,6 +120,22 @@ enum imsg_type {
 				   server is gone and reaped, after
 				   IMSG_APP_STARTED or IMSG_APP_STOP */
 
+	/*
+	 * The spawner, parent <-> spawner; peerid is the parent's number
+	 * for the server.  The parent makes the pipes; the spawner forks
+	 * the sandbox and execs.
+	 */
+	IMSG_SPAWN_FD,		/* parent -> spawner: fd, the server's end of
+				   a pipe; struct spawn_fd */
+	IMSG_SPAWN_START,	/* parent -> spawner: struct spawn_req, then
+				   its strings; after three IMSG_SPAWN_FD */
+	IMSG_SPAWN_STARTED,	/* spawner -> parent: struct spawn_started */
+	IMSG_SPAWN_FAILED,	/* spawner -> parent: struct spawn_failed;
+				   nothing runs */
+	IMSG_SPAWN_STOP,	/* parent -> spawner: no payload; end it */
+	IMSG_SPAWN_EXITED,	/* spawner -> parent: struct spawn_exited;
+				   gone and reaped */
+
 	IMSG_MAX
 };
 
@@ -292,6 +308,48 @@ struct app_exited {
 /* The end of a session's server: stdin closed, then these. */
 #define APP_TERM_MS	2000
 #define APP_KILL_MS	5000
+
+/* The server's ends of its pipes, in this order. */
+#define SPAWN_FD_STDIN	0
+#define SPAWN_FD_STDOUT	1
+#define SPAWN_FD_STDERR	2
+struct spawn_fd {
+	int32_t		 which;
+};
+
+/*
+ * What to run, as the parent's configuration says: followed by the
+ * strings, each NUL-terminated, in this order: command, cwd ("": the
+ * user's home), nargs arguments, nenv "NAME=value", nread_only and
+ * nwritable absolute paths.
+ */
+#define SPAWN_REQ_MAX	(256 * 1024)
+struct spawn_req {
+	char		 app[64];		/* RES_NAMELEN */
+	char		 run_as[64];
+	int32_t		 network;		/* enum app_network */
+	int32_t		 restricted;		/* Landlock the paths */
+	uint64_t	 memory_max;
+	uint64_t	 tasks_max;
+	uint32_t	 nargs;
+	uint32_t	 nenv;
+	uint32_t	 nread_only;
+	uint32_t	 nwritable;
+};
+
+struct spawn_started {
+	int32_t		 pid;			/* the server, host's pid */
+	int32_t		 init;			/* its namespace's init */
+};
+
+struct spawn_failed {
+	char		 message[256];
+};
+
+struct spawn_exited {
+	int32_t		 status;		/* the server's, wait(2) */
+	int32_t		 killed;		/* SIGKILL of the namespace */
+};
 
 #define AUDIT_ACK_OK		0
 #define AUDIT_ACK_FAILED	1	/* not written; errno says why */

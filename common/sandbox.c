@@ -157,9 +157,9 @@ sandbox_drop(const struct sandbox_creds *cr)
 /*
  * Landlock: handle every file right the kernel knows and grant only what
  * the rules say.  From ABI 4 on, binding and connecting TCP sockets is
- * denied; from ABI 6 on, what scope names (abstract unix sockets,
- * signals) is confined to the process's own domain.  A kernel without
- * Landlock is not an error.
+ * denied, unless scope has SB_FS_ONLY; from ABI 6 on, what scope names
+ * (abstract unix sockets, signals) is confined to the process's own
+ * domain.  A kernel without Landlock is not an error.
  */
 int
 sandbox_landlock_rules(const struct sandbox_fsrule *rules, size_t nrules,
@@ -189,8 +189,9 @@ sandbox_landlock_rules(const struct sandbox_fsrule *rules, size_t nrules,
 	if (abi >= 3)
 		attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
 	if (abi >= 4) {
-		attr.handled_access_net = SB_LANDLOCK_NET_BIND_TCP |
-		    SB_LANDLOCK_NET_CONNECT_TCP;
+		if (!(scope & SB_FS_ONLY))
+			attr.handled_access_net = SB_LANDLOCK_NET_BIND_TCP |
+			    SB_LANDLOCK_NET_CONNECT_TCP;
 		attrsize = offsetof(struct sb_ruleset_attr, scoped);
 	}
 	if (abi >= 5)

@@ -81,6 +81,7 @@ struct sandbox_fsrule {
 /* What Landlock (ABI 6) confines to the process's own domain. */
 #define SB_SCOPE_UNIX	0x1	/* abstract unix sockets */
 #define SB_SCOPE_SIGNAL	0x2	/* signals */
+#define SB_FS_ONLY	0x4	/* files only: leave TCP alone */
 
 void	 sandbox_enter(const struct sandbox_policy *,
 	    const struct sandbox_creds *, int);

@@ -377,8 +377,9 @@ void
 parent_send(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
 {
-	struct child	*c = &parent->children[id];
-	struct iovec	 iov;
+	struct child		*c = &parent->children[id];
+	struct backlog_msg	*b;
+	struct iovec		 iov;
 
 	if (fd == -1) {
 		iov.iov_base = (void *)data;
@@ -386,11 +387,30 @@ parent_send(enum proc_id id, uint32_t type, uint32_t peerid, int fd,
 		parent_sendv(id, type, peerid, &iov, len > 0 ? 1 : 0);
 		return;
 	}
-	/* Descriptors go at set-up, before anything waits. */
-	if (!TAILQ_EMPTY(&c->backlog) ||
-	    imsg_compose(&c->ibuf, type, peerid, 0, fd, data, len) == -1)
+	/*
+	 * A descriptor waits in the backlog as the other messages do
+	 * (a server's pipes, while a large snapshot goes out); the
+	 * channel, or the backlog, owns it from here.
+	 */
+	if (TAILQ_EMPTY(&c->backlog) &&
+	    imsg_compose(&c->ibuf, type, peerid, 0, fd, data, len) != -1) {
+		child_events(c);
+		return;
+	}
+	if (TAILQ_EMPTY(&c->backlog) && errno != ENOBUFS)
 		fatal("%s: %s to %s", __func__, imsg_type_name(type),
 		    proc_name(id));
+	if ((b = malloc(sizeof(*b) + len)) == NULL)
+		fatal("%s", __func__);
+	b->type = type;
+	b->peerid = peerid;
+	b->fd = fd;
+	b->len = len;
+	if (len > 0)
+		memcpy(b->data, data, len);
+	TAILQ_INSERT_TAIL(&c->backlog, b, entry);
+	c->backlog_bytes += len;
+	child_backlog_flush(c);
 	child_events(c);
 }
 
@@ -585,6 +605,90 @@ child_lost(struct child *c, const char *why)
 }
 
 /*
+ * Until privsep/apps.c reads the apps of the configuration and of the
+ * store, there are none; its definition replaces this one.
+ */
+__attribute__((weak)) const struct app_res *
+app_lookup(const char *name)
+{
+	(void)name;
+	return (NULL);
+}
+
+/*
+ * A session's stdio server, as mcpd asks for it by the app's name: the
+ * configuration says whether it is offered and what runs.
+ */
+static void
+app_start(uint32_t peer, struct app_start *as)
+{
+	const struct app_res	*app;
+	struct app_failed	 f;
+
+	as->ref.session[sizeof(as->ref.session) - 1] = '\0';
+	as->app[sizeof(as->app) - 1] = '\0';
+	as->user[sizeof(as->user) - 1] = '\0';
+	app = parent->conf.app_enabled ? app_lookup(as->app) : NULL;
+	if (app == NULL) {
+		memset(&f, 0, sizeof(f));
+		f.ref = as->ref;
+		snprintf(f.message, sizeof(f.message), "no app named %s",
+		    as->app);
+		log_warnx("session %s of %s: %s", as->ref.session, as->user,
+		    f.message);
+		parent_send(PROC_MCPD, IMSG_APP_FAILED, peer, -1, &f,
+		    sizeof(f));
+		return;
+	}
+	spawn_app(peer, as, app);
+}
+
+static void
+app_stdin_fd(uint32_t peer, const struct app_ref *ref, int fd)
+{
+	parent_send(PROC_MCPD, IMSG_APP_STDIN, peer, fd, ref, sizeof(*ref));
+}
+
+static void
+app_started(uint32_t peer, const struct app_started *st, int fd)
+{
+	parent_send(PROC_MCPD, IMSG_APP_STARTED, peer, fd, st, sizeof(*st));
+}
+
+static void
+app_failed(uint32_t peer, const struct app_failed *f)
+{
+	parent_send(PROC_MCPD, IMSG_APP_FAILED, peer, -1, f, sizeof(*f));
+}
+
+static void
+app_exited(uint32_t peer, const struct app_exited *ex)
+{
+	parent_send(PROC_MCPD, IMSG_APP_EXITED, peer, -1, ex, sizeof(*ex));
+}
+
+/* The spawner's end is fatal, as a child's. */
+static void
+spawner_lost(const char *why)
+{
+	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
+	int		 i;
+
+	if (parent->stopping)
+		return;
+	for (i = 0; i < 50 && spawn_pid() > 0; i++) {
+		proc_reap(parent);
+		nanosleep(&ts, NULL);
+	}
+	log_warnx("spawner: %s", why);
+	parent_fatal("spawner is gone");
+}
+
+static const struct spawn_ops parent_spawn_ops = {
+	app_stdin_fd, app_started, app_failed, app_exited, spawner_lost
+};
+
+/*
  * The children's messages.  Each is checked first for its size, with
  * the typed getter, then for its sender: a message of the wrong size or
  * from the wrong child is a compromised child, which stops the daemon.
@@ -602,6 +706,10 @@ parent_dispatch(int fd, short events, void *arg)
 		struct mcpd_status	 mcpd;
 		struct auditd_status	 auditd;
 	}			 st;
+	union {
+		struct app_start	 start;
+		struct app_ref		 ref;
+	}			 app;
 	ssize_t			 n;
 	int			 i;
 
@@ -696,6 +804,19 @@ parent_dispatch(int fd, short events, void *arg)
 			    !parent->stopping)
 				goto bad;
 			stop_record();
+			break;
+		case IMSG_APP_START:
+			if (imsg_get_data(&imsg, &app.start,
+			    sizeof(app.start)) == -1 || c->id != PROC_MCPD)
+				goto bad;
+			app_start(imsg_get_id(&imsg), &app.start);
+			break;
+		case IMSG_APP_STOP:
+			if (imsg_get_data(&imsg, &app.ref,
+			    sizeof(app.ref)) == -1 || c->id != PROC_MCPD)
+				goto bad;
+			app.ref.session[sizeof(app.ref.session) - 1] = '\0';
+			spawn_stop(imsg_get_id(&imsg), &app.ref);
 			break;
 		default:
 			goto bad;
@@ -807,6 +928,7 @@ parent_reload(const char *trigger, uid_t uid, json_t **errorsp,
 	log_setlevel(parent->verbose ? LOG_LVL_DEBUG : parent->conf.log_level);
 	apps_log_hidden();
 
+	spawn_set_max(parent->conf.max_connections);
 	parent_conf_snapshot(&parent->conf, &snap);
 	for (i = PROC_NETD; i < PROC_MAX; i++)
 		parent_send(i, IMSG_RECONF, 0, -1, &snap, sizeof(snap));
@@ -1137,6 +1259,8 @@ main(int argc, char *argv[])
 			id = PROC_MCPD;
 		else if (strcmp(procname, "auditd") == 0)
 			id = PROC_AUDITD;
+		else if (strcmp(procname, "spawner") == 0)
+			id = PROC_PARENT;	/* not a child of children[] */
 		else
 			errx(1, "-P is for mcpgated's own children");
 		if (fcntl(PROC_PARENT_FD, F_GETFD) == -1)
@@ -1148,6 +1272,8 @@ main(int argc, char *argv[])
 			mcpd_main(p->foreground, p->verbose);
 		case PROC_AUDITD:
 			auditd_main(p->foreground, p->verbose);
+		case PROC_PARENT:
+			spawner_main(p->foreground, p->verbose);
 		default:
 			abort();
 		}
@@ -1212,6 +1338,12 @@ main(int argc, char *argv[])
 	signals_init();
 	control_listen();
 	start_children(p, creds);
+	/*
+	 * The spawner too, before the sandbox (which it must not inherit)
+	 * and before any thread.
+	 */
+	spawn_set_max(p->conf.max_connections);
+	spawn_init(p->self_fd, p->foreground, p->verbose, &parent_spawn_ops);
 	/* The children are started; what the parent starts now inherits. */
 	parent_sandbox_enter(p);
 	ev_timer_set(&start_timer, start_timeout, NULL);

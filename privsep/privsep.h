@@ -146,6 +146,53 @@ void	 apps_log_hidden(void);
 int	 app_check(const struct app_res *,
 	    void (*)(const char *, const char *));
 
+/*
+ * spawn.c: the parent's side of the spawner and of the sessions' stdio
+ * servers.  What the servers' descriptors and ends become is the
+ * caller's (mcpd's dispatcher, or a test): spawn_ops.
+ */
+struct spawn_ops {
+	void	(*stdin_fd)(uint32_t, const struct app_ref *, int);
+	void	(*started)(uint32_t, const struct app_started *, int);
+	void	(*failed)(uint32_t, const struct app_failed *);
+	void	(*exited)(uint32_t, const struct app_exited *);
+	void	(*lost)(const char *);		/* the spawner is gone */
+};
+#define SPAWN_STDERR_RATE	20	/* lines a second, a server */
+#define SPAWN_TAIL_LINES	10	/* kept for when it fails */
+pid_t	 spawn_init(int, int, int, const struct spawn_ops *);
+void	 spawn_set_max(size_t);
+void	 spawn_app(uint32_t, const struct app_start *, const struct app_res *);
+void	 spawn_stop(uint32_t, const struct app_ref *);
+size_t	 spawn_running(void);
+int	 spawn_reaped(pid_t, int);
+void	 spawn_stop_all(void);
+pid_t	 spawn_pid(void);
+
+/* spawner.c: the process that starts the servers, root, unchrooted */
+#define SPAWNER_MAX_SERVERS	4096	/* whatever the parent asks */
+void	 spawner_main(int, int) __attribute__((noreturn));
+void	 spawner_sandbox_enter(void);
+
+/* server_sandbox.c: what a server's namespace does before its exec */
+struct spawn_spec {
+	struct spawn_req	 req;
+	char			*buf;		/* the strings, owned */
+	const char		*command;
+	const char		*cwd;		/* NULL: the user's home */
+	char			**args;		/* command, then nargs */
+	char			**env;		/* nenv */
+	char			**read_only;
+	char			**writable;
+};
+int	 spawn_spec_parse(struct spawn_spec *, const void *, size_t,
+	    char *, size_t);
+void	 spawn_spec_free(struct spawn_spec *);
+int	 server_sandbox_loopback(char *, size_t);
+int	 server_sandbox_landlock(const struct spawn_spec *, char *, size_t);
+int	 server_sandbox_seccomp(char *, size_t);
+void	 server_sandbox_rlimits(void);
+
 /* admin.c */
 int	 admin_handle(uint32_t, uid_t, const char *, json_t *);
 const char *admin_proxy_addr(char *, size_t);

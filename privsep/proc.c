@@ -232,6 +232,8 @@ proc_stop_all(struct parent *p, int graceful)
 	pid_t		 pid;
 	int		 i, status, left;
 
+	/* The servers first, with the spawner, killed and reaped. */
+	spawn_stop_all();
 	for (i = PROC_NETD; i < PROC_MAX; i++) {
 		c = &p->children[i];
 		if (c->pid <= 0)
@@ -288,6 +290,11 @@ proc_reap(struct parent *p)
 	int		 status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (spawn_reaped(pid, status)) {
+			if (!p->stopping)
+				parent_fatal("spawner is gone");
+			continue;
+		}
 		if ((c = proc_find(p, pid)) == NULL)
 			continue;
 		if (p->stopping) {
