@@ -322,9 +322,17 @@ init_main(const struct spawn_spec *sp, const struct spawn_creds *cr,
 			close(i);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "mcpgate-init", 0, 0, 0);
+	/*
+	 * Without root, the spawner writes this process's user namespace
+	 * maps, which /proc lets it do only while it is dumpable.
+	 */
+	if (!spawner_root && (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == -1 ||
+	    write(INIT_STATUS, "r", 1) != 1))
+		_exit(126);
 	if (read(INIT_SYNC, &c, 1) != 1)
 		_exit(126);
 	close(INIT_SYNC);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	if (sp->req.network == APP_NET_NONE &&
 	    server_sandbox_loopback(err, sizeof(err)) == -1)
@@ -523,6 +531,19 @@ spawner_report(int fd, char *msg, size_t msglen)
 	return (len > 0 ? -1 : 0);
 }
 
+static int
+spawner_report_ready(int fd)
+{
+	struct pollfd	 pfd;
+	char		 c;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, SPAWNER_EXEC_WAIT_MS) != 1 || read(fd, &c, 1) != 1)
+		return (-1);
+	return (0);
+}
+
 static void
 close_pending(void)
 {
@@ -600,7 +621,8 @@ spawner_start(uint32_t id, const struct spawn_spec *sp)
 		close(syn[1]);
 		return;
 	}
-	if (!spawner_root) {
+	/* Once it is ready for them: its ready byte on the status pipe. */
+	if (!spawner_root && spawner_report_ready(stp[0]) == 0) {
 		snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)getuid(),
 		    (unsigned)getuid());
 		if (write_proc(pid, "uid_map", map) == -1 ||

@@ -21,8 +21,10 @@ pass "daemon starts and says it is ready"
 
 # --- processes and sandboxes ---------------------------------------------
 kids=$(pgrep -P "$MG_PID" | wc -l)
-[ "$kids" -eq 3 ] && pass "four processes: the parent and three children" ||
-    fail "four processes: the parent and three children" "$kids children"
+[ "$kids" -eq 4 ] &&
+    pass "five processes: the parent, three children and the spawner" ||
+    fail "five processes: the parent, three children and the spawner" \
+    "$kids children"
 
 mg_uid=$(id -u _mcpgate)
 audit_uid=$(id -u _mcpgate-audit)

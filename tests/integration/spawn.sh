@@ -293,6 +293,18 @@ grep -q "app probe session s1: server exited with status 3" "$D/stderr.err" &&
     pass "when it fails, its status and last lines are logged" ||
     fail "its status and last lines" "$(tail -n 5 "$D/stderr.err")"
 
+# --- without root ------------------------------------------------------------
+install -m 0755 "$BIN/mcpgated" "$HELPERS/spawnprobe" "$D/"
+echo '{"jsonrpc":"2.0","id":1,"method":"ping"}' | timeout 30 \
+    runuser -u "$RUN_AS" -- "$D/spawnprobe" -x "$D/mcpgated" -n -- \
+    "$D/stdioserver" id >"$D/nonroot.out" 2>"$D/nonroot.err"
+out nonroot | grep -q "^id ok uid=$uid euid=$uid gid=$gid pid=2 nonewprivs=1 seccomp=2 .* uidmap=$uid:$uid:1$" &&
+    out nonroot | grep -q '"id":1,"result":{}' &&
+    grep -q "spawner: not running as root: servers run as this user, in a user namespace" \
+    "$D/nonroot.err" &&
+    pass "without root: the server runs as the daemon's user, mapped in a user namespace" ||
+    fail "without root" "$(out nonroot) $(cat "$D/nonroot.err")"
+
 # --- the daemon's spawner --------------------------------------------------
 mg_setup </dev/null
 if ! mg_start; then

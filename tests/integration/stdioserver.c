@@ -84,14 +84,22 @@ status_line(const char *key, char *out, size_t outlen)
 static void
 probe_id(void)
 {
-	char	 nnp[32], sc[32], groups[128];
-
+	char		 nnp[32], sc[32], groups[128];
 	status_line("NoNewPrivs", nnp, sizeof(nnp));
 	status_line("Seccomp", sc, sizeof(sc));
+	FILE		*f;
+	unsigned long	 in = 0, out = 0, n = 0;
+
 	status_line("Groups", groups, sizeof(groups));
+	if ((f = fopen("/proc/self/uid_map", "r")) != NULL) {
+		if (fscanf(f, "%lu %lu %lu", &in, &out, &n) != 3)
+			in = out = n = 0;
+		fclose(f);
+	}
 	say("id ok uid=%u euid=%u gid=%u pid=%d nonewprivs=%s seccomp=%s "
-	    "groups=%s", (unsigned)getuid(), (unsigned)geteuid(),
-	    (unsigned)getgid(), (int)getpid(), nnp, sc, groups);
+	    "groups=%s uidmap=%lu:%lu:%lu", (unsigned)getuid(),
+	    (unsigned)geteuid(), (unsigned)getgid(), (int)getpid(), nnp, sc,
+	    groups, in, out, n);
 }
 
 static void
