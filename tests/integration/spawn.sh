@@ -19,7 +19,9 @@ chmod 0644 "$D/outside"
 RUN_AS=nobody
 uid=$(id -u "$RUN_AS")
 gid=$(id -g "$RUN_AS")
-PROBE=("$HELPERS/spawnprobe" -x "$BIN/mcpgated")
+# A sanitizer build's stdioserver cannot run LeakSanitizer, which needs
+# ptrace, in a server's sandbox: the app's environment turns it off.
+PROBE=("$HELPERS/spawnprobe" -x "$BIN/mcpgated" -e ASAN_OPTIONS=detect_leaks=0)
 
 # run NAME ARGS...: spawnprobe with standard input from /dev/null; its
 # output in $D/NAME.out, its log in $D/NAME.err.
@@ -172,7 +174,7 @@ out mount | grep -q "^mount trying" && ! out mount | grep -q "^mount ok" &&
 SECRET_SENTINEL=leaked run env -u "$RUN_AS" -e FOO=bar -c /tmp -- \
     "$D/stdioserver" env cwd
 vars=$(out env | sed -n 's/^env \([^=]*\)=.*/\1/p' | sort | tr '\n' ' ')
-[ "$vars" = "FOO HOME LANG LOGNAME PATH USER " ] &&
+[ "$vars" = "ASAN_OPTIONS FOO HOME LANG LOGNAME PATH USER " ] &&
     out env | grep -q "^env FOO=bar$" &&
     out env | grep -q "^env USER=$RUN_AS$" &&
     pass "its environment: PATH HOME USER LOGNAME LANG and the app's" ||
@@ -296,7 +298,8 @@ grep -q "app probe session s1: server exited with status 3" "$D/stderr.err" &&
 # --- without root ------------------------------------------------------------
 install -m 0755 "$BIN/mcpgated" "$HELPERS/spawnprobe" "$D/"
 echo '{"jsonrpc":"2.0","id":1,"method":"ping"}' | timeout 30 \
-    runuser -u "$RUN_AS" -- "$D/spawnprobe" -x "$D/mcpgated" -n -- \
+    runuser -u "$RUN_AS" -- "$D/spawnprobe" -x "$D/mcpgated" -n \
+    -e ASAN_OPTIONS=detect_leaks=0 -- \
     "$D/stdioserver" id >"$D/nonroot.out" 2>"$D/nonroot.err"
 out nonroot | grep -q "^id ok uid=$uid euid=$uid gid=$gid pid=2 nonewprivs=1 seccomp=2 .* uidmap=$uid:$uid:1$" &&
     out nonroot | grep -q '"id":1,"result":{}' &&
