@@ -19,9 +19,11 @@ chmod 0644 "$D/outside"
 RUN_AS=nobody
 uid=$(id -u "$RUN_AS")
 gid=$(id -g "$RUN_AS")
-# A sanitizer build's stdioserver cannot run LeakSanitizer, which needs
-# ptrace, in a server's sandbox: the app's environment turns it off.
-PROBE=("$HELPERS/spawnprobe" -x "$BIN/mcpgated" -e ASAN_OPTIONS=detect_leaks=0)
+# spawnprobe runs under the parent's seccomp filter (-P), as the parent
+# does.  A sanitizer build's stdioserver cannot run LeakSanitizer, which
+# needs ptrace, in a server's sandbox: the app's environment turns it off.
+PROBE=("$HELPERS/spawnprobe" -x "$BIN/mcpgated" -P
+    -e ASAN_OPTIONS=detect_leaks=0)
 
 # run NAME ARGS...: spawnprobe with standard input from /dev/null; its
 # output in $D/NAME.out, its log in $D/NAME.err.

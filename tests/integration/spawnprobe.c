@@ -8,7 +8,9 @@
  *       [-a app] -- command [arg ...]
  *
  * -n: network none; -r and -w: read_only_paths and writable_paths; -m:
- * the bound on servers at once; -N: start that many sessions at once.
+ * the bound on servers at once; -N: start that many sessions at once;
+ * -P: once the spawner runs, load the parent's seccomp allow-list, as
+ * the parent does, so that what spawn.c does is shown to fit in it.
  * It prints "spawner pid P", then for each session "started S pid P",
  * "failed S: MESSAGE" or "exited S status N|signal N killed K"; the
  * first server's output is copied to standard output, and standard
@@ -17,6 +19,7 @@
  * gone.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -222,7 +225,7 @@ static const struct spawn_ops probe_ops = {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spawnprobe -x mcpgated [-nv] [-u user] "
+	fprintf(stderr, "usage: spawnprobe -x mcpgated [-nPv] [-u user] "
 	    "[-r path] [-w path] [-e NAME=VALUE] [-c cwd] [-M bytes] "
 	    "[-m max] [-N count] [-a app] -- command [arg ...]\n");
 	exit(2);
@@ -245,12 +248,13 @@ main(int argc, char *argv[])
 	const char		*mcpgated = NULL;
 	char			*eq;
 	int			 ch, i, self, verbose = 0, count = 1;
+	int			 parent_filter = 0;
 	size_t			 max = 1024;
 
 	memset(&app, 0, sizeof(app));
 	strlcpy(app.name, "probe", sizeof(app.name));
 	app.init_timeout = 60000;
-	while ((ch = getopt(argc, argv, "a:c:e:M:m:nN:r:u:vw:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:e:M:m:nN:Pr:u:vw:x:")) != -1) {
 		switch (ch) {
 		case 'a':
 			strlcpy(app.name, optarg, sizeof(app.name));
@@ -283,6 +287,9 @@ main(int argc, char *argv[])
 			count = atoi(optarg);
 			if (count < 1 || count > PROBE_MAX)
 				usage();
+			break;
+		case 'P':
+			parent_filter = 1;
 			break;
 		case 'r':
 			probe_strlist_add(&app.sandbox.read_only, optarg);
@@ -325,6 +332,9 @@ main(int argc, char *argv[])
 	printf("spawner pid %d\n", (int)spawn_init(self, 1, verbose,
 	    &probe_ops));
 	fflush(stdout);
+	if (parent_filter && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    sandbox_seccomp(&parent_sandbox) == -1))
+		errx(2, "the parent's seccomp filter");
 
 	for (i = 0; i < count; i++) {
 		memset(&as, 0, sizeof(as));
