@@ -328,7 +328,7 @@ struct spawn_req {
 	char		 app[64];		/* RES_NAMELEN */
 	char		 run_as[64];
 	int32_t		 network;		/* enum app_network */
-	int32_t		 restricted;		/* Landlock the paths */
+	int32_t		 restricted;		/* Landlock paths */
 	uint64_t	 memory_max;
 	uint64_t	 tasks_max;
 	uint32_t	 nargs;
@@ -338,8 +338,8 @@ struct spawn_req {
 };
 
 struct spawn_started {
-	int32_t		 pid;			/* the server, host's pid */
-	int32_t		 init;			/* its namespace's init */
+	int32_t		 pid;			/* the server's */
+	int32_t		 init;			/* its init's */
 };
 
 struct spawn_failed {
@@ -347,8 +347,8 @@ struct spawn_failed {
 };
 
 struct spawn_exited {
-	int32_t		 status;		/* the server's, wait(2) */
-	int32_t		 killed;		/* SIGKILL of the namespace */
+	int32_t		 status;		/* wait(2)'s */
+	int32_t		 killed;		/* by SIGKILL */
 };
 
 #define AUDIT_ACK_OK		0

@@ -156,13 +156,14 @@ struct spawn_ops {
 	void	(*started)(uint32_t, const struct app_started *, int);
 	void	(*failed)(uint32_t, const struct app_failed *);
 	void	(*exited)(uint32_t, const struct app_exited *);
-	void	(*lost)(const char *);		/* the spawner is gone */
+	void	(*lost)(const char *);	/* the spawner is gone */
 };
 #define SPAWN_STDERR_RATE	20	/* lines a second, a server */
 #define SPAWN_TAIL_LINES	10	/* kept for when it fails */
 pid_t	 spawn_init(int, int, int, const struct spawn_ops *);
 void	 spawn_set_max(size_t);
-void	 spawn_app(uint32_t, const struct app_start *, const struct app_res *);
+void	 spawn_app(uint32_t, const struct app_start *,
+	    const struct app_res *);
 void	 spawn_stop(uint32_t, const struct app_ref *);
 size_t	 spawn_running(void);
 int	 spawn_reaped(pid_t, int);
@@ -177,10 +178,10 @@ void	 spawner_sandbox_enter(void);
 /* server_sandbox.c: what a server's namespace does before its exec */
 struct spawn_spec {
 	struct spawn_req	 req;
-	char			*buf;		/* the strings, owned */
+	char			*buf;		/* the strings */
 	const char		*command;
-	const char		*cwd;		/* NULL: the user's home */
-	char			**args;		/* command, then nargs */
+	const char		*cwd;		/* NULL: home */
+	char			**args;		/* command, args */
 	char			**env;		/* nenv */
 	char			**read_only;
 	char			**writable;

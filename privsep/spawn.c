@@ -30,11 +30,11 @@
 #include "privsep.h"
 
 #define SPAWN_TAIL_LEN		256	/* bytes of a kept line */
-#define SPAWN_STOP_WAIT_MS	3000	/* for the spawner to end them all */
+#define SPAWN_STOP_WAIT_MS	3000	/* for the spawner to end them */
 
 struct spawned {
 	TAILQ_ENTRY(spawned)	 entry;
-	uint32_t		 id;		/* the spawner's name for it */
+	uint32_t		 id;		/* the spawner's name */
 	uint32_t		 peer;		/* mcpd's connection */
 	struct app_ref		 ref;
 	char			 app[RES_NAMELEN];

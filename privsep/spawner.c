@@ -84,7 +84,7 @@ struct server {
 	TAILQ_ENTRY(server)	 entry;
 	uint32_t		 id;		/* the parent's */
 	pid_t			 init;		/* host pid */
-	int			 statusfd;	/* the server's wait status */
+	int			 statusfd;	/* its wait status */
 	int			 stopping;
 	int			 killed;
 	struct ev_timer		 term;
@@ -104,7 +104,8 @@ struct spawn_creds {
 static struct imsgbuf			 spawner_ibuf;
 static struct event			 spawner_ev;
 static struct event			 spawner_sigev;
-static TAILQ_HEAD(, server)		 servers = TAILQ_HEAD_INITIALIZER(servers);
+static TAILQ_HEAD(, server)		 servers =
+    TAILQ_HEAD_INITIALIZER(servers);
 static size_t				 nservers;
 static int				 pending[3] = { -1, -1, -1 };
 static uint32_t				 pending_id;
@@ -240,7 +241,7 @@ init_fail(int fd, const char *fmt, ...)
 #define INIT_STDOUT	4
 #define INIT_STDERR	5
 #define INIT_REPORT	6	/* set-up and exec errors, to the spawner */
-#define INIT_STATUS	7	/* the server's wait status, to the spawner */
+#define INIT_STATUS	7	/* the server's wait status, to it */
 #define INIT_SYNC	8	/* the spawner's go */
 #define INIT_NFDS	6
 
@@ -250,7 +251,8 @@ init_exec_server(const struct spawn_spec *sp, const struct spawn_creds *cr)
 	struct sigaction	 sa;
 	sigset_t		 none;
 	char			*envp[RES_MAXLIST + 8];
-	char			 path[] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	char			 path[] =
+	    "PATH=/usr/local/bin:/usr/bin:/bin";
 	char			 home[PATH_MAX + 8], user[RES_NAMELEN + 8];
 	char			 logname[RES_NAMELEN + 16];
 	const char		*lang;
@@ -811,7 +813,8 @@ spawner_dispatch(int fd, short events, void *arg)
 			rfd = imsg_get_fd(&imsg);
 			if (rfd == -1 || sf.which < 0 || sf.which > 2 ||
 			    pending[sf.which] != -1 ||
-			    (sf.which > 0 && pending_id != imsg_get_id(&imsg))) {
+			    (sf.which > 0 &&
+			    pending_id != imsg_get_id(&imsg))) {
 				if (rfd != -1)
 					close(rfd);
 				spawner_bad(&imsg, "out of order");

@@ -293,7 +293,8 @@ serve(void)
 		} else if (strcmp(method, "\"ping\"") == 0)
 			answer(id, "{}");
 		else
-			say("{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":{\"code\":"
+			say("{\"jsonrpc\":\"2.0\",\"id\":%s,\"error\":"
+			    "{\"code\":"
 			    "-32601,\"message\":\"Method not found\"}}", id);
 	}
 	free(line);
