@@ -245,6 +245,19 @@ init_fail(int fd, const char *fmt, ...)
 #define INIT_SYNC	8	/* the spawner's go */
 #define INIT_NFDS	6
 
+/* A default variable, unless the app sets one of that name. */
+static void
+init_env_default(char **envp, size_t *n, const struct spawn_spec *sp,
+    char *var)
+{
+	size_t	 i, len = strcspn(var, "=") + 1;
+
+	for (i = 0; i < sp->req.nenv; i++)
+		if (strncmp(sp->env[i], var, len) == 0)
+			return;
+	envp[(*n)++] = var;
+}
+
 static void __attribute__((noreturn))
 init_exec_server(const struct spawn_spec *sp, const struct spawn_creds *cr)
 {
@@ -276,20 +289,20 @@ init_exec_server(const struct spawn_spec *sp, const struct spawn_creds *cr)
 	if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) == -1)
 		init_fail(INIT_REPORT, "close_range: %s", strerror(errno));
 
-	envp[n++] = path;
+	/* The app's variables, then the defaults it does not set. */
+	for (i = 0; i < sp->req.nenv; i++)
+		envp[n++] = sp->env[i];
 	snprintf(home, sizeof(home), "HOME=%s", cr->home);
-	envp[n++] = home;
 	snprintf(user, sizeof(user), "USER=%s", cr->user);
-	envp[n++] = user;
 	snprintf(logname, sizeof(logname), "LOGNAME=%s", cr->user);
-	envp[n++] = logname;
 	lang = getenv("LANG");
 	snprintf(langv, sizeof(langv), "LANG=%s",
 	    lang != NULL && strlen(lang) < 64 ? lang : "C.UTF-8");
-	envp[n++] = langv;
-	for (i = 0; i < sp->req.nenv && n < sizeof(envp) / sizeof(envp[0]) - 1;
-	    i++)
-		envp[n++] = sp->env[i];
+	init_env_default(envp, &n, sp, path);
+	init_env_default(envp, &n, sp, home);
+	init_env_default(envp, &n, sp, user);
+	init_env_default(envp, &n, sp, logname);
+	init_env_default(envp, &n, sp, langv);
 	envp[n] = NULL;
 	execve(sp->command, sp->args, envp);
 	init_fail(INIT_REPORT, "exec %s: %s", sp->command, strerror(errno));
@@ -324,6 +337,7 @@ init_main(const struct spawn_spec *sp, const struct spawn_creds *cr,
 			close(i);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	prctl(PR_SET_NAME, "mcpgate-init", 0, 0, 0);
+	setproctitle("init of %s", sp->req.app);
 	/*
 	 * Without root, the spawner writes this process's user namespace
 	 * maps, which /proc lets it do only while it is dumpable.

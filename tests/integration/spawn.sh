@@ -173,13 +173,15 @@ out mount | grep -q "^mount trying" && ! out mount | grep -q "^mount ok" &&
     fail "mount kills the server" "$(out mount)"
 
 # --- environment and directory --------------------------------------------
-SECRET_SENTINEL=leaked run env -u "$RUN_AS" -e FOO=bar -c /tmp -- \
-    "$D/stdioserver" env cwd
+SECRET_SENTINEL=leaked run env -u "$RUN_AS" -e FOO=bar -e LANG=fr_FR.UTF-8 \
+    -c /tmp -- "$D/stdioserver" env cwd
 vars=$(out env | sed -n 's/^env \([^=]*\)=.*/\1/p' | sort | tr '\n' ' ')
 [ "$vars" = "ASAN_OPTIONS FOO HOME LANG LOGNAME PATH USER " ] &&
     out env | grep -q "^env FOO=bar$" &&
     out env | grep -q "^env USER=$RUN_AS$" &&
-    pass "its environment: PATH HOME USER LOGNAME LANG and the app's" ||
+    [ "$(out env | grep -c '^env LANG=')" = 1 ] &&
+    out env | grep -q "^env LANG=fr_FR.UTF-8$" &&
+    pass "its environment: PATH HOME USER LOGNAME LANG and the app's, which wins" ||
     fail "its environment" "$vars"
 out env | grep -q "^cwd /tmp$" && pass "it runs in the app's cwd" ||
     fail "it runs in the app's cwd" "$(out env)"
