@@ -26,7 +26,7 @@
 
 /* Run fn in a child; its wait status. */
 static int
-in_child(int (*fn)(void))
+spawner_in_child(int (*fn)(void))
 {
 	pid_t	 pid;
 	int	 status;
@@ -94,13 +94,13 @@ test_spawner_sandbox(void)
 {
 	int	 status;
 
-	status = in_child(spawner_needed);
+	status = spawner_in_child(spawner_needed);
 	T_ASSERTF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "the calls it needs: status %d", status);
-	status = in_child(spawner_mount);
+	status = spawner_in_child(spawner_mount);
 	T_ASSERTF(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 	    "mount did not kill it: status %d", status);
-	status = in_child(spawner_reboot);
+	status = spawner_in_child(spawner_reboot);
 	T_ASSERTF(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 	    "reboot did not kill it: status %d", status);
 }
@@ -145,7 +145,7 @@ server_calls(void)
 static void
 test_server_sandbox(void)
 {
-	int	 status = in_child(server_calls);
+	int	 status = spawner_in_child(server_calls);
 
 	T_ASSERTF(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "status %d", status);
