@@ -257,6 +257,19 @@ done
 exec 7>&-
 wait "$PROBE_PID" 2>/dev/null
 
+# The daemon stops: the spawner's channel closes, and it kills and reaps
+# every server before it exits, and the parent waits for that.
+run stopall -u "$RUN_AS" -E -N 2 -- "$D/stdioserver" ignore-term ignore-eof \
+    grandchild="e$mark"
+left=$(pgrep -f "stdioserver.*e$mark" | tr '\n' ' ')
+spawner=$(sed -n 's/^spawner pid //p' "$D/stopall.out")
+[ "$(grep -c '^started' "$D/stopall.out")" = 2 ] &&
+    grep -q "^all stopped$" "$D/stopall.out" && [ -z "$left" ] &&
+    ! kill -0 "$spawner" 2>/dev/null &&
+    pass "when the daemon stops, every server is gone before it exits" ||
+    fail "when the daemon stops, every server is gone" \
+    "left: '$left' $(out stopall)"
+
 # --- failures ---------------------------------------------------------------
 run noexec -u "$RUN_AS" -- "$D/missing-server"
 out noexec | grep -q "^failed 1: app probe: exec $D/missing-server: No such file or directory$" &&

@@ -10,7 +10,9 @@
  * -n: network none; -r and -w: read_only_paths and writable_paths; -m:
  * the bound on servers at once; -N: start that many sessions at once;
  * -P: once the spawner runs, load the parent's seccomp allow-list, as
- * the parent does, so that what spawn.c does is shown to fit in it.
+ * the parent does, so that what spawn.c does is shown to fit in it;
+ * -E: once every server runs, stop the spawner as the daemon does when
+ * it stops (spawn_stop_all), print "all stopped" and exit.
  * It prints "spawner pid P", then for each session "started S pid P",
  * "failed S: MESSAGE" or "exited S status N|signal N killed K"; the
  * first server's output is copied to standard output, and standard
@@ -46,7 +48,7 @@ struct probe_session {
 };
 
 static struct probe_session	 sess[PROBE_MAX];
-static int			 nsess, ndone, stdin_done;
+static int			 nsess, ndone, stdin_done, stop_all;
 static struct event		 stdin_ev;
 
 static struct probe_session *
@@ -167,6 +169,12 @@ op_started(uint32_t peer, const struct app_started *st, int fd)
 	if (ev_add(&s->outev, EV_READ) == -1)
 		err(2, "ev_add");
 	s->started = 1;
+	if (stop_all && s == &sess[nsess - 1]) {
+		spawn_stop_all();
+		printf("all stopped\n");
+		fflush(stdout);
+		exit(0);
+	}
 	if (stdin_done)
 		probe_end_all();
 	if (s == &sess[0])
@@ -225,7 +233,7 @@ static const struct spawn_ops probe_ops = {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spawnprobe -x mcpgated [-nPv] [-u user] "
+	fprintf(stderr, "usage: spawnprobe -x mcpgated [-EnPv] [-u user] "
 	    "[-r path] [-w path] [-e NAME=VALUE] [-c cwd] [-M bytes] "
 	    "[-m max] [-N count] [-a app] -- command [arg ...]\n");
 	exit(2);
@@ -254,7 +262,7 @@ main(int argc, char *argv[])
 	memset(&app, 0, sizeof(app));
 	strlcpy(app.name, "probe", sizeof(app.name));
 	app.init_timeout = 60000;
-	while ((ch = getopt(argc, argv, "a:c:e:M:m:nN:Pr:u:vw:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:e:EM:m:nN:Pr:u:vw:x:")) != -1) {
 		switch (ch) {
 		case 'a':
 			strlcpy(app.name, optarg, sizeof(app.name));
@@ -273,6 +281,9 @@ main(int argc, char *argv[])
 			app.env[app.nenv].key = optarg;
 			probe_strlist_add(&app.env[app.nenv].values, eq + 1);
 			app.nenv++;
+			break;
+		case 'E':
+			stop_all = 1;
 			break;
 		case 'M':
 			app.sandbox.memory_max = strtoull(optarg, NULL, 10);
