@@ -620,7 +620,7 @@ app_lookup(const char *name)
  * configuration says whether it is offered and what runs.
  */
 static void
-app_start(uint32_t peer, struct app_start *as)
+parent_app_start(uint32_t peer, struct app_start *as)
 {
 	const struct app_res	*app;
 	struct app_failed	 f;
@@ -644,32 +644,33 @@ app_start(uint32_t peer, struct app_start *as)
 }
 
 static void
-app_stdin_fd(uint32_t peer, const struct app_ref *ref, int fd)
+parent_app_stdin(uint32_t peer, const struct app_ref *ref, int fd)
 {
 	parent_send(PROC_MCPD, IMSG_APP_STDIN, peer, fd, ref, sizeof(*ref));
 }
 
 static void
-app_started(uint32_t peer, const struct app_started *st, int fd)
+parent_app_started(uint32_t peer, const struct app_started *st,
+    int fd)
 {
 	parent_send(PROC_MCPD, IMSG_APP_STARTED, peer, fd, st, sizeof(*st));
 }
 
 static void
-app_failed(uint32_t peer, const struct app_failed *f)
+parent_app_failed(uint32_t peer, const struct app_failed *f)
 {
 	parent_send(PROC_MCPD, IMSG_APP_FAILED, peer, -1, f, sizeof(*f));
 }
 
 static void
-app_exited(uint32_t peer, const struct app_exited *ex)
+parent_app_exited(uint32_t peer, const struct app_exited *ex)
 {
 	parent_send(PROC_MCPD, IMSG_APP_EXITED, peer, -1, ex, sizeof(*ex));
 }
 
 /* The spawner's end is fatal, as a child's. */
 static void
-spawner_lost(const char *why)
+parent_spawner_lost(const char *why)
 {
 	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
 	int		 i;
@@ -685,7 +686,8 @@ spawner_lost(const char *why)
 }
 
 static const struct spawn_ops parent_spawn_ops = {
-	app_stdin_fd, app_started, app_failed, app_exited, spawner_lost
+	parent_app_stdin, parent_app_started, parent_app_failed,
+	parent_app_exited, parent_spawner_lost
 };
 
 /*
@@ -809,7 +811,7 @@ parent_dispatch(int fd, short events, void *arg)
 			if (imsg_get_data(&imsg, &app.start,
 			    sizeof(app.start)) == -1 || c->id != PROC_MCPD)
 				goto bad;
-			app_start(imsg_get_id(&imsg), &app.start);
+			parent_app_start(imsg_get_id(&imsg), &app.start);
 			break;
 		case IMSG_APP_STOP:
 			if (imsg_get_data(&imsg, &app.ref,
