@@ -236,9 +236,13 @@ answer(const char *id, const char *result)
 static void
 echo(const char *id, const char *line)
 {
-	char	 text[4096];
+	char	 text[4096], uid[64];
 	size_t	 i;
 
+	if (unknown_ids) {
+		snprintf(uid, sizeof(uid), "\"unknown-%ld\"", random());
+		id = uid;
+	}
 	if (bigline) {
 		printf("{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":{\"content\":"
 		    "[{\"type\":\"text\",\"text\":\"", id);
