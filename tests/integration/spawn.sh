@@ -312,6 +312,44 @@ grep -q "app probe session s1: server exited with status 3" "$D/stderr.err" &&
     pass "when it fails, its status and last lines are logged" ||
     fail "its status and last lines" "$(tail -n 5 "$D/stderr.err")"
 
+# --- the npm reference servers, in a sandbox with paths -------------------
+NM=$TOP/tests/peers/node_modules
+EVERYTHING=$NM/@modelcontextprotocol/server-everything/dist/index.js
+FILESYSTEM=$NM/@modelcontextprotocol/server-filesystem/dist/index.js
+NODE=$(command -v node)
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"spawn.sh","version":"1"}}}'
+if [ -z "$NODE" ]; then
+	skip "the reference servers" "node is not installed (make deps installs it)"
+elif [ ! -f "$EVERYTHING" ] || [ ! -f "$FILESYSTEM" ]; then
+	skip "the reference servers" "they are not installed (make peers installs them)"
+else
+	# node and the servers' files, read-only; nothing else.
+	RO=(-r /usr -r /lib -r /etc -r "$NM" -r "$(readlink -f "$NODE")")
+	[ -d /lib64 ] && RO+=(-r /lib64)
+	(printf '%s\n' "$INIT" '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"echo","arguments":{"message":"sandboxed"}}}'
+	    sleep 3) | timeout 30 "${PROBE[@]}" -u "$RUN_AS" -n "${RO[@]}" -- \
+	    "$NODE" "$EVERYTHING" stdio >"$D/everything.out" 2>"$D/everything.err"
+	grep -q '"text":"Echo: sandboxed"' "$D/everything.out" &&
+	    grep -q '^exited 1 status 0 killed 0' "$D/everything.out" &&
+	    pass "server-everything answers tools/call echo from its sandbox" ||
+	    fail "server-everything in its sandbox" \
+	    "$(out everything | cut -c1-200) $(tail -n 3 "$D/everything.err")"
+	mkdir -m 0777 "$D/fs" "$D/fs/data"
+	write='{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"write_file","arguments":{"path":"%s","content":"x"}}}'
+	# It may write where it likes beneath $D/fs; the sandbox lets it
+	# write beneath $D/fs/data only.
+	(printf '%s\n' "$INIT"
+	    printf "$write\n" 2 "$D/fs/data/in.txt" 3 "$D/fs/out.txt"
+	    sleep 3) | timeout 30 "${PROBE[@]}" -u "$RUN_AS" -n "${RO[@]}" \
+	    -r "$D/fs" -w "$D/fs/data" -- "$NODE" "$FILESYSTEM" "$D/fs" \
+	    >"$D/filesystem.out" 2>"$D/filesystem.err"
+	[ -f "$D/fs/data/in.txt" ] && [ ! -e "$D/fs/out.txt" ] &&
+	    grep '"id":3' "$D/filesystem.out" | grep -q 'EACCES\|permission denied' &&
+	    pass "server-filesystem writes beneath writable_paths only, whatever it allows itself" ||
+	    fail "server-filesystem in its sandbox" \
+	    "$(out filesystem | cut -c1-300)"
+fi
+
 # --- without root ------------------------------------------------------------
 install -m 0755 "$BIN/mcpgated" "$HELPERS/spawnprobe" "$D/"
 echo '{"jsonrpc":"2.0","id":1,"method":"ping"}' | timeout 30 \
