@@ -605,17 +605,6 @@ child_lost(struct child *c, const char *why)
 }
 
 /*
- * Until privsep/apps.c reads the apps of the configuration and of the
- * store, there are none; its definition replaces this one.
- */
-__attribute__((weak)) const struct app_res *
-app_lookup(const char *name)
-{
-	(void)name;
-	return (NULL);
-}
-
-/*
  * A session's stdio server, as mcpd asks for it by the app's name: the
  * configuration says whether it is offered and what runs.
  */

@@ -4,8 +4,11 @@
 # its PID and network namespaces, its paths, its forbidden calls, its
 # environment, its end (grandchildren included, a server that ignores
 # SIGTERM), kill -9 of the spawner or of its parent, exec failures, the
-# bound on servers, its standard error in the log; and the daemon's own
-# spawner: its sandbox, and that its death stops the daemon.
+# bound on servers, its standard error in the log, the npm reference
+# servers in it; and the daemon's own spawner: its sandbox, a session's
+# server through the whole gateway (mcpd's relay, the parent, the
+# spawner), the daemon stopping with a session open, and that the
+# spawner's death stops the daemon.
 . "$(dirname "$0")/lib.sh"
 need_root "servers run as another user in namespaces of their own"
 
@@ -363,17 +366,46 @@ out nonroot | grep -q "^id ok uid=$uid euid=$uid gid=$gid pid=2 nonewprivs=1 sec
     pass "without root: the server runs as the daemon's user, mapped in a user namespace" ||
     fail "without root" "$(out nonroot) $(cat "$D/nonroot.err")"
 
-# --- the daemon's spawner --------------------------------------------------
-mg_setup </dev/null
+# --- the daemon's spawner, and a session's server through it -------------
+PW="correct horse battery"
+mg_setup <<EOF
+app_service:
+  mcp_demo_server: true
+  apps:
+  - name: probe
+    labels: {env: test}
+    mcp:
+      command: $D/stdioserver
+      args: [probes-on-stderr, "grandchild=d$mark", ignore-term]
+      run_as_host_user: $RUN_AS
+      sandbox:
+        network: none
+EOF
 if ! mg_start; then
 	fail "daemon starts" "see the log"
 	exit 0
 fi
-spawner=
-for p in $(pgrep -P "$MG_PID"); do
-	[ "$(tr '\0' ' ' </proc/"$p"/cmdline | sed 's/ *$//')" = \
-	    "mcpgated: spawner" ] && spawner=$p
-done
+
+# spawner_pid: the spawner of the running instance.
+spawner_pid() {
+	local p
+	for p in $(pgrep -P "$MG_PID"); do
+		[ "$(tr '\0' ' ' </proc/"$p"/cmdline | sed 's/ *$//')" = \
+		    "mcpgated: spawner" ] && echo "$p"
+	done
+}
+
+# server_pid: the probe app's server, once it runs.
+server_pid() {
+	local i p
+	for i in $(seq 1 60); do
+		p=$(pgrep -f "^$D/stdioserver probes-on-stderr grandchild=d$mark")
+		[ -n "$p" ] && { echo "$p"; return; }
+		sleep 0.05
+	done
+}
+
+spawner=$(spawner_pid)
 st=/proc/$spawner/status
 if [ -z "$spawner" ]; then
 	fail "the daemon starts a spawner" "$(pgrep -a -P "$MG_PID")"
@@ -392,13 +424,79 @@ else
 	    pass "the spawner holds its own filter only, not the parent's" ||
 	    fail "the spawner holds its own filter only" \
 	    "$(grep -E '^Seccomp' "$st")"
-	kill -KILL "$spawner"
-	wait "$MG_PID"
-	status=$?
-	[ $status -eq 1 ] &&
-	    grep -q "spawner (pid $spawner) terminated by signal 9" \
-	    "$MG_DIR/log" && grep -q "stopping: spawner is gone" "$MG_DIR/log" &&
-	    pass "kill -9 of the spawner stops the daemon, status 1" ||
-	    fail "kill -9 of the spawner stops the daemon" \
-	    "status $status: $(tail -n 3 "$MG_DIR/log")"
 fi
+
+out=$(ctl --format json users add alice --roles mcp-user)
+invite_login alice "$out"
+INIT='{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"spawn.sh","version":"1"}}}'
+CALL='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"through the gateway"}}}'
+{ printf '%s\n' "$INIT" '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+    "$CALL"; sleep 3; } | user_session alice 20 probe >"$D/e2e.out" 2>&1 &
+SESSION=$!
+srv=$(server_pid)
+sleep 0.5
+gc=$(pgrep -f "stdioserver hang d$mark")
+init=$(awk '/^PPid:/ {print $2}' /proc/"$srv"/status 2>/dev/null)
+[ -n "$srv" ] && [ -n "$init" ] &&
+    [ "$(awk '/^PPid:/ {print $2}' /proc/"$init"/status)" = "$spawner" ] &&
+    [ "$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/"$srv"/status)" = \
+    "$uid $uid $uid $uid" ] &&
+    [ "$(awk '/^NSpid:/ {print $3}' /proc/"$srv"/status)" = 2 ] &&
+    [ "$(readlink /proc/"$srv"/ns/net)" != "$(readlink /proc/self/ns/net)" ] &&
+    pass "a session's server: the spawner's, as $RUN_AS, pid 2 of its namespace, network none" ||
+    fail "a session's server through the daemon" \
+    "srv '$srv' init '$init': $(tail -n 5 "$MG_DIR/log")"
+wait "$SESSION"
+grep '"id":1' "$D/e2e.out" | grep -q '"text":"through the gateway"' &&
+    pass "tools/call echo goes to the server and back through mcpd" ||
+    fail "tools/call echo through the gateway" "$(cat "$D/e2e.out")"
+gone=1
+for p in $srv $gc; do
+	wait_gone "$p" 5 || gone=0
+done
+[ -n "$gc" ] && [ $gone -eq 1 ] &&
+    pass "at the session's end its server and a setsid'd grandchild are gone" ||
+    fail "at the session's end its server is gone" \
+    "left: $(pgrep -af "d$mark")"
+grep -q "app probe session [0-9a-zA-Z_-]*: grandchild ok d$mark" \
+    "$MG_DIR/log" &&
+    grep -q "app probe session [0-9a-zA-Z_-]*: server started (pid $srv)" \
+    "$MG_DIR/log" &&
+    pass "the server's start and standard error are in the daemon's log" ||
+    fail "the server's log lines" "$(grep 'app probe' "$MG_DIR/log" | head)"
+
+# The daemon stops with a session open: its server is gone by the time
+# the daemon has exited.
+{ printf '%s\n' "$INIT"; sleep 20; } | user_session alice 30 probe \
+    >/dev/null 2>&1 &
+SESSION=$!
+srv=$(server_pid)
+sleep 0.3
+gc=$(pgrep -f "stdioserver hang d$mark")
+mg_stop
+left=
+for p in $srv $gc; do
+	kill -0 "$p" 2>/dev/null && left="$left $p"
+done
+[ -n "$srv" ] && [ -n "$gc" ] && [ "$MG_STATUS" -eq 0 ] && [ -z "$left" ] &&
+    pass "the daemon stops with a session open: its server is gone, status 0" ||
+    fail "the daemon stops with a session open" \
+    "srv '$srv' gc '$gc' status $MG_STATUS left '$left'"
+kill "$SESSION" 2>/dev/null
+wait "$SESSION" 2>/dev/null
+
+rm -f "$MG_DIR/ctl.sock"
+if ! mg_start; then
+	fail "the daemon starts again" "see the log"
+	exit 0
+fi
+spawner=$(spawner_pid)
+kill -KILL "$spawner"
+wait "$MG_PID"
+status=$?
+[ -n "$spawner" ] && [ $status -eq 1 ] &&
+    grep -q "spawner (pid $spawner) terminated by signal 9" \
+    "$MG_DIR/log" && grep -q "stopping: spawner is gone" "$MG_DIR/log" &&
+    pass "kill -9 of the spawner stops the daemon, status 1" ||
+    fail "kill -9 of the spawner stops the daemon" \
+    "status $status: $(tail -n 3 "$MG_DIR/log")"

@@ -13,6 +13,7 @@
  *   stderr=N        N lines on standard error
  *   ignore-term     ignore SIGTERM        ignore-eof   wait on at EOF
  *   exit=N          exit now with status N
+ *   probes-on-stderr  what the probes print goes to standard error
  *
  * and faults of the MCP part: no-init (never answer initialize),
  * exit-mid-call (exit on tools/call), garbage (a line that is not JSON
@@ -310,13 +311,19 @@ int
 main(int argc, char *argv[])
 {
 	const char	*a;
-	int		 i, n, j;
+	int		 i, n, j, saved_stdout = -1;
 
 	if (argc == 3 && strcmp(argv[1], "hang") == 0)
 		hang();
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
-		if (strcmp(a, "id") == 0)
+		if (strcmp(a, "probes-on-stderr") == 0) {
+			/* Behind a relay that wants JSON only on stdout. */
+			fflush(stdout);
+			if ((saved_stdout = dup(STDOUT_FILENO)) == -1 ||
+			    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+				exit(2);
+		} else if (strcmp(a, "id") == 0)
 			probe_id();
 		else if (strcmp(a, "env") == 0) {
 			for (j = 0; environ[j] != NULL; j++)
@@ -378,6 +385,8 @@ main(int argc, char *argv[])
 			exit(2);
 		}
 	}
+	if (saved_stdout != -1 && dup2(saved_stdout, STDOUT_FILENO) == -1)
+		exit(2);
 	serve();
 	return (0);
 }
