@@ -103,7 +103,8 @@ main(int argc, char *argv[])
 	size_t		 outlen = 0, outoff = 0;
 	ssize_t		 r;
 	time_t		 deadline;
-	int		 ch, fd, n, e, secs = 10, in_eof = 0, shut = 0;
+	int		 ch, fd, n = 0, e, secs = 10, in_eof = 0, shut = 0;
+	int		 reads;
 	int		 status = 0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -171,10 +172,12 @@ main(int argc, char *argv[])
 				shut = 1;
 			}
 		}
-		while ((n = SSL_read(ssl, in, BUFSZ)) > 0)
+		/* A gateway that never stops writing still lets us look up. */
+		for (reads = 0; reads < 64 &&
+		    (n = SSL_read(ssl, in, BUFSZ)) > 0; reads++)
 			if (fwrite(in, 1, (size_t)n, stdout) != (size_t)n)
 				err(1, "stdout");
-		e = SSL_get_error(ssl, n);
+		e = reads < 64 ? SSL_get_error(ssl, n) : SSL_ERROR_WANT_READ;
 		if (e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ||
 		    e == SSL_ERROR_SSL)
 			break;

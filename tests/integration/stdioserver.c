@@ -19,7 +19,9 @@
  * exit-mid-call (exit on tools/call), garbage (a line that is not JSON
  * before each answer), bigline (echo answers with a 10 MB line), flood
  * (lines without end after initialize), unknown-ids (answers carry ids
- * nobody sent).  Each probe prints one line: "NAME ok ..." or "NAME
+ * nobody sent), ask=METHOD (after initialize, a request of the server's
+ * to the client, id "srv-1"; the client's answer is copied to standard
+ * error).  Each probe prints one line: "NAME ok ..." or "NAME
  * failed: why".
  */
 #include <sys/types.h>
@@ -46,6 +48,7 @@ extern char	**environ;
 
 static int	 no_init, exit_mid_call, garbage, bigline, flood, unknown_ids;
 static int	 ignore_eof;
+static const char *ask;
 
 static void
 say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -269,8 +272,11 @@ serve(void)
 	ssize_t	 n;
 
 	while ((n = getline(&line, &cap, stdin)) != -1) {
-		if (json_raw(line, "method", method, sizeof(method)) == -1)
-			continue;		/* a response: ignored */
+		if (json_raw(line, "method", method, sizeof(method)) == -1) {
+			/* A response: to ask's request; shown. */
+			fprintf(stderr, "answer %s", line);
+			continue;
+		}
 		if (json_raw(line, "id", id, sizeof(id)) == -1)
 			continue;		/* a notification */
 		if (strcmp(method, "\"initialize\"") == 0) {
@@ -279,6 +285,9 @@ serve(void)
 			answer(id, "{\"protocolVersion\":\"2025-06-18\","
 			    "\"capabilities\":{\"tools\":{}},\"serverInfo\":"
 			    "{\"name\":\"stdioserver\",\"version\":\"1\"}}");
+			if (ask != NULL)
+				say("{\"jsonrpc\":\"2.0\",\"id\":\"srv-1\","
+				    "\"method\":\"%s\",\"params\":{}}", ask);
 			while (flood)
 				say("{\"jsonrpc\":\"2.0\",\"method\":"
 				    "\"notifications/message\",\"params\":"
@@ -367,6 +376,8 @@ main(int argc, char *argv[])
 			ignore_eof = 1;
 		else if (strncmp(a, "exit=", 5) == 0)
 			exit(atoi(a + 5));
+		else if (strncmp(a, "ask=", 4) == 0)
+			ask = a + 4;
 		else if (strcmp(a, "no-init") == 0)
 			no_init = 1;
 		else if (strcmp(a, "exit-mid-call") == 0)
