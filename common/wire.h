@@ -49,6 +49,15 @@ _Static_assert(sizeof(WIRE_ALPN) - 1 == 9, "WIRE_ALPN_PROTOS length byte");
 #define WIRE_ERR_OVER_BUDGET	"over_budget"
 
 /*
+ * The reasons of a session's end that the client acts on, besides the
+ * refusal codes above that also end a session (expired, locked, ...):
+ * the gateway's last line, an error with a null id, carries its reason
+ * as the audit log records it, {"data":{"reason":CODE}}.
+ */
+#define WIRE_END_GATEWAY_STOPPING "gateway_stopping"
+#define WIRE_END_SERVER_EXITED	"server_exited"
+
+/*
  * JSON-RPC 2.0 error codes in a session, and the one of the
  * implementation-defined range the gateway uses for its own errors (a
  * session that ends, the audit log that cannot be written).

@@ -731,8 +731,9 @@ mconn_drain(void)
 	for (c = RB_MIN(mconn_tree, &mcpd->conns); c != NULL; c = next) {
 		next = RB_NEXT(mconn_tree, &mcpd->conns, c);
 		if (c->state == MCONN_SESSION)
-			session_end(c, "gateway_stopping", "the gateway is "
-			    "stopping; start the session again in a moment");
+			session_end(c, WIRE_END_GATEWAY_STOPPING, "the "
+			    "gateway is stopping; start the session again in "
+			    "a moment");
 	}
 }
 

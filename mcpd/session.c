@@ -339,7 +339,8 @@ session_send_raw(struct mconn *c, const char *line, size_t len)
 
 /*
  * End the session: tell the client why when the gateway ends it (the
- * last line is an error with a null id), record it, and close.
+ * last line is an error with a null id and the audit reason as its
+ * data.reason), record it, and close.
  */
 void
 session_end(struct mconn *c, const char *code, const char *why)
@@ -348,7 +349,9 @@ session_end(struct mconn *c, const char *code, const char *why)
 
 	if (why != NULL) {
 		snprintf(text, sizeof(text), "the session ended: %s", why);
-		session_send(c, rpc_error(NULL, RPC_GATEWAY_ERROR, text));
+		session_send(c, json_pack("{s:s,s:n,s:{s:i,s:s,s:{s:s}}}",
+		    "jsonrpc", "2.0", "id", "error", "code", RPC_GATEWAY_ERROR,
+		    "message", text, "data", "reason", code));
 	}
 	session_free(c, code, why);
 	mconn_close(c);
