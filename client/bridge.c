@@ -12,13 +12,23 @@
  * when the session ends are answered the same way, so that the client
  * never waits for an answer that cannot come.
  *
+ * When the connection drops once the session ran (the gateway restarted,
+ * the network failed, the certificate expired and the user logged in
+ * again), the bridge connects again with backoff, replays the client's
+ * initialize and notifications/initialized, takes the answer itself and
+ * goes on if the server's name and protocol version are the same.  The
+ * requests in flight get -32000 "retry"; so do the requests that come
+ * while it waits to try again.  A session that the gateway ended on
+ * purpose (its last line gives the reason) is not taken up again.
+ *
  * One poll(2) loop moves the bytes, all descriptors non-blocking, with
  * bounded queues: when the gateway does not take what the client sends,
  * stdin is not read; when the client does not read stdout, the gateway is
- * not read.
+ * not read.  While an attempt to reconnect runs, stdin is not read either.
  */
 #include <sys/types.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -48,6 +58,17 @@
 #define BR_CHUNK	(64 * 1024)
 #define BR_HIGH		(1024 * 1024)	/* queued before the feeder waits */
 #define BR_READS	16		/* gateway reads a turn */
+#define BR_RETRY_FIRST	500		/* ms before the first attempt again */
+#define BR_RETRY_MAX	30000		/* the longest wait between two */
+#define BR_LOGIN_POLL	2000		/* between two looks at a profile
+					   that needs 'mcpgate login' */
+#define BR_RETRY_FOR	(10 * 60 * 1000)	/* then give up */
+#define BR_REPLAY_MS	45000		/* for the replayed initialize's
+					   answer: the server's own start
+					   may take limits.init_timeout */
+
+#define BR_LOST_MSG	"mcpgate: the connection to the gateway was lost; " \
+			"retry"
 
 /* Bytes coming in, cut into lines. */
 struct linebuf {
@@ -70,7 +91,9 @@ struct outbuf {
 
 enum br_state {
 	BR_WAIT,		/* the connect line sent, no answer yet */
+	BR_REPLAY,		/* connected again, initialize replayed */
 	BR_STREAM,		/* lines both ways */
+	BR_RETRY,		/* the connection lost: waiting to try again */
 	BR_ERROR,		/* no gateway: requests get the reason */
 	BR_DONE,		/* the session ended as it should */
 };
@@ -96,6 +119,28 @@ struct bridge {
 	char		 last[512];	/* the gateway's last line, if an
 					   error without an id: why it
 					   ends */
+	char		 endcode[64];	/* and its reason code, if given */
+
+	/* Reconnection. */
+	uint64_t	 retry_for;	/* how long to try, ms; 0: never */
+	int		 ran;		/* a session was accepted once */
+	uint64_t	 lost_at;	/* when the connection was lost, or 0 */
+	uint64_t	 retry_at;	/* BR_RETRY: the next attempt */
+	uint64_t	 backoff;	/* the last wait, ms */
+	unsigned int	 attempts;	/* since the loss */
+	unsigned long	 dropped;	/* client messages meanwhile */
+	char		 said[512];	/* the last trouble said on stderr */
+	char		 session[64];	/* the gateway's id of the session */
+
+	/* What is replayed, and what its answer must say again. */
+	char		*init_line;	/* the client's initialize */
+	size_t		 init_len;
+	json_t		*init_id;
+	char		*inited_line;	/* notifications/initialized */
+	size_t		 inited_len;
+	int		 init_ok;	/* the first initialize succeeded */
+	char		*srv_name;	/* serverInfo.name */
+	char		*srv_proto;	/* protocolVersion */
 };
 
 static volatile sig_atomic_t	 quit;
@@ -265,6 +310,7 @@ gw_drop(struct bridge *b)
 	close(b->fd);
 	b->ssl = NULL;
 	b->fd = -1;
+	b->shut = 0;
 	outbuf_clear(&b->gout);
 	free(b->gin.buf);
 	b->gin.buf = NULL;
@@ -298,6 +344,109 @@ br_fail(struct bridge *b, const char *fmt, ...)
 	}
 }
 
+/* A trouble for stderr, unless it is the one said last. */
+static void
+br_say(struct bridge *b, const char *what)
+{
+	if (strcmp(b->said, what) == 0)
+		return;
+	strlcpy(b->said, what, sizeof(b->said));
+	fprintf(stderr, "mcpgate: %s\n", what);
+}
+
+/*
+ * The next attempt, after a wait that doubles from BR_RETRY_FIRST up to
+ * BR_RETRY_MAX, each a random share between half and all of it, so that
+ * the bridges one restart cut off do not all come back at once; or,
+ * once retry_for has passed since the loss, error mode.
+ */
+static void
+br_schedule(struct bridge *b, const char *why, int login)
+{
+	uint64_t	 now = ev_now_ms(), wait;
+	char		 d[32];
+
+	if (now - b->lost_at >= b->retry_for) {
+		fmt_duration(b->retry_for / 1000, d, sizeof(d));
+		br_fail(b, "could not connect to the gateway again within %s "
+		    "(%s); restart this MCP server in your client to connect "
+		    "again", d, why);
+		return;
+	}
+	b->backoff = b->backoff == 0 ? BR_RETRY_FIRST : b->backoff * 2;
+	if (b->backoff > BR_RETRY_MAX)
+		b->backoff = BR_RETRY_MAX;
+	wait = b->backoff / 2 + arc4random_uniform(b->backoff / 2 + 1);
+	if (login && wait > BR_LOGIN_POLL)
+		wait = BR_LOGIN_POLL;
+	b->state = BR_RETRY;
+	b->retry_at = now + wait;
+}
+
+/*
+ * The gateway cannot be used now.  Before any session ran, or when time
+ * will not mend it, or when reconnecting is off: error mode.  Otherwise
+ * the requests in flight get -32000 "retry", and an attempt to connect
+ * again is scheduled.  A profile that waits for 'mcpgate login' (the
+ * certificate expired) is looked at again and again, with no end: the
+ * user's next login is enough.
+ */
+static void
+br_trouble(struct bridge *b, int transient, const char *fmt, ...)
+{
+	va_list	 ap;
+	json_t	*id;
+	char	 why[512];
+	int	 login;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	one_line(why);
+	if (!transient || !b->ran || b->retry_for == 0 || b->stdin_eof) {
+		br_fail(b, "%s", why);
+		return;
+	}
+	while ((id = pending_take(b->pending)) != NULL) {
+		bridge_answer(b, id, RPC_GATEWAY_ERROR, BR_LOST_MSG);
+		json_decref(id);
+	}
+	gw_drop(b);
+	if (b->lost_at == 0) {
+		b->lost_at = ev_now_ms();
+		b->attempts = 0;
+		b->backoff = 0;
+		b->dropped = 0;
+		strlcpy(b->said, why, sizeof(b->said));
+		fprintf(stderr, "mcpgate: the connection to the gateway was "
+		    "lost (%s); connecting again\n", why);
+	} else
+		br_say(b, why);
+	if ((login = strstr(why, "mcpgate login") != NULL))
+		b->lost_at = ev_now_ms();	/* waiting for the user */
+	br_schedule(b, why, login);
+}
+
+/* The session goes on after the replay: say so, and send what waited. */
+static void
+br_resumed(struct bridge *b)
+{
+	if (b->inited_line != NULL) {
+		outbuf_add(&b->gout, b->inited_line, b->inited_len);
+		outbuf_add(&b->gout, "\n", 1);
+	}
+	b->state = BR_STREAM;
+	fprintf(stderr, "mcpgate: connected to the gateway again (session "
+	    "%s, attempt %u)", b->session, b->attempts);
+	if (b->dropped > 0)
+		fprintf(stderr, "; %lu notifications and responses of the MCP "
+		    "client were dropped meanwhile", b->dropped);
+	fputc('\n', stderr);
+	b->lost_at = 0;
+	b->backoff = 0;
+	b->said[0] = '\0';
+}
+
 /*
  * The session's connection ended: with a TLS close (why NULL) or not.
  * After stdin's end that is the end, whatever the way; before, it is
@@ -309,12 +458,20 @@ gw_ended(struct bridge *b, const char *why)
 	static const char	 again[] = "restart this MCP server in your "
 	    "client to connect again";
 	json_t			*id;
-	int			 advised;
+	int			 advised, transient = 1;
 
 	if (b->last[0] != '\0') {
 		why = b->last;
 		if (strncmp(why, "the session ended: ", 19) == 0)
 			why += 19;
+		/* Without a reason code, it was meant. */
+		transient = b->endcode[0] != '\0' &&
+		    rpc_end_transient(b->endcode);
+	}
+	if (!b->stdin_eof && transient && b->ran && b->retry_for > 0) {
+		br_trouble(b, 1, "%s", why != NULL ? why : "the gateway closed "
+		    "the connection");
+		return;
 	}
 	if (!b->stdin_eof) {
 		/* The gateway's reason may say what to do already. */
@@ -339,6 +496,48 @@ gw_ended(struct bridge *b, const char *why)
 	b->state = BR_DONE;
 }
 
+/* The client's initialize, kept for a replay until one succeeds. */
+static void
+init_keep(struct bridge *b, const char *line, size_t n, json_t *id)
+{
+	free(b->init_line);
+	json_decref(b->init_id);
+	if ((b->init_line = malloc(n)) == NULL)
+		oom();
+	memcpy(b->init_line, line, n);
+	b->init_len = n;
+	b->init_id = json_incref(id);
+}
+
+/* notifications/initialized, replayed after initialize. */
+static void
+inited_keep(struct bridge *b, const char *line, size_t n)
+{
+	if ((b->inited_line = malloc(n)) == NULL)
+		oom();
+	memcpy(b->inited_line, line, n);
+	b->inited_len = n;
+}
+
+/* The gateway's first answer to initialize: what a replay must match. */
+static void
+init_answered(struct bridge *b, json_t *msg)
+{
+	const char	*name, *proto;
+
+	if (!rpc_init_result(msg, &name, &proto)) {
+		free(b->init_line);	/* an error: nothing to replay */
+		b->init_line = NULL;
+		json_decref(b->init_id);
+		b->init_id = NULL;
+		return;
+	}
+	if ((b->srv_name = strdup(name)) == NULL ||
+	    (b->srv_proto = strdup(proto)) == NULL)
+		oom();
+	b->init_ok = 1;
+}
+
 /* A line from the client: to the gateway, or answered in error mode. */
 static void
 client_line(struct bridge *b, char *line, size_t n)
@@ -358,6 +557,24 @@ client_line(struct bridge *b, char *line, size_t n)
 		json_decref(msg);
 		return;
 	}
+	if (b->state == BR_RETRY) {
+		if (kind == BRPC_REQUEST)
+			bridge_answer(b, id, RPC_GATEWAY_ERROR, BR_LOST_MSG);
+		else if (kind == BRPC_NOTIFICATION && b->init_ok &&
+		    b->inited_line == NULL &&
+		    rpc_is_method(msg, "notifications/initialized"))
+			inited_keep(b, line, n);	/* for the replay */
+		else
+			b->dropped++;
+		json_decref(msg);
+		return;
+	}
+	if (kind == BRPC_REQUEST && !b->init_ok &&
+	    rpc_is_method(msg, "initialize"))
+		init_keep(b, line, n, id);
+	else if (kind == BRPC_NOTIFICATION && b->inited_line == NULL &&
+	    rpc_is_method(msg, "notifications/initialized"))
+		inited_keep(b, line, n);
 	if (kind == BRPC_REQUEST)
 		pending_add(b->pending, id);
 	else if ((id = rpc_cancelled(msg)) != NULL)
@@ -445,14 +662,28 @@ connect_answer(struct bridge *b, const char *line, size_t n)
 	ans = json_loadb(line, n, 0, &jerr);
 	if (!json_is_object(ans)) {
 		json_decref(ans);
-		br_fail(b, "the gateway's answer to connect is not JSON");
+		br_trouble(b, 1, "the gateway's answer to connect is not JSON");
 		return;
 	}
 	if (json_is_true(json_object_get(ans, "ok"))) {
-		b->state = BR_STREAM;	/* and silent, as all is well */
+		b->ran = 1;
+		strlcpy(b->session, json_string_value(json_object_get(ans,
+		    "session")) != NULL ? json_string_value(json_object_get(ans,
+		    "session")) : "", sizeof(b->session));
+		one_line(b->session);
 		json_decref(ans);
-		if (b->stdin_eof)	/* ended while we waited */
-			b->deadline = ev_now_ms() + BR_DRAIN_MS;
+		if (b->lost_at == 0) {
+			b->state = BR_STREAM;	/* and silent: all is well */
+			if (b->stdin_eof)	/* ended while we waited */
+				b->deadline = ev_now_ms() + BR_DRAIN_MS;
+		} else if (b->init_ok) {
+			/* The replay, answered to the bridge alone. */
+			outbuf_add(&b->gout, b->init_line, b->init_len);
+			outbuf_add(&b->gout, "\n", 1);
+			b->state = BR_REPLAY;
+			b->deadline = ev_now_ms() + BR_REPLAY_MS;
+		} else
+			br_resumed(b);
 		return;
 	}
 	code = json_string_value(json_object_get(ans, "error"));
@@ -460,8 +691,9 @@ connect_answer(struct bridge *b, const char *line, size_t n)
 	code = code != NULL ? code : "";
 	msg = msg != NULL ? msg : code[0] != '\0' ? code : "no reason given";
 	adv = gw_advice(code, msg);
-	br_fail(b, "the gateway refused MCP server %s: %s%s%s", b->app, msg,
-	    adv != NULL ? "; " : "", adv != NULL ? adv : "");
+	br_trouble(b, rpc_refusal_transient(code), "the gateway refused MCP "
+	    "server %s: %s%s%s", b->app, msg, adv != NULL ? "; " : "",
+	    adv != NULL ? adv : "");
 	json_decref(ans);
 }
 
@@ -492,21 +724,62 @@ bridge_gateway_line(struct bridge *b, const char *line, size_t n)
 		    "a JSON-RPC message: dropped\n");
 		return;
 	}
-	b->last[0] = '\0';
+	b->last[0] = b->endcode[0] = '\0';
 	if ((end = rpc_end_reason(msg)) != NULL) {
 		strlcpy(b->last, end, sizeof(b->last));
 		one_line(b->last);
+		if ((end = rpc_end_code(msg)) != NULL)
+			strlcpy(b->endcode, end, sizeof(b->endcode));
 		if (json_integer_value(json_object_get(json_object_get(msg,
 		    "error"), "code")) == RPC_GATEWAY_ERROR) {
 			json_decref(msg);
 			return;
 		}
 	}
-	if (rpc_classify(msg) == BRPC_RESPONSE)
+	if (rpc_classify(msg) == BRPC_RESPONSE) {
+		if (b->init_id != NULL && !b->init_ok &&
+		    json_equal(json_object_get(msg, "id"), b->init_id))
+			init_answered(b, msg);
 		pending_del(b->pending, json_object_get(msg, "id"));
+	}
 	json_decref(msg);
 	outbuf_add(&b->out, line, n);
 	outbuf_add(&b->out, "\n", 1);
+}
+
+/*
+ * A line while the replayed initialize waits for its answer: that answer
+ * is the bridge's, and must name the same server and protocol version
+ * as the first; everything else goes on to the client.
+ */
+static void
+replay_line(struct bridge *b, const char *line, size_t n)
+{
+	json_error_t	 jerr;
+	json_t		*msg;
+	const char	*name, *proto, *why;
+
+	msg = json_loadb(line, n, 0, &jerr);
+	if (rpc_classify(msg) != BRPC_RESPONSE ||
+	    !json_equal(json_object_get(msg, "id"), b->init_id)) {
+		json_decref(msg);
+		bridge_gateway_line(b, line, n);
+		return;
+	}
+	if (!rpc_init_result(msg, &name, &proto)) {
+		why = json_string_value(json_object_get(json_object_get(msg,
+		    "error"), "message"));
+		br_trouble(b, 1, "the gateway did not initialize the session "
+		    "again: %s", why != NULL ? why : "no reason given");
+	} else if (strcmp(name, b->srv_name) != 0 ||
+	    strcmp(proto, b->srv_proto) != 0)
+		br_fail(b, "the session cannot go on: the MCP server is now "
+		    "\"%.100s\" with protocol \"%.40s\", it was \"%.100s\" "
+		    "with \"%.40s\"; restart this MCP server in your client",
+		    name, proto, b->srv_name, b->srv_proto);
+	else
+		br_resumed(b);
+	json_decref(msg);
 }
 
 static void
@@ -523,6 +796,8 @@ gateway_lines(struct bridge *b)
 			    "MiB", BR_MAXGW >> 20);
 		else if (b->state == BR_WAIT)
 			connect_answer(b, line, n);
+		else if (b->state == BR_REPLAY)
+			replay_line(b, line, n);
 		else
 			bridge_gateway_line(b, line, n);
 	}
@@ -538,7 +813,8 @@ gw_want_read(struct bridge *b)
 static int
 gw_want_write(struct bridge *b)
 {
-	return (b->ssl != NULL && b->state == BR_STREAM &&
+	return (b->ssl != NULL && (b->state == BR_STREAM ||
+	    b->state == BR_REPLAY) &&
 	    (outbuf_used(&b->gout) > 0 || (b->stdin_eof && !b->shut)));
 }
 
@@ -595,8 +871,8 @@ gw_read(struct bridge *b)
 		case SSL_ERROR_ZERO_RETURN:
 			ERR_clear_error();
 			if (b->state == BR_WAIT)
-				br_fail(b, "the gateway closed the connection "
-				    "without answering");
+				br_trouble(b, 1, "the gateway closed the "
+				    "connection without answering");
 			else
 				gw_ended(b, NULL);
 			return;
@@ -611,7 +887,7 @@ gw_read(struct bridge *b)
 			    "no answer from the gateway" : "the connection "
 			    "broke", why, sizeof(why));
 			if (b->state == BR_WAIT)
-				br_fail(b, "%s", why);
+				br_trouble(b, 1, "%s", why);
 			else
 				gw_ended(b, why);
 			return;
@@ -690,12 +966,14 @@ bridge_dial(struct bridge *b)
 	char	*line;
 	int	 len, r;
 
+	b->last[0] = b->endcode[0] = '\0';
 	if ((b->ssl = gw_profile_connect(err, sizeof(err))) == NULL) {
 		if (strstr(err, "mcpgate login") != NULL)
-			br_fail(b, "%s", err);
+			br_trouble(b, 1, "%s", err);
 		else
-			br_fail(b, "%s; check that the gateway is running and "
-			    "reachable ('mcpgate status' tells more)", err);
+			br_trouble(b, 1, "%s; check that the gateway is "
+			    "running and reachable ('mcpgate status' tells "
+			    "more)", err);
 		return;
 	}
 	b->fd = SSL_get_fd(b->ssl);
@@ -720,7 +998,7 @@ bridge_dial(struct bridge *b)
 			gw_ssl_error(b->ssl, r, "no answer from the gateway",
 			    err, sizeof(err));
 		ERR_clear_error();
-		br_fail(b, "%s", err);
+		br_trouble(b, 1, "%s", err);
 		return;
 	}
 	if (fd_nonblock(b->fd) == -1) {
@@ -740,8 +1018,10 @@ stdin_wanted(struct bridge *b)
 {
 	if (b->stdin_eof || b->state == BR_DONE)
 		return (0);
-	if (b->state == BR_ERROR)
+	if (b->state == BR_ERROR || b->state == BR_RETRY)
 		return (outbuf_used(&b->out) < BR_HIGH);
+	if (b->lost_at != 0)	/* an attempt runs: the replay goes first */
+		return (0);
 	return (outbuf_used(&b->gout) < BR_HIGH);
 }
 
@@ -749,14 +1029,19 @@ stdin_wanted(struct bridge *b)
 static int
 poll_timeout(struct bridge *b)
 {
-	uint64_t	 now;
+	uint64_t	 now, when;
 
 	if (gw_want_read(b) && SSL_pending(b->ssl) > 0)
 		return (0);
-	if (b->state != BR_WAIT && (b->state != BR_STREAM || !b->stdin_eof))
+	if (b->state == BR_RETRY)
+		when = b->retry_at;
+	else if (b->state == BR_WAIT || b->state == BR_REPLAY ||
+	    (b->state == BR_STREAM && b->stdin_eof))
+		when = b->deadline;
+	else
 		return (-1);
 	now = ev_now_ms();
-	return (now >= b->deadline ? 0 : (int)(b->deadline - now));
+	return (now >= when ? 0 : (int)(when - now));
 }
 
 static int
@@ -776,6 +1061,10 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 			if (outbuf_used(&b->out) == 0)
 				return (b->status);
 		}
+		/* The client is gone before the session came back. */
+		if (b->state == BR_RETRY && b->stdin_eof &&
+		    outbuf_used(&b->out) == 0)
+			return (CLIENT_EXIT_FAIL);
 		pfd[0].fd = stdin_wanted(b) ? STDIN_FILENO : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = outbuf_used(&b->out) > 0 ? STDOUT_FILENO : -1;
@@ -800,9 +1089,17 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 		    SSL_pending(b->ssl) > 0))
 			gw_read(b);
 		if (b->state == BR_WAIT && ev_now_ms() >= b->deadline)
-			br_fail(b, "the gateway did not answer within %d "
+			br_trouble(b, 1, "the gateway did not answer within %d "
 			    "seconds; try again later", GW_TIMEOUT_MS / 1000);
-		else if (b->state == BR_STREAM && b->stdin_eof &&
+		else if (b->state == BR_REPLAY && ev_now_ms() >= b->deadline)
+			br_trouble(b, 1, "the gateway did not answer the "
+			    "replayed initialize within %d seconds",
+			    BR_REPLAY_MS / 1000);
+		else if (b->state == BR_RETRY && !b->stdin_eof &&
+		    ev_now_ms() >= b->retry_at) {
+			b->attempts++;
+			bridge_dial(b);
+		} else if (b->state == BR_STREAM && b->stdin_eof &&
 		    outbuf_used(&b->out) > 0)
 			/* The client reads slowly: that is not the gateway. */
 			b->deadline = ev_now_ms() + BR_DRAIN_MS;
@@ -847,17 +1144,31 @@ cmd_mcp_connect(int argc, char **argv)
 	sigset_t	 waitmask;
 	int		 fl0, fl1, ret;
 
+	uint64_t	 retry_for = BR_RETRY_FOR;
+	int		 ch;
+
 	static const struct option	 longopts[] = {
+		{ "reconnect-for", required_argument, NULL, CLIENT_OPT_FIRST },
 		CLIENT_LONGOPTS,
 		{ NULL,	0,	NULL,	0 }
 	};
 
-	if (client_getopt(argc, argv, "h", longopts) != -1 ||
-	    optind + 1 != argc || argv[optind][0] == '\0')
+	while ((ch = client_getopt(argc, argv, "h", longopts)) != -1) {
+		if (ch != CLIENT_OPT_FIRST)
+			client_usage(CLIENT_EXIT_USAGE);
+		if (strcmp(optarg, "0") == 0)
+			retry_for = 0;
+		else if (parse_duration(optarg, &retry_for) == -1 ||
+		    retry_for > UINT32_MAX)
+			errx(CLIENT_EXIT_USAGE, "--reconnect-for: '%s' is not "
+			    "a duration such as 10m, 90s or 0", optarg);
+	}
+	if (optind + 1 != argc || argv[optind][0] == '\0')
 		client_usage(CLIENT_EXIT_USAGE);
 	bridge_signals(&waitmask);
 	memset(&b, 0, sizeof(b));
 	b.app = argv[optind];
+	b.retry_for = retry_for;
 	b.fd = -1;
 	b.in.max = BR_MAXIN;
 	b.gin.max = BR_MAXGW;
@@ -876,6 +1187,11 @@ cmd_mcp_connect(int argc, char **argv)
 		SSL_shutdown(b.ssl);	/* a polite end, if it goes now */
 	gw_drop(&b);
 	pending_destroy(b.pending);
+	free(b.init_line);
+	json_decref(b.init_id);
+	free(b.inited_line);
+	free(b.srv_name);
+	free(b.srv_proto);
 	outbuf_clear(&b.out);
 	free(b.in.buf);
 	if (fl0 != -1)

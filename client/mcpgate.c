@@ -47,7 +47,7 @@ static const struct client_cmd client_cmds[] = {
 	    "[--json-format pretty|compact|auto] [--format text|json]",
 	    "add servers to an MCP client's configuration, or print the\n"
 	    "entries to add", cmd_mcp_config },
-	{ "mcp connect", "NAME",
+	{ "mcp connect", "NAME [--reconnect-for DURATION]",
 	    "the stdio bridge an MCP client runs: MCP on stdin and stdout,\n"
 	    "relayed to the gateway", cmd_mcp_connect },
 };

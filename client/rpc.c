@@ -190,6 +190,96 @@ rpc_end_reason(json_t *msg)
 	    "no reason given");
 }
 
+/*
+ * The reason code of the gateway's last line (its error's data.reason,
+ * as the audit log records the end), or NULL when it gives none.
+ */
+const char *
+rpc_end_code(json_t *msg)
+{
+	if (rpc_end_reason(msg) == NULL)
+		return (NULL);
+	return (json_string_value(json_object_get(json_object_get(
+	    json_object_get(msg, "error"), "data"), "reason")));
+}
+
+/*
+ * Whether a session that ended for this reason may be taken up again
+ * by connecting anew: the gateway stopped, the server process exited,
+ * the certificate expired (a new login gives another) or the audit log
+ * could not be written for a while.  Every other end was meant (the user
+ * removed, locked or reset, the server or the access to it removed, a
+ * message too large or not UTF-8, a timeout, memory spent): connecting
+ * again would be refused or end the same way.
+ */
+int
+rpc_end_transient(const char *code)
+{
+	static const char *const	 transient[] = {
+		WIRE_END_GATEWAY_STOPPING, WIRE_END_SERVER_EXITED,
+		WIRE_ERR_EXPIRED, WIRE_ERR_AUDIT_UNAVAILABLE,
+	};
+	size_t				 i;
+
+	for (i = 0; code != NULL && i < sizeof(transient) /
+	    sizeof(transient[0]); i++)
+		if (strcmp(code, transient[i]) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * Whether a connect the gateway refused with this code may succeed
+ * later without anybody's help but time (or a login of the user's).
+ */
+int
+rpc_refusal_transient(const char *code)
+{
+	static const char *const	 transient[] = {
+		WIRE_ERR_TIMEOUT, WIRE_ERR_THROTTLED, WIRE_ERR_BUSY,
+		WIRE_ERR_AUDIT_UNAVAILABLE, WIRE_ERR_INTERNAL,
+		WIRE_ERR_EXPIRED, WIRE_ERR_TOO_MANY_SESSIONS,
+		WIRE_ERR_STOPPING, WIRE_ERR_OVER_BUDGET,
+	};
+	size_t				 i;
+
+	for (i = 0; code != NULL && i < sizeof(transient) /
+	    sizeof(transient[0]); i++)
+		if (strcmp(code, transient[i]) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * An answer to initialize: 1 with a result, and the server's name and
+ * protocol version from it ("" for what it does not say), 0 otherwise.
+ */
+int
+rpc_init_result(json_t *msg, const char **name, const char **version)
+{
+	json_t	*r = json_object_get(msg, "result");
+
+	if (rpc_classify(msg) != BRPC_RESPONSE || !json_is_object(r))
+		return (0);
+	*name = json_string_value(json_object_get(json_object_get(r,
+	    "serverInfo"), "name"));
+	*version = json_string_value(json_object_get(r, "protocolVersion"));
+	if (*name == NULL)
+		*name = "";
+	if (*version == NULL)
+		*version = "";
+	return (1);
+}
+
+/* Whether a message is a request or notification of this method. */
+int
+rpc_is_method(json_t *msg, const char *method)
+{
+	const char	*m = json_string_value(json_object_get(msg, "method"));
+
+	return (m != NULL && strcmp(m, method) == 0);
+}
+
 /* The request a notifications/cancelled gives up, or NULL. */
 json_t *
 rpc_cancelled(json_t *msg)

@@ -27,6 +27,11 @@ void		 pending_destroy(struct pending *);
 
 enum bridge_rpc_kind	 rpc_classify(json_t *);
 const char	*rpc_end_reason(json_t *);
+const char	*rpc_end_code(json_t *);
+int		 rpc_end_transient(const char *);
+int		 rpc_refusal_transient(const char *);
+int		 rpc_init_result(json_t *, const char **, const char **);
+int		 rpc_is_method(json_t *, const char *);
 json_t		*rpc_cancelled(json_t *);
 char		*rpc_error_line(json_t *, int, const char *, size_t *);
 

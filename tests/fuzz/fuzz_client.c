@@ -7,6 +7,10 @@
  *   has a string or integer id, a request or a notification a method;
  *   an error answer to a request carries its id back; the pending ids
  *   count each use of an id, added and answered;
+ * - what reconnection reads: an end's reason code comes only with an
+ *   end; an answer to initialize is a response, with its server's name
+ *   and protocol version as strings; the transient codes are a few
+ *   exact strings;
  * - json_text writes a value that reads back as the same value, reals
  *   included (it rewrites them in their shortest form);
  * - json_key_pos finds the value of a plainly written top-level key
@@ -24,6 +28,34 @@
 #include "../../client/rpc.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+check_reconnect(json_t *msg, enum bridge_rpc_kind kind)
+{
+	const char	*code, *name = NULL, *proto = NULL, *m;
+
+	code = rpc_end_code(msg);
+	if (code != NULL && rpc_end_reason(msg) == NULL)
+		abort();
+	/* Transient: only the few codes, and never an empty one. */
+	if (rpc_end_transient(code) && (code == NULL || code[0] == '\0' ||
+	    (strcmp(code, "gateway_stopping") != 0 &&
+	    strcmp(code, "server_exited") != 0 &&
+	    strcmp(code, "expired") != 0 &&
+	    strcmp(code, "audit_unavailable") != 0)))
+		abort();
+	if (rpc_refusal_transient(NULL) || rpc_refusal_transient("") ||
+	    rpc_end_transient(NULL))
+		abort();
+	if (rpc_init_result(msg, &name, &proto) && (kind != BRPC_RESPONSE ||
+	    name == NULL || proto == NULL ||
+	    !json_is_object(json_object_get(msg, "result"))))
+		abort();
+	m = json_string_value(json_object_get(msg, "method"));
+	if (rpc_is_method(msg, "initialize") != (m != NULL &&
+	    strcmp(m, "initialize") == 0))
+		abort();
+}
 
 static void
 check_rpc(json_t *msg)
@@ -47,6 +79,7 @@ check_rpc(json_t *msg)
 		abort();
 	if (rpc_cancelled(msg) != NULL && kind != BRPC_NOTIFICATION)
 		abort();
+	check_reconnect(msg, kind);
 	if (kind != BRPC_REQUEST)
 		return;
 

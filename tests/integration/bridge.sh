@@ -1,0 +1,245 @@
+# mcpgate mcp connect when the connection to the gateway drops: it
+# connects again with backoff and replays initialize, answers the requests
+# in flight -32000 "retry", does not come back after an end the gateway
+# meant (user locked or removed), takes a new login without a restart, and
+# gives up after --reconnect-for.
+. "$(dirname "$0")/lib.sh"
+
+MG=$BIN/mcpgate
+PW="correct horse battery"
+T=$(mktemp -d /tmp/mgbridge.XXXXXX)
+MG_TMPS+=("$T")
+unset XDG_CONFIG_HOME MCPGATE_HOME
+
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bridge-test","version":"1.0"}}}'
+INITED='{"jsonrpc":"2.0","method":"notifications/initialized"}'
+
+# call ID: a tools/call of the demo's user info, with that id.
+call() {
+	printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"mcpgate_user_info","arguments":{}}}' "$1"
+}
+
+mg_setup
+mg_start || { fail "the daemon starts" "see the log"; exit 1; }
+# From now on the same port at every start, as a restarted gateway has.
+sed -i "s/^  listen_addr: .*/  listen_addr: 127.0.0.1:$MG_PORT/" "$MG_CONF"
+
+for u in alice bob carol dave erin; do
+	ans=$(ctl --format json users add "$u" --roles access \
+	    --mcp-tools '*') && invite_login "$u" "$ans" ||
+	    fail "set-up" "user $u"
+done
+
+# open USER [OPTIONS]: a bridge for USER as a coprocess BR, its stderr in
+# $T/USER.err, initialized; true when initialize was answered.
+open() {
+	local u=$1 l=""
+	shift
+	coproc BR { MCPGATE_HOME=$MG_DIR/home-$u exec "$MG" mcp connect \
+	    mcpgate-demo "$@" 2>"$T/$u.err"; }
+	BP=$BR_PID
+	echo "$INIT" >&"${BR[1]}"
+	read -t 10 -r l <&"${BR[0]}"
+	echo "$INITED" >&"${BR[1]}"
+	echo "$l" | is '.id == 1 and .result.serverInfo.name == "mcpgate-demo"'
+}
+
+# say LINE: to the bridge.  hear [SECONDS]: its next line into L, all of
+# them kept in $T/out.
+say() {
+	echo "$1" >&"${BR[1]}"
+}
+hear() {
+	L=""
+	read -t "${1:-10}" -r L <&"${BR[0]}"
+	echo "$L" >>"$T/out"
+}
+
+# close: end the bridge's stdin and wait; its status in RC.
+close() {
+	eval "exec ${BR[1]}>&-"
+	wait "$BP"
+	RC=$?
+}
+
+# opened USER: how many sessions USER opened since the daemon's start.
+opened() {
+	grep -c ": $1 opened session " "$MG_DIR/log"
+}
+
+# --- a graceful restart: the gateway says it stops, the bridge comes back ---
+: >"$T/out"
+open alice || fail "set-up" "alice's session: $(cat "$T/alice.err")"
+say "$(call 2)"
+hear
+l2=$L
+mg_stop
+mg_start || { fail "the daemon starts again" "see the log"; exit 1; }
+start=$(ms_now)
+# The bridge comes back within a few seconds: a call then works.
+ok=""
+for i in $(seq 1 40); do
+	say "$(call $((100 + i)))"
+	hear
+	if echo "$L" | is '.result.content'; then
+		ok=$((100 + i))
+		break
+	fi
+	echo "$L" | is '.error.code == -32000 and
+	    (.error.message | contains("lost; retry"))' || break
+	sleep 0.25
+done
+ms=$(($(ms_now) - start))
+echo "$l2" | is '.id == 2 and .result' && [ -n "$ok" ] &&
+    [ "$(opened alice)" -eq 1 ] &&
+    audit_has '.event == "mcp.session.end" and .reason == "gateway_stopping"' &&
+    grep -q "^mcpgate: the connection to the gateway was lost (the gateway is stopping" "$T/alice.err" &&
+    grep -q "^mcpgate: connected to the gateway again (session " "$T/alice.err" &&
+    pass "gateway restarted: the bridge connects again and call $ok works (${ms} ms after the start)" ||
+    fail "gateway restarted" "[$l2] [$L] $(opened alice) $(cat "$T/alice.err")"
+# The replayed initialize was the gateway's to answer, not the client's:
+# the new session is initialized (it took a tools/call) and the client
+# saw one answer with id 1, the first.
+[ "$(jq -c 'select(.id == 1)' "$T/out" | wc -l)" -eq 0 ] &&
+    [ "$(cat "$MG_DIR"/audit/audit-*.jsonl | jq -c 'select(.event == "mcp.session.start" and .user == "alice")' | wc -l)" -eq 2 ] &&
+    pass "the replayed initialize is answered to the bridge alone, and audited as a new session" ||
+    fail "replayed initialize" "$(cat "$T/out")"
+close
+[ $RC -eq 0 ] && jq -e -s 'all(.[]; .jsonrpc == "2.0" and .id != null)' "$T/out" >/dev/null &&
+    pass "after the reconnection stdin's end ends the bridge with 0; stdout held JSON-RPC answers only" ||
+    fail "end after reconnection" "rc $RC $(cat "$T/out")"
+
+# --- the gateway dies with a request in flight ---------------------------------
+: >"$T/out"
+open bob || fail "set-up" "bob's session"
+MCPD=$(child_pid mcpd)
+kill -STOP "$MCPD"
+say "$(call 7)"
+sleep 0.3
+kill -KILL "$MG_PID" "$(child_pid netd)" "$MCPD" 2>/dev/null
+wait "$MG_PID" 2>/dev/null
+hear
+l7=$L
+# While the gateway is down, a request is answered at once.
+start=$(ms_now)
+say "$(call 8)"
+hear
+l8=$L
+ms8=$(($(ms_now) - start))
+sleep 1
+mg_start || { fail "the daemon starts again" "see the log"; exit 1; }
+ok=""
+for i in $(seq 1 60); do
+	say "$(call $((200 + i)))"
+	hear
+	if echo "$L" | is '.result.content'; then
+		ok=$((200 + i))
+		break
+	fi
+	sleep 0.25
+done
+close
+echo "$l7" | is '.id == 7 and .error.code == -32000 and
+    .error.message == "mcpgate: the connection to the gateway was lost; retry"' &&
+    echo "$l8" | is '.id == 8 and .error.code == -32000' && [ "$ms8" -lt 1000 ] &&
+    [ -n "$ok" ] && [ $RC -eq 0 ] &&
+    pass "the gateway killed: the request in flight gets -32000 retry, one sent meanwhile at once (${ms8} ms), and call $ok works after the start" ||
+    fail "gateway killed mid-request" "rc $RC [$l7] [$l8] [$L] $(cat "$T/bob.err")"
+
+# --- the gateway ends the session on purpose: no reconnection -----------------
+for how in lock rm; do
+	case $how in
+	lock) u=carol ;;
+	rm) u=dave ;;
+	esac
+	: >"$T/out"
+	open $u || fail "set-up" "$u's session"
+	n0=$(opened $u)
+	if [ $how = lock ]; then ctl users lock $u >/dev/null; else ctl users rm $u >/dev/null; fi
+	sleep 3
+	say "$(call 9)"
+	hear
+	close
+	n1=$(opened $u)
+	[ "$n0" -eq 1 ] && [ "$n1" -eq 1 ] && [ $RC -eq 1 ] &&
+	    echo "$L" | is '.id == 9 and .error.code == -32000 and
+	        (.error.message | contains("lost") | not)' &&
+	    [ "$(grep -c . "$T/$u.err")" -eq 1 ] &&
+	    grep -q "^mcpgate: the gateway ended the session: .*\(locked\|no longer exists\)" "$T/$u.err" &&
+	    ! grep -q "connecting again" "$T/$u.err" ||
+	    { fail "users $how during a session" "sessions $n0 $n1 rc $RC [$L] $(cat "$T/$u.err")"; continue; }
+	pass "users $how during a session: the bridge says why, answers -32000 and does not connect again"
+done
+
+# --- the certificate renewed by a new login while the gateway is away ---------
+: >"$T/out"
+open erin || fail "set-up" "erin's session"
+mg_stop
+MCPGATE_HOME=$MG_DIR/home-erin "$MG" logout >/dev/null
+mg_start || { fail "the daemon starts again" "see the log"; exit 1; }
+sleep 3
+say "$(call 10)"
+hear
+l10=$L
+n0=$(opened erin)
+echo "$PW" | MCPGATE_HOME=$MG_DIR/home-erin "$MG" login --password-stdin >/dev/null ||
+    fail "set-up" "erin's login again"
+ok=""
+for i in $(seq 1 40); do
+	say "$(call $((300 + i)))"
+	hear
+	if echo "$L" | is '.result.content'; then
+		ok=$((300 + i))
+		break
+	fi
+	sleep 0.25
+done
+close
+echo "$l10" | is '.id == 10 and .error.code == -32000 and
+    (.error.message | contains("retry"))' && [ "$n0" -eq 0 ] &&
+    [ -n "$ok" ] && [ $RC -eq 0 ] &&
+    [ "$(grep -c "run 'mcpgate login'" "$T/erin.err")" -eq 1 ] &&
+    pass "logged out while away: says once to log in, keeps looking, and the next login is enough (call $ok)" ||
+    fail "login picked up" "rc $RC sessions $n0 [$l10] [$L] $(cat "$T/erin.err")"
+
+# --- it gives up after --reconnect-for, and never tries with 0 -----------------
+: >"$T/out"
+open alice --reconnect-for 2s || fail "set-up" "alice's second session"
+mg_stop
+start=$(ms_now)
+for i in $(seq 1 40); do
+	sleep 0.25
+	grep -q "could not connect to the gateway again within 2s" "$T/alice.err" && break
+done
+ms=$(($(ms_now) - start))
+say "$(call 11)"
+hear
+close
+[ "$ms" -ge 1500 ] && [ "$ms" -lt 6000 ] && [ $RC -eq 1 ] &&
+    echo "$L" | is '.id == 11 and .error.code == -32000 and
+        (.error.message | contains("within 2s"))' &&
+    pass "--reconnect-for 2s: gives up after ${ms} ms, then answers why" ||
+    fail "--reconnect-for" "$ms ms rc $RC [$L] $(cat "$T/alice.err")"
+mg_start || { fail "the daemon starts again" "see the log"; exit 1; }
+: >"$T/out"
+open alice --reconnect-for 0 || fail "set-up" "alice's third session"
+mg_stop
+mg_start || { fail "the daemon starts again" "see the log"; exit 1; }
+sleep 1.5	# the log of this start holds no session of alice's
+say "$(call 12)"
+hear
+close
+[ "$(opened alice)" -eq 0 ] && [ $RC -eq 1 ] &&
+    echo "$L" | is '.id == 12 and .error.code == -32000 and
+        (.error.message | contains("gateway is stopping"))' &&
+    pass "--reconnect-for 0: the old way, error mode at the first loss" ||
+    fail "--reconnect-for 0" "rc $RC [$L] $(cat "$T/alice.err")"
+out=$("$MG" mcp connect --reconnect-for 5x mcpgate-demo 2>&1 </dev/null)
+[ $? -eq 2 ] && echo "$out" | grep -q "^mcpgate: --reconnect-for: '5x' is not a duration" &&
+    pass "--reconnect-for with a bad duration: usage error" ||
+    fail "--reconnect-for 5x" "$out"
+
+# Nothing left behind: the instance stops cleanly.
+mg_stop
+[ "$MG_STATUS" -eq 0 ] && pass "the daemon stops with 0 after the restarts" ||
+    fail "final stop" "status $MG_STATUS"
