@@ -41,7 +41,7 @@ open() {
 	echo "$INIT" >&"${BR[1]}"
 	read -t 10 -r l <&"${BR[0]}"
 	echo "$INITED" >&"${BR[1]}"
-	echo "$l" | is '.id == 1 and .result.serverInfo.name == "mcpgate-demo"'
+	echo "$l" | is '.id == 1 and (.result.serverInfo.name | length > 0)'
 }
 
 # say LINE: to the bridge.  hear [SECONDS]: its next line into L, all of
@@ -238,6 +238,37 @@ out=$("$MG" mcp connect --reconnect-for 5x mcpgate-demo 2>&1 </dev/null)
 [ $? -eq 2 ] && echo "$out" | grep -q "^mcpgate: --reconnect-for: '5x' is not a duration" &&
     pass "--reconnect-for with a bad duration: usage error" ||
     fail "--reconnect-for 5x" "$out"
+
+# --- another server after the reconnection: the session cannot go on ---------
+# A fake gateway (the real one always names the same server) answers the
+# first initialize as "first", drops the connection, and answers the
+# replay as "second".
+cp -a "$MG_DIR/home-alice" "$MG_DIR/home-fake"
+"$HELPERS/fakegw" -c "$MG_DIR/state/ca.crt" -C "$MG_DIR/state/server.crt" \
+    -K "$MG_DIR/state/server.key" -P "$T/port" first second &
+FP=$!
+for i in $(seq 1 50); do
+	[ -s "$T/port" ] && break
+	sleep 0.1
+done
+sed -i "s/127.0.0.1:$MG_PORT/127.0.0.1:$(cat "$T/port")/" \
+    "$MG_DIR/home-fake/profile.json"
+: >"$T/out"
+open fake || fail "set-up" "the fake gateway's session: $(cat "$T/fake.err")"
+wait "$FP"
+fst=$?
+# The next line the client gets is the answer to 13: the replay's answer
+# was the bridge's.
+say "$(call 13)"
+hear
+close
+[ $fst -eq 0 ] && [ $RC -eq 1 ] &&
+    echo "$L" | is '.id == 13 and .error.code == -32000 and
+        (.error.message | contains("the session cannot go on"))' &&
+    grep -q '^mcpgate: the session cannot go on: the MCP server is now "second" with protocol "2025-06-18", it was "first" with "2025-06-18"' "$T/fake.err" &&
+    ! grep -q "connected to the gateway again" "$T/fake.err" &&
+    pass "a replay that names another server: the session ends, saying which" ||
+    fail "replay names another server" "fakegw $fst rc $RC [$L] $(cat "$T/fake.err")"
 
 # Nothing left behind: the instance stops cleanly.
 mg_stop
