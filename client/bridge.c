@@ -357,8 +357,8 @@ br_say(struct bridge *b, const char *what)
 /*
  * The next attempt, after a wait that doubles from BR_RETRY_FIRST up to
  * BR_RETRY_MAX, each a random share between half and all of it, so that
- * the bridges one restart cut off do not all come back at once; or,
- * once retry_for has passed since the loss, error mode.
+ * the bridges one restart cut off do not all come back at once, and
+ * the last at the end of retry_for; after that, error mode.
  */
 static void
 br_schedule(struct bridge *b, const char *why, int login)
@@ -379,6 +379,8 @@ br_schedule(struct bridge *b, const char *why, int login)
 	wait = b->backoff / 2 + arc4random_uniform(b->backoff / 2 + 1);
 	if (login && wait > BR_LOGIN_POLL)
 		wait = BR_LOGIN_POLL;
+	if (!login && wait > b->lost_at + b->retry_for - now)
+		wait = b->lost_at + b->retry_for - now;	/* a last one */
 	b->state = BR_RETRY;
 	b->retry_at = now + wait;
 }
