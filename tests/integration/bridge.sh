@@ -198,6 +198,17 @@ for how in lock rm; do
 	pass "users $how during a session: the bridge says why, answers -32000 and does not connect again"
 done
 
+# What the bridge goes by: the gateway's last line names the audit reason.
+(echo "$INIT"; sleep 3) | user_session bob 6 mcpgate-demo >"$T/raw" 2>&1 &
+rp=$!
+sleep 1
+ctl users lock bob >/dev/null
+wait "$rp"
+tail -n 1 "$T/raw" | is '.id == null and .error.code == -32000 and
+    .error.data.reason == "locked" and (.error.message | startswith("the session ended: "))' &&
+    pass "the gateway's last line carries the audit reason in data.reason" ||
+    fail "data.reason of the last line" "$(cat "$T/raw")"
+
 # --- the certificate renewed by a new login while the gateway is away ---------
 : >"$T/out"
 open erin || fail "set-up" "erin's session"
