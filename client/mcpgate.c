@@ -49,7 +49,9 @@ static const struct client_cmd client_cmds[] = {
 	    "entries to add", cmd_mcp_config },
 	{ "mcp connect", "NAME [--reconnect-for DURATION]",
 	    "the stdio bridge an MCP client runs: MCP on stdin and stdout,\n"
-	    "relayed to the gateway", cmd_mcp_connect },
+	    "relayed to the gateway; when the connection is lost, it\n"
+	    "connects again for DURATION (10m unless given; 0: never)",
+	    cmd_mcp_connect },
 };
 #define NCMDS	(sizeof(client_cmds) / sizeof(client_cmds[0]))
 

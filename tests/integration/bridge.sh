@@ -308,6 +308,10 @@ out=$("$MG" mcp connect --reconnect-for 5x mcpgate-demo 2>&1 </dev/null)
 [ $? -eq 2 ] && echo "$out" | grep -q "^mcpgate: --reconnect-for: '5x' is not a duration" &&
     pass "--reconnect-for with a bad duration: usage error" ||
     fail "--reconnect-for 5x" "$out"
+out=$("$MG" --help)
+echo "$out" | grep -q "mcp connect NAME \[--reconnect-for DURATION\]" &&
+    echo "$out" | grep -q "connects again for DURATION (10m unless given; 0: never)" &&
+    pass "--help tells of --reconnect-for" || fail "--help" "$out"
 
 # --- another server after the reconnection: the session cannot go on ---------
 # A fake gateway (the real one always names the same server) answers the
