@@ -19,7 +19,9 @@
  * goes on if the server's name and protocol version are the same.  The
  * requests in flight get -32000 "retry"; so do the requests that come
  * while it waits to try again.  A session that the gateway ended on
- * purpose (its last line gives the reason) is not taken up again.
+ * purpose (its last line gives the reason) is not taken up again, but
+ * for one it ended as idle: that one is taken up at the client's next
+ * request.
  *
  * One poll(2) loop moves the bytes, all descriptors non-blocking, with
  * bounded queues: when the gateway does not take what the client sends,
@@ -94,6 +96,7 @@ enum br_state {
 	BR_REPLAY,		/* connected again, initialize replayed */
 	BR_STREAM,		/* lines both ways */
 	BR_RETRY,		/* the connection lost: waiting to try again */
+	BR_IDLE,		/* ended as idle: waiting for a request */
 	BR_ERROR,		/* no gateway: requests get the reason */
 	BR_DONE,		/* the session ended as it should */
 };
@@ -131,6 +134,9 @@ struct bridge {
 	unsigned long	 dropped;	/* client messages meanwhile */
 	char		 said[512];	/* the last trouble said on stderr */
 	char		 session[64];	/* the gateway's id of the session */
+	char		*held;		/* the request that ended BR_IDLE,
+					   sent once the session is back */
+	size_t		 heldlen;
 
 	/* What is replayed, and what its answer must say again. */
 	char		*init_line;	/* the client's initialize */
@@ -336,6 +342,8 @@ br_fail(struct bridge *b, const char *fmt, ...)
 	snprintf(b->reason, sizeof(b->reason), "mcpgate: %s", why);
 	fprintf(stderr, "%s\n", b->reason);
 	gw_drop(b);
+	free(b->held);		/* pending: answered below */
+	b->held = NULL;
 	b->state = BR_ERROR;
 	b->status = CLIENT_EXIT_FAIL;
 	while ((id = pending_take(b->pending)) != NULL) {
@@ -413,6 +421,8 @@ br_trouble(struct bridge *b, int transient, const char *fmt, ...)
 		bridge_answer(b, id, RPC_GATEWAY_ERROR, BR_LOST_MSG);
 		json_decref(id);
 	}
+	free(b->held);		/* answered with the others */
+	b->held = NULL;
 	gw_drop(b);
 	if (b->lost_at == 0) {
 		b->lost_at = ev_now_ms();
@@ -429,6 +439,58 @@ br_trouble(struct bridge *b, int transient, const char *fmt, ...)
 	br_schedule(b, why, login);
 }
 
+static void	client_lines(struct bridge *);
+static void	bridge_dial(struct bridge *);
+
+/*
+ * Whether an attempt to connect again runs: the replay goes first, and
+ * what the client says waits until the session is back.
+ */
+static int
+br_attempting(struct bridge *b)
+{
+	return (b->lost_at != 0 && (b->state == BR_WAIT ||
+	    b->state == BR_REPLAY));
+}
+
+/*
+ * The gateway ended the session because nothing happened in it for
+ * limits.idle_timeout: no use keeping one open for nothing, so the
+ * bridge connects again only when the client asks for something.
+ */
+static void
+br_idle(struct bridge *b, const char *why)
+{
+	json_t	*id;
+
+	while ((id = pending_take(b->pending)) != NULL) {
+		bridge_answer(b, id, RPC_GATEWAY_ERROR, BR_LOST_MSG);
+		json_decref(id);
+	}
+	gw_drop(b);
+	b->state = BR_IDLE;
+	b->lost_at = 0;
+	b->dropped = 0;
+	fprintf(stderr, "mcpgate: the gateway ended the session: %s; "
+	    "connecting again at the client's next request\n", why);
+}
+
+/* A request after an idle end: kept, and an attempt starts now. */
+static void
+br_wake(struct bridge *b, const char *line, size_t n, json_t *id)
+{
+	if ((b->held = malloc(n)) == NULL)
+		oom();
+	memcpy(b->held, line, n);
+	b->heldlen = n;
+	pending_add(b->pending, id);
+	b->lost_at = ev_now_ms();
+	b->attempts = 1;
+	b->backoff = 0;
+	b->said[0] = '\0';
+	bridge_dial(b);
+}
+
 /* The session goes on after the replay: say so, and send what waited. */
 static void
 br_resumed(struct bridge *b)
@@ -436,6 +498,12 @@ br_resumed(struct bridge *b)
 	if (b->inited_line != NULL) {
 		outbuf_add(&b->gout, b->inited_line, b->inited_len);
 		outbuf_add(&b->gout, "\n", 1);
+	}
+	if (b->held != NULL) {
+		outbuf_add(&b->gout, b->held, b->heldlen);
+		outbuf_add(&b->gout, "\n", 1);
+		free(b->held);
+		b->held = NULL;
 	}
 	b->state = BR_STREAM;
 	fprintf(stderr, "mcpgate: connected to the gateway again (session "
@@ -447,6 +515,7 @@ br_resumed(struct bridge *b)
 	b->lost_at = 0;
 	b->backoff = 0;
 	b->said[0] = '\0';
+	client_lines(b);	/* what came with the request that woke it */
 }
 
 /*
@@ -469,6 +538,11 @@ gw_ended(struct bridge *b, const char *why)
 		/* Without a reason code, it was meant. */
 		transient = b->endcode[0] != '\0' &&
 		    rpc_end_transient(b->endcode);
+	}
+	if (!b->stdin_eof && b->ran && b->retry_for > 0 &&
+	    strcmp(b->endcode, WIRE_END_IDLE_TIMEOUT) == 0 && why != NULL) {
+		br_idle(b, why);
+		return;
 	}
 	if (!b->stdin_eof && transient && b->ran && b->retry_for > 0) {
 		br_trouble(b, 1, "%s", why != NULL ? why : "the gateway closed "
@@ -559,6 +633,16 @@ client_line(struct bridge *b, char *line, size_t n)
 		json_decref(msg);
 		return;
 	}
+	if (b->state == BR_IDLE) {
+		if (kind == BRPC_REQUEST && !b->stdin_eof)
+			br_wake(b, line, n, id);
+		else if (kind == BRPC_REQUEST)
+			bridge_answer(b, id, RPC_GATEWAY_ERROR, BR_LOST_MSG);
+		else
+			b->dropped++;
+		json_decref(msg);
+		return;
+	}
 	if (b->state == BR_RETRY) {
 		if (kind == BRPC_REQUEST)
 			bridge_answer(b, id, RPC_GATEWAY_ERROR, BR_LOST_MSG);
@@ -593,7 +677,7 @@ client_lines(struct bridge *b)
 	size_t	 n;
 	int	 r;
 
-	while (b->state != BR_DONE &&
+	while (b->state != BR_DONE && !br_attempting(b) &&
 	    (r = linebuf_next(&b->in, b->stdin_eof, &line, &n)) != 0) {
 		if (r == 1) {
 			client_line(b, line, n);
@@ -1020,7 +1104,8 @@ stdin_wanted(struct bridge *b)
 {
 	if (b->stdin_eof || b->state == BR_DONE)
 		return (0);
-	if (b->state == BR_ERROR || b->state == BR_RETRY)
+	if (b->state == BR_ERROR || b->state == BR_RETRY ||
+	    b->state == BR_IDLE)
 		return (outbuf_used(&b->out) < BR_HIGH);
 	if (b->lost_at != 0)	/* an attempt runs: the replay goes first */
 		return (0);
@@ -1067,6 +1152,9 @@ bridge_run(struct bridge *b, const sigset_t *waitmask)
 		if (b->state == BR_RETRY && b->stdin_eof &&
 		    outbuf_used(&b->out) == 0)
 			return (CLIENT_EXIT_FAIL);
+		if (b->state == BR_IDLE && b->stdin_eof &&
+		    outbuf_used(&b->out) == 0)
+			return (b->status);
 		pfd[0].fd = stdin_wanted(b) ? STDIN_FILENO : -1;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = outbuf_used(&b->out) > 0 ? STDOUT_FILENO : -1;
@@ -1192,6 +1280,7 @@ cmd_mcp_connect(int argc, char **argv)
 	free(b.init_line);
 	json_decref(b.init_id);
 	free(b.inited_line);
+	free(b.held);
 	free(b.srv_name);
 	free(b.srv_proto);
 	outbuf_clear(&b.out);

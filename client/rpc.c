@@ -210,7 +210,8 @@ rpc_end_code(json_t *msg)
  * could not be written for a while.  Every other end was meant (the user
  * removed, locked or reset, the server or the access to it removed, a
  * message too large or not UTF-8, a timeout, memory spent): connecting
- * again would be refused or end the same way.
+ * again would be refused or end the same way.  (idle_timeout is the
+ * bridge's own case: again, but only when the client asks something.)
  */
 int
 rpc_end_transient(const char *code)

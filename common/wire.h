@@ -56,6 +56,7 @@ _Static_assert(sizeof(WIRE_ALPN) - 1 == 9, "WIRE_ALPN_PROTOS length byte");
  */
 #define WIRE_END_GATEWAY_STOPPING "gateway_stopping"
 #define WIRE_END_SERVER_EXITED	"server_exited"
+#define WIRE_END_IDLE_TIMEOUT	"idle_timeout"
 
 /*
  * JSON-RPC 2.0 error codes in a session, and the one of the

@@ -40,7 +40,7 @@
 /* The ends of a session the gateway decides, by their audit reason. */
 #define END_OVER_BUDGET		WIRE_ERR_OVER_BUDGET	/* also its refusal */
 #define END_INIT_TIMEOUT	"init_timeout"
-#define END_IDLE_TIMEOUT	"idle_timeout"
+#define END_IDLE_TIMEOUT	WIRE_END_IDLE_TIMEOUT
 #define END_APP_REMOVED		"app_removed"
 #define END_SERVER_DISABLED	"server_disabled"
 

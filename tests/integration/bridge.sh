@@ -348,3 +348,26 @@ close
 mg_stop
 [ "$MG_STATUS" -eq 0 ] && pass "the daemon stops with 0 after the restarts" ||
     fail "final stop" "status $MG_STATUS"
+
+# --- an idle session: ended by the gateway, taken up at the next request -----
+mg_setup <<'EOF2'
+limits:
+  idle_timeout: 1s
+EOF2
+mg_start || { fail "a daemon with idle_timeout starts" "see the log"; exit 1; }
+ans=$(ctl --format json users add hugo --roles access --mcp-tools '*') &&
+    invite_login hugo "$ans" || fail "set-up" "user hugo"
+: >"$T/out"
+open hugo || fail "set-up" "hugo's session"
+sleep 3
+n0=$(opened hugo)
+say "$(call 20)"
+hear 10
+close
+echo "$L" | is '.id == 20 and .result.content' && [ "$n0" -eq 1 ] &&
+    [ "$(opened hugo)" -eq 2 ] && [ $RC -eq 0 ] &&
+    grep -q "^mcpgate: the gateway ended the session: no message either way for 1s (limits.idle_timeout); connecting again at the client's next request$" "$T/hugo.err" &&
+    audit_has '.event == "mcp.session.end" and .user == "hugo" and .reason == "idle_timeout"' &&
+    pass "an idle session the gateway ended: no new one until the next request, which the new session answers" ||
+    fail "idle session" "rc $RC sessions $n0 $(opened hugo) [$L] $(cat "$T/hugo.err")"
+mg_stop
