@@ -24,7 +24,7 @@ mg_start || { fail "the daemon starts" "see the log"; exit 1; }
 # From now on the same port at every start, as a restarted gateway has.
 sed -i "s/^  listen_addr: .*/  listen_addr: 127.0.0.1:$MG_PORT/" "$MG_CONF"
 
-for u in alice bob carol dave erin fred gina; do
+for u in alice bob bob2 carol dave erin fred gina; do
 	ans=$(ctl --format json users add "$u" --roles access \
 	    --mcp-tools '*') && invite_login "$u" "$ans" ||
 	    fail "set-up" "user $u"
@@ -312,6 +312,38 @@ out=$("$MG" --help)
 echo "$out" | grep -q "mcp connect NAME \[--reconnect-for DURATION\]" &&
     echo "$out" | grep -q "connects again for DURATION (10m unless given; 0: never)" &&
     pass "--help tells of --reconnect-for" || fail "--help" "$out"
+
+# --- while disconnected, a client that sends and does not read --------------
+# 300000 pings while the gateway is away: each is answered -32000 at once,
+# and when the client does not read the answers the bridge stops reading
+# it; its memory grows by its output queue (1 MiB), not by the 28 MB of
+# answers (the sanitizers' quarantine kept small, so that freed memory
+# does not count; their build grows by about 8 MiB).
+seq 1 300000 | awk '{ printf "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\"}\n", $1 + 1000 }' >"$T/pings"
+: >"$T/out"
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1 \
+    open bob2 --reconnect-for 1h || fail "set-up" "bob2's session"
+rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$BP/status")
+mg_stop
+sleep 1
+# Copies of the coprocess's descriptors, which a background job keeps.
+exec {wfd}>&"${BR[1]}" {rfd}<&"${BR[0]}"
+cat "$T/pings" >&$wfd &
+wp=$!
+sleep 3
+rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$BP/status")
+timeout 60 head -n 300000 <&$rfd >"$T/pongs"
+wait "$wp"
+exec {wfd}>&- {rfd}<&-
+close
+mg_start || { fail "the daemon starts again" "see the log"; exit 1; }
+[ "$(wc -l <"$T/pongs")" -eq 300000 ] &&
+    jq -e -s 'all(.[]; .error.code == -32000 and
+        .error.message == "mcpgate: the connection to the gateway was lost; retry") and
+        (map(.id) == [range(1001; 301001)])' "$T/pongs" >/dev/null &&
+    [ $((rss1 - rss0)) -lt 16384 ] && [ $RC -eq 1 ] &&
+    pass "disconnected, 300000 requests from a client that does not read: each answered in order, the bridge grew $((rss1 - rss0)) KiB" ||
+    fail "disconnected flood" "rss $rss0 -> $rss1 KiB, $(wc -l <"$T/pongs") answers, rc $RC"
 
 # --- another server after the reconnection: the session cannot go on ---------
 # A fake gateway (the real one always names the same server) answers the
