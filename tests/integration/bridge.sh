@@ -403,3 +403,60 @@ echo "$L" | is '.id == 20 and .result.content' && [ "$n0" -eq 1 ] &&
     pass "an idle session the gateway ended: no new one until the next request, which the new session answers" ||
     fail "idle session" "rc $RC sessions $n0 $(opened hugo) [$L] $(cat "$T/hugo.err")"
 mg_stop
+
+# --- a stdio server that exits: the session is taken up with a new one -------
+if [ "$(id -u)" -ne 0 ]; then
+	skip "a stdio server that exits" "needs root: servers run as another user"
+else
+	D=$(mktemp -d /tmp/mgbridgesrv.XXXXXX)
+	MG_TMPS+=("$D")
+	chmod 0755 "$D"
+	install -m 0755 "$HELPERS/stdioserver" "$D/stdioserver"
+	mg_setup <<EOF2
+app_service:
+  mcp_demo_server: false
+  apps:
+  - name: flaky
+    labels: {env: test}
+    mcp:
+      command: $D/stdioserver
+      args: [exit-mid-call]
+      run_as_host_user: nobody
+      env: {ASAN_OPTIONS: detect_leaks=0}
+EOF2
+	mg_start || { fail "a daemon with a stdio app starts" "see the log"; exit 1; }
+	ans=$(ctl --format json users add ivan --roles access --mcp-tools '*') &&
+	    invite_login ivan "$ans" || fail "set-up" "user ivan"
+	: >"$T/out"
+	coproc BR { MCPGATE_HOME=$MG_DIR/home-ivan exec "$MG" mcp connect \
+	    flaky 2>"$T/ivan.err"; }
+	BP=$BR_PID
+	say "$INIT"
+	hear 20
+	l1=$L
+	say "$INITED"
+	# The server exits on tools/call: the call gets the gateway's word.
+	say "$(call 30)"
+	hear 20
+	l30=$L
+	ok=""
+	for i in $(seq 1 40); do
+		say "{\"jsonrpc\":\"2.0\",\"id\":$((500 + i)),\"method\":\"tools/list\"}"
+		hear 20
+		if echo "$L" | is '.result.tools | length > 0'; then
+			ok=$((500 + i))
+			break
+		fi
+		sleep 0.25
+	done
+	close
+	echo "$l1" | is '.id == 1 and .result.serverInfo.name == "stdioserver"' &&
+	    echo "$l30" | is '.id == 30 and .error.code == -32000 and
+	        (.error.message | contains("exited"))' &&
+	    [ -n "$ok" ] && [ $RC -eq 0 ] && [ "$(opened ivan)" -eq 2 ] &&
+	    audit_has '.event == "mcp.session.end" and .user == "ivan" and .reason == "server_exited"' &&
+	    grep -q "^mcpgate: connected to the gateway again" "$T/ivan.err" &&
+	    pass "a stdio server that exits mid-call: the call gets why, and the session goes on with a new server (tools/list $ok)" ||
+	    fail "a stdio server that exits" "rc $RC sessions $(opened ivan) [$l1] [$l30] [$L] $(cat "$T/ivan.err")"
+	mg_stop
+fi
