@@ -520,7 +520,7 @@ be_gone(struct mconn *c)
 		pending_del(&be->requests, &be->nrequests, p);
 	}
 	log_info("session %s: %s", c->session->id, msg);
-	session_end(c, "server_exited", msg);
+	session_end(c, WIRE_END_SERVER_EXITED, msg);
 }
 
 /*
