@@ -379,6 +379,50 @@ audit_has '.event == "mcp.session.end" and .app == "hang" and
 demo_ok && pass "after every fault, the gateway still serves" ||
     fail "the gateway after the faults" "the demo does not answer"
 
+# An app created at run time serves new sessions at once; removing it
+# ends its live session with app_removed, and the record still has the
+# server's exit status.
+cat >"$T/app.yaml" <<EOF
+kind: app
+version: v1
+metadata: {name: made-live, labels: {env: dev}}
+spec:
+  mcp:
+    command: $T/stdioserver
+    run_as_host_user: nobody
+    cwd: $T/srv
+    env: {ASAN_OPTIONS: detect_leaks=0}
+EOF
+ctl create -f "$T/app.yaml" >/dev/null ||
+    fail "create app/made-live" "refused"
+{
+	printf '%s\n' "$INIT" "$INITED" "$CALL"
+	sleep 3
+} | user_session ann 10 made-live >"$T/made-live.out" &
+rs=$!
+for i in $(seq 1 60); do
+	has '.id == 2' <"$T/made-live.out" && break
+	sleep 0.1
+done
+has '.id == 2 and .result.content[0].text == "hi"' <"$T/made-live.out" &&
+    pass "an app created with mcpgatectl serves a session at once" ||
+    fail "the created app" "$(tail -n 2 "$T/made-live.out")"
+ctl rm app/made-live >/dev/null
+wait "$rs"
+has '.id == null and .error.data.reason == "app_removed"' \
+    <"$T/made-live.out" &&
+    pass "rm app/NAME ends its live session, saying why" ||
+    fail "rm app/NAME" "$(tail -n 1 "$T/made-live.out")"
+for i in $(seq 1 100); do
+	audit_has '.event == "mcp.session.end" and .app == "made-live"' && break
+	sleep 0.1
+done
+audit_has '.event == "mcp.session.end" and .app == "made-live" and
+    .reason == "app_removed" and .server.exit_status == 0' &&
+    pass "and its record has the server's exit status" ||
+    fail "the removed app's record" "$(cat "$MG_DIR"/audit/*.jsonl |
+    jq -c 'select(.event == "mcp.session.end" and .app == "made-live")')"
+
 # kill -9 of the parent mid-session leaves no server process.
 {
 	printf '%s\n' "$INIT"
