@@ -79,6 +79,10 @@ MANPAGES =	man/mcpgate.1 man/mcpgate-audit.5 man/mcpgate-roles.5 \
 		man/mcpgatectl.8
 
 FUZZ_SECONDS ?=	20
+# make check runs each target briefly, one a CPU at a time.
+CHECK_FUZZ_SECONDS ?= 10
+# Parallel compiles in make check.
+JOBS ?=		$(shell nproc 2>/dev/null || echo 1)
 FUZZ_SRCS =	$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS =	$(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_CFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -g -O1 \
@@ -227,12 +231,12 @@ $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
 peers: $(PEERS_STAMP)
 
 check: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory san
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(MAKE) --no-print-directory -j$(JOBS) all
+	@$(MAKE) --no-print-directory -j$(JOBS) san
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 	@$(MAKE) --no-print-directory peers
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run all
+	@FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) tests/run all
 
 test: all peers
 	@tests/run unit integration
