@@ -111,11 +111,13 @@ read_line(struct sess *s, const char *what)
 
 /* A session: TLS, connect, initialize; then non-blocking. */
 static void
-sess_open(struct sess *s, SSL_CTX *ctx, int port)
+sess_open_app(struct sess *s, SSL_CTX *ctx, int port, const char *app)
 {
-	static const char connect[] =
-	    "{\"op\":\"connect\",\"app\":\"mcpgate-demo\"}\n";
+	char	 connect[128];
+	int	 len;
 
+	len = snprintf(connect, sizeof(connect),
+	    "{\"op\":\"connect\",\"app\":\"%s\"}\n", app);
 	memset(s, 0, sizeof(*s));
 	if ((s->in = malloc(LINE_MAX_IN)) == NULL)
 		err(1, NULL);
@@ -124,12 +126,18 @@ sess_open(struct sess *s, SSL_CTX *ctx, int port)
 	SSL_set_fd(s->ssl, s->fd);
 	if (SSL_connect(s->ssl) != 1)
 		errx(1, "handshake failed");
-	if (SSL_write(s->ssl, connect, sizeof(connect) - 1) <= 0 ||
+	if (SSL_write(s->ssl, connect, len) <= 0 ||
 	    SSL_write(s->ssl, init_line, sizeof(init_line) - 1) <= 0)
 		errx(1, "write failed");
 	read_line(s, "connect");
 	read_line(s, "initialize");
 	fcntl(s->fd, F_SETFL, O_NONBLOCK);
+}
+
+static void
+sess_open(struct sess *s, SSL_CTX *ctx, int port)
+{
+	sess_open_app(s, ctx, port, "mcpgate-demo");
 }
 
 static void
@@ -436,6 +444,40 @@ bench_memory(SSL_CTX *ctx, int port, const char *netd, const char *mcpd,
 	free(s);
 }
 
+/*
+ * The gateway's own memory per session with a stdio server: netd, mcpd,
+ * the parent and its spawner, resident, before and with n sessions open,
+ * each with its server started (whose own memory is not counted).
+ */
+static void
+bench_memory_app(SSL_CTX *ctx, int port, char *const pids[], size_t npids,
+    const char *app, size_t n)
+{
+	struct sess	*s;
+	long		 before = 0, after = 0;
+	size_t		 i;
+
+	if ((s = calloc(n, sizeof(*s))) == NULL)
+		err(1, NULL);
+	for (i = 0; i < npids; i++)
+		before += rss_kib(pids[i]);
+	for (i = 0; i < n; i++) {
+		sess_open_app(&s[i], ctx, port, app);
+		free(s[i].in);
+		s[i].in = NULL;
+	}
+	usleep(500000);
+	for (i = 0; i < npids; i++)
+		after += rss_kib(pids[i]);
+	printf("memory: netd + mcpd + parent + spawner resident: %ld KiB "
+	    "idle, %ld KiB with %zu sessions of %s, each with its server: "
+	    "%.1f KiB per session (target: at most 32)\n", before, after, n,
+	    app, (double)(after - before) / (double)n);
+	for (i = 0; i < n; i++)
+		sess_close(&s[i]);
+	free(s);
+}
+
 /* The median of the rounds' figures, each field on its own. */
 static struct result
 median(struct result *v, size_t n)
@@ -472,10 +514,24 @@ main(int argc, char *argv[])
 	SSL_CTX		*ctx[2];
 	const char	*mode[2] = { "none", "always" };
 	size_t		 n = 4000, idle = 1000, i, k, total, per;
+	size_t		 app_n = 100, npids = 0;
+	char		*app = NULL, *pids[2], *p;
 	int		 ch, port[2];
 
-	while ((ch = getopt(argc, argv, "i:n:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:i:n:p:s:")) != -1) {
 		switch (ch) {
+		case 'a':
+			app = optarg;
+			break;
+		case 'p':
+			/* The parent's and the spawner's, comma separated. */
+			for (p = optarg; npids < 2 && p != NULL;) {
+				pids[npids++] = strsep(&p, ",");
+			}
+			break;
+		case 's':
+			app_n = (size_t)strtoul(optarg, NULL, 10);
+			break;
 		case 'i':
 			idle = (size_t)strtoul(optarg, NULL, 10);
 			break;
@@ -490,9 +546,9 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc != 7) {
  usage:
-		fprintf(stderr, "usage: mcpbench [-n calls] [-i idle] auditdir "
-		    "none-home none-port always-home always-port netd-pid "
-		    "mcpd-pid\n");
+		fprintf(stderr, "usage: mcpbench [-n calls] [-i idle] [-a app "
+		    "-s sessions -p parent,spawner] auditdir none-home "
+		    "none-port always-home always-port netd-pid mcpd-pid\n");
 		return (1);
 	}
 	for (k = 0; k < 2; k++) {
@@ -551,5 +607,10 @@ main(int argc, char *argv[])
 	printf("ratio: calls/s at 256 sessions, always to none: %.2f "
 	    "(target: at least 0.5)\n", r[1][1].rate / r[0][1].rate);
 	bench_memory(ctx[0], port[0], argv[5], argv[6], idle);
+	if (app != NULL && npids == 2) {
+		char	*all[4] = { argv[5], argv[6], pids[0], pids[1] };
+
+		bench_memory_app(ctx[0], port[0], all, 4, app, app_n);
+	}
 	return (0);
 }
