@@ -523,3 +523,48 @@ jstr(const json_t *o, const char *key)
 
 	return (s != NULL ? s : "");
 }
+
+/*
+ * Read what waits on fd and cut it into lines held in buf (cap bytes, *len
+ * of them taken so far): each whole line, and each part of a longer one
+ * that fills buf, goes to line(arg, text) without its newline, and *len
+ * starts again.  At the end of fd or on an error the last partial line
+ * goes too, and 0 is returned for the caller to close fd; 1 otherwise.
+ */
+int
+fd_read_lines(int fd, char *buf, size_t cap, size_t *len,
+    void (*line)(void *, const char *), void *arg)
+{
+	char	 in[4096], *nl;
+	size_t	 off, take, room = cap - 1;
+	ssize_t	 n;
+
+	if ((n = read(fd, in, sizeof(in))) == -1 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return (1);
+	if (n <= 0) {
+		if (*len > 0) {
+			buf[*len] = '\0';
+			*len = 0;
+			line(arg, buf);
+		}
+		return (0);
+	}
+	for (off = 0; off < (size_t)n; off += take) {
+		nl = memchr(in + off, '\n', (size_t)n - off);
+		take = (nl != NULL ? (size_t)(nl - in) : (size_t)n) - off;
+		if (take > room - *len)
+			take = room - *len;
+		memcpy(buf + *len, in + off, take);
+		*len += take;
+		if (*len == room || (nl != NULL &&
+		    off + take == (size_t)(nl - in))) {
+			buf[*len] = '\0';
+			*len = 0;
+			line(arg, buf);
+			if (nl != NULL && off + take == (size_t)(nl - in))
+				take++;		/* the newline */
+		}
+	}
+	return (1);
+}

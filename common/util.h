@@ -24,6 +24,8 @@ int	 parse_duration(const char *, uint64_t *);
 int	 parse_size(const char *, uint64_t *);
 int	 parse_time(const char *, time_t, int64_t *);
 void	 fmt_duration(uint64_t, char *, size_t);
+int	 fd_read_lines(int, char *, size_t, size_t *,
+	    void (*)(void *, const char *), void *);
 void	 fmt_size(uint64_t, char *, size_t);
 void	 fmt_bytes(uint64_t, char *, size_t);
 void	 fmt_time_us(int64_t, char *, size_t);

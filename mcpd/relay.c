@@ -80,12 +80,12 @@ rpc_errorf(json_t *id, int code, const char *fmt, ...)
 }
 
 static int
-pending_cmp(struct pending *a, struct pending *b)
+relay_pending_cmp(struct pending *a, struct pending *b)
 {
 	return (strcmp(a->key, b->key));
 }
 
-RB_GENERATE_STATIC(pending_tree, pending, entry, pending_cmp)
+RB_GENERATE_STATIC(pending_tree, pending, entry, relay_pending_cmp)
 
 int
 relay_is_stdio(const struct app *app)
@@ -94,7 +94,7 @@ relay_is_stdio(const struct app *app)
 }
 
 static struct pending *
-pending_find(struct pending_tree *t, json_t *id)
+relay_pending_find(struct pending_tree *t, json_t *id)
 {
 	struct pending	 k, *p;
 
@@ -107,7 +107,7 @@ pending_find(struct pending_tree *t, json_t *id)
 
 /* 0, or -1 when the id is in use, -2 when full or out of memory. */
 static int
-pending_add(struct pending_tree *t, size_t *n, json_t *id, int kind)
+relay_pending_add(struct pending_tree *t, size_t *n, json_t *id, int kind)
 {
 	struct pending	*p;
 
@@ -131,7 +131,7 @@ pending_add(struct pending_tree *t, size_t *n, json_t *id, int kind)
 }
 
 static void
-pending_del(struct pending_tree *t, size_t *n, struct pending *p)
+relay_pending_del(struct pending_tree *t, size_t *n, struct pending *p)
 {
 	RB_REMOVE(pending_tree, t, p);
 	(*n)--;
@@ -141,12 +141,12 @@ pending_del(struct pending_tree *t, size_t *n, struct pending *p)
 }
 
 static void
-pending_clear(struct pending_tree *t, size_t *n)
+relay_pending_clear(struct pending_tree *t, size_t *n)
 {
 	struct pending	*p;
 
 	while ((p = RB_MIN(pending_tree, t)) != NULL)
-		pending_del(t, n, p);
+		relay_pending_del(t, n, p);
 }
 
 static void
@@ -349,7 +349,7 @@ be_request(struct mconn *c, struct rpc *r, const char *line, size_t len)
 		kind = PEND_TOOLS_LIST;
 	else if (strcmp(r->method, "initialize") == 0)
 		kind = PEND_INITIALIZE;
-	switch (pending_add(&be->requests, &be->nrequests, r->id, kind)) {
+	switch (relay_pending_add(&be->requests, &be->nrequests, r->id, kind)) {
 	case -1:
 		session_send(c, rpc_error(r->id, RPC_INVALID_REQUEST,
 		    "Invalid Request: a request with this id is in flight; "
@@ -385,21 +385,21 @@ relay_client(struct mconn *c, struct rpc *r, const char *line, size_t len)
 		be_request(c, r, line, len);
 		return;
 	case RPC_RESPONSE:
-		if ((p = pending_find(&be->server_requests, r->id)) == NULL) {
+		if ((p = relay_pending_find(&be->server_requests, r->id)) == NULL) {
 			log_debug("session %s: the client answered a request "
 			    "the server did not make; dropped",
 			    c->session->id);
 			return;
 		}
-		pending_del(&be->server_requests, &be->nserver_requests, p);
+		relay_pending_del(&be->server_requests, &be->nserver_requests, p);
 		break;
 	case RPC_NOTIFICATION:
 		/* A request the client gave up on: no answer will come. */
 		if (strcmp(r->method, "notifications/cancelled") == 0 &&
 		    (rid = json_object_get(r->params, "requestId")) != NULL &&
-		    (p = pending_find(&be->requests, rid)) != NULL &&
+		    (p = relay_pending_find(&be->requests, rid)) != NULL &&
 		    p->kind != PEND_INITIALIZE)
-			pending_del(&be->requests, &be->nrequests, p);
+			relay_pending_del(&be->requests, &be->nrequests, p);
 		break;
 	default:
 		return;
@@ -517,7 +517,7 @@ be_gone(struct mconn *c)
 		snprintf(msg, sizeof(msg), "the MCP server closed its output");
 	while ((p = RB_MIN(pending_tree, &be->requests)) != NULL) {
 		session_send(c, rpc_error(p->id, RPC_GATEWAY_ERROR, msg));
-		pending_del(&be->requests, &be->nrequests, p);
+		relay_pending_del(&be->requests, &be->nrequests, p);
 	}
 	log_info("session %s: %s", c->session->id, msg);
 	session_end(c, WIRE_END_SERVER_EXITED, msg);
@@ -550,7 +550,7 @@ be_timeout(void *arg)
 	    "stderr", s->app->name, d);
 	while ((p = RB_MIN(pending_tree, &be->requests)) != NULL) {
 		session_send(c, rpc_error(p->id, RPC_GATEWAY_ERROR, msg));
-		pending_del(&be->requests, &be->nrequests, p);
+		relay_pending_del(&be->requests, &be->nrequests, p);
 	}
 	log_warnx("session %s: %s", s->id, msg);
 	session_end(c, "server_init_timeout", msg);
@@ -603,7 +603,7 @@ be_server_request(struct mconn *c, struct rpc *r, const char *line,
 		    "capability)", n, r->method));
 		return;
 	}
-	if (pending_add(&be->server_requests, &be->nserver_requests, r->id,
+	if (relay_pending_add(&be->server_requests, &be->nserver_requests, r->id,
 	    PEND_OTHER) != 0) {
 		json_object_set_new(rec, "success", json_false());
 		json_object_set_new(rec, "result", json_string("refused"));
@@ -685,14 +685,14 @@ be_response(struct mconn *c, struct rpc *r, const char *line, size_t len)
 	struct pending	*p;
 	int		 kind;
 
-	if ((p = pending_find(&be->requests, r->id)) == NULL) {
+	if ((p = relay_pending_find(&be->requests, r->id)) == NULL) {
 		log_warnx("session %s: the MCP server %s answered a request "
 		    "that was not made; dropped", c->session->id,
 		    c->session->app->name);
 		return;
 	}
 	kind = p->kind;
-	pending_del(&be->requests, &be->nrequests, p);
+	relay_pending_del(&be->requests, &be->nrequests, p);
 	if (be->closing && be->nrequests == 0) {
 		ev_timer_del(&be->timer);
 		ev_timer_add(&be->timer, 0);	/* after this answer */
@@ -747,9 +747,9 @@ be_line(struct mconn *c, char *line, size_t len)
 			json_t		*rid;
 
 			if ((rid = json_object_get(r.params, "requestId")) !=
-			    NULL && (p = pending_find(&be->server_requests,
+			    NULL && (p = relay_pending_find(&be->server_requests,
 			    rid)) != NULL)
-				pending_del(&be->server_requests,
+				relay_pending_del(&be->server_requests,
 				    &be->nserver_requests, p);
 		}
 		session_send_raw(c, line, len);
@@ -1022,8 +1022,8 @@ relay_park(struct mconn *c, json_t *rec)
 			parked = 1;
 		}
 	}
-	pending_clear(&be->requests, &be->nrequests);
-	pending_clear(&be->server_requests, &be->nserver_requests);
+	relay_pending_clear(&be->requests, &be->nrequests);
+	relay_pending_clear(&be->server_requests, &be->nserver_requests);
 	strlist_free(&be->tools);
 	json_decref(be->initialize);
 	free(be->rbuf);

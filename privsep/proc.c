@@ -103,13 +103,13 @@ proc_start(struct parent *p, enum proc_id id, int chan, int *errfd)
 	_exit(127);
 }
 
-/* Log what is in the buffer as one line of the child's. */
+/* A line of the child's standard output or error, logged as its own. */
 static void
-proc_stderr_line(struct child *c)
+proc_stderr_line(void *arg, const char *text)
 {
-	c->errbuf[c->errlen] = '\0';
-	log_emit_from(proc_name(c->id), LOG_NOTICE, c->errbuf);
-	c->errlen = 0;
+	struct child	*c = arg;
+
+	log_emit_from(proc_name(c->id), LOG_NOTICE, text);
 }
 
 /*
@@ -119,36 +119,13 @@ proc_stderr_line(struct child *c)
 static int
 proc_stderr_read(struct child *c)
 {
-	char	 buf[4096], *nl;
-	size_t	 off, take;
-	ssize_t	 n;
-
-	if ((n = read(c->errfd, buf, sizeof(buf))) == -1 &&
-	    (errno == EAGAIN || errno == EINTR))
+	if (fd_read_lines(c->errfd, c->errbuf, sizeof(c->errbuf), &c->errlen,
+	    proc_stderr_line, c))
 		return (1);
-	if (n <= 0) {
-		if (c->errlen > 0)
-			proc_stderr_line(c);
-		ev_del(&c->errev);
-		close(c->errfd);
-		c->errfd = -1;
-		return (0);
-	}
-	for (off = 0; off < (size_t)n; off += take) {
-		nl = memchr(buf + off, '\n', (size_t)n - off);
-		take = (nl != NULL ? (size_t)(nl - buf) : (size_t)n) - off;
-		if (take > sizeof(c->errbuf) - 1 - c->errlen)
-			take = sizeof(c->errbuf) - 1 - c->errlen;
-		memcpy(c->errbuf + c->errlen, buf + off, take);
-		c->errlen += take;
-		if (c->errlen == sizeof(c->errbuf) - 1 ||
-		    (nl != NULL && off + take == (size_t)(nl - buf))) {
-			proc_stderr_line(c);
-			if (nl != NULL && off + take == (size_t)(nl - buf))
-				take++;		/* the newline */
-		}
-	}
-	return (1);
+	ev_del(&c->errev);
+	close(c->errfd);
+	c->errfd = -1;
+	return (0);
 }
 
 void

@@ -206,14 +206,12 @@ spawned_find_ref(uint32_t peer, const struct app_ref *ref)
 
 /* A line of the server's standard error: logged, or counted, and kept. */
 static void
-spawned_line(struct spawned *s)
+spawned_line(void *arg, const char *text)
 {
+	struct spawned	*s = arg;
 	uint64_t	 sec = ev_now_ms() / 1000;
 
-	s->errbuf[s->errlen] = '\0';
-	s->errlen = 0;
-	strlcpy(s->tail[s->ntail % SPAWN_TAIL_LINES], s->errbuf,
-	    SPAWN_TAIL_LEN);
+	strlcpy(s->tail[s->ntail % SPAWN_TAIL_LINES], text, SPAWN_TAIL_LEN);
 	s->ntail++;
 	if (sec != s->rate_sec) {
 		if (s->dropped > 0)
@@ -225,7 +223,7 @@ spawned_line(struct spawned *s)
 	}
 	if (s->rate_n++ < SPAWN_STDERR_RATE)
 		log_info("app %s session %s: %s", s->app, s->ref.session,
-		    s->errbuf);
+		    text);
 	else
 		s->dropped++;
 }
@@ -234,35 +232,13 @@ spawned_line(struct spawned *s)
 static int
 spawned_stderr_read(struct spawned *s)
 {
-	char	 buf[4096], *nl;
-	size_t	 off, take, room = sizeof(s->errbuf) - 1;
-	ssize_t	 n;
-
-	if ((n = read(s->errfd, buf, sizeof(buf))) == -1 &&
-	    (errno == EAGAIN || errno == EINTR))
+	if (fd_read_lines(s->errfd, s->errbuf, sizeof(s->errbuf), &s->errlen,
+	    spawned_line, s))
 		return (1);
-	if (n <= 0) {
-		if (s->errlen > 0)
-			spawned_line(s);
-		ev_del(&s->errev);
-		close(s->errfd);
-		s->errfd = -1;
-		return (0);
-	}
-	for (off = 0; off < (size_t)n; off += take) {
-		nl = memchr(buf + off, '\n', (size_t)n - off);
-		take = (nl != NULL ? (size_t)(nl - buf) : (size_t)n) - off;
-		if (take > room - s->errlen)
-			take = room - s->errlen;
-		memcpy(s->errbuf + s->errlen, buf + off, take);
-		s->errlen += take;
-		if (nl != NULL && off + take == (size_t)(nl - buf)) {
-			spawned_line(s);
-			take++;			/* the newline */
-		} else if (s->errlen == room)
-			spawned_line(s);
-	}
-	return (1);
+	ev_del(&s->errev);
+	close(s->errfd);
+	s->errfd = -1;
+	return (0);
 }
 
 static void
