@@ -104,7 +104,8 @@ DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 .PHONY: all deps check test unit integration san fuzz fuzz-build bench \
 	demo install users clean lint-man peers
 
-all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) $(BUILD)/tests/peerbench
+all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) $(BUILD)/tests/peerbench \
+    $(BUILD)/tests/relaychain
 
 $(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_LIB)
 	@mkdir -p $(@D)
@@ -259,9 +260,16 @@ $(BUILD)/tests/peerbench: tests/bench/peerbench.c tests/bench/benchlib.c \
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
 	    $(LIBS) -lpthread
 
+$(BUILD)/tests/relaychain: tests/bench/relaychain.c tests/bench/benchlib.c \
+    tests/bench/benchlib.h
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< tests/bench/benchlib.c \
+	    $(LIBS) -lpthread
+
 bench: deps
 	@$(MAKE) --no-print-directory all peers $(BUILD)/tests/bench \
-	    $(BUILD)/tests/mcpbench $(BUILD)/tests/peerbench
+	    $(BUILD)/tests/mcpbench $(BUILD)/tests/peerbench \
+	    $(BUILD)/tests/relaychain
 	@tests/bench/run
 
 demo: deps

@@ -5,7 +5,7 @@
  * call in flight, and what each proxy adds over the first target.
  *
  *	peerbench [-n calls] [-c sessions] [-r rounds] [-w warmup]
- *	    [-x reference] -t label=stdio:command [arg ...]
+ *	    [-f floor] [-x reference] -t label=stdio:command [arg ...]
  *	    -t label=http://127.0.0.1:port/path ...
  *	peerbench -p
  *
@@ -17,8 +17,11 @@
  * each session is one keep-alive connection and one Mcp-Session-Id, each
  * call a POST whose answer is JSON or an SSE stream.  The first target is
  * the baseline (the server over stdio, direct); -x names the proxy that
- * the others are compared with (default: supergateway).  -p prints a free
- * loopback port and exits.
+ * the others are compared with (default: supergateway); -f names the
+ * floor, the same server behind processes that only pass bytes along the
+ * hops of the gateway (relaychain): what a gateway of that shape adds
+ * before doing any work, so that the figures above it are its own.  -p
+ * prints a free loopback port and exits.
  *
  * Rounds run the targets in turns, so that what disturbs the machine for a
  * while disturbs them alike; each figure is the median of the rounds.
@@ -546,7 +549,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: peerbench [-n calls] [-c sessions] "
-	    "[-r rounds] [-w warmup] [-x reference]\n"
+	    "[-r rounds] [-w warmup] [-f floor] [-x reference]\n"
 	    "\t-t label=stdio:command ... -t label=http://127.0.0.1:port/path"
 	    " ...\n       peerbench -p\n");
 	exit(1);
@@ -559,18 +562,21 @@ main(int argc, char *argv[])
 	static struct sess	 s[MAX_TARGETS][MAX_SESSIONS];
 	static struct result	 seq[MAX_TARGETS][64], con[MAX_TARGETS][64];
 	struct result		 ms[MAX_TARGETS], mc[MAX_TARGETS];
-	const char		*ref = "supergateway";
+	const char		*ref = "supergateway", *flabel = NULL;
 	size_t			 n = 2000, conc = 16, rounds = 5, warm = 50;
 	size_t			 nt = 0, i, k, r, per, total;
 	double			 t0;
 	char			 cp50[32];
-	int			 ch, x = -1;
+	int			 ch, x = -1, f = -1;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:n:pr:t:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:f:n:pr:t:w:x:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conc = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			flabel = optarg;
 			break;
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
@@ -602,9 +608,12 @@ main(int argc, char *argv[])
 	    n < rounds * conc || n > 10000000)
 		errx(1, "want 1 <= sessions <= %d, 1 <= rounds <= 64 and "
 		    "rounds * sessions <= calls", MAX_SESSIONS);
-	for (k = 0; k < nt; k++)
+	for (k = 0; k < nt; k++) {
 		if (strcmp(t[k].label, ref) == 0)
 			x = (int)k;
+		if (flabel != NULL && strcmp(t[k].label, flabel) == 0)
+			f = (int)k;
+	}
 
 	/* Every session of every target, open and warm. */
 	for (k = 0; k < nt; k++) {
@@ -654,16 +663,29 @@ main(int argc, char *argv[])
 		    ms[k].p50 / ms[0].p50, ms[k].p99 / ms[0].p99, conc,
 		    mc[k].p50 / mc[0].p50, mc[k].p99 / mc[0].p99,
 		    mc[k].rate / mc[0].rate);
+	for (k = 1; f > 0 && k < nt; k++) {
+		if ((int)k == f || (int)k == x)
+			continue;
+		printf("ratio: %s's added to %s's added: seq p50 %.2f, p99 "
+		    "%.2f; x%zu p50 %.2f, p99 %.2f\n", t[k].label, flabel,
+		    (ms[k].p50 - ms[0].p50) / (ms[f].p50 - ms[0].p50),
+		    (ms[k].p99 - ms[0].p99) / (ms[f].p99 - ms[0].p99), conc,
+		    (mc[k].p50 - mc[0].p50) / (mc[f].p50 - mc[0].p50),
+		    (mc[k].p99 - mc[0].p99) / (mc[f].p99 - mc[0].p99));
+	}
 	for (k = 1; x > 0 && k < nt; k++) {
 		if ((int)k == x)
 			continue;
+		/* The floor's ratio is the least any target of its shape has. */
 		printf("ratio: %s's added to %s's added: seq p50 %.3f "
 		    "(target: at most 1/6 = 0.167), p99 %.3f (target: at most "
-		    "1/10); x%zu p50 %.3f, p99 %.3f\n", t[k].label, ref,
+		    "1/10); x%zu p50 %.3f, p99 %.3f%s\n", t[k].label, ref,
 		    (ms[k].p50 - ms[0].p50) / (ms[x].p50 - ms[0].p50),
 		    (ms[k].p99 - ms[0].p99) / (ms[x].p99 - ms[0].p99), conc,
 		    (mc[k].p50 - mc[0].p50) / (mc[x].p50 - mc[0].p50),
-		    (mc[k].p99 - mc[0].p99) / (mc[x].p99 - mc[0].p99));
+		    (mc[k].p99 - mc[0].p99) / (mc[x].p99 - mc[0].p99),
+		    (int)k == f ? "; the least the gateway's hops allow here" :
+		    "");
 	}
 	fflush(stdout);
 	for (k = 0; k < nt; k++)
