@@ -48,6 +48,7 @@ static const struct audit_event audit_events[] = {
 	{ "app.create",			"MG1030I", "MG1030W", AUDIT_BY_PARENT },
 	{ "app.update",			"MG1031I", "MG1031W", AUDIT_BY_PARENT },
 	{ "app.delete",			"MG1032I", "MG1032W", AUDIT_BY_PARENT },
+	{ "jwt.rotate",			"MG1040I", "MG1040W", AUDIT_BY_PARENT },
 	{ "mcp.session.start",		"MG2000I", "MG2000W", AUDIT_BY_MCPD },
 	{ "mcp.session.end",		"MG2001I", NULL, AUDIT_BY_MCPD },
 	{ "mcp.session.request",	"MG2002I", "MG2002W", AUDIT_BY_MCPD },

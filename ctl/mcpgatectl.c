@@ -280,6 +280,36 @@ cmd_reload(int argc, char **argv)
 	return (CTL_EXIT_OK);
 }
 
+/* The JWKS document, always as JSON: it is what servers read. */
+static int
+cmd_jwks(int argc, char **argv)
+{
+	json_t	*ans;
+
+	ctl_operands(argc, argv, 0, 0);
+	ans = ctl_request(json_pack("{s:s}", "cmd", "jwks"));
+	ctl_print_json(json_object_get(ans, "jwks"));
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
+static int
+cmd_jwt_rotate(int argc, char **argv)
+{
+	json_t	*ans;
+
+	ctl_operands(argc, argv, 0, 0);
+	ans = ctl_request(json_pack("{s:s}", "cmd", "jwt.rotate"));
+	if (ctl.format == FMT_JSON)
+		ctl_print_json(ans);
+	else
+		printf("JWT signing key rotated: kid %s (the previous key, %s, "
+		    "stays in the JWKS until the next rotation)\n",
+		    jstr(ans, "kid"), jstr(ans, "previous_kid"));
+	json_decref(ans);
+	return (CTL_EXIT_OK);
+}
+
 /*
  * The command line.  Every command's table of long options ends with the
  * global ones, so that they may come after the command too; -c and -s are
@@ -396,6 +426,12 @@ static const struct ctl_cmd ctl_cmds[] = {
 	    "List the join tokens." },
 	{ "tokens", "rm", cmd_tokens_rm, "", global_opts, "ID",
 	    "Remove a join token." },
+	{ NULL, "jwks", cmd_jwks, "", global_opts, "",
+	    "Print the public keys that verify the gateway's JWTs, as a "
+	    "JWKS document." },
+	{ "jwt", "rotate", cmd_jwt_rotate, "", global_opts, "",
+	    "Sign new JWTs with a new key; the previous one stays in the "
+	    "JWKS\nuntil the next rotation." },
 };
 
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))

@@ -810,3 +810,87 @@ admin_handle(uint32_t ctl, uid_t uid, const char *cmd, json_t *req)
 	return (0);
 }
 
+/* --- mcpgatectl jwks, mcpgatectl jwt rotate ------------------------ */
+
+struct jwt_op {
+	uint32_t	 ctl;
+	EVP_PKEY	*key;
+	char		 kid[JWT_KID_LEN + 1];
+	char		 old[JWT_KID_LEN + 1];
+	json_t		*rec;
+};
+
+static void
+jwt_rotated(void *arg, const struct audit_ack *ack)
+{
+	struct jwt_op	*op = arg;
+	json_t		*rec;
+
+	if (ack->status != AUDIT_ACK_OK &&
+	    parent->conf.audit_on_failure == AUDIT_FAIL_DENY) {
+		control_reply(op->ctl, control_error("audit_unavailable",
+		    "the audit log cannot be written (%s); the key was not "
+		    "rotated", strerror(ack->error)));
+		goto out;
+	}
+	if (jwt_rotate(&parent->jwt, parent->conf.state_dir, op->key) == -1) {
+		rec = json_deep_copy(op->rec);
+		json_object_set_new(rec, "success", json_false());
+		json_object_set_new(rec, "error", json_string("cannot write "
+		    "the state directory"));
+		parent_audit(rec, NULL, NULL);
+		control_reply(op->ctl, control_error("state", "cannot write "
+		    "the new key to %s; the key was not rotated",
+		    parent->conf.state_dir));
+		goto out;
+	}
+	op->key = NULL;
+	log_info("JWT signing key rotated: %s, previously %s", op->kid,
+	    op->old);
+	control_reply(op->ctl, json_pack("{s:b,s:s,s:s}", "ok", 1, "kid",
+	    op->kid, "previous_kid", op->old));
+ out:
+	EVP_PKEY_free(op->key);
+	json_decref(op->rec);
+	free(op);
+}
+
+/*
+ * "jwks" and "jwt.rotate" from mcpgatectl.  Returns -1 when cmd is
+ * neither.
+ */
+int
+jwt_control(uint32_t ctl, uid_t uid, const char *cmd)
+{
+	struct jwt_op	*op;
+	json_t		*jwks;
+
+	if (strcmp(cmd, "jwks") == 0) {
+		if ((jwks = jwt_jwks(&parent->jwt)) == NULL)
+			control_reply(ctl, control_error("internal", "cannot "
+			    "write the JWKS document"));
+		else
+			control_reply(ctl, json_pack("{s:b,s:o}", "ok", 1,
+			    "jwks", jwks));
+		return (0);
+	}
+	if (strcmp(cmd, "jwt.rotate") != 0)
+		return (-1);
+	if ((op = calloc(1, sizeof(*op))) == NULL)
+		fatal("%s", __func__);
+	op->ctl = ctl;
+	strlcpy(op->old, parent->jwt.kid, sizeof(op->old));
+	if ((op->key = jwt_newkey(op->kid, sizeof(op->kid))) == NULL) {
+		control_reply(ctl, control_error("internal", "cannot make a "
+		    "new key"));
+		free(op);
+		return (0);
+	}
+	op->rec = json_pack("{s:s,s:s,s:s,s:I}", "event", "jwt.rotate",
+	    "kid", op->kid, "previous_kid", op->old, "admin_uid",
+	    (json_int_t)uid);
+	if (op->rec == NULL)
+		fatal("%s", __func__);
+	parent_audit(json_incref(op->rec), jwt_rotated, op);
+	return (0);
+}

@@ -83,7 +83,7 @@ check_private(const char *path)
 	return (0);
 }
 
-static EVP_PKEY *
+EVP_PKEY *
 key_load(const char *path)
 {
 	EVP_PKEY	*key = NULL;
@@ -145,7 +145,7 @@ key_pem(EVP_PKEY *key, size_t *lenp)
 	return (pem);
 }
 
-static int
+int
 key_save(EVP_PKEY *key, const char *path)
 {
 	char	*pem;
@@ -482,7 +482,7 @@ server_init(struct ca_state *ca, const struct mcpgated_conf *conf)
 	return (ret);
 }
 
-static int
+int
 pubkey_save(EVP_PKEY *key, const char *path)
 {
 	BIO	*bio;
@@ -499,6 +499,34 @@ pubkey_save(EVP_PKEY *key, const char *path)
 	if (ret == -1)
 		log_warn("%s", path);
 	return (ret);
+}
+
+/* An Ed25519 public key from a PEM file. */
+EVP_PKEY *
+pubkey_load(const char *path)
+{
+	EVP_PKEY	*key = NULL;
+	BIO		*bio;
+	char		*buf;
+	size_t		 len;
+
+	if (read_file(path, CA_MAXFILE, &buf, &len) == -1) {
+		log_warn("%s", path);
+		return (NULL);
+	}
+	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
+		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	free(buf);
+	if (key == NULL)
+		ssl_warn(path);
+	else if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+		log_warnx("%s: not an Ed25519 key", path);
+		EVP_PKEY_free(key);
+		key = NULL;
+	}
+	return (key);
 }
 
 /*

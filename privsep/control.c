@@ -574,6 +574,8 @@ control_handle(struct ctl_conn *c, const char *line, size_t len)
 		control_status(c);
 	else if (strcmp(cmd, "reload") == 0)
 		control_reload(c);
+	else if (jwt_control(c->id, c->uid, cmd) == 0)
+		;
 	else if (admin_handle(c->id, c->uid, cmd, req) == -1)
 		control_answer(c, control_error("unknown_command",
 		    "unknown command '%.64s'", cmd));

@@ -1020,6 +1020,7 @@ parent_stop(int status)
 	proc_stop_all(parent, 1);
 	control_cleanup(parent->conf.control_socket);
 	ca_free(&parent->ca);
+	jwt_free(&parent->jwt);
 	store_free(&parent->store);
 	config_free(&parent->conf);
 	log_info("stopped");
@@ -1297,7 +1298,8 @@ main(int argc, char *argv[])
 	if (prepare_fs(p, creds) == -1)
 		exit(1);
 	anchor_init(p->conf.state_dir);
-	if (ca_init(&p->ca, &p->conf) == -1)
+	if (ca_init(&p->ca, &p->conf) == -1 ||
+	    jwt_init(&p->jwt, p->conf.state_dir) == -1)
 		exit(1);
 	if (store_load(&p->store, p->conf.state_dir) == -1) {
 		log_warnx("the identity store in %s cannot be read",

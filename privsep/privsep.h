@@ -33,6 +33,19 @@ struct ca_state {
 	char		 fingerprint[FINGERPRINT_LEN + 1];
 };
 
+/*
+ * The keys that sign the identity tokens for HTTP MCP servers: the
+ * current one, and the previous one's public half after a rotation.
+ */
+#define JWT_KID_LEN	43		/* base64url of a SHA-256 */
+#define JWT_CLAIMS_MAX	(64 * 1024)
+struct jwt_keys {
+	EVP_PKEY	*cur;
+	EVP_PKEY	*prev;			/* NULL before any rotation */
+	char		 kid[JWT_KID_LEN + 1];
+	char		 prevkid[JWT_KID_LEN + 1];
+};
+
 /* A resource of the store by name: its place in its kind's array. */
 struct store_entry {
 	RB_ENTRY(store_entry)	 entry;
@@ -85,6 +98,7 @@ struct parent {
 	int64_t			 start_us;
 	struct child		 children[PROC_MAX];
 	struct ca_state		 ca;
+	struct jwt_keys		 jwt;
 	struct store		 store;
 	struct init_listen	 bound[CONF_MAXLISTEN];
 	int			 listen_fds[CONF_MAXLISTEN];
@@ -292,6 +306,20 @@ int	 ca_init(struct ca_state *, const struct mcpgated_conf *);
 char	*ca_issue_client(struct ca_state *, const char *, const char *,
 	    const uint8_t *, uint64_t, int64_t *, int64_t *);
 void	 ca_free(struct ca_state *);
+EVP_PKEY *key_load(const char *);
+int	 key_save(EVP_PKEY *, const char *);
+EVP_PKEY *pubkey_load(const char *);
+int	 pubkey_save(EVP_PKEY *, const char *);
+
+/* jwt.c */
+int	 b64url_encode(const unsigned char *, size_t, char *, size_t);
+int	 jwt_init(struct jwt_keys *, const char *);
+int	 jwt_rotate(struct jwt_keys *, const char *, EVP_PKEY *);
+EVP_PKEY *jwt_newkey(char *, size_t);
+int	 jwt_control(uint32_t, uid_t, const char *);
+json_t	*jwt_jwks(const struct jwt_keys *);
+char	*jwt_sign(const struct jwt_keys *, const json_t *);
+void	 jwt_free(struct jwt_keys *);
 
 /* control.c */
 int	 control_init(const char *);

@@ -1,0 +1,286 @@
+/*
+ * The keys that sign the JWTs the gateway hands to HTTP MCP servers as
+ * the user's identity ({{internal.jwt}}), in the parent only: an Ed25519
+ * key in the state directory, created on first start, and the public
+ * half of the one before the last rotation, so that tokens signed just
+ * before a rotation still verify.  Servers verify against the JWKS
+ * document (RFC 7517) that `mcpgatectl jwks` prints; each key's kid is
+ * its RFC 7638 thumbprint.  Tokens are JWS compact serialisations (RFC
+ * 7515) with "alg":"EdDSA" (RFC 8037).
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "log.h"
+#include "privsep.h"
+
+#define JWT_KEY_FILE	"jwt.key"
+#define JWT_PREV_FILE	"jwt-previous.pub"
+
+/* Base64url without padding (RFC 7515, section 2) of len bytes. */
+int
+b64url_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	size_t			 i, o = 0;
+	uint32_t		 v;
+
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 3 ||
+	    outlen < len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0) + 1)
+		return (-1);
+	for (i = 0; i + 2 < len; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = tab[v >> 6 & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (len - i == 1) {
+		v = (uint32_t)in[i] << 16;
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+	} else if (len - i == 2) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = tab[v >> 6 & 63];
+	}
+	out[o] = '\0';
+	return ((int)o);
+}
+
+/* A key's x (its raw public key) and kid, the RFC 7638 thumbprint. */
+static int
+jwt_key_ids(EVP_PKEY *key, char *x, size_t xlen, char *kid, size_t kidlen)
+{
+	unsigned char	 pub[32], md[SHA256_DIGEST_LENGTH];
+	char		 canon[128];
+	size_t		 publen = sizeof(pub);
+	int		 n;
+
+	if (EVP_PKEY_get_raw_public_key(key, pub, &publen) != 1 ||
+	    publen != sizeof(pub) ||
+	    b64url_encode(pub, publen, x, xlen) == -1)
+		return (-1);
+	/* The required members, in lexicographic order, no whitespace. */
+	n = snprintf(canon, sizeof(canon),
+	    "{\"crv\":\"Ed25519\",\"kty\":\"OKP\",\"x\":\"%s\"}", x);
+	if (n < 0 || (size_t)n >= sizeof(canon))
+		return (-1);
+	SHA256((const unsigned char *)canon, (size_t)n, md);
+	return (b64url_encode(md, sizeof(md), kid, kidlen) == -1 ? -1 : 0);
+}
+
+static int
+jwt_path(char *buf, size_t len, const char *dir, const char *file)
+{
+	if ((size_t)snprintf(buf, len, "%s/%s", dir, file) >= len) {
+		log_warnx("%s/%s: path too long", dir, file);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+jwt_set(struct jwt_keys *jk, EVP_PKEY *cur, EVP_PKEY *prev)
+{
+	char	 x[64];
+
+	if (jwt_key_ids(cur, x, sizeof(x), jk->kid, sizeof(jk->kid)) == -1 ||
+	    (prev != NULL && jwt_key_ids(prev, x, sizeof(x), jk->prevkid,
+	    sizeof(jk->prevkid)) == -1)) {
+		log_warnx("JWT key: cannot read its public half");
+		return (-1);
+	}
+	EVP_PKEY_free(jk->cur);
+	EVP_PKEY_free(jk->prev);
+	jk->cur = cur;
+	jk->prev = prev;
+	if (prev == NULL)
+		jk->prevkid[0] = '\0';
+	return (0);
+}
+
+/*
+ * Load the signing key from dir, or create it on first start; and the
+ * previous public key when there is one.
+ */
+int
+jwt_init(struct jwt_keys *jk, const char *dir)
+{
+	char		 keypath[PATH_MAX], prevpath[PATH_MAX];
+	EVP_PKEY	*cur, *prev = NULL;
+
+	memset(jk, 0, sizeof(*jk));
+	if (jwt_path(keypath, sizeof(keypath), dir, JWT_KEY_FILE) == -1 ||
+	    jwt_path(prevpath, sizeof(prevpath), dir, JWT_PREV_FILE) == -1)
+		return (-1);
+	if (access(keypath, F_OK) == 0) {
+		if ((cur = key_load(keypath)) == NULL)
+			return (-1);
+	} else {
+		if ((cur = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL) {
+			log_warnx("JWT key: cannot make one");
+			return (-1);
+		}
+		if (key_save(cur, keypath) == -1) {
+			EVP_PKEY_free(cur);
+			return (-1);
+		}
+		log_info("created the JWT signing key in %s", dir);
+	}
+	if (access(prevpath, F_OK) == 0 &&
+	    (prev = pubkey_load(prevpath)) == NULL) {
+		EVP_PKEY_free(cur);
+		return (-1);
+	}
+	if (jwt_set(jk, cur, prev) == -1) {
+		EVP_PKEY_free(cur);
+		EVP_PKEY_free(prev);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Make cur the signing key; the current one's public half becomes the
+ * previous (written first, so that a crash between the two writes loses
+ * no key a token was signed with).  On success cur is the keys'.
+ */
+int
+jwt_rotate(struct jwt_keys *jk, const char *dir, EVP_PKEY *cur)
+{
+	char		 keypath[PATH_MAX], prevpath[PATH_MAX];
+	EVP_PKEY	*prev;
+
+	if (jwt_path(keypath, sizeof(keypath), dir, JWT_KEY_FILE) == -1 ||
+	    jwt_path(prevpath, sizeof(prevpath), dir, JWT_PREV_FILE) == -1)
+		return (-1);
+	if (pubkey_save(jk->cur, prevpath) == -1 ||
+	    key_save(cur, keypath) == -1 ||
+	    (prev = pubkey_load(prevpath)) == NULL)
+		return (-1);
+	if (jwt_set(jk, cur, prev) == -1) {
+		EVP_PKEY_free(prev);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A new key and its kid, for jwt_rotate(). */
+EVP_PKEY *
+jwt_newkey(char *kid, size_t kidlen)
+{
+	EVP_PKEY	*key;
+	char		 x[64];
+
+	if ((key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519")) == NULL ||
+	    jwt_key_ids(key, x, sizeof(x), kid, kidlen) == -1) {
+		EVP_PKEY_free(key);
+		log_warnx("JWT key: cannot make one");
+		return (NULL);
+	}
+	return (key);
+}
+
+static json_t *
+jwk(EVP_PKEY *key)
+{
+	char	 x[64], kid[64];
+
+	if (jwt_key_ids(key, x, sizeof(x), kid, sizeof(kid)) == -1)
+		return (NULL);
+	return (json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "kty", "OKP", "crv",
+	    "Ed25519", "x", x, "kid", kid, "alg", "EdDSA", "use", "sig"));
+}
+
+/* The JWKS document: the current key first, then the previous one. */
+json_t *
+jwt_jwks(const struct jwt_keys *jk)
+{
+	json_t	*keys, *k;
+
+	if ((keys = json_array()) == NULL)
+		return (NULL);
+	if ((k = jwk(jk->cur)) == NULL || json_array_append_new(keys, k)) {
+		json_decref(keys);
+		return (NULL);
+	}
+	if (jk->prev != NULL && ((k = jwk(jk->prev)) == NULL ||
+	    json_array_append_new(keys, k))) {
+		json_decref(keys);
+		return (NULL);
+	}
+	return (json_pack("{s:o}", "keys", keys));
+}
+
+/*
+ * A signed token of the claims: header.payload.signature, each part
+ * base64url; NULL on failure.  The caller frees it.
+ */
+char *
+jwt_sign(const struct jwt_keys *jk, const json_t *claims)
+{
+	EVP_MD_CTX	*ctx = NULL;
+	json_t		*hdr;
+	char		*h = NULL, *c = NULL, *tok = NULL;
+	unsigned char	 sig[64];
+	size_t		 hlen, clen, siglen = sizeof(sig), cap, off;
+
+	hdr = json_pack("{s:s,s:s,s:s}", "alg", "EdDSA", "typ", "JWT", "kid",
+	    jk->kid);
+	if (hdr == NULL ||
+	    (h = json_dumps(hdr, JSON_COMPACT)) == NULL ||
+	    (c = json_dumps(claims, JSON_COMPACT)) == NULL)
+		goto out;
+	hlen = strlen(h);
+	clen = strlen(c);
+	if (clen > JWT_CLAIMS_MAX) {
+		log_warnx("JWT claims of %zu bytes: more than %d", clen,
+		    JWT_CLAIMS_MAX);
+		goto out;
+	}
+	cap = (hlen + 2) / 3 * 4 + (clen + 2) / 3 * 4 + 88 + 3;
+	if ((tok = malloc(cap)) == NULL)
+		goto out;
+	off = (size_t)b64url_encode((unsigned char *)h, hlen, tok, cap);
+	tok[off++] = '.';
+	off += (size_t)b64url_encode((unsigned char *)c, clen, tok + off,
+	    cap - off);
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(ctx, NULL, NULL, NULL, jk->cur) != 1 ||
+	    EVP_DigestSign(ctx, sig, &siglen, (unsigned char *)tok,
+	    off) != 1 || siglen != sizeof(sig)) {
+		log_warnx("JWT: cannot sign");
+		free(tok);
+		tok = NULL;
+		goto out;
+	}
+	tok[off++] = '.';
+	b64url_encode(sig, siglen, tok + off, cap - off);
+ out:
+	EVP_MD_CTX_free(ctx);
+	json_decref(hdr);
+	free(h);
+	free(c);
+	return (tok);
+}
+
+void
+jwt_free(struct jwt_keys *jk)
+{
+	EVP_PKEY_free(jk->cur);
+	EVP_PKEY_free(jk->prev);
+	memset(jk, 0, sizeof(*jk));
+}
