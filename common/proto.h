@@ -136,6 +136,41 @@ enum imsg_type {
 	IMSG_SPAWN_EXITED,	/* spawner -> parent: struct spawn_exited;
 				   gone and reaped */
 
+	/*
+	 * HTTP MCP servers (Streamable HTTP and SSE).  netd alone talks
+	 * to them; the parent tells it where it may go and what a
+	 * session's identity headers are; mcpd says what to send and
+	 * reads what comes back.  A request is named by its session
+	 * (peerid: mcpd's connection id, and the struct's app_ref) and
+	 * mcpd's number for it.
+	 */
+	IMSG_HTTP_ORIGIN,	/* parent -> netd: struct http_origin, then
+				   its CA certificates in PEM (none: the
+				   system's); the whole table follows
+				   IMSG_HTTP_ORIGINS_BEGIN at start and at
+				   each reload */
+	IMSG_HTTP_ORIGINS_BEGIN, /* parent -> netd: no payload */
+	IMSG_HTTP_ORIGINS_END,	/* parent -> netd: no payload; the new
+				   table replaces the old */
+	IMSG_HTTP_SESSION,	/* parent -> netd: struct http_session, then
+				   the identity headers, "Name: value\r\n"
+				   each; before IMSG_APP_HTTP to mcpd */
+	IMSG_HTTP_SESSION_END,	/* parent -> netd: struct http_session_end;
+				   forget (and zero) the headers */
+	IMSG_APP_HTTP,		/* parent -> mcpd: struct app_http; the
+				   session's HTTP server may be reached
+				   through netd */
+	IMSG_HTTP_REQ,		/* mcpd -> netd: struct http_req, then the
+				   body */
+	IMSG_HTTP_CANCEL,	/* mcpd -> netd: struct http_ref; abort */
+	IMSG_HTTP_ACK,		/* mcpd -> netd: struct http_ack; body bytes
+				   consumed (flow control, HTTP_WINDOW) */
+	IMSG_HTTP_HEAD,		/* netd -> mcpd: struct http_head */
+	IMSG_HTTP_BODY,		/* netd -> mcpd: struct http_ref, then bytes
+				   of the body */
+	IMSG_HTTP_DONE,		/* netd -> mcpd: struct http_done; the
+				   request is over, whichever way */
+
 	IMSG_MAX
 };
 
@@ -304,6 +339,123 @@ struct app_exited {
 	int32_t		 killed;		/* ended by SIGKILL of the
 						   namespace */
 };
+
+/* --- HTTP MCP servers -------------------------------------------------- */
+
+/* What an HTTP app may reach: one origin of the parent's table. */
+#define HTTP_HOST_MAX	256
+struct http_origin {
+	char		 app[64];		/* RES_NAMELEN */
+	char		 host[HTTP_HOST_MAX];	/* a name, or an address */
+	uint16_t	 port;
+	uint8_t		 tls;			/* https */
+	uint8_t		 insecure;		/* tls.insecure_skip_verify */
+	uint32_t	 pad;
+	uint64_t	 timeout;		/* ms, the app's */
+};
+
+/* netd's key for a session's requests and headers. */
+struct http_key {
+	uint32_t	 conn;			/* mcpd's connection id */
+	uint32_t	 pad;
+	struct app_ref	 ref;
+};
+
+struct http_session {
+	struct http_key	 key;
+	char		 app[64];
+	int64_t		 not_after;		/* seconds; the headers' end */
+};
+
+struct http_session_end {
+	struct http_key	 key;
+};
+
+enum http_transport {
+	HTTP_STREAMABLE,			/* 2025-03-26 and later */
+	HTTP_SSE,				/* 2024-11-05 */
+};
+
+struct app_http {
+	struct app_ref	 ref;
+	int32_t		 transport;		/* enum http_transport */
+	int32_t		 pad;
+	uint64_t	 timeout;		/* ms */
+	char		 path[1024];		/* of the MCP endpoint, or of
+						   the SSE stream */
+};
+
+enum http_method {
+	HTTP_POST,
+	HTTP_GET,
+	HTTP_DELETE,
+};
+
+/*
+ * A request: path (the app's, or an SSE endpoint's, same origin) and
+ * the MCP headers, which are all mcpd may set.
+ */
+#define HTTP_SESSIONID_MAX	256
+#define HTTP_EVENTID_MAX	1024		/* SSE_ID_MAX */
+struct http_req {
+	struct http_key	 key;
+	uint64_t	 reqid;			/* mcpd's, per session */
+	int32_t		 method;		/* enum http_method */
+	int32_t		 stream;		/* a long-lived GET: no timeout */
+	char		 path[1024];
+	char		 session_id[HTTP_SESSIONID_MAX]; /* Mcp-Session-Id */
+	char		 protocol[32];		/* MCP-Protocol-Version */
+	char		 last_event_id[HTTP_EVENTID_MAX + 1];
+	char		 pad[7];
+};
+
+struct http_ref {
+	struct http_key	 key;
+	uint64_t	 reqid;
+};
+
+struct http_ack {
+	struct http_ref	 r;
+	uint64_t	 bytes;
+};
+
+enum http_ctype {
+	HTTP_CT_NONE,
+	HTTP_CT_JSON,				/* application/json */
+	HTTP_CT_SSE,				/* text/event-stream */
+	HTTP_CT_OTHER,
+};
+
+struct http_head {
+	struct http_ref	 r;
+	int32_t		 status;
+	int32_t		 ctype;			/* enum http_ctype */
+	char		 session_id[HTTP_SESSIONID_MAX]; /* "" when none */
+	char		 location[1024];	/* of a 3xx, for the message */
+};
+
+enum http_error {
+	HTTP_OK,				/* the body ended */
+	HTTP_ERR_REFUSED,			/* the origin is not the app's */
+	HTTP_ERR_RESOLVE,
+	HTTP_ERR_CONNECT,
+	HTTP_ERR_TLS,
+	HTTP_ERR_TIMEOUT,
+	HTTP_ERR_TOO_LARGE,			/* unacknowledged past the window */
+	HTTP_ERR_BROKEN,			/* the connection broke */
+	HTTP_ERR_CANCELLED,
+	HTTP_ERR_LIMIT,				/* too many requests in flight */
+};
+
+struct http_done {
+	struct http_ref	 r;
+	int32_t		 error;			/* enum http_error */
+	int32_t		 pad;
+	char		 message[256];		/* for the log and the client */
+};
+
+/* Body bytes in flight per request before netd stops reading. */
+#define HTTP_WINDOW	(256 * 1024)
 
 /* The end of a session's server: stdin closed, then these. */
 #define APP_TERM_MS	2000

@@ -112,6 +112,41 @@ enum app_network {
 	APP_NET_NONE,		/* a network namespace with loopback only */
 };
 
+/* How an app is reached: the scheme of its uri. */
+enum app_transport {
+	APP_STDIO,		/* mcp+stdio:// or no uri: a command per session */
+	APP_HTTP,		/* mcp+http(s)://: Streamable HTTP */
+	APP_SSE,		/* mcp+sse+http(s)://: HTTP+SSE (2024-11-05) */
+};
+
+/* What the JWT of a session says of the user: rewrite.jwt_claims. */
+enum app_jwt_claims {
+	APP_JWT_ROLES_TRAITS,	/* "roles-and-traits", the default */
+	APP_JWT_ROLES,
+	APP_JWT_TRAITS,
+	APP_JWT_NONE,		/* sub, aud and times only */
+};
+
+#define APP_HEADERS_MAX	32	/* rewrite.headers */
+#define APP_HEADER_MAX	1024	/* one "Name: template" */
+#define APP_TIMEOUT_DEF	60000	/* ms */
+
+/* An HTTP or SSE app's server; see mcpgated.conf(5). */
+struct app_remote {
+	int		 tls;			/* https */
+	char		 host[256];		/* a name, or an address
+						   without brackets */
+	uint16_t	 port;			/* 80 or 443 unless given */
+	char		*path;			/* from '/', with any query */
+	char		*url;			/* http(s)://host[:port]/path:
+						   what is reached, the aud */
+	char		*ca_file;		/* NULL: the system's CAs */
+	int		 insecure;		/* tls.insecure_skip_verify */
+	int		 jwt_claims;		/* enum app_jwt_claims */
+	struct strlist	 headers;		/* "Name: template", checked */
+	uint64_t	 timeout;		/* ms */
+};
+
 /* What an app's server may touch; see mcpgated.conf(5). */
 struct app_sandbox {
 	int		 network;	/* enum app_network */
@@ -141,6 +176,8 @@ struct app_res {
 	char		 run_as[RES_NAMELEN];	/* run_as_host_user */
 	uint64_t	 init_timeout;		/* ms */
 	struct app_sandbox sandbox;
+	int		 transport;		/* enum app_transport */
+	struct app_remote remote;		/* HTTP and SSE apps */
 	int		 from_config;		/* app_service.apps */
 };
 
