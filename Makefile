@@ -94,7 +94,7 @@ FUZZ_DAEMON_LIB = build/fuzz/obj/libmcpgated.a
 
 DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 		libjansson-dev libyaml-dev libbsd-dev libargon2-dev mandoc clang \
-		libclang-rt-14-dev openssl procps passwd util-linux jq
+		libclang-rt-14-dev openssl procps passwd util-linux jq python3
 
 # Keep the fuzz objects between builds.
 .SECONDARY: $(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
@@ -174,7 +174,7 @@ deps:
 
 # The system users the daemon drops to (as make install creates them).
 users:
-	@for u in _mcpgate _mcpgate-audit; do \
+	@for u in _mcpgate _mcpgate-audit _mcpgate-dns; do \
 		getent passwd $$u >/dev/null || { \
 			echo "creating system user $$u"; \
 			useradd --system --no-create-home --home-dir /nonexistent \
@@ -301,8 +301,8 @@ install: all
 		install -d $(DESTDIR)$(SYSCONFDIR); \
 		install -m 0644 privsep/mcpgated.conf.example \
 		    $(DESTDIR)$(SYSCONFDIR)/mcpgated.conf.example; \
-		echo "not root or DESTDIR set: create the users _mcpgate and"; \
-		echo "_mcpgate-audit and the directories of mcpgated(8) by hand"; \
+		echo "not root or DESTDIR set: create the users _mcpgate,"; \
+		echo "_mcpgate-audit and _mcpgate-dns and the directories of mcpgated(8) by hand"; \
 	fi
 
 clean:

@@ -87,6 +87,8 @@ static const struct enum_val failure_modes[] = {
 static const struct conf_key keys_mcpgated[] = {
 	{ "user", K_USER, OFF(user), SZ(user), 0, 0, NULL },
 	{ "audit_user", K_USER, OFF(audit_user), SZ(audit_user), 0, 0, NULL },
+	{ "resolver_user", K_USER, OFF(resolver_user), SZ(resolver_user), 0, 0,
+	    NULL },
 	{ "chroot", K_PATH, OFF(chroot), SZ(chroot), 0, 0, NULL },
 	{ "state_dir", K_PATH, OFF(state_dir), SZ(state_dir), 0, 0, NULL },
 	{ "control_socket", K_SOCKPATH, OFF(control_socket),
@@ -200,6 +202,7 @@ config_defaults(struct mcpgated_conf *c)
 	strlcpy(c->path, CONF_DEFAULT_PATH, sizeof(c->path));
 	strlcpy(c->user, "_mcpgate", sizeof(c->user));
 	strlcpy(c->audit_user, "_mcpgate-audit", sizeof(c->audit_user));
+	strlcpy(c->resolver_user, "_mcpgate-dns", sizeof(c->resolver_user));
 	strlcpy(c->chroot, "/var/empty", sizeof(c->chroot));
 	strlcpy(c->state_dir, "/var/lib/mcpgate", sizeof(c->state_dir));
 	strlcpy(c->control_socket, "/run/mcpgated.sock",
@@ -783,6 +786,12 @@ check_whole(struct conf_ctx *ctx)
 		ydoc_errors_add(ctx->y.errs, "%s: 'user' and 'audit_user' must "
 		    "differ, so that a compromised netd or mcpd cannot touch "
 		    "the audit log", ctx->y.file);
+	if (strcmp(c->resolver_user, c->user) == 0 ||
+	    strcmp(c->resolver_user, c->audit_user) == 0)
+		ydoc_errors_add(ctx->y.errs, "%s: 'resolver_user' must differ "
+		    "from 'user' and 'audit_user': the resolver reads files "
+		    "and sends packets that netd and auditd may not",
+		    ctx->y.file);
 	if (c->throttle_max_delay < c->throttle_delay)
 		ydoc_errors_add(ctx->y.errs, "%s: auth: 'throttle_max_delay' "
 		    "must be at least 'throttle_delay'", ctx->y.file);

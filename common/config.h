@@ -51,6 +51,7 @@ struct mcpgated_conf {
 	/* mcpgated */
 	char			 user[CONF_USERLEN];
 	char			 audit_user[CONF_USERLEN];
+	char			 resolver_user[CONF_USERLEN];
 	char			 chroot[PATH_MAX];
 	char			 state_dir[PATH_MAX];
 	char			 control_socket[CONF_SOCKLEN];

@@ -12,6 +12,8 @@ proc_name(enum proc_id id)
 		return ("mcpd");
 	case PROC_AUDITD:
 		return ("auditd");
+	case PROC_RESOLVER:
+		return ("resolver");
 	default:
 		return ("unknown");
 	}
@@ -81,6 +83,8 @@ imsg_type_name(uint32_t type)
 		[IMSG_HTTP_HEAD] = "HTTP_HEAD",
 		[IMSG_HTTP_BODY] = "HTTP_BODY",
 		[IMSG_HTTP_DONE] = "HTTP_DONE",
+		[IMSG_DNS_QUERY] = "DNS_QUERY",
+		[IMSG_DNS_ANSWER] = "DNS_ANSWER",
 	};
 
 	if (type >= IMSG_MAX || names[type] == NULL)

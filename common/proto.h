@@ -18,6 +18,7 @@ enum proc_id {
 	PROC_NETD,
 	PROC_MCPD,
 	PROC_AUDITD,
+	PROC_RESOLVER,
 	PROC_MAX
 };
 
@@ -170,6 +171,10 @@ enum imsg_type {
 				   of the body */
 	IMSG_HTTP_DONE,		/* netd -> mcpd: struct http_done; the
 				   request is over, whichever way */
+
+	/* Name lookups, netd <-> resolver; peerid is netd's query. */
+	IMSG_DNS_QUERY,		/* netd -> resolver: struct dns_query */
+	IMSG_DNS_ANSWER,	/* resolver -> netd: struct dns_answer */
 
 	IMSG_MAX
 };
@@ -452,6 +457,25 @@ struct http_done {
 	int32_t		 error;			/* enum http_error */
 	int32_t		 pad;
 	char		 message[256];		/* for the log and the client */
+};
+
+/* A name for the resolver, and what it found. */
+struct dns_query {
+	char		 host[HTTP_HOST_MAX];	/* NUL-terminated */
+};
+
+#define DNS_ADDRS_MAX	16
+struct dns_addr {
+	uint8_t		 family;		/* AF_INET or AF_INET6 */
+	uint8_t		 pad[3];
+	uint8_t		 addr[16];		/* network order */
+};
+
+struct dns_answer {
+	int32_t		 error;			/* 0, or an EAI_* */
+	int32_t		 naddrs;
+	struct dns_addr	 addrs[DNS_ADDRS_MAX];
+	char		 message[128];		/* when error */
 };
 
 /* Body bytes in flight per request before netd stops reading. */

@@ -1,4 +1,5 @@
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -26,6 +27,12 @@
 #define SB_LANDLOCK_SCOPE_SIGNAL		(1ULL << 1)
 #define SB_LANDLOCK_NET_BIND_TCP		(1ULL << 0)
 #define SB_LANDLOCK_NET_CONNECT_TCP		(1ULL << 1)
+
+#define SB_LANDLOCK_RULE_NET_PORT		2
+struct sb_net_port_attr {
+	uint64_t	 allowed_access;
+	uint64_t	 port;
+} __attribute__((packed));
 
 struct sb_ruleset_attr {
 	uint64_t	 handled_access_fs;
@@ -123,7 +130,7 @@ sandbox_drop(const struct sandbox_creds *cr)
 
 	if (!cr->drop)
 		return (0);
-	if (chroot(cr->root) == -1) {
+	if (cr->root[0] != '\0' && chroot(cr->root) == -1) {
 		log_warn("chroot %s", cr->root);
 		return (-1);
 	}
@@ -149,6 +156,11 @@ sandbox_drop(const struct sandbox_creds *cr)
 	return (0);
 }
 
+/* What a child may do beneath its one directory. */
+#define SB_CHILD_DIR_RIGHTS	(LANDLOCK_ACCESS_FS_READ_FILE |		\
+	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |	\
+	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_TRUNCATE)
+
 /* The rights that apply to a file rather than to a directory. */
 #define SB_FS_FILE_RIGHTS	(LANDLOCK_ACCESS_FS_EXECUTE |		\
 	LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_FILE |	\
@@ -165,6 +177,18 @@ int
 sandbox_landlock_rules(const struct sandbox_fsrule *rules, size_t nrules,
     int scope)
 {
+	return (sandbox_landlock_net(rules, nrules, NULL, 0, scope));
+}
+
+/*
+ * As sandbox_landlock_rules(), and TCP connections to the ports given
+ * allowed (from ABI 4; before it, TCP is not confined at all).
+ */
+int
+sandbox_landlock_net(const struct sandbox_fsrule *rules, size_t nrules,
+    const uint16_t *ports, size_t nports, int scope)
+{
+	struct sb_net_port_attr		 np;
 	struct sb_ruleset_attr		 attr;
 	struct landlock_path_beneath_attr pb;
 	struct stat			 st;
@@ -228,6 +252,18 @@ sandbox_landlock_rules(const struct sandbox_fsrule *rules, size_t nrules,
 			return (-1);
 		}
 	}
+	for (i = 0; abi >= 4 && attr.handled_access_net != 0 && i < nports;
+	    i++) {
+		memset(&np, 0, sizeof(np));
+		np.allowed_access = SB_LANDLOCK_NET_CONNECT_TCP;
+		np.port = ports[i];
+		if (syscall(SYS_landlock_add_rule, rfd, SB_LANDLOCK_RULE_NET_PORT,
+		    &np, 0) == -1) {
+			log_warn("landlock_add_rule: port %u", ports[i]);
+			close(rfd);
+			return (-1);
+		}
+	}
 	if (syscall(SYS_landlock_restrict_self, rfd, 0) == -1) {
 		log_warn("landlock_restrict_self");
 		close(rfd);
@@ -248,9 +284,7 @@ sandbox_landlock(int dirfd)
 	struct sandbox_fsrule	 rule;
 
 	rule.fd = dirfd;
-	rule.access = LANDLOCK_ACCESS_FS_READ_FILE |
-	    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_READ_DIR |
-	    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_TRUNCATE;
+	rule.access = SB_CHILD_DIR_RIGHTS;
 	return (sandbox_landlock_rules(&rule, dirfd != SB_FS_NONE ? 1 : 0,
 	    SB_SCOPE_UNIX | SB_SCOPE_SIGNAL));
 }
@@ -328,6 +362,29 @@ sandbox_add(scmp_filter_ctx ctx, const struct sandbox_syscall *sc)
 	case SB_ENOSYS:
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), sc->nr, 0);
 		break;
+	case SB_INET:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_INET));
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+			    SCMP_A0(SCMP_CMP_EQ, AF_INET6));
+		break;
+	case SB_EACCES:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), sc->nr, 1,
+		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+		if (r == 0)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+			    sc->nr, 1, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
+		break;
+	case SB_FIONREAD:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+		break;
+	case SB_RDONLY:
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 1,
+		    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+		    O_RDONLY));
+		break;
 	default:
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sc->nr, 0);
 		break;
@@ -381,12 +438,14 @@ sandbox_seccomp(const struct sandbox_policy *pol)
 
 /*
  * Everything, in order: chroot and the user switch (root only), then
- * no_new_privs, no core dumps or ptrace by the same user, Landlock, and
- * seccomp last.  Any failure is fatal: a child never serves unsandboxed.
+ * no_new_privs, no core dumps or ptrace by the same user, Landlock (the
+ * rules given, TCP connections only to the ports given), and seccomp
+ * last.  Any failure is fatal: a child never serves unsandboxed.
  */
 void
-sandbox_enter(const struct sandbox_policy *pol, const struct sandbox_creds *cr,
-    int fsdir)
+sandbox_enter_rules(const struct sandbox_policy *pol,
+    const struct sandbox_creds *cr, const struct sandbox_fsrule *rules,
+    size_t nrules, const uint16_t *ports, size_t nports)
 {
 	if (cr->drop) {
 		if (sandbox_drop(cr) == -1)
@@ -401,8 +460,22 @@ sandbox_enter(const struct sandbox_policy *pol, const struct sandbox_creds *cr,
 	/* The user switch cleared it; the parent's death ends us. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_PDEATHSIG", pol->proc);
-	if (sandbox_landlock(fsdir) == -1)
+	if (sandbox_landlock_net(rules, nrules, ports, nports,
+	    SB_SCOPE_UNIX | SB_SCOPE_SIGNAL) == -1)
 		fatalx("%s: landlock failed", pol->proc);
 	if (sandbox_seccomp(pol) == -1)
 		fatalx("%s: seccomp failed", pol->proc);
+}
+
+/* As above, with no file or files beneath fsdir (sandbox_landlock). */
+void
+sandbox_enter(const struct sandbox_policy *pol, const struct sandbox_creds *cr,
+    int fsdir)
+{
+	struct sandbox_fsrule	 rule;
+
+	rule.fd = fsdir;
+	rule.access = SB_CHILD_DIR_RIGHTS;
+	sandbox_enter_rules(pol, cr, &rule, fsdir != SB_FS_NONE ? 1 : 0,
+	    NULL, 0);
 }

@@ -40,6 +40,13 @@ enum sandbox_arg {
 	SB_KILL,	/* kill: not -1 (every process) nor -pgid */
 	SB_ENOSYS,	/* fails with ENOSYS, so that libc falls back: clone3
 			   to clone, whose flags a filter can see */
+	SB_INET,	/* socket: AF_INET and AF_INET6 only */
+	SB_EACCES,	/* socket: AF_UNIX and AF_NETLINK fail with EACCES,
+			   so that libc goes without nscd and without the
+			   host's addresses (getaddrinfo's sorting) */
+	SB_FIONREAD,	/* ioctl: FIONREAD only */
+	SB_RDONLY,	/* openat: read only (no O_WRONLY, O_RDWR, O_CREAT,
+			   O_TRUNC) */
 };
 
 struct sandbox_syscall {
@@ -62,7 +69,9 @@ struct sandbox_creds {
 	int		 drop;		/* 0 when the daemon is not root */
 	uid_t		 uid;
 	gid_t		 gid;
-	char		 root[PATH_MAX];
+	char		 root[PATH_MAX];	/* "": no chroot (the resolver,
+					   which reads /etc and Landlock
+					   confines) */
 };
 
 /* Landlock: no file access at all, or files beneath one directory. */
@@ -85,9 +94,14 @@ struct sandbox_fsrule {
 
 void	 sandbox_enter(const struct sandbox_policy *,
 	    const struct sandbox_creds *, int);
+void	 sandbox_enter_rules(const struct sandbox_policy *,
+	    const struct sandbox_creds *, const struct sandbox_fsrule *, size_t,
+	    const uint16_t *, size_t);
 int	 sandbox_drop(const struct sandbox_creds *);
 int	 sandbox_landlock(int);
 int	 sandbox_landlock_rules(const struct sandbox_fsrule *, size_t, int);
+int	 sandbox_landlock_net(const struct sandbox_fsrule *, size_t,
+	    const uint16_t *, size_t, int);
 int	 sandbox_seccomp(const struct sandbox_policy *);
 int	 sandbox_landlock_abi(void);
 int	 sandbox_check_root(const char *, char *, size_t);

@@ -88,6 +88,30 @@ netd_dispatch_mcpd(int fd, short events, void *arg)
 }
 
 /*
+ * The resolver's answers.  netd asks nothing of it yet (HTTP apps will),
+ * so any answer is one it did not ask for: a compromised resolver.
+ */
+void
+netd_dispatch_resolver(int fd, short events, void *arg)
+{
+	struct imsg	 imsg;
+	ssize_t		 n;
+
+	(void)fd;
+	(void)arg;
+	if (child_chan_io(&netd->resolver, events, "resolver") == -1)
+		return;
+	for (;;) {
+		if ((n = imsgbuf_get(&netd->resolver.ibuf, &imsg)) == -1)
+			fatal("bad message from the resolver");
+		if (n == 0)
+			break;
+		child_bad_imsg("resolver", &imsg);
+	}
+	child_chan_events(&netd->resolver);
+}
+
+/*
  * Enough descriptors for max_connections, raised while still root; the
  * soft limit goes up to the hard one, so a reload that raises
  * max_connections finds the descriptors there.
@@ -146,11 +170,19 @@ netd_init(struct imsg *imsg)
 	switch (imsg_get_type(imsg)) {
 	case IMSG_INIT_PEER:
 		child_imsg_fixed("parent", imsg, &peer, sizeof(peer));
-		if (peer.proc != PROC_MCPD || netd->mcpd.cb != NULL ||
-		    (fd = imsg_get_fd(imsg)) == -1)
+		if ((fd = imsg_get_fd(imsg)) == -1)
 			child_bad_imsg("parent", imsg);
-		child_chan_init(&netd->mcpd, fd, 0, netd_dispatch_mcpd, NULL);
-		imsgbuf_set_maxqueue(&netd->mcpd.ibuf, 2 * NETD_MCPD_HIGHWATER);
+		if (peer.proc == PROC_MCPD && netd->mcpd.cb == NULL) {
+			child_chan_init(&netd->mcpd, fd, 0, netd_dispatch_mcpd,
+			    NULL);
+			imsgbuf_set_maxqueue(&netd->mcpd.ibuf,
+			    2 * NETD_MCPD_HIGHWATER);
+		} else if (peer.proc == PROC_RESOLVER &&
+		    netd->resolver.cb == NULL)
+			child_chan_init(&netd->resolver, fd, 0,
+			    netd_dispatch_resolver, NULL);
+		else
+			child_bad_imsg("parent", imsg);
 		break;
 	case IMSG_INIT_LISTEN:
 		child_imsg_fixed("parent", imsg, &il, sizeof(il));
@@ -203,8 +235,8 @@ netd_main(int foreground, int verbose)
 
 	child_receive_init(&ci, &netd_ops);
 	netd->conf = ci.conf;
-	if (netd->mcpd.cb == NULL || tls_cert == NULL || tls_key == NULL ||
-	    tls_ca == NULL)
+	if (netd->mcpd.cb == NULL || netd->resolver.cb == NULL ||
+	    tls_cert == NULL || tls_key == NULL || tls_ca == NULL)
 		fatalx("incomplete set-up from the parent");
 
 	/* Whatever could touch a file happens now, before the sandbox. */
@@ -237,6 +269,7 @@ netd_main(int foreground, int verbose)
 	    child_dispatch_parent, (void *)&netd_ops);
 	child_chan_events(&child_parent);
 	child_chan_events(&netd->mcpd);
+	child_chan_events(&netd->resolver);
 	child_chan_send(&child_parent, IMSG_READY, 0, -1, NULL, 0);
 	if (ev_dispatch() == -1)
 		fatal("event loop");

@@ -83,6 +83,7 @@ struct netd_listener {
 struct netd {
 	struct conf_snapshot	 conf;
 	struct child_chan	 mcpd;
+	struct child_chan	 resolver;
 	SSL_CTX			*ctx;
 	struct netd_listener	 listeners[CONF_MAXLISTEN];
 	int			 nlisteners;
@@ -97,8 +98,15 @@ struct netd {
 
 extern struct netd		*netd;
 extern const struct sandbox_policy netd_sandbox;
+extern const struct sandbox_policy resolver_sandbox;
 
 void	 netd_main(int, int) __attribute__((noreturn));
+void	 netd_dispatch_resolver(int, short, void *);
+
+/* resolver.c: the resolver process, `mcpgated -P resolver` */
+void	 resolver_main(int, int) __attribute__((noreturn));
+int	 resolver_name_ok(const char *);
+void	 resolver_lookup(const char *, struct dns_answer *);
 int	 netd_dispatch_parent(struct imsg *);
 void	 netd_dispatch_mcpd(int, short, void *);
 

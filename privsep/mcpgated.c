@@ -169,18 +169,26 @@ prepare_fs(struct parent *p, struct sandbox_creds creds[PROC_MAX])
 {
 	struct mcpgated_conf	*c = &p->conf;
 	char			 err[512];
-	uid_t			 me = geteuid(), uid, auid;
-	gid_t			 gid, agid;
+	uid_t			 me = geteuid(), uid, auid, ruid;
+	gid_t			 gid, agid, rgid;
 
 	memset(creds, 0, sizeof(struct sandbox_creds) * PROC_MAX);
 	if (p->root) {
 		if (lookup_user(c->user, &uid, &gid) == -1 ||
-		    lookup_user(c->audit_user, &auid, &agid) == -1)
+		    lookup_user(c->audit_user, &auid, &agid) == -1 ||
+		    lookup_user(c->resolver_user, &ruid, &rgid) == -1)
 			return (-1);
 		if (uid == auid) {
 			log_warnx("users %s and %s share uid %u; the audit "
 			    "user must be separate", c->user, c->audit_user,
 			    (unsigned)uid);
+			return (-1);
+		}
+		if (ruid == uid || ruid == auid) {
+			log_warnx("the resolver's user %s shares uid %u with "
+			    "%s; it must be separate", c->resolver_user,
+			    (unsigned)ruid, ruid == uid ? c->user :
+			    c->audit_user);
 			return (-1);
 		}
 		if (mkdir(c->chroot, 0755) == 0)
@@ -194,8 +202,8 @@ prepare_fs(struct parent *p, struct sandbox_creds creds[PROC_MAX])
 			return (-1);
 		}
 	} else {
-		uid = auid = me;
-		gid = agid = getegid();
+		uid = auid = ruid = me;
+		gid = agid = rgid = getegid();
 	}
 	if (prepare_dir("state_dir", c->state_dir, me, getegid(), 0700,
 	    077) == -1)
@@ -213,6 +221,10 @@ prepare_fs(struct parent *p, struct sandbox_creds creds[PROC_MAX])
 	creds[PROC_AUDITD].uid = auid;
 	creds[PROC_AUDITD].gid = agid;
 	strlcpy(creds[PROC_AUDITD].root, c->audit_dir, sizeof(creds[0].root));
+	/* Not chrooted: it reads /etc, and Landlock keeps it there. */
+	creds[PROC_RESOLVER].drop = p->root;
+	creds[PROC_RESOLVER].uid = ruid;
+	creds[PROC_RESOLVER].gid = rgid;
 	return (0);
 }
 
@@ -842,6 +854,7 @@ reload_fixed(struct mcpgated_conf *nc, json_t *restart)
 } while (0)
 	KEEP(user, "mcpgated.user");
 	KEEP(audit_user, "mcpgated.audit_user");
+	KEEP(resolver_user, "mcpgated.resolver_user");
 	KEEP(chroot, "mcpgated.chroot");
 	KEEP(state_dir, "mcpgated.state_dir");
 	KEEP(control_socket, "mcpgated.control_socket");
@@ -1057,7 +1070,7 @@ parent_signal(int fd, short events, void *arg)
 
 static void
 send_init(struct parent *p, const struct sandbox_creds creds[PROC_MAX],
-    int netd_mcpd[2], int mcpd_auditd[2], int auditdir)
+    int netd_mcpd[2], int mcpd_auditd[2], int netd_resolver[2], int auditdir)
 {
 	struct conf_snapshot	 snap;
 	struct init_peer	 peer;
@@ -1088,6 +1101,12 @@ send_init(struct parent *p, const struct sandbox_creds creds[PROC_MAX],
 	p->ca.server_key_pem = NULL;
 	parent_send(PROC_NETD, IMSG_INIT_CA_CERT, 0, -1, p->ca.ca_pem,
 	    strlen(p->ca.ca_pem));
+	peer.proc = PROC_RESOLVER;
+	parent_send(PROC_NETD, IMSG_INIT_PEER, 0, netd_resolver[0], &peer,
+	    sizeof(peer));
+	peer.proc = PROC_NETD;
+	parent_send(PROC_RESOLVER, IMSG_INIT_PEER, 0, netd_resolver[1], &peer,
+	    sizeof(peer));
 
 	peer.proc = PROC_NETD;
 	parent_send(PROC_MCPD, IMSG_INIT_PEER, 0, netd_mcpd[1], &peer,
@@ -1118,6 +1137,7 @@ static void
 start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 {
 	int	 chan[PROC_MAX][2], netd_mcpd[2], mcpd_auditd[2];
+	int	 netd_resolver[2];
 	int	 i, auditdir;
 
 	if ((auditdir = open(p->conf.audit_dir, O_RDONLY | O_DIRECTORY |
@@ -1130,7 +1150,9 @@ start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
 	    netd_mcpd) == -1 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    mcpd_auditd) == -1)
+	    mcpd_auditd) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+	    netd_resolver) == -1)
 		fatal("socketpair");
 
 	for (i = PROC_NETD; i < PROC_MAX; i++) {
@@ -1155,7 +1177,7 @@ start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 		child_events(c);
 		log_debug("started %s (pid %d)", proc_name(i), (int)c->pid);
 	}
-	send_init(p, creds, netd_mcpd, mcpd_auditd, auditdir);
+	send_init(p, creds, netd_mcpd, mcpd_auditd, netd_resolver, auditdir);
 }
 
 /*
@@ -1251,6 +1273,8 @@ main(int argc, char *argv[])
 			id = PROC_MCPD;
 		else if (strcmp(procname, "auditd") == 0)
 			id = PROC_AUDITD;
+		else if (strcmp(procname, "resolver") == 0)
+			id = PROC_RESOLVER;
 		else if (strcmp(procname, "spawner") == 0)
 			id = PROC_PARENT;	/* not a child of children[] */
 		else
@@ -1264,6 +1288,8 @@ main(int argc, char *argv[])
 			mcpd_main(p->foreground, p->verbose);
 		case PROC_AUDITD:
 			auditd_main(p->foreground, p->verbose);
+		case PROC_RESOLVER:
+			resolver_main(p->foreground, p->verbose);
 		case PROC_PARENT:
 			spawner_main(p->foreground, p->verbose);
 		default:

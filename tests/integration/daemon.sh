@@ -1,4 +1,4 @@
-# The running daemon: its four processes and their sandboxes, hello over
+# The running daemon: its five processes and their sandboxes, hello over
 # TLS 1.3, refusals, the control socket, reload, and a clean stop.
 . "$(dirname "$0")/lib.sh"
 need_root "it checks the chroot, the user switch and root-owned files"
@@ -21,14 +21,15 @@ pass "daemon starts and says it is ready"
 
 # --- processes and sandboxes ---------------------------------------------
 kids=$(pgrep -P "$MG_PID" | wc -l)
-[ "$kids" -eq 4 ] &&
-    pass "five processes: the parent, three children and the spawner" ||
-    fail "five processes: the parent, three children and the spawner" \
+[ "$kids" -eq 5 ] &&
+    pass "six processes: the parent, four children and the spawner" ||
+    fail "six processes: the parent, four children and the spawner" \
     "$kids children"
 
 mg_uid=$(id -u _mcpgate)
 audit_uid=$(id -u _mcpgate-audit)
-for name in netd mcpd auditd; do
+dns_uid=$(id -u _mcpgate-dns)
+for name in netd mcpd auditd resolver; do
 	pid=$(child_pid "$name")
 	if [ -z "$pid" ] || [ ! -d "/proc/$pid" ]; then
 		fail "$name runs" "no pid"
@@ -43,6 +44,10 @@ for name in netd mcpd auditd; do
 	if [ "$name" = auditd ]; then
 		want=$audit_uid
 		root=$MG_DIR/audit
+	elif [ "$name" = resolver ]; then
+		# Not chrooted: it reads /etc; Landlock confines it there.
+		want=$dns_uid
+		root=/
 	fi
 	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "$st")
 	[ "$uids" = "$want $want $want $want" ] &&
@@ -59,9 +64,16 @@ for name in netd mcpd auditd; do
 	caps=$(awk '/^CapEff:/ {print $2}' "$st")
 	[ "$caps" = 0000000000000000 ] && pass "$name: no capabilities" ||
 	    fail "$name: no capabilities" "CapEff $caps"
-	[ "$(readlink /proc/"$pid"/root)" = "$root" ] &&
-	    pass "$name: chrooted to $(basename "$root")" ||
-	    fail "$name: chrooted" "root is $(readlink /proc/"$pid"/root)"
+	if [ "$root" = / ]; then
+		[ "$(readlink /proc/"$pid"/root)" = / ] &&
+		    pass "$name: not chrooted, as documented (Landlock)" ||
+		    fail "$name: its root" "$(readlink /proc/"$pid"/root)"
+	else
+		[ "$(readlink /proc/"$pid"/root)" = "$root" ] &&
+		    pass "$name: chrooted to $(basename "$root")" ||
+		    fail "$name: chrooted" \
+		    "root is $(readlink /proc/"$pid"/root)"
+	fi
 done
 
 # The parent stays root, but once it serves it has no_new_privs and a

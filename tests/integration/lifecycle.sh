@@ -4,7 +4,7 @@
 need_root "its start-up refusals are about files owned by root and the chroot"
 
 # --- kill -9 of each child --------------------------------------------------
-for victim in netd mcpd auditd; do
+for victim in netd mcpd auditd resolver; do
 	mg_setup </dev/null
 	if ! mg_start; then
 		fail "$victim: daemon starts" "see the log"
@@ -189,7 +189,7 @@ mg_setup </dev/null
 mg_start
 apid=$(child_pid auditd)
 ok=1
-for c in netd mcpd auditd; do
+for c in netd mcpd auditd resolver; do
 	p=$(child_pid "$c")
 	case $(readlink "/proc/$p/fd/2") in
 	pipe:*) ;;

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
@@ -45,6 +47,8 @@
 #include "unit.h"
 
 extern const struct sandbox_policy netd_sandbox, mcpd_sandbox, auditd_sandbox;
+extern const struct sandbox_policy resolver_sandbox;
+void	 resolver_lookup(const char *, struct dns_answer *);
 
 extern char	**environ;
 
@@ -216,6 +220,61 @@ needed_auditd(const void *arg)
 	closedir(d);
 }
 
+/*
+ * The resolver: getaddrinfo from /etc/hosts, and the calls it makes to
+ * ask a name server over UDP (to a loopback port nobody answers on);
+ * nscd's AF_UNIX socket fails with EACCES rather than killing it.
+ */
+static void
+needed_resolver(const void *arg)
+{
+	struct common		 c;
+	struct dns_answer	 ans;
+	struct sockaddr_in	 sin;
+	struct mmsghdr		 mm;
+	struct iovec		 iov;
+	struct pollfd		 pfd;
+	char			 q[32] = "query", buf[64];
+	int			 fd, n, on = 1;
+
+	(void)arg;
+	resolver_lookup("localhost", &ans);	/* the modules, loaded */
+	common_setup(&c);
+	apply(current);
+	common_calls(&c);
+	resolver_lookup("localhost", &ans);
+	if (ans.error != 0 || ans.naddrs == 0)
+		_exit(70);
+	if ((fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    read(fd, buf, sizeof(buf)) == -1 || lseek(fd, 0, SEEK_SET) == -1)
+		_exit(71);
+	close(fd);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(53);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1 || setsockopt(fd, SOL_IP, IP_RECVERR, &on,
+	    sizeof(on)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		_exit(72);
+	memset(&mm, 0, sizeof(mm));
+	iov.iov_base = q;
+	iov.iov_len = sizeof(q);
+	mm.msg_hdr.msg_iov = &iov;
+	mm.msg_hdr.msg_iovlen = 1;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	if (poll(&pfd, 1, 0) == -1 || sendmmsg(fd, &mm, 1, MSG_NOSIGNAL) ==
+	    -1 || ioctl(fd, FIONREAD, &n) == -1)
+		_exit(73);
+	(void)recvfrom(fd, buf, sizeof(buf), 0, NULL, NULL);
+	close(fd);
+	if (socket(AF_UNIX, SOCK_STREAM, 0) != -1 || errno != EACCES ||
+	    socket(AF_NETLINK, SOCK_RAW, 0) != -1 || errno != EACCES)
+		_exit(74);
+}
+
 static const struct {
 	const struct sandbox_policy	*pol;
 	void				(*needed)(const void *);
@@ -223,6 +282,7 @@ static const struct {
 	{ &netd_sandbox, needed_netd },
 	{ &mcpd_sandbox, needed_mcpd },
 	{ &auditd_sandbox, needed_auditd },
+	{ &resolver_sandbox, needed_resolver },
 };
 
 static void
@@ -320,11 +380,81 @@ test_forbidden_calls_kill(void)
 #endif
 			if (f == F_OPEN && procs[i].pol == &auditd_sandbox)
 				continue;	/* it opens its files */
+			/* It reads /etc and asks name servers. */
+			if ((f == F_OPEN || f == F_SOCKET || f == F_CONNECT) &&
+			    procs[i].pol == &resolver_sandbox)
+				continue;
 			status = in_child(forbidden_call, &f);
 			T_ASSERTF(killed_by_sigsys(status), "%s: %s did not "
 			    "kill it (status %d)", procs[i].pol->proc,
 			    forbidden_names[f], status);
 		}
+	}
+}
+
+enum rforbidden {
+	RF_OPEN_WRITE,
+	RF_PACKET,
+	RF_BIND,
+	RF_LISTEN,
+	RF_IOCTL,
+};
+
+static const char *const rforbidden_names[] = {
+	"openat for writing", "socket(AF_PACKET)", "bind", "listen",
+	"ioctl(TIOCGWINSZ)",
+};
+
+static void
+resolver_forbidden_call(const void *arg)
+{
+	enum rforbidden		 f = *(const enum rforbidden *)arg;
+	struct sockaddr_in	 sin;
+	char			 ws[8];
+	int			 fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		_exit(60);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	apply(&resolver_sandbox);
+	switch (f) {
+	case RF_OPEN_WRITE:
+		open("/tmp/mgsandbox-resolver", O_WRONLY | O_CREAT, 0600);
+		break;
+	case RF_PACKET:
+		socket(AF_PACKET, SOCK_RAW, 0);
+		break;
+	case RF_BIND:
+		bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+		break;
+	case RF_LISTEN:
+		listen(fd, 1);
+		break;
+	case RF_IOCTL:
+		ioctl(0, TIOCGWINSZ, ws);
+		break;
+	}
+	_exit(0);
+}
+
+/* Beyond the calls every child is refused: what the resolver is. */
+static void
+test_resolver_forbidden(void)
+{
+	enum rforbidden	 f;
+	int		 status;
+
+	for (f = RF_OPEN_WRITE; f <= RF_IOCTL; f++) {
+#ifdef MCPGATE_SANITIZE
+		/* The sanitizer runtime opens files and asks the tty. */
+		if (f == RF_OPEN_WRITE || f == RF_IOCTL)
+			continue;
+#endif
+		status = in_child(resolver_forbidden_call, &f);
+		T_ASSERTF(killed_by_sigsys(status), "resolver: %s did not "
+		    "kill it (status %d)", rforbidden_names[f], status);
 	}
 }
 
@@ -727,7 +857,7 @@ enum parent_forbidden {
 };
 
 static const char *const parent_forbidden_names[] = {
-	"socket(AF_INET)", "socket(AF_NETLINK)", "bind", "listen",
+	"socket(AF_INET)", "socket(AF_PACKET)", "bind", "listen",
 	"kill(-1)", "kill(-pgid)", "setuid", "chown", "mount",
 	"unshare(CLONE_NEWUSER)", "clone(CLONE_NEWUSER)", "sysinfo",
 	"fcntl(F_DUPFD)", "ptrace", "prctl", "mmap(PROT_EXEC, anonymous)",
@@ -986,6 +1116,7 @@ main(int argc, char *argv[])
 	}
 	T_RUN(test_needed_calls_pass);
 	T_RUN(test_forbidden_calls_kill);
+	T_RUN(test_resolver_forbidden);
 	T_RUN(test_landlock);
 	T_RUN(test_drop_privileges);
 	T_RUN(test_check_root);
