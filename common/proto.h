@@ -525,6 +525,8 @@ struct spawn_failed {
 struct spawn_exited {
 	int32_t		 status;		/* wait(2)'s */
 	int32_t		 killed;		/* by SIGKILL */
+	uint32_t	 oom_kills;		/* in its memory cgroup */
+	uint32_t	 pad;
 };
 
 #define AUDIT_ACK_OK		0

@@ -189,6 +189,33 @@ pid_t	 spawn_pid(void);
 void	 spawner_main(int, int) __attribute__((noreturn));
 void	 spawner_sandbox_enter(void);
 
+/* cgroup.c: the servers' memory_max and tasks_max, the spawner's */
+enum cgroup_mode {
+	CGROUP_NONE,		/* not enforced: see why */
+	CGROUP_V1,		/* the memory and pids hierarchies */
+	CGROUP_V2,		/* a delegated subtree */
+};
+struct cgroup_host {
+	enum cgroup_mode	 mode;
+	char			 v2[PATH_MAX];	/* the spawner's cgroup */
+	char			 mem[PATH_MAX];	/* v1: its memory one */
+	char			 pids[PATH_MAX];	/* v1: its pids one */
+	char			 why[600];	/* none: what is missing */
+};
+int	 cgroup_self_line(char *, const char *, char *, size_t);
+int	 cgroup_mount_line(char *, const char *, char *, size_t, char *,
+	    size_t);
+int	 cgroup_dir(const char *, const char *, const char *, char *, size_t);
+void	 cgroup_detect(struct cgroup_host *, const char *, const char *, int);
+void	 cgroup_init(struct cgroup_host *, int);
+int	 cgroup_server_add(const struct cgroup_host *, const char *, uint32_t,
+	    uint64_t, uint64_t, pid_t, char *, size_t);
+uint64_t cgroup_server_oom(const struct cgroup_host *, const char *,
+	    uint32_t);
+int	 cgroup_server_remove(const struct cgroup_host *, const char *,
+	    uint32_t);
+void	 cgroup_end(const struct cgroup_host *);
+
 /* server_sandbox.c: what a server's namespace does before its exec */
 struct spawn_spec {
 	struct spawn_req	 req;

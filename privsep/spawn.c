@@ -39,6 +39,7 @@ struct spawned {
 	struct app_ref		 ref;
 	char			 app[RES_NAMELEN];
 	uint64_t		 init_timeout;
+	uint64_t		 memory_max;	/* bytes, for its OOM */
 	int			 started;
 	int			 stopping;	/* mcpd is done with it */
 	int			 stdin_w;	/* for mcpd */
@@ -457,6 +458,7 @@ spawn_app(uint32_t peer, const struct app_start *as, const struct app_res *app)
 	s->ref = as->ref;
 	strlcpy(s->app, app->name, sizeof(s->app));
 	s->init_timeout = app->init_timeout;
+	s->memory_max = app->sandbox.memory_max;
 	s->stdin_w = in[1];
 	s->stdout_r = out[0];
 	s->errfd = err[0];
@@ -531,9 +533,15 @@ static void
 spawn_exited(struct spawned *s, const struct spawn_exited *ex)
 {
 	struct app_exited	 ae;
+	char			 max[32];
 	int			 st = ex->status;
 
 	spawned_drain(s);
+	if (ex->oom_kills > 0) {
+		fmt_size(s->memory_max, max, sizeof(max));
+		log_warnx("app %s session %s: out of memory (memory_max %s)",
+		    s->app, s->ref.session, max);
+	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		log_info("app %s session %s: server exited", s->app,
 		    s->ref.session);

@@ -47,6 +47,8 @@
 #include "privsep.h"
 
 #define SPAWNER_EXEC_WAIT_MS	10000	/* set-up and exec, at most */
+#define SPAWNER_CG_RETRY_MS	20	/* a busy cgroup, tried again */
+#define SPAWNER_CG_TRIES	50	/* that many times, then left */
 #define SPAWNER_MAXGROUPS	256
 
 /* What nothing the spawner starts may do either: the process dies. */
@@ -87,8 +89,19 @@ struct server {
 	int			 statusfd;	/* its wait status */
 	int			 stopping;
 	int			 killed;
+	int			 cgroup;	/* it has cgroups */
+	char			 app[RES_NAMELEN];
 	struct ev_timer		 term;
 	struct ev_timer		 kill;
+};
+
+/* A server's cgroups, once it is reaped, until the kernel lets go. */
+struct cgroup_gone {
+	TAILQ_ENTRY(cgroup_gone) entry;
+	uint32_t		 id;
+	char			 app[RES_NAMELEN];
+	int			 tries;
+	struct ev_timer		 retry;
 };
 
 /* Who the servers run as, looked up before the clone. */
@@ -107,6 +120,9 @@ static struct event			 spawner_sigev;
 static TAILQ_HEAD(, server)		 servers =
     TAILQ_HEAD_INITIALIZER(servers);
 static size_t				 nservers;
+static TAILQ_HEAD(, cgroup_gone)	 cgroups_gone =
+    TAILQ_HEAD_INITIALIZER(cgroups_gone);
+static struct cgroup_host		 spawner_cg;
 static int				 pending[3] = { -1, -1, -1 };
 static uint32_t				 pending_id;
 static int				 spawner_root;
@@ -114,6 +130,7 @@ static volatile sig_atomic_t		 init_server_pid;
 
 static void	 spawner_dispatch(int, short, void *);
 static void	 spawner_cgroup_check(const struct spawn_spec *);
+static void	 spawner_cgroup_remove(const char *, uint32_t);
 
 static void
 spawner_events(void)
@@ -649,6 +666,24 @@ spawner_start(uint32_t id, const struct spawn_spec *sp)
 		if (write_proc(pid, "gid_map", map) == -1)
 			log_warn("user namespace of %s", sp->req.app);
 	}
+	/*
+	 * Its cgroups before the go: the init and all it starts are in
+	 * them from its first instruction of its own.  Limits asked for
+	 * and not applied: nothing runs.
+	 */
+	if (cgroup_server_add(&spawner_cg, sp->req.app, id,
+	    sp->req.memory_max, sp->req.tasks_max, pid, msg,
+	    sizeof(msg)) == -1) {
+		close(syn[1]);
+		close(rep[0]);
+		close(stp[0]);
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		spawner_cgroup_remove(sp->req.app, id);
+		spawner_fail(id, "%s", msg);
+		return;
+	}
 	if (write(syn[1], "g", 1) != 1)
 		log_warn("%s: go", sp->req.app);
 	close(syn[1]);
@@ -658,6 +693,7 @@ spawner_start(uint32_t id, const struct spawn_spec *sp)
 		kill(pid, SIGKILL);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;
+		spawner_cgroup_remove(sp->req.app, id);
 		spawner_fail(id, "%s", msg);
 		return;
 	}
@@ -669,6 +705,9 @@ spawner_start(uint32_t id, const struct spawn_spec *sp)
 	s->id = id;
 	s->init = pid;
 	s->statusfd = stp[0];
+	s->cgroup = spawner_cg.mode != CGROUP_NONE &&
+	    (sp->req.memory_max > 0 || sp->req.tasks_max > 0);
+	strlcpy(s->app, sp->req.app, sizeof(s->app));
 	TAILQ_INSERT_TAIL(&servers, s, entry);
 	nservers++;
 	memset(&st, 0, sizeof(st));
@@ -745,6 +784,11 @@ spawner_reap(void)
 			ex.killed = s->killed || (WIFSIGNALED(status) &&
 			    WTERMSIG(status) == SIGKILL);
 		}
+		if (s->cgroup) {
+			ex.oom_kills = (uint32_t)cgroup_server_oom(&spawner_cg,
+			    s->app, s->id);
+			spawner_cgroup_remove(s->app, s->id);
+		}
 		spawner_send(IMSG_SPAWN_EXITED, s->id, &ex, sizeof(ex));
 		server_free(s);
 	}
@@ -770,16 +814,34 @@ spawner_signal(int fd, short events, void *arg)
 static void __attribute__((noreturn))
 spawner_end(int status)
 {
-	struct server	*s;
-	int		 st;
+	struct server		*s;
+	struct cgroup_gone	*g, *next;
+	int			 st, i;
 
 	TAILQ_FOREACH(s, &servers, entry)
 		kill(s->init, SIGKILL);
 	while ((s = TAILQ_FIRST(&servers)) != NULL) {
 		while (waitpid(s->init, &st, 0) == -1 && errno == EINTR)
 			;
+		if (s->cgroup)
+			spawner_cgroup_remove(s->app, s->id);
 		server_free(s);
 	}
+	/* The cgroups the kernel still held, a bounded while longer. */
+	for (i = 0; i < SPAWNER_CG_TRIES && !TAILQ_EMPTY(&cgroups_gone);
+	    i++) {
+		usleep(SPAWNER_CG_RETRY_MS * 1000);
+		for (g = TAILQ_FIRST(&cgroups_gone); g != NULL; g = next) {
+			next = TAILQ_NEXT(g, entry);
+			if (cgroup_server_remove(&spawner_cg, g->app,
+			    g->id) == 1)
+				continue;
+			ev_timer_del(&g->retry);
+			TAILQ_REMOVE(&cgroups_gone, g, entry);
+			free(g);
+		}
+	}
+	cgroup_end(&spawner_cg);
 	exit(status);
 }
 
@@ -864,21 +926,61 @@ spawner_dispatch(int fd, short events, void *arg)
 }
 
 /*
- * cgroup v2 limits need a delegated, writable subtree, which this
- * version does not manage yet: say so once, when an app asks for them,
- * so that an administrator knows memory_max and tasks_max are not
- * enforced.
+ * Without cgroups (none writable, or not root), say once, when an app
+ * asks for limits, that they are not enforced and why.
  */
 static void
 spawner_cgroup_check(const struct spawn_spec *sp)
 {
 	static int	 warned;
 
-	if (warned || (sp->req.memory_max == 0 && sp->req.tasks_max == 0))
+	if (warned || spawner_cg.mode != CGROUP_NONE ||
+	    (sp->req.memory_max == 0 && sp->req.tasks_max == 0))
 		return;
 	warned = 1;
-	log_warnx("app %s: memory_max and tasks_max are not enforced "
-	    "(no cgroup support)", sp->req.app);
+	log_warnx("app %s: memory_max and tasks_max are not enforced (%s)",
+	    sp->req.app, spawner_cg.why);
+}
+
+static void
+cgroup_gone_retry(void *arg)
+{
+	struct cgroup_gone	*g = arg;
+	int			 r;
+
+	if ((r = cgroup_server_remove(&spawner_cg, g->app, g->id)) == 1 &&
+	    ++g->tries < SPAWNER_CG_TRIES) {
+		ev_timer_add(&g->retry, SPAWNER_CG_RETRY_MS);
+		return;
+	}
+	if (r == 1)
+		log_warnx("app %s: the cgroup of server %u is still busy "
+		    "after %d ms; left", g->app, g->id,
+		    SPAWNER_CG_TRIES * SPAWNER_CG_RETRY_MS);
+	TAILQ_REMOVE(&cgroups_gone, g, entry);
+	free(g);
+}
+
+/*
+ * A server's cgroups, its init reaped: the kernel may still be letting
+ * go of its last tasks, so a busy one is tried again shortly.
+ */
+static void
+spawner_cgroup_remove(const char *app, uint32_t id)
+{
+	struct cgroup_gone	*g;
+
+	if (cgroup_server_remove(&spawner_cg, app, id) != 1)
+		return;
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		log_warn("%s", __func__);
+		return;
+	}
+	g->id = id;
+	strlcpy(g->app, app, sizeof(g->app));
+	ev_timer_set(&g->retry, cgroup_gone_retry, g);
+	ev_timer_add(&g->retry, SPAWNER_CG_RETRY_MS);
+	TAILQ_INSERT_TAIL(&cgroups_gone, g, entry);
 }
 
 void
@@ -924,6 +1026,7 @@ spawner_main(int foreground, int verbose)
 	spawner_events();
 
 	spawner_sandbox_enter();
+	cgroup_init(&spawner_cg, spawner_root);
 	if (!spawner_root)
 		log_warnx("not running as root: servers run as this user, "
 		    "in a user namespace");

@@ -4,7 +4,8 @@
  * and asks it for servers of an app it builds from its arguments.
  *
  *   spawnprobe -x mcpgated [-v] [-u run_as] [-n] [-r path] [-w path]
- *       [-e NAME=VALUE] [-c cwd] [-M memory_max] [-m max] [-N count]
+ *       [-e NAME=VALUE] [-c cwd] [-M memory_max] [-T tasks_max] [-m max]
+ *       [-N count]
  *       [-a app] -- command [arg ...]
  *
  * -n: network none; -r and -w: read_only_paths and writable_paths; -m:
@@ -235,7 +236,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: spawnprobe -x mcpgated [-EnPv] [-u user] "
 	    "[-r path] [-w path] [-e NAME=VALUE] [-c cwd] [-M bytes] "
-	    "[-m max] [-N count] [-a app] -- command [arg ...]\n");
+	    "[-T tasks] [-m max] [-N count] [-a app] -- command [arg ...]\n");
 	exit(2);
 }
 
@@ -262,7 +263,7 @@ main(int argc, char *argv[])
 	memset(&app, 0, sizeof(app));
 	strlcpy(app.name, "probe", sizeof(app.name));
 	app.init_timeout = 60000;
-	while ((ch = getopt(argc, argv, "a:c:e:EM:m:nN:Pr:u:vw:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:e:EM:m:nN:Pr:T:u:vw:x:")) != -1) {
 		switch (ch) {
 		case 'a':
 			strlcpy(app.name, optarg, sizeof(app.name));
@@ -305,6 +306,9 @@ main(int argc, char *argv[])
 		case 'r':
 			probe_strlist_add(&app.sandbox.read_only, optarg);
 			app.sandbox.restricted = 1;
+			break;
+		case 'T':
+			app.sandbox.tasks_max = strtoull(optarg, NULL, 10);
 			break;
 		case 'u':
 			strlcpy(app.run_as, optarg, sizeof(app.run_as));

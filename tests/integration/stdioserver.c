@@ -13,6 +13,11 @@
  *   stderr=N        N lines on standard error
  *   ignore-term     ignore SIGTERM        ignore-eof   wait on at EOF
  *   exit=N          exit now with status N
+ *   alloc=MIB       allocate MIB MiB, touching every page: "alloc ok
+ *                   MIB" once all are, if it is not killed first
+ *   fork=N          start N children that wait: "fork ok N", or "fork
+ *                   got K of N: why" (a cgroup's pids.max); they end
+ *                   with it
  *   probes-on-stderr  what the probes print goes to standard error
  *
  * and faults of the MCP part: no-init (never answer initialize),
@@ -25,6 +30,7 @@
  * failed: why".
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
@@ -183,6 +189,55 @@ probe_grandchild(const char *self, const char *mark)
 		waitpid(pid, &st, 0);
 		say("grandchild ok %s", mark);
 	}
+}
+
+/* MiB touched a page at a time, as a server that leaks would. */
+static void
+probe_alloc(const char *arg)
+{
+	long	 mib = atol(arg), i;
+	char	*p;
+
+	for (i = 0; i < mib; i++) {
+		if ((p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+			say("alloc failed after %ld MiB: %s", i,
+			    strerror(errno));
+			return;
+		}
+		memset(p, 0xa5, 1 << 20);
+	}
+	say("alloc ok %ld", mib);
+}
+
+/* Children that wait for the server's end (its pipe closing). */
+static void
+probe_fork(const char *arg)
+{
+	int	 n = atoi(arg), i, p[2];
+	char	 c;
+
+	if (pipe(p) == -1) {
+		say("fork failed: pipe: %s", strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		switch (fork()) {
+		case -1:
+			say("fork got %d of %d: %s", i, n, strerror(errno));
+			close(p[0]);
+			return;
+		case 0:
+			close(p[1]);
+			while (read(p[0], &c, 1) == -1 && errno == EINTR)
+				;
+			_exit(0);
+		default:
+			break;
+		}
+	}
+	close(p[0]);
+	say("fork ok %d", n);
 }
 
 /* A grandchild's life: ignore SIGTERM, wait. */
@@ -376,6 +431,10 @@ main(int argc, char *argv[])
 			ignore_eof = 1;
 		else if (strncmp(a, "exit=", 5) == 0)
 			exit(atoi(a + 5));
+		else if (strncmp(a, "alloc=", 6) == 0)
+			probe_alloc(a + 6);
+		else if (strncmp(a, "fork=", 5) == 0)
+			probe_fork(a + 5);
 		else if (strncmp(a, "ask=", 4) == 0)
 			ask = a + 4;
 		else if (strcmp(a, "no-init") == 0)
