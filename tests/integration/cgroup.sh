@@ -4,10 +4,12 @@
 # and the init inside, gone at its end; a server over memory_max killed
 # by the OOM killer and said so, the same without the limit living; a
 # server at tasks_max that cannot fork, the same without it forking all
-# it wants; through the daemon, the session's end in the audit log and
-# other sessions served, nothing left when it stops, and what a spawner
-# killed with its parent left removed at the next start.  Driven through
-# spawnprobe (the real spawner) and the daemon, with stdioserver.
+# it wants; a limit the kernel refuses keeps the server from starting;
+# without root, the limits not enforced and said so; through the
+# daemon, the session's end in the audit log and other sessions served,
+# nothing left when it stops, and what a spawner killed with its parent
+# left removed at the next start.  Driven through spawnprobe (the real
+# spawner) and the daemon, with stdioserver.
 . "$(dirname "$0")/lib.sh"
 need_root "control groups are root's to write"
 
@@ -234,6 +236,30 @@ run notasks -- "$D/stdioserver" fork=20
 out notasks | grep -q '^fork ok 20$' &&
     pass "without tasks_max the same server starts its 20 children" ||
     fail "without tasks_max" "$(out notasks)"
+
+# --- a limit that cannot be applied ---------------------------------------------
+# The configuration bounds tasks_max; the kernel refuses more than an
+# int64, which spawnprobe can ask for: the server must not start.
+run badtasks -M $MIB64 -T 18446744073709551615 -- "$D/stdioserver" id
+spawner=$(sed -n 's/^spawner pid //p' "$D/badtasks.out")
+out badtasks | grep -Eq "^failed 1: app probe: cannot apply tasks_max: .*/mcpgated-$spawner/app-probe-1/pids.max: (Numerical result out of range|Invalid argument)$" &&
+    ! out badtasks | grep -q '^id ok' && ! out badtasks | grep -q '^started' &&
+    [ -z "$(spawner_dirs "$spawner")" ] &&
+    pass "a limit the kernel refuses: the server does not start, and says why" ||
+    fail "a limit the kernel refuses" "$(out badtasks) $(spawner_dirs "$spawner")"
+
+# --- without root -----------------------------------------------------------------
+install -m 0755 "$BIN/mcpgated" "$HELPERS/spawnprobe" "$D/"
+echo '{"jsonrpc":"2.0","id":1,"method":"ping"}' | timeout 30 \
+    runuser -u "$RUN_AS" -- "$D/spawnprobe" -x "$D/mcpgated" -M $MIB64 \
+    -e ASAN_OPTIONS=detect_leaks=0 -- "$D/stdioserver" \
+    >"$D/nonroot.out" 2>"$D/nonroot.err"
+grep -q "spawner: memory_max and tasks_max cannot be enforced: not running as root$" \
+    "$D/nonroot.err" &&
+    grep -q "spawner: app probe: memory_max and tasks_max are not enforced (not running as root)$" \
+    "$D/nonroot.err" && out nonroot | grep -q '"id":1,"result":{}' &&
+    pass "without root the limits are not enforced, the spawner says why, the server runs" ||
+    fail "without root" "$(out nonroot) $(cat "$D/nonroot.err")"
 
 # --- through the daemon ----------------------------------------------------------
 server_app() {
