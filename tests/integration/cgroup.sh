@@ -64,6 +64,20 @@ out() {
 	cat "$D/$1.out"
 }
 
+# run_until NAME ERE ARGS...: as start, its standard input open until
+# its output matches ERE or it ends (at most 30 s), so that a slow
+# machine does not end it first; then its end.
+run_until() {
+	local name=$1 ere=$2 i
+	shift 2
+	start "$name" "$@"
+	for i in $(seq 1 600); do
+		grep -Eq "$ere|^exited|^failed" "$D/$name.out" && break
+		sleep 0.05
+	done
+	finish
+}
+
 # mnt_of FSTYPE [CONTROLLER]: where that hierarchy is mounted.
 mnt_of() {
 	awk -v t="$1" -v c="${2:-}" '{
@@ -203,7 +217,7 @@ done
     "left:$left $(spawner_dirs "$SPAWNER")"
 
 # --- memory_max ----------------------------------------------------------------
-run oom -M $MIB64 -- "$D/stdioserver" alloc=256
+run_until oom '^alloc ok' -M $MIB64 -- "$D/stdioserver" alloc=256
 out oom | grep -q '^exited 1 signal 9 killed 0$' &&
     ! out oom | grep -q '^alloc ok' &&
     pass "a server that touches 256 MiB over memory_max 64MiB is killed (SIGKILL)" ||
@@ -216,7 +230,7 @@ spawner=$(sed -n 's/^spawner pid //p' "$D/oom.out")
 [ -z "$(spawner_dirs "$spawner")" ] &&
     pass "the killed server's cgroup is gone" ||
     fail "the killed server's cgroup is gone" "$(spawner_dirs "$spawner")"
-run nolimit -- "$D/stdioserver" alloc=256
+run_until nolimit '^alloc ok' -- "$D/stdioserver" alloc=256
 out nolimit | grep -q '^alloc ok 256$' &&
     out nolimit | grep -q '^exited 1 status 0 killed 0$' &&
     ! grep -q "out of memory" "$D/nolimit.err" &&
@@ -224,7 +238,7 @@ out nolimit | grep -q '^alloc ok 256$' &&
     fail "without memory_max" "$(out nolimit)"
 
 # --- tasks_max -------------------------------------------------------------------
-run tasks -T 8 -- "$D/stdioserver" fork=20
+run_until tasks '^fork ' -T 8 -- "$D/stdioserver" fork=20
 got=$(sed -n 's/^fork got \([0-9]*\) of 20: Resource temporarily unavailable$/\1/p' \
     "$D/tasks.out")
 # 8 tasks: the init, the server and at most 6 children.
@@ -232,7 +246,7 @@ got=$(sed -n 's/^fork got \([0-9]*\) of 20: Resource temporarily unavailable$/\1
     out tasks | grep -q '^exited 1 status 0 killed 0$' &&
     pass "at tasks_max 8 its fork fails with EAGAIN after $got children" ||
     fail "tasks_max 8" "$(out tasks)"
-run notasks -- "$D/stdioserver" fork=20
+run_until notasks '^fork ' -- "$D/stdioserver" fork=20
 out notasks | grep -q '^fork ok 20$' &&
     pass "without tasks_max the same server starts its 20 children" ||
     fail "without tasks_max" "$(out notasks)"
