@@ -4,19 +4,26 @@
  * goes on so that one run shows them all.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <jansson.h>
 #include <yaml.h>
 
 #include "buf.h"
+#include "headertpl.h"
 #include "pattern.h"
 #include "resource.h"
 #include "util.h"
@@ -220,6 +227,8 @@ role_rules_free(struct role_rules *r)
 void
 app_res_free(struct app_res *a)
 {
+	size_t	 i;
+
 	free(a->description);
 	keyed_free(a->labels, a->nlabels);
 	free(a->uri);
@@ -229,6 +238,14 @@ app_res_free(struct app_res *a)
 	free(a->cwd);
 	strlist_free(&a->sandbox.read_only);
 	strlist_free(&a->sandbox.writable);
+	free(a->remote.path);
+	free(a->remote.url);
+	free(a->remote.ca_file);
+	/* A template may hold a literal secret, an API key. */
+	for (i = 0; i < a->remote.headers.n; i++)
+		explicit_bzero(a->remote.headers.v[i],
+		    strlen(a->remote.headers.v[i]));
+	strlist_free(&a->remote.headers);
 	explicit_bzero(a, sizeof(*a));
 }
 
@@ -938,15 +955,26 @@ parse_metadata(struct ydoc *y, yaml_node_t *map, char *name,
 
 /*
  * An app is read from two shapes that share every field: a resource
- * (metadata: name, description, labels; spec: uri, mcp) and an entry of
- * app_service.apps in mcpgated.conf, which holds the same five keys
- * flat.  app_field() reads one of them, wherever it stands.
+ * (metadata: name, description, labels; spec: uri, tls, rewrite,
+ * timeout, mcp) and an entry of app_service.apps in mcpgated.conf, which
+ * holds the same eight keys flat.  app_field() reads one of them,
+ * wherever it stands; app_finish() checks that they fit together, once
+ * all are read, as the uri says what the others may be.
  */
 static const char *const app_meta_keys[] = { "name", "description",
     "labels", NULL };
-static const char *const app_spec_keys[] = { "uri", "mcp", NULL };
+static const char *const app_spec_keys[] = { "uri", "tls", "rewrite",
+    "timeout", "mcp", NULL };
 static const char *const app_flat_keys[] = { "name", "description",
-    "labels", "uri", "mcp", NULL };
+    "labels", "uri", "tls", "rewrite", "timeout", "mcp", NULL };
+
+/* Where the keys that depend on the uri were, for app_finish(). */
+struct app_nodes {
+	yaml_node_t	*tls;
+	yaml_node_t	*rewrite;
+	yaml_node_t	*timeout;
+	yaml_node_t	*mcp;
+};
 
 /* The variables a server's environment takes from its user, not env. */
 static const char *const app_env_reserved[] = { "HOME", "USER", "LOGNAME",
@@ -1364,13 +1392,401 @@ parse_app_mcp(struct ydoc *y, yaml_node_t *map, struct app_res *a)
 	return (ret);
 }
 
+/* The uri schemes of HTTP and SSE apps. */
+static const struct {
+	const char	*prefix;
+	int		 transport;	/* enum app_transport */
+	int		 tls;
+} app_schemes[] = {
+	{ "mcp+http://",	APP_HTTP,	0 },
+	{ "mcp+https://",	APP_HTTP,	1 },
+	{ "mcp+sse+http://",	APP_SSE,	0 },
+	{ "mcp+sse+https://",	APP_SSE,	1 },
+};
+
+#define APP_URI_MAX	1024
+#define APP_URI_FORMS	RES_APP_URI_STDIO ", mcp+http://, mcp+https://, " \
+			"mcp+sse+http:// or mcp+sse+https://"
+
+static int
+app_uri_err(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+app_uri_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return (-1);
+}
+
+/*
+ * A host given by name: LDH labels (letters, digits and '-', not at
+ * either end) of 1 to 63 bytes, 253 in all.  A name whose last label is
+ * all digits is an IPv4 address, or nothing.
+ */
+static int
+app_host_ok(const char *uri, const char *h, char *err, size_t len)
+{
+	struct in_addr	 a4;
+	const char	*l;
+	size_t		 n, i;
+	int		 digits = 0;
+
+	if (strlen(h) > 253)
+		return (app_uri_err(err, len, "uri '%.100s': the host name is "
+		    "longer than 253 bytes", uri));
+	for (l = h; ; l += n + 1) {
+		n = strcspn(l, ".");
+		if (n == 0)
+			return (app_uri_err(err, len, "uri '%.100s': host '%s' "
+			    "has an empty label (a '.' %s)", uri, h,
+			    l[0] == '\0' ? "at its end" : "too many"));
+		if (n > 63)
+			return (app_uri_err(err, len, "uri '%.100s': a label "
+			    "of host '%.100s' is longer than 63 bytes", uri,
+			    h));
+		digits = 1;
+		for (i = 0; i < n; i++) {
+			if (!isdigit((unsigned char)l[i]))
+				digits = 0;
+			if (isalnum((unsigned char)l[i]) ||
+			    (l[i] == '-' && i > 0 && i < n - 1))
+				continue;
+			return (app_uri_err(err, len, "uri '%.100s': host '%s' "
+			    "is not a DNS name (letters, digits and '-' "
+			    "between dots, no '-' at either end of a label) "
+			    "nor an address", uri, h));
+		}
+		if (l[n] == '\0')
+			break;
+	}
+	if (digits && inet_pton(AF_INET, h, &a4) != 1)
+		return (app_uri_err(err, len, "uri '%.100s': host '%s' is not "
+		    "an IPv4 address (four numbers from 0 to 255)", uri, h));
+	return (0);
+}
+
+/*
+ * The uri of an HTTP or SSE app into a's transport and remote: scheme,
+ * host (a DNS name, an IPv4 address, an IPv6 address in brackets), an
+ * optional port, the path from '/' with any query; no user information
+ * (credentials belong in headers), no fragment.  The host is kept in
+ * lowercase.  -1 with the reason in err.
+ */
+static int
+app_uri_parse(const char *s, struct app_res *a, char *err, size_t len)
+{
+	struct in6_addr	 a6;
+	const char	*auth, *p, *e, *q;
+	char		 host[256], portstr[8] = "";
+	size_t		 i, n, hlen;
+	unsigned long	 port;
+	int		 k, v6 = 0;
+
+	n = strlen(s);
+	if (n > APP_URI_MAX)
+		return (app_uri_err(err, len, "uri '%.64s...' is longer than "
+		    "%d bytes", s, APP_URI_MAX));
+	for (i = 0; i < n; i++) {
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return (app_uri_err(err, len, "uri holds a space or a "
+			    "control character (byte %zu): percent-encode it",
+			    i + 1));
+		if ((unsigned char)s[i] >= 0x80)
+			return (app_uri_err(err, len, "uri holds a byte that "
+			    "is not ASCII (byte %zu): percent-encode it",
+			    i + 1));
+	}
+	for (k = 0; k < (int)(sizeof(app_schemes) / sizeof(app_schemes[0]));
+	    k++)
+		if (strncmp(s, app_schemes[k].prefix,
+		    strlen(app_schemes[k].prefix)) == 0)
+			break;
+	if (k == (int)(sizeof(app_schemes) / sizeof(app_schemes[0]))) {
+		if (strncmp(s, "http://", 7) == 0 ||
+		    strncmp(s, "https://", 8) == 0)
+			return (app_uri_err(err, len, "uri '%.100s' needs the "
+			    "transport in its scheme: mcp+http(s):// for "
+			    "Streamable HTTP, mcp+sse+http(s):// for SSE", s));
+		return (app_uri_err(err, len, "uri '%.100s' is not one this "
+		    "gateway takes (" APP_URI_FORMS ")", s));
+	}
+	auth = s + strlen(app_schemes[k].prefix);
+	n = strcspn(auth, "/?#");
+	e = auth + n;
+	if (memchr(auth, '@', n) != NULL)
+		return (app_uri_err(err, len, "uri '%.100s' holds user "
+		    "information (user:password@): credentials belong in "
+		    "rewrite.headers", s));
+	if (n == 0 || auth[0] == ':')
+		return (app_uri_err(err, len, "uri '%.100s' has no host", s));
+	if (auth[0] == '[') {
+		if ((q = memchr(auth, ']', n)) == NULL)
+			return (app_uri_err(err, len, "uri '%.100s': an IPv6 "
+			    "address opened with '[' needs its ']'", s));
+		hlen = (size_t)(q - auth - 1);
+		if (hlen >= sizeof(host))
+			return (app_uri_err(err, len, "uri '%.100s': the IPv6 "
+			    "address is too long", s));
+		memcpy(host, auth + 1, hlen);
+		host[hlen] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return (app_uri_err(err, len, "uri '%.100s': '%s' is "
+			    "not an IPv6 address", s, host));
+		p = q + 1;
+		v6 = 1;
+	} else {
+		hlen = strcspn(auth, ":/?#");
+		if (hlen >= sizeof(host))
+			return (app_uri_err(err, len, "uri '%.100s': the host "
+			    "name is longer than 253 bytes", s));
+		memcpy(host, auth, hlen);
+		host[hlen] = '\0';
+		if (strchr(host, '[') != NULL || strchr(host, ']') != NULL)
+			return (app_uri_err(err, len, "uri '%.100s': an IPv6 "
+			    "address goes in brackets, alone", s));
+		if (app_host_ok(s, host, err, len) == -1)
+			return (-1);
+		p = auth + hlen;
+	}
+	for (i = 0; host[i] != '\0'; i++)
+		host[i] = (char)tolower((unsigned char)host[i]);
+	port = app_schemes[k].tls ? 443 : 80;
+	if (p < e) {
+		if (*p != ':')
+			return (app_uri_err(err, len, "uri '%.100s': '%c' "
+			    "after the host, where a ':' and a port may stand",
+			    s, *p));
+		p++;
+		n = (size_t)(e - p);
+		if (n == 0 || n > 5 || strspn(p, "0123456789") < n ||
+		    p[0] == '0' || (port = strtoul(p, NULL, 10)) > 65535)
+			return (app_uri_err(err, len, "uri '%.100s': the port "
+			    "must be a number from 1 to 65535", s));
+		snprintf(portstr, sizeof(portstr), ":%lu", port);
+	}
+	/* The path and query: RFC 3986 pchar, '/' and '?'. */
+	for (q = e; *q != '\0'; q++) {
+		if (isalnum((unsigned char)*q) ||
+		    strchr("-._~!$&'()*+,;=:@/?", *q) != NULL)
+			continue;
+		if (*q == '%' && isxdigit((unsigned char)q[1]) &&
+		    isxdigit((unsigned char)q[2])) {
+			q += 2;
+			continue;
+		}
+		if (*q == '#')
+			return (app_uri_err(err, len, "uri '%.100s' has a "
+			    "fragment (#...), which is never sent to a server",
+			    s));
+		if (*q == '%')
+			return (app_uri_err(err, len, "uri '%.100s': a '%%' "
+			    "must start two hex digits", s));
+		return (app_uri_err(err, len, "uri '%.100s': '%c' is not "
+		    "allowed in a path or query: percent-encode it", s, *q));
+	}
+	a->transport = app_schemes[k].transport;
+	a->remote.tls = app_schemes[k].tls;
+	strlcpy(a->remote.host, host, sizeof(a->remote.host));
+	a->remote.port = (uint16_t)port;
+	if (asprintf(&a->remote.path, "%s%s", *e == '/' ? "" : "/", e) ==
+	    -1) {
+		a->remote.path = NULL;
+		return (app_uri_err(err, len, "out of memory"));
+	}
+	if (asprintf(&a->remote.url, "%s://%s%s%s%s%s",
+	    a->remote.tls ? "https" : "http", v6 ? "[" : "", host,
+	    v6 ? "]" : "", portstr, a->remote.path) == -1) {
+		a->remote.url = NULL;
+		return (app_uri_err(err, len, "out of memory"));
+	}
+	return (0);
+}
+
+static int
+app_uri(struct ydoc *y, yaml_node_t *vn, struct app_res *a)
+{
+	const char	*v;
+	char		 err[512];
+
+	if ((v = ydoc_scalar(y, vn, "uri")) == NULL)
+		return (-1);
+	if (ydoc_is_null(vn) || strcmp(v, RES_APP_URI_STDIO) == 0) {
+		a->transport = APP_STDIO;
+		return (0);
+	}
+	if (app_uri_parse(v, a, err, sizeof(err)) == -1) {
+		ydoc_error(y, vn, "%s", err);
+		return (-1);
+	}
+	if ((a->uri = strdup(v)) == NULL) {
+		ydoc_error(y, vn, "out of memory");
+		return (-1);
+	}
+	return (bound_add(y, vn, strlen(v)));
+}
+
+/* tls: how an https app's server is verified. */
+static int
+parse_app_tls(struct ydoc *y, yaml_node_t *map, struct app_res *a)
+{
+	static const char *const keys[] = { "ca_file",
+	    "insecure_skip_verify", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	uint32_t		 seen = 0;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "tls"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "'tls'")) {
+		case 0:
+			if ((a->remote.ca_file = get_path(y, vn,
+			    "ca_file")) == NULL)
+				ret = -1;
+			break;
+		case 1:
+			ret |= get_bool(y, vn, "insecure_skip_verify",
+			    &a->remote.insecure);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
+static const char *const app_jwt_claims_names[] = {
+	[APP_JWT_ROLES_TRAITS] = "roles-and-traits",
+	[APP_JWT_ROLES] = "roles",
+	[APP_JWT_TRAITS] = "traits",
+	[APP_JWT_NONE] = "none",
+};
+
+/* rewrite.headers: templates, checked, no name twice (case aside). */
+static int
+get_headers(struct ydoc *y, yaml_node_t *n, struct strlist *l)
+{
+	yaml_node_item_t	*it;
+	yaml_node_t		*item;
+	const char		*v;
+	char			 name[HEADER_NAME_MAX + 1];
+	char			 other[HEADER_NAME_MAX + 1], err[512];
+	size_t			 i;
+	int			 ret = 0;
+
+	if (ydoc_is_null(n))
+		return (0);
+	if (n->type != YAML_SEQUENCE_NODE) {
+		ydoc_error(y, n, "'headers' must be a list of \"Name: value\" "
+		    "templates");
+		return (-1);
+	}
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		if ((item = ydoc_node(y, *it)) == NULL)
+			break;
+		if (l->n == APP_HEADERS_MAX) {
+			ydoc_error(y, item, "more than %d headers in 'headers'",
+			    APP_HEADERS_MAX);
+			return (-1);
+		}
+		if ((v = ydoc_scalar(y, item, "headers")) == NULL) {
+			ret = -1;
+			continue;
+		}
+		if (ydoc_is_null(item) || v[0] == '\0') {
+			ydoc_error(y, item, "a header of 'headers' is empty "
+			    "(write \"Name: value\")");
+			ret = -1;
+			continue;
+		}
+		if (strlen(v) > APP_HEADER_MAX) {
+			ydoc_error(y, item, "a header of 'headers' is longer "
+			    "than %d bytes", APP_HEADER_MAX);
+			ret = -1;
+			continue;
+		}
+		if (header_check(v, name, sizeof(name), err,
+		    sizeof(err)) == -1) {
+			ydoc_error(y, item, "%s", err);
+			ret = -1;
+			continue;
+		}
+		for (i = 0; i < l->n; i++)
+			if (header_check(l->v[i], other, sizeof(other), NULL,
+			    0) == 0 && strcasecmp(name, other) == 0)
+				break;
+		if (i < l->n) {
+			ydoc_error(y, item, "header %s is given twice (names "
+			    "are the same whatever their case)", name);
+			ret = -1;
+			continue;
+		}
+		if (bound_add(y, item, strlen(v)) == -1)
+			return (-1);
+		if (strlist_add(l, v) == -1) {
+			ydoc_error(y, item, "out of memory");
+			return (-1);
+		}
+	}
+	return (ret);
+}
+
+/* rewrite: what the server learns of the user. */
+static int
+parse_app_rewrite(struct ydoc *y, yaml_node_t *map, struct app_res *a)
+{
+	static const char *const keys[] = { "jwt_claims", "headers", NULL };
+	yaml_node_pair_t	*pair;
+	yaml_node_t		*kn, *vn;
+	const char		*v;
+	uint32_t		 seen = 0;
+	size_t			 i;
+	int			 ret = 0;
+
+	if (!want_map(y, map, "rewrite"))
+		return (ydoc_is_null(map) ? 0 : -1);
+	MAP_FOREACH(y, map, pair, kn, vn) {
+		switch (key_index(y, kn, keys, &seen, "'rewrite'")) {
+		case 0:
+			if ((v = ydoc_scalar(y, vn, "jwt_claims")) == NULL) {
+				ret = -1;
+				break;
+			}
+			for (i = 0; i < sizeof(app_jwt_claims_names) /
+			    sizeof(app_jwt_claims_names[0]); i++)
+				if (strcmp(v, app_jwt_claims_names[i]) == 0)
+					break;
+			if (i == sizeof(app_jwt_claims_names) /
+			    sizeof(app_jwt_claims_names[0])) {
+				ydoc_error(y, vn, "'jwt_claims' must be "
+				    "roles-and-traits, roles, traits or none, "
+				    "not '%s'", v);
+				ret = -1;
+			} else
+				a->remote.jwt_claims = (int)i;
+			break;
+		case 1:
+			ret |= get_headers(y, vn, &a->remote.headers);
+			break;
+		default:
+			ret = -1;
+		}
+	}
+	return (ret);
+}
+
 /* One field of an app, by its key, wherever the shape puts it. */
 static int
 app_field(struct ydoc *y, const char *key, yaml_node_t *vn,
-    struct app_res *a, int mode)
+    struct app_res *a, int mode, struct app_nodes *nodes)
 {
-	const char	*v;
-
 	if (strcmp(key, "name") == 0) {
 		if (get_string(y, vn, "name", a->name, sizeof(a->name)) == -1)
 			return (-1);
@@ -1398,37 +1814,53 @@ app_field(struct ydoc *y, const char *key, yaml_node_t *vn,
 		return (parse_string_map(y, vn, "labels", 0,
 		    RES_ADMIN_MAXLABELS, RES_APP_LABELLEN, &a->labels,
 		    &a->nlabels));
-	if (strcmp(key, "uri") == 0) {
-		if ((v = ydoc_scalar(y, vn, "uri")) == NULL)
-			return (-1);
-		if (strcmp(v, RES_APP_URI_STDIO) == 0 || ydoc_is_null(vn))
-			return (0);
-		if (strncmp(v, "http://", 7) == 0 ||
-		    strncmp(v, "https://", 8) == 0 ||
-		    strncmp(v, "mcp+http", 8) == 0 ||
-		    strncmp(v, "mcp+sse", 7) == 0)
-			ydoc_error(y, vn, "uri '%.64s': Streamable HTTP and "
-			    "SSE servers are not yet supported; only "
-			    RES_APP_URI_STDIO " is", v);
-		else
-			ydoc_error(y, vn, "uri '%.64s' is not one this gateway "
-			    "takes (" RES_APP_URI_STDIO ", or none for a "
-			    "stdio server)", v);
-		return (-1);
-	}
-	/* "mcp" */
+	if (strcmp(key, "uri") == 0)
+		return (app_uri(y, vn, a));
+	/* What follows is how the server is reached or run. */
 	if (mode & RES_SNAPSHOT) {
-		ydoc_error(y, vn, "'mcp' is the parent's alone: mcpd never "
-		    "receives it");
+		ydoc_error(y, vn, "'%s' is the parent's alone: mcpd never "
+		    "receives it", key);
 		return (-1);
 	}
-	return (parse_app_mcp(y, vn, a));
+	if (strcmp(key, "tls") == 0) {
+		nodes->tls = vn;
+		return (parse_app_tls(y, vn, a));
+	}
+	if (strcmp(key, "rewrite") == 0) {
+		nodes->rewrite = vn;
+		return (parse_app_rewrite(y, vn, a));
+	}
+	if (strcmp(key, "timeout") == 0) {
+		nodes->timeout = vn;
+		return (get_duration(y, vn, "timeout", RES_APP_TIMEOUT_MIN,
+		    RES_APP_TIMEOUT_MAX, &a->remote.timeout));
+	}
+	/* "mcp", read by app_mcp() once the uri is known. */
+	nodes->mcp = vn;
+	return (0);
+}
+
+/*
+ * An app's mcp, after its other keys: a stdio app's is read, an HTTP or
+ * SSE app may have none.
+ */
+static int
+app_mcp(struct ydoc *y, struct app_res *a, const struct app_nodes *nodes)
+{
+	if (nodes->mcp == NULL)
+		return (0);
+	if (a->transport == APP_STDIO)
+		return (parse_app_mcp(y, nodes->mcp, a));
+	ydoc_error(y, nodes->mcp, "an HTTP app has no mcp: block, it runs "
+	    "nowhere: its server is at %s", a->remote.url);
+	return (-1);
 }
 
 /* The keys of map, each one of keys, read into a. */
 static int
 parse_app_part(struct ydoc *y, yaml_node_t *map, const char *const *keys,
-    const char *where, struct app_res *a, int mode, uint32_t *seen)
+    const char *where, struct app_res *a, int mode, uint32_t *seen,
+    struct app_nodes *nodes)
 {
 	yaml_node_pair_t	*pair;
 	yaml_node_t		*kn, *vn;
@@ -1436,24 +1868,50 @@ parse_app_part(struct ydoc *y, yaml_node_t *map, const char *const *keys,
 
 	MAP_FOREACH(y, map, pair, kn, vn) {
 		if ((i = key_index(y, kn, keys, seen, where)) == -1 ||
-		    app_field(y, keys[i], vn, a, mode) == -1)
+		    app_field(y, keys[i], vn, a, mode, nodes) == -1)
 			ret = -1;
 	}
 	return (ret);
 }
 
-/* What every app has once read: a name, a uri and, but in mcpd, mcp. */
+/*
+ * What every app has once read: a name and a uri; a stdio app its mcp
+ * (but in mcpd) and nothing of HTTP; an HTTP or SSE app no mcp, tls
+ * only with https, and its timeout.
+ */
 static int
 app_finish(struct ydoc *y, yaml_node_t *meta, yaml_node_t *spec,
-    struct app_res *a, int mode, int have_mcp)
+    struct app_res *a, int mode, const struct app_nodes *nodes)
 {
+	yaml_node_t	*n;
+	const char	*k;
+
 	if (a->name[0] == '\0') {
 		ydoc_error(y, meta, "an app needs a name");
 		return (-1);
 	}
-	if (!(mode & RES_SNAPSHOT) && !have_mcp) {
+	if (a->transport != APP_STDIO) {
+		if (nodes->tls != NULL && !a->remote.tls) {
+			ydoc_error(y, nodes->tls, "'tls' is for an https "
+			    "server: uri %s is plain http", a->uri);
+			return (-1);
+		}
+		if (!(mode & RES_SNAPSHOT) && a->remote.timeout == 0)
+			a->remote.timeout = APP_TIMEOUT_DEF;
+		return (0);
+	}
+	n = nodes->tls != NULL ? nodes->tls : nodes->rewrite != NULL ?
+	    nodes->rewrite : nodes->timeout;
+	if (n != NULL) {
+		k = n == nodes->tls ? "tls" : n == nodes->rewrite ?
+		    "rewrite" : "timeout";
+		ydoc_error(y, n, "'%s' is for HTTP and SSE apps: app '%s' is a "
+		    "stdio server (uri " RES_APP_URI_STDIO ")", k, a->name);
+		return (-1);
+	}
+	if (!(mode & RES_SNAPSHOT) && nodes->mcp == NULL) {
 		ydoc_error(y, spec, "app '%s' needs 'mcp' with a command and "
-		    "run_as_host_user", a->name);
+		    "run_as_host_user, or the uri of an HTTP server", a->name);
 		return (-1);
 	}
 	if (a->uri == NULL && (a->uri = strdup(RES_APP_URI_STDIO)) == NULL) {
@@ -1484,21 +1942,25 @@ bound_start_app(int admin)
 int
 resource_app_parse(struct ydoc *y, yaml_node_t *map, struct app_res *a)
 {
+	struct app_nodes nodes;
 	uint32_t	 seen = 0;
 	int		 ret;
 
 	memset(a, 0, sizeof(*a));
+	memset(&nodes, 0, sizeof(nodes));
 	if (map->type != YAML_MAPPING_NODE) {
 		ydoc_error(y, map, "an app is a mapping with name, "
-		    "description, labels, uri and mcp");
+		    "description, labels, uri, and mcp or tls, rewrite and "
+		    "timeout");
 		return (-1);
 	}
 	bound_start_app(1);
 	ret = parse_app_part(y, map, app_flat_keys, "an app", a, RES_ADMIN,
-	    &seen);
+	    &seen, &nodes);
+	if (app_mcp(y, a, &nodes) == -1)
+		ret = -1;
 	if (ret == 0)
-		ret = app_finish(y, map, map, a, RES_ADMIN,
-		    (seen & (1U << 4)) != 0);
+		ret = app_finish(y, map, map, a, RES_ADMIN, &nodes);
 	memset(&bound, 0, sizeof(bound));
 	if (ret == -1)
 		app_res_free(a);
@@ -1519,10 +1981,12 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 	yaml_node_t		*cred = NULL;
 	yaml_node_t		**slot;
 	const char		*k, *v;
+	struct app_nodes	 nodes;
 	uint32_t		 aseen = 0, sseen = 0;
 	int			 ret = 0;
 
 	memset(&res, 0, sizeof(res));
+	memset(&nodes, 0, sizeof(nodes));
 	res.line = root->start_mark.line + 1;
 	if (ydoc_is_null(root))
 		return (0);	/* an empty document, as after a last "---" */
@@ -1638,18 +2102,22 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 			ret = -1;
 		} else if (meta != NULL && parse_app_part(y, meta,
 		    app_meta_keys, "an app's metadata", &res.u.app, ctx->mode,
-		    &aseen) == -1)
+		    &aseen, &nodes) == -1)
 			ret = -1;
 		if (spec == NULL) {
 			ydoc_error(y, root, "missing 'spec' with the app's "
-			    "mcp");
+			    "uri or mcp");
 			ret = -1;
 		} else if (!want_map(y, spec, "spec")) {
 			if (ydoc_is_null(spec))
-				ydoc_error(y, spec, "an app's spec needs mcp");
+				ydoc_error(y, spec, "an app's spec needs mcp, "
+				    "or the uri of an HTTP server");
 			ret = -1;
 		} else if (parse_app_part(y, spec, app_spec_keys,
-		    "an app's spec", &res.u.app, ctx->mode, &sseen) == -1)
+		    "an app's spec", &res.u.app, ctx->mode, &sseen,
+		    &nodes) == -1)
+			ret = -1;
+		if (app_mcp(y, &res.u.app, &nodes) == -1)
 			ret = -1;
 		if (status != NULL || cred != NULL) {
 			ydoc_error(y, status != NULL ? status : cred,
@@ -1657,7 +2125,7 @@ parse_doc(struct ydoc *y, yaml_node_t *root, void *arg)
 			ret = -1;
 		}
 		if (ret == 0 && app_finish(y, meta, spec, &res.u.app,
-		    ctx->mode, (sseen & 2) != 0) == -1)
+		    ctx->mode, &nodes) == -1)
 			ret = -1;
 		break;
 	case RES_TOKEN:
@@ -1965,11 +2433,44 @@ put_size(struct yout *o, uint64_t v)
 	put_plain(o, s);
 }
 
+/* How an HTTP or SSE app's server is reached, but its uri. */
+static void
+put_remote(struct yout *o, const struct app_remote *r)
+{
+	int	 claims = r->jwt_claims;
+
+	if (r->tls) {
+		put_plain(o, "tls");
+		put_map_start(o);
+		if (r->ca_file != NULL) {
+			put_plain(o, "ca_file");
+			put_str(o, r->ca_file);
+		}
+		put_plain(o, "insecure_skip_verify");
+		put_plain(o, r->insecure ? "true" : "false");
+		put_map_end(o);
+	}
+	if (claims < 0 || claims >= (int)(sizeof(app_jwt_claims_names) /
+	    sizeof(app_jwt_claims_names[0])))
+		claims = APP_JWT_NONE;
+	put_plain(o, "rewrite");
+	put_map_start(o);
+	put_plain(o, "jwt_claims");
+	put_plain(o, app_jwt_claims_names[claims]);
+	if (r->headers.n > 0) {
+		put_plain(o, "headers");
+		put_list(o, &r->headers);
+	}
+	put_map_end(o);
+	put_plain(o, "timeout");
+	put_duration(o, r->timeout);
+}
+
 /*
  * An app.  mcpd's snapshot carries what users may see (name,
  * description, labels, and the uri that says its type), never how the
- * server runs: no command, arguments, environment, directory, user or
- * paths.
+ * server runs or is reached: no command, arguments, environment,
+ * directory, user or paths, no CA, header or timeout.
  */
 static void
 put_app(struct yout *o, const struct app_res *a, int mode)
@@ -1996,7 +2497,9 @@ put_app(struct yout *o, const struct app_res *a, int mode)
 	put_map_start(o);
 	put_plain(o, "uri");
 	put_str(o, a->uri != NULL ? a->uri : RES_APP_URI_STDIO);
-	if (!(mode & RES_SNAPSHOT)) {
+	if (!(mode & RES_SNAPSHOT) && a->transport != APP_STDIO)
+		put_remote(o, &a->remote);
+	else if (!(mode & RES_SNAPSHOT)) {
 		put_plain(o, "mcp");
 		put_map_start(o);
 		put_plain(o, "command");

@@ -130,6 +130,8 @@ enum app_jwt_claims {
 #define APP_HEADERS_MAX	32	/* rewrite.headers */
 #define APP_HEADER_MAX	1024	/* one "Name: template" */
 #define APP_TIMEOUT_DEF	60000	/* ms */
+#define RES_APP_TIMEOUT_MIN	1000		/* ms, of timeout */
+#define RES_APP_TIMEOUT_MAX	(3600 * 1000)
 
 /* An HTTP or SSE app's server; see mcpgated.conf(5). */
 struct app_remote {
@@ -166,7 +168,8 @@ struct app_res {
 	char		*description;
 	struct keyed_list *labels;		/* one value each */
 	size_t		 nlabels;
-	char		*uri;			/* "mcp+stdio://" */
+	char		*uri;			/* "mcp+stdio://", or an HTTP
+						   or SSE app's, as given */
 	/* mcp: how a session's server runs; the parent's alone */
 	char		*command;		/* absolute */
 	struct strlist	 args;

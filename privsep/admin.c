@@ -21,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "headertpl.h"
 #include "log.h"
 #include "privsep.h"
 #include "admin.h"
@@ -474,16 +475,39 @@ create_twice(const struct resources *rs)
 }
 
 /*
- * The record of a change to an app: what runs, as whom, where; its
- * environment by names only, as values may be secrets.
+ * The record of a change to an app: its uri; what runs, as whom, where,
+ * its environment by names only, as values may be secrets; or, of an
+ * HTTP or SSE app, how its server is verified and the names of the
+ * headers it gets, as a template may hold a secret too (an API key).
  */
 static json_t *
 app_record(const char *event, const struct app_res *a)
 {
-	json_t	*rec, *env;
+	json_t	*rec, *env, *names;
+	char	 name[HEADER_NAME_MAX + 1];
 	size_t	 i;
 
-	rec = json_pack("{s:s,s:s,s:s,s:s}", "event", event, "app", a->name,
+	if (a->transport != APP_STDIO) {
+		rec = json_pack("{s:s,s:s,s:s}", "event", event, "app",
+		    a->name, "uri", a->uri != NULL ? a->uri : "");
+		if (a->remote.tls) {
+			if (a->remote.ca_file != NULL)
+				json_object_set_new(rec, "ca_file",
+				    json_string(a->remote.ca_file));
+			json_object_set_new(rec, "insecure_skip_verify",
+			    json_boolean(a->remote.insecure));
+		}
+		names = json_array();
+		for (i = 0; i < a->remote.headers.n; i++)
+			if (header_check(a->remote.headers.v[i], name,
+			    sizeof(name), NULL, 0) == 0)
+				json_array_append_new(names,
+				    json_string(name));
+		admin_record_value(rec, "headers", names);
+		return (rec);
+	}
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:s}", "event", event, "app",
+	    a->name, "uri", a->uri != NULL ? a->uri : RES_APP_URI_STDIO,
 	    "command", a->command != NULL ? a->command : "",
 	    "run_as_host_user", a->run_as);
 	admin_record_value(rec, "args", strlist_json(&a->args));

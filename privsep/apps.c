@@ -9,20 +9,33 @@
  * configuration that the store already has; that app of the store then
  * stays hidden (and is said so in the log) until the configuration's is
  * removed.  With app_service.enabled false there is no app at all.
+ *
+ * HTTP and SSE apps are read, checked and offered, but not served yet:
+ * the start log says so, and their sessions fail (spawn.c).
  */
 #include <sys/types.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "buf.h"
+#include "headertpl.h"
 #include "log.h"
 #include "privsep.h"
+
+#define APP_CA_FILE_MAX	(1024 * 1024)	/* bytes of tls.ca_file */
 
 /* The app of that name in configuration c, or NULL. */
 const struct app_res *
@@ -125,6 +138,144 @@ apps_log_hidden(void)
 			    "remove one of them", l->v[i].u.app.name);
 }
 
+/* What an HTTP or SSE app is, for the log. */
+static const char *
+app_transport_name(const struct app_res *a)
+{
+	return (a->transport == APP_SSE ? "SSE" : "Streamable HTTP");
+}
+
+static void
+app_log_unserved(const struct app_res *a)
+{
+	if (a->transport == APP_STDIO)
+		return;
+	log_warnx("app %s: the %s server %s is configured but not served "
+	    "yet: its sessions fail", a->name, app_transport_name(a),
+	    a->remote.url);
+}
+
+/*
+ * Say once, at start, which apps offered are HTTP or SSE ones, which
+ * this gateway does not serve yet.
+ */
+void
+apps_log_unserved(void)
+{
+	struct resources	*l = &parent->store.res[RES_APP];
+	size_t			 i;
+
+	if (!parent->conf.app_enabled)
+		return;
+	for (i = 0; i < parent->conf.napps; i++)
+		app_log_unserved(&parent->conf.apps[i]);
+	for (i = 0; i < l->n; i++)
+		if (app_config(&parent->conf, l->v[i].u.app.name) == NULL)
+			app_log_unserved(&l->v[i].u.app);
+}
+
+/*
+ * tls.ca_file: a regular file (a link to one will do) of at most
+ * APP_CA_FILE_MAX bytes, readable, with at least one certificate in
+ * PEM.  Says what is wrong in err.
+ */
+static int
+app_check_ca(const char *path, char *err, size_t len)
+{
+	struct stat	 st;
+	BIO		*bio;
+	X509		*x;
+	char		*buf;
+	ssize_t		 n;
+	size_t		 off = 0;
+	int		 fd, certs = 0;
+
+	/* Not blocking on a FIFO. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
+		snprintf(err, len, "tls.ca_file %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, len, "tls.ca_file %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > APP_CA_FILE_MAX) {
+		snprintf(err, len, !S_ISREG(st.st_mode) ? "tls.ca_file %s is "
+		    "not a regular file" : "tls.ca_file %s is larger than 1 "
+		    "MiB", path);
+		close(fd);
+		return (-1);
+	}
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		fatal("%s", __func__);
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, len, "tls.ca_file %s: %s", path,
+			    n == 0 ? "shorter than it was" : strerror(errno));
+			close(fd);
+			free(buf);
+			return (-1);
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	if ((bio = BIO_new_mem_buf(buf, (int)off)) == NULL)
+		fatalx("%s: BIO_new_mem_buf", __func__);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(x);
+		certs++;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	free(buf);
+	if (certs == 0) {
+		snprintf(err, len, "tls.ca_file %s holds no certificate in PEM "
+		    "(-----BEGIN CERTIFICATE-----)", path);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Whether HTTP or SSE app a can be reached as written: its CA file, and
+ * its header templates (which the parser checked: the state directory
+ * may hold what an older gateway took).  Says insecure_skip_verify to
+ * warn().
+ */
+static int
+app_check_remote(const struct app_res *a,
+    void (*say)(const char *, const char *),
+    void (*warn)(const char *, const char *))
+{
+	char	 err[PATH_MAX + 128];
+	size_t	 i;
+	int	 n = 0;
+
+	if (a->remote.ca_file != NULL && app_check_ca(a->remote.ca_file, err,
+	    sizeof(err)) == -1) {
+		say(a->name, err);
+		n++;
+	}
+	if (a->remote.insecure)
+		warn(a->name, "tls.insecure_skip_verify is true: the server's "
+		    "certificate is not verified, and anyone on the way to "
+		    "it can pose as it");
+	for (i = 0; i < a->remote.headers.n; i++) {
+		if (header_check(a->remote.headers.v[i], NULL, 0, err,
+		    sizeof(err)) == 0)
+			continue;
+		say(a->name, err);
+		n++;
+	}
+	return (n);
+}
+
 /* A path an app needs, checked; says what is wrong in err. */
 static int
 app_check_path(const char *what, const char *path, int dir, char *err,
@@ -147,11 +298,14 @@ app_check_path(const char *what, const char *path, int dir, char *err,
  * Whether app a can run as written: its command a regular file with an
  * execute bit (root may execute any file, so access(2) would say yes to
  * a file nobody can run), its user a user of the host but root, its
- * directory and its sandbox's paths there.  Each problem goes to say(),
- * with the app's name.  Returns the number of problems.
+ * directory and its sandbox's paths there; or, of an HTTP or SSE app,
+ * what app_check_remote() checks.  Each problem goes to say(), each
+ * warning to warn(), with the app's name.  Returns the number of
+ * problems.
  */
 int
-app_check(const struct app_res *a, void (*say)(const char *, const char *))
+app_check(const struct app_res *a, void (*say)(const char *, const char *),
+    void (*warn)(const char *, const char *))
 {
 	struct passwd	*pw;
 	struct stat	 st;
@@ -159,6 +313,8 @@ app_check(const struct app_res *a, void (*say)(const char *, const char *))
 	size_t		 i;
 	int		 n = 0;
 
+	if (a->transport != APP_STDIO)
+		return (app_check_remote(a, say, warn));
 	if (stat(a->command, &st) == -1) {
 		snprintf(err, sizeof(err), "command %s: %s", a->command,
 		    strerror(errno));

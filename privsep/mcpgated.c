@@ -99,12 +99,25 @@ check_say(const char *app, const char *problem)
 	fprintf(stderr, "%s: app '%s': %s\n", check_path, app, problem);
 }
 
+static void
+check_warn(const char *app, const char *what)
+{
+	fprintf(stderr, "%s: app '%s': warning: %s\n", check_path, app,
+	    what);
+}
+
 /* The same, when the daemon starts: the app will fail its sessions. */
 static void
 start_say(const char *app, const char *problem)
 {
 	log_warnx("app %s: %s; its sessions will fail until this is fixed",
 	    app, problem);
+}
+
+static void
+start_warn(const char *app, const char *what)
+{
+	log_warnx("app %s: %s", app, what);
 }
 
 /* A directory that must exist with a given owner and no access by others. */
@@ -1305,7 +1318,7 @@ main(int argc, char *argv[])
 		check_path = p->conf_path;
 		for (i = 0; i < (int)p->conf.napps; i++)
 			check_errors += app_check(&p->conf.apps[i],
-			    check_say);
+			    check_say, check_warn);
 		if (check_errors > 0)
 			exit(1);
 		printf("configuration OK\n");
@@ -1334,7 +1347,8 @@ main(int argc, char *argv[])
 	}
 	apps_log_hidden();
 	for (i = 0; i < (int)p->conf.napps; i++)
-		app_check(&p->conf.apps[i], start_say);
+		app_check(&p->conf.apps[i], start_say, start_warn);
+	apps_log_unserved();
 	if (login_init() == -1)
 		exit(1);
 	if (bind_listeners(p) == -1)

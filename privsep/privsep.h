@@ -157,7 +157,9 @@ const struct app_res *app_config(const struct mcpgated_conf *,
 	    const char *);
 int	 apps_snapshot_send(void (*)(const char *, size_t));
 void	 apps_log_hidden(void);
+void	 apps_log_unserved(void);
 int	 app_check(const struct app_res *,
+	    void (*)(const char *, const char *),
 	    void (*)(const char *, const char *));
 
 /*

@@ -398,6 +398,12 @@ spawn_app(uint32_t peer, const struct app_start *as, const struct app_res *app)
 	size_t		 reqlen;
 	int		 in[2], out[2], err[2], fds[3], i;
 
+	/* Until netd relays them. */
+	if (app->transport != APP_STDIO) {
+		spawn_failed(peer, &as->ref, "app %s: Streamable HTTP and SSE "
+		    "apps are not served yet", app->name);
+		return;
+	}
 	if (sp.ibuf.fd == -1) {
 		spawn_failed(peer, &as->ref, "the spawner is not running");
 		return;

@@ -39,18 +39,32 @@ check_apps(void)
 		check_str(a->name, sizeof(a->name));
 		check_str(a->run_as, sizeof(a->run_as));
 		if (!app_name_ok(a->name) || !a->from_config ||
-		    a->command == NULL || a->command[0] != '/' ||
+		    a->uri == NULL)
+			abort();
+		for (j = 0; j < i; j++)
+			if (strcmp(a->name, conf.apps[j].name) == 0)
+				abort();
+		/* An HTTP or SSE app: reached, not run. */
+		if (a->transport != APP_STDIO) {
+			if (a->command != NULL || a->run_as[0] != '\0' ||
+			    a->remote.url == NULL || a->remote.path == NULL ||
+			    a->remote.timeout < RES_APP_TIMEOUT_MIN ||
+			    a->remote.timeout > RES_APP_TIMEOUT_MAX ||
+			    a->remote.headers.n > APP_HEADERS_MAX ||
+			    (!a->remote.tls && (a->remote.insecure ||
+			    a->remote.ca_file != NULL)))
+				abort();
+			continue;
+		}
+		if (a->command == NULL || a->command[0] != '/' ||
 		    a->run_as[0] == '\0' || strcmp(a->run_as, "root") == 0 ||
-		    a->uri == NULL || a->init_timeout == 0 ||
+		    a->init_timeout == 0 ||
 		    a->args.n > RES_ADMIN_MAXARGS ||
 		    a->nenv > RES_ADMIN_MAXENV ||
 		    a->nlabels > RES_ADMIN_MAXLABELS ||
 		    a->sandbox.read_only.n > RES_ADMIN_MAXPATHS ||
 		    a->sandbox.writable.n > RES_ADMIN_MAXPATHS)
 			abort();
-		for (j = 0; j < i; j++)
-			if (strcmp(a->name, conf.apps[j].name) == 0)
-				abort();
 	}
 }
 

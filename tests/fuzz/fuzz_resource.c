@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "headertpl.h"
 #include "pattern.h"
 #include "resource.h"
 
@@ -87,6 +88,58 @@ check_paths(const struct strlist *l)
 			abort();
 }
 
+/*
+ * An HTTP or SSE app: its uri taken apart, no command; its tls only
+ * with https, its templates valid and bounded, its timeout in range;
+ * mcpd's copy holds none of how it is reached.
+ */
+static void
+check_remote_app(const struct app_res *a, int mode)
+{
+	const struct app_remote	*r = &a->remote;
+	char			 name[HEADER_NAME_MAX + 1];
+	size_t			 i, len;
+
+	check_str(r->host, sizeof(r->host));
+	if (strncmp(a->uri, "mcp+", 4) != 0 || strlen(a->uri) > 1024 ||
+	    strpbrk(a->uri, " \t\r\n#") != NULL)
+		abort();
+	if (r->url == NULL || r->path == NULL || r->path[0] != '/' ||
+	    r->host[0] == '\0' || strchr(r->host, '@') != NULL ||
+	    r->port == 0 || strncmp(r->url, r->tls ? "https://" : "http://",
+	    r->tls ? 8 : 7) != 0 || strstr(r->url, r->host) == NULL ||
+	    strcmp(r->url + strlen(r->url) - strlen(r->path), r->path) != 0)
+		abort();
+	if (a->command != NULL || a->args.n != 0 || a->nenv != 0 ||
+	    a->cwd != NULL || a->run_as[0] != '\0')
+		abort();
+	if (mode & RES_SNAPSHOT) {
+		if (r->ca_file != NULL || r->insecure || r->headers.n != 0 ||
+		    r->timeout != 0)
+			abort();
+		return;
+	}
+	if (!r->tls && (r->ca_file != NULL || r->insecure))
+		abort();
+	if (r->ca_file != NULL && r->ca_file[0] != '/')
+		abort();
+	if (r->jwt_claims < APP_JWT_ROLES_TRAITS ||
+	    r->jwt_claims > APP_JWT_NONE)
+		abort();
+	if (r->timeout < RES_APP_TIMEOUT_MIN ||
+	    r->timeout > RES_APP_TIMEOUT_MAX)
+		abort();
+	if (r->headers.n > APP_HEADERS_MAX)
+		abort();
+	for (i = 0; i < r->headers.n; i++) {
+		len = strlen(r->headers.v[i]);
+		if (len == 0 || len > APP_HEADER_MAX ||
+		    header_check(r->headers.v[i], name, sizeof(name), NULL,
+		    0) == -1 || header_name_reserved(name))
+			abort();
+	}
+}
+
 /* An app as the mode allows it: mcpd's copy never says how it runs. */
 static void
 check_app(const struct app_res *a, int mode)
@@ -95,10 +148,18 @@ check_app(const struct app_res *a, int mode)
 
 	check_str(a->name, sizeof(a->name));
 	check_str(a->run_as, sizeof(a->run_as));
-	if (!app_name_ok(a->name) || a->uri == NULL ||
-	    strcmp(a->uri, RES_APP_URI_STDIO) != 0 || a->from_config)
+	if (!app_name_ok(a->name) || a->uri == NULL || a->from_config)
 		abort();
 	check_string_map(a->labels, a->nlabels, 0);
+	if (a->transport != APP_STDIO) {
+		if (a->transport != APP_HTTP && a->transport != APP_SSE)
+			abort();
+		check_remote_app(a, mode);
+		return;
+	}
+	if (strcmp(a->uri, RES_APP_URI_STDIO) != 0 || a->remote.url != NULL ||
+	    a->remote.headers.n != 0 || a->remote.timeout != 0)
+		abort();
 	if (mode & RES_SNAPSHOT) {
 		if (a->command != NULL || a->args.n != 0 || a->nenv != 0 ||
 		    a->cwd != NULL || a->run_as[0] != '\0' ||

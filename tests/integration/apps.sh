@@ -2,7 +2,9 @@
 # of each; kind: app resources created, shown and removed with mcpgatectl,
 # audited; the configuration's apps and the store's never sharing a name;
 # and what mcpgate mcp ls shows of them to users whose roles do and do
-# not allow them.
+# not allow them.  HTTP and SSE apps likewise, which are read, checked,
+# shown and audited, but not served yet: the start log says so, and a
+# session on one fails with a clear message.
 . "$(dirname "$0")/lib.sh"
 need_root "the apps' users are checked with getpwnam as the daemon would"
 
@@ -133,7 +135,7 @@ st=$?
 [ $st -eq 1 ] &&
     echo "$out" | grep -qF "syntax.conf:7:48: 'run_as_host_user' may not be root" &&
     echo "$out" | grep -qF "syntax.conf:8:11: 'mcpgate-demo' is the name of the built-in demo server" &&
-    echo "$out" | grep -qF "syntax.conf:11:10: uri 'https://mcp.example.org/': Streamable HTTP and SSE servers are not yet supported" &&
+    echo "$out" | grep -qF "syntax.conf:11:10: uri 'https://mcp.example.org/' needs the transport in its scheme: mcp+http(s):// for Streamable HTTP, mcp+sse+http(s):// for SSE" &&
     pass "-n: an app's errors name the file, line and column" ||
     fail "-n: an app's errors name the file, line and column" "$st: $out"
 conf "$T/twice.conf" <<EOF
@@ -148,6 +150,128 @@ out=$("$BIN/mcpgated" -n -f "$T/twice.conf" 2>&1)
     pass "-n: two apps of one name are refused" ||
     fail "-n: two apps of one name are refused" "$out"
 
+# --- HTTP and SSE apps: -n -----------------------------------------------------
+openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ca.key" \
+    -out "$T/ca.pem" -subj /CN=apps-test-ca -days 1 2>/dev/null ||
+    fail "setup: a test CA" "openssl req failed"
+ln -s "$T/ca.pem" "$T/ca-link.pem"
+conf "$T/http.conf" <<EOF
+  - name: tickets
+    description: "Ticket system"
+    labels: {env: prod}
+    uri: mcp+https://tickets.internal.example:8443/mcp
+    tls:
+      ca_file: $T/ca.pem
+      insecure_skip_verify: false
+    rewrite:
+      jwt_claims: roles-and-traits
+      headers:
+      - "Authorization: Bearer {{internal.jwt}}"
+      - "X-Mcpgate-User: {{internal.user}}"
+      - "X-Team: {{external.team}}"
+    timeout: 60s
+  - name: linked-ca
+    uri: mcp+https://h.example/mcp
+    tls: {ca_file: $T/ca-link.pem}
+  - name: legacy
+    uri: mcp+sse+http://127.0.0.1:3001/sse
+  - name: trusting
+    uri: mcp+https://[::1]:8443/mcp
+    tls: {insecure_skip_verify: true}
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/http.conf" 2>&1)
+st=$?
+[ $st -eq 0 ] && [ "$(echo "$out" | tail -n 1)" = "configuration OK" ] &&
+    echo "$out" | grep -qF "http.conf: app 'trusting': warning: tls.insecure_skip_verify is true: the server's certificate is not verified" &&
+    [ "$(echo "$out" | wc -l)" -eq 2 ] &&
+    pass "-n: HTTP and SSE apps are OK, insecure_skip_verify warned of" ||
+    fail "-n: HTTP and SSE apps are OK, insecure_skip_verify warned of" "$st: $out"
+
+mkdir "$T/ca-dir"
+head -c $((1024 * 1024 + 1)) /dev/zero >"$T/big.pem"
+echo "not a certificate" >"$T/text.pem"
+cp "$T/ca.key" "$T/key-only.pem"
+conf "$T/http-bad.conf" <<EOF
+  - name: no-ca
+    uri: mcp+https://h/mcp
+    tls: {ca_file: $T/no-such-ca.pem}
+  - name: ca-dir
+    uri: mcp+https://h/mcp
+    tls: {ca_file: $T/ca-dir}
+  - name: big-ca
+    uri: mcp+https://h/mcp
+    tls: {ca_file: $T/big.pem}
+  - name: text-ca
+    uri: mcp+https://h/mcp
+    tls: {ca_file: $T/text.pem}
+  - name: key-ca
+    uri: mcp+https://h/mcp
+    tls: {ca_file: $T/key-only.pem}
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/http-bad.conf" 2>&1)
+st=$?
+[ $st -eq 1 ] && ! echo "$out" | grep -q "configuration OK" &&
+    pass "-n: an HTTP app whose CA file is wrong exits 1" ||
+    fail "-n: an HTTP app whose CA file is wrong exits 1" "$st: $out"
+for want in \
+    "app 'no-ca': tls.ca_file $T/no-such-ca.pem: No such file or directory" \
+    "app 'ca-dir': tls.ca_file $T/ca-dir is not a regular file" \
+    "app 'big-ca': tls.ca_file $T/big.pem is larger than 1 MiB" \
+    "app 'text-ca': tls.ca_file $T/text.pem holds no certificate in PEM" \
+    "app 'key-ca': tls.ca_file $T/key-only.pem holds no certificate in PEM"; do
+	echo "$out" | grep -qF "$T/http-bad.conf: $want" &&
+	    pass "-n says: ${want%%:*}: ${want#*: }" ||
+	    fail "-n says: $want" "$out"
+done
+
+# The parser's errors: line and column, whatever the file's other apps.
+conf "$T/http-syntax.conf" <<'EOF'
+  - name: runs-nowhere
+    uri: mcp+https://h.example/mcp
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+  - name: with-password
+    uri: mcp+https://user:secret@h.example/mcp
+  - name: plain-tls
+    uri: mcp+http://h.example/mcp
+    tls: {insecure_skip_verify: true}
+  - name: stdio-timeout
+    mcp: {command: /bin/cat, run_as_host_user: nobody}
+    timeout: 10s
+  - name: bad-headers
+    uri: mcp+sse+https://h.example/sse
+    rewrite:
+      jwt_claims: everything
+      headers:
+      - "Host: elsewhere.example"
+      - "X-Team: {{external.team}"
+      - "X-Who: {{internal.password}}"
+      - "X-A: 1"
+      - "x-a: 2"
+  - name: short-timeout
+    uri: mcp+http://h.example:0/mcp
+    timeout: 500ms
+EOF
+out=$("$BIN/mcpgated" -n -f "$T/http-syntax.conf" 2>&1)
+st=$?
+ok=1
+for want in \
+    "http-syntax.conf:6:10: an HTTP app has no mcp: block, it runs nowhere" \
+    "http-syntax.conf:8:10: uri 'mcp+https://user:secret@h.example/mcp' holds user information (user:password@): credentials belong in rewrite.headers" \
+    "http-syntax.conf:11:10: 'tls' is for an https server: uri mcp+http://h.example/mcp is plain http" \
+    "http-syntax.conf:14:14: 'timeout' is for HTTP and SSE apps: app 'stdio-timeout' is a stdio server" \
+    "http-syntax.conf:18:19: 'jwt_claims' must be roles-and-traits, roles, traits or none, not 'everything'" \
+    "http-syntax.conf:20:9: header Host is one the gateway sets itself" \
+    "http-syntax.conf:21:9: header X-Team: '{{external.team}' opens a placeholder with '{{' that no '}}' closes" \
+    "http-syntax.conf:22:9: header X-Who: '{{internal.password}}' is not a placeholder" \
+    "http-syntax.conf:24:9: header x-a is given twice" \
+    "http-syntax.conf:26:10: uri 'mcp+http://h.example:0/mcp': the port must be a number from 1 to 65535" \
+    "http-syntax.conf:27:14: 'timeout' must be between 1000ms and 3600s"; do
+	echo "$out" | grep -qF "$want" || { ok=0; echo "missing: $want" >&2; }
+done
+[ $st -eq 1 ] && [ $ok -eq 1 ] &&
+    pass "-n: an HTTP app's errors name the file, line and column" ||
+    fail "-n: an HTTP app's errors name the file, line and column" "$st: $out"
+
 # --- a daemon with a configured app ------------------------------------------
 mg_setup <<EOF
 app_service:
@@ -157,8 +281,26 @@ app_service:
     description: "From the file"
     labels: {env: dev}
     mcp: {command: /bin/cat, run_as_host_user: nobody}
+  - name: configured-http
+    description: "Streamable HTTP, from the file"
+    labels: {env: dev}
+    uri: mcp+https://127.0.0.1:9/mcp
+    tls: {ca_file: $T/ca.pem}
+    rewrite:
+      headers: ["Authorization: Bearer {{internal.jwt}}"]
+  - name: configured-sse
+    labels: {env: dev}
+    uri: mcp+sse+http://localhost:9/sse
 EOF
 mg_start || exit 1
+
+# Each HTTP or SSE app is said once, at start, to be not served yet.
+n1=$(grep -c "app configured-http: the Streamable HTTP server https://127.0.0.1:9/mcp is configured but not served yet" "$MG_DIR/log")
+n2=$(grep -c "app configured-sse: the SSE server http://localhost:9/sse is configured but not served yet" "$MG_DIR/log")
+[ "$n1" = 1 ] && [ "$n2" = 1 ] &&
+    ! grep -q "app configured: .*not served" "$MG_DIR/log" &&
+    pass "start: the log says once of each HTTP and SSE app that it is not served yet" ||
+    fail "start: the log says of each HTTP and SSE app that it is not served yet" "$n1 $n2: $(cat "$MG_DIR/log")"
 
 cat >"$T/app.yaml" <<EOF
 kind: app
@@ -332,6 +474,124 @@ echo "$json" | is 'map(.name) | index("everything") == null and
     index("configured") == null' &&
     pass "mcp ls: a user whose roles do not select an app does not see it" ||
     fail "mcp ls: a user whose roles do not select an app does not see it" "$json"
+
+# --- HTTP and SSE apps created with mcpgatectl --------------------------------
+cat >"$T/http-app.yaml" <<EOF
+kind: app
+version: v1
+metadata:
+  name: tickets
+  description: "Ticket system"
+  labels: {env: dev}
+spec:
+  uri: mcp+https://tickets.internal.example:8443/mcp?tenant=a
+  tls:
+    ca_file: $T/ca.pem
+    insecure_skip_verify: false
+  rewrite:
+    jwt_claims: roles
+    headers:
+    - "Authorization: Bearer {{internal.jwt}}"
+    - "X-Api-Key: k3y-s3cret-literal"
+    - "X-Team: {{ external.team }}"
+  timeout: 90s
+EOF
+out=$(ctl create -f "$T/http-app.yaml" 2>&1)
+[ $? -eq 0 ] && [ "$out" = "app/tickets created" ] &&
+    pass "create: kind: app with a Streamable HTTP uri" ||
+    fail "create: kind: app with a Streamable HTTP uri" "$out"
+sleep 0.3
+audit_has '.event == "app.create" and .app == "tickets" and
+    .uri == "mcp+https://tickets.internal.example:8443/mcp?tenant=a" and
+    .headers == ["Authorization", "X-Api-Key", "X-Team"] and
+    .ca_file == "'"$T/ca.pem"'" and .insecure_skip_verify == false and
+    (has("command") | not) and .code == "MG1030I"' &&
+    ! grep -q "k3y-s3cret-literal" "$MG_DIR"/audit/audit-*.jsonl &&
+    ! grep -q "internal.jwt" "$MG_DIR"/audit/audit-*.jsonl &&
+    pass "create: audited with the uri and the headers' names only" ||
+    fail "create: audited with the uri and the headers' names only" \
+    "$(grep '"app.create"' "$MG_DIR"/audit/audit-*.jsonl | tail -1)"
+out=$(ctl get app/tickets 2>&1)
+[ $? -eq 0 ] &&
+    echo "$out" | grep -qF 'uri: "mcp+https://tickets.internal.example:8443/mcp?tenant=a"' &&
+    echo "$out" | grep -qF "ca_file: \"$T/ca.pem\"" &&
+    echo "$out" | grep -qF 'insecure_skip_verify: false' &&
+    echo "$out" | grep -qF 'jwt_claims: roles' &&
+    echo "$out" | grep -qF '"X-Api-Key: k3y-s3cret-literal"' &&
+    echo "$out" | grep -qF '"X-Team: {{ external.team }}"' &&
+    echo "$out" | grep -qF 'timeout: 90s' &&
+    ! echo "$out" | grep -q 'mcp:' &&
+    pass "get app/NAME: an HTTP app's tls, rewrite and timeout" ||
+    fail "get app/NAME: an HTTP app's tls, rewrite and timeout" "$out"
+echo "$out" >"$T/http-back.yaml"
+out2=$(ctl create --force -f "$T/http-back.yaml" 2>&1) &&
+    [ "$(ctl get app/tickets)" = "$out" ] &&
+    pass "get's output of an HTTP app goes back to create --force unchanged" ||
+    fail "get's output of an HTTP app goes back to create --force unchanged" "$out2"
+sleep 0.3
+audit_has '.event == "app.update" and .app == "tickets" and .code == "MG1031I"' &&
+    pass "create --force of an HTTP app: audited as app.update" ||
+    fail "create --force of an HTTP app: audited as app.update" ""
+cat >"$T/sse-app.yaml" <<'EOF'
+kind: app
+version: v1
+metadata:
+  name: legacy
+  labels: {env: dev}
+spec:
+  uri: mcp+sse+http://[::1]:3001/sse
+EOF
+out=$(ctl create -f "$T/sse-app.yaml" 2>&1)
+[ $? -eq 0 ] && [ "$out" = "app/legacy created" ] &&
+    ctl get app/legacy | grep -qF 'timeout: 60s' &&
+    ctl get app/legacy | grep -qF 'jwt_claims: roles-and-traits' &&
+    ! ctl get app/legacy | grep -q 'tls:' &&
+    pass "create: an SSE app, with the defaults" ||
+    fail "create: an SSE app, with the defaults" "$out $(ctl get app/legacy 2>&1)"
+cat >"$T/http-bad.yaml" <<'EOF'
+kind: app
+version: v1
+metadata:
+  name: bad-http
+spec:
+  uri: mcp+https://h.example/mcp
+  rewrite:
+    headers: ["Authorization: Bearer {{internal.jwt}}", "authorization: x"]
+  mcp: {command: /bin/cat, run_as_host_user: nobody}
+EOF
+out=$(ctl create -f "$T/http-bad.yaml" 2>&1)
+[ $? -ne 0 ] &&
+    echo "$out" | grep -qF "$T/http-bad.yaml:8:57: header authorization is given twice" &&
+    echo "$out" | grep -qF "$T/http-bad.yaml:9:8: an HTTP app has no mcp: block, it runs nowhere" &&
+    [ ! -e "$MG_DIR/state/apps/bad-http.yaml" ] &&
+    pass "create: a bad HTTP app is refused with line and column" ||
+    fail "create: a bad HTTP app is refused with line and column" "$out"
+
+# A session on one fails with the reason; others are served meanwhile.
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"apps.sh","version":"1"}}}'
+for app in tickets configured-sse; do
+	out=$({ printf '%s\n' "$INIT"; sleep 2; } | user_session alice 10 "$app" 2>&1)
+	echo "$out" | has '.id == 1 and .error.code == -32000 and
+	    (.error.message | test("app '"$app"': Streamable HTTP and SSE apps are not served yet"))' &&
+	    pass "a session on $app fails: not served yet" ||
+	    fail "a session on $app fails: not served yet" "$out"
+done
+sleep 0.3
+audit_has '.event == "mcp.session.end" and .app == "tickets" and
+    .reason == "server_failed"' &&
+    pass "the session's end is audited with reason server_failed" ||
+    fail "the session's end is audited with reason server_failed" \
+    "$(grep session.end "$MG_DIR"/audit/audit-*.jsonl | tail -2)"
+newuser carol --roles mcp-user ||
+    fail "setup: carol's login" "$(tail -5 "$MG_DIR/log")"
+out=$({ printf '%s\n' "$INIT" '{"jsonrpc":"2.0","id":9,"method":"ping"}'; sleep 1; } |
+    user_session carol 10 mcpgate-demo 2>&1)
+echo "$out" | has '.id == 9 and .result != null' &&
+    kill -0 "$MG_PID" &&
+    pass "the gateway serves other sessions after those failures" ||
+    fail "the gateway serves other sessions after those failures" "$out"
+ctl rm app/tickets >/dev/null && ctl rm app/legacy >/dev/null ||
+    fail "rm app/NAME of HTTP apps" "refused"
 
 # A session on the app: a change leaves it be, a removal ends it.
 mkfifo "$T/in"

@@ -1340,10 +1340,10 @@ test_apps_bad(void)
 	    "run_as_host_user: root}\n", "5:49", "may not be root");
 	T_BAD(APPS_HEAD "  - name: a\n    uri: http://h/mcp\n    mcp: "
 	    "{command: /bin/true, run_as_host_user: x}\n", "5:10",
-	    "not yet supported");
+	    "needs the transport in its scheme");
 	T_BAD(APPS_HEAD "  - name: a\n    spec: {}\n", "5:5",
 	    "unknown key 'spec' in an app (expected name, description, "
-	    "labels, uri or mcp)");
+	    "labels, uri, tls, rewrite, timeout or mcp)");
 	T_BAD(APPS_HEAD "  - a\n", "4:5", "an app is a mapping");
 	T_BAD("version: v1\napp_service:\n  apps: {a: b}\n", "3:9",
 	    "'apps' must be a list of apps");
@@ -1357,6 +1357,63 @@ test_apps_bad(void)
 	    "bin, run_as_host_user: x}\n", "7:20", "'command' must be an "
 	    "absolute path");
 	T_ASSERT(conf.apps == NULL && conf.napps == 0);
+}
+
+/* HTTP and SSE apps: the example, flat, and what goes with what. */
+static void
+test_apps_http(void)
+{
+	const struct app_res	*a;
+
+	T_GOOD(APPS_HEAD
+	    "  - name: tickets\n"
+	    "    description: \"Ticket system\"\n"
+	    "    labels: {env: prod}\n"
+	    "    uri: mcp+https://tickets.internal.example:8443/mcp\n"
+	    "    tls:\n"
+	    "      ca_file: /etc/mcpgate/tickets-ca.pem\n"
+	    "      insecure_skip_verify: false\n"
+	    "    rewrite:\n"
+	    "      jwt_claims: roles-and-traits\n"
+	    "      headers:\n"
+	    "      - \"Authorization: Bearer {{internal.jwt}}\"\n"
+	    "      - \"X-Mcpgate-User: {{internal.user}}\"\n"
+	    "      - \"X-Team: {{external.team}}\"\n"
+	    "    timeout: 30s\n"
+	    "  - name: legacy\n"
+	    "    uri: mcp+sse+http://127.0.0.1:3001/sse\n"
+	    "  - name: local\n"
+	    "    mcp: {command: /bin/true, run_as_host_user: x}\n");
+	T_ASSERT(conf.napps == 3);
+	a = &conf.apps[0];
+	T_ASSERT(a->transport == APP_HTTP && a->from_config);
+	T_ASSERT(a->remote.tls && a->remote.port == 8443);
+	T_ASSERT(strcmp(a->remote.url,
+	    "https://tickets.internal.example:8443/mcp") == 0);
+	T_ASSERT(a->remote.headers.n == 3 && a->remote.timeout == 30000);
+	T_ASSERT(a->command == NULL);
+	a = &conf.apps[1];
+	T_ASSERT(a->transport == APP_SSE && !a->remote.tls);
+	T_ASSERT(a->remote.port == 3001 && a->remote.timeout == 60000);
+	a = &conf.apps[2];
+	T_ASSERT(a->transport == APP_STDIO && a->command != NULL);
+	T_BAD(APPS_HEAD "  - name: a\n    uri: mcp+http://h/\n    mcp: "
+	    "{command: /bin/true, run_as_host_user: x}\n", "6:10",
+	    "an HTTP app has no mcp: block, it runs nowhere");
+	T_BAD(APPS_HEAD "  - name: a\n    mcp: {command: /bin/true, "
+	    "run_as_host_user: x}\n    timeout: 5s\n", "6:14",
+	    "'timeout' is for HTTP and SSE apps");
+	T_BAD(APPS_HEAD "  - name: a\n    uri: mcp+http://h/\n    tls: "
+	    "{ca_file: /ca.pem}\n", "6:10", "'tls' is for an https server");
+	T_BAD(APPS_HEAD "  - name: a\n    uri: mcp+https://u:p@h/\n", "5:10",
+	    "credentials belong in rewrite.headers");
+	T_BAD(APPS_HEAD "  - name: a\n    uri: mcp+https://h/\n    rewrite:\n"
+	    "      headers: [\"Content-Type: x\"]\n", "7:17",
+	    "header Content-Type is one the gateway sets itself");
+	T_BAD(APPS_HEAD "  - name: a\n", "4:5", "app 'a' needs 'mcp' with a "
+	    "command and run_as_host_user, or the uri of an HTTP server");
+	T_ASSERT(conf.apps == NULL && conf.napps == 0);
+	config_free(&conf);
 }
 
 /* CONF_MAXAPPS apps, then one more; each with the bounds of create. */
@@ -1425,6 +1482,7 @@ main(void)
 	T_RUN(test_fmt_duration_size);
 	T_RUN(test_apps_good);
 	T_RUN(test_apps_bad);
+	T_RUN(test_apps_http);
 	T_RUN(test_apps_bounds);
 	return (t_done());
 }

@@ -2034,8 +2034,8 @@ test_app_bad(void)
 		    "1:1", "missing 'spec'" },
 		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n"
 		    "    run_as_host_user: nobody\n  uri: https://x/mcp\n",
-		    "9:8", "Streamable HTTP and SSE servers are not yet "
-		    "supported" },
+		    "9:8", "needs the transport in its scheme: mcp+http(s):// "
+		    "for Streamable HTTP, mcp+sse+http(s):// for SSE" },
 		{ APP_HEAD "spec:\n  mcp:\n    command: /bin/true\n"
 		    "    run_as_host_user: nobody\n  uri: ftp://x\n",
 		    "9:8", "is not one this gateway takes" },
@@ -2343,6 +2343,495 @@ test_app_clear(void)
 	T_ASSERT(app_name_ok("a-1") && !app_name_ok("-a"));
 	T_ASSERT(!app_name_ok("mcpgate-demo") && !app_name_ok("A"));
 	T_ASSERT(!app_name_ok("") && !app_name_ok("a_b"));
+}
+
+/* --- HTTP and SSE apps --------------------------------------------------- */
+
+#define HTTP_HEAD	APP_HEAD "spec:\n  uri: mcp+https://h.example/mcp\n"
+#define HDRS		HTTP_HEAD "  rewrite:\n    headers: "
+
+/* The issue's example, as a resource. */
+static const char http_app[] =
+    "kind: app\n"
+    "version: v1\n"
+    "metadata:\n"
+    "  name: tickets\n"
+    "  description: \"Ticket system\"\n"
+    "  labels: {env: prod}\n"
+    "spec:\n"
+    "  uri: mcp+https://tickets.internal.example:8443/mcp\n"
+    "  tls:\n"
+    "    ca_file: /etc/mcpgate/tickets-ca.pem\n"
+    "    insecure_skip_verify: false\n"
+    "  rewrite:\n"
+    "    jwt_claims: roles-and-traits\n"
+    "    headers:\n"
+    "    - \"Authorization: Bearer {{internal.jwt}}\"\n"
+    "    - \"X-Mcpgate-User: {{internal.user}}\"\n"
+    "    - \"X-Team: {{external.team}}\"\n"
+    "    - \"X-Api-Key: s3cret-key\"\n"
+    "  timeout: 60s\n";
+
+static void
+test_app_http_good(void)
+{
+	const struct app_res	*a;
+	const struct app_remote	*r;
+
+	T_GOOD(http_app, RES_ADMIN);
+	a = &rs.v[0].u.app;
+	r = &a->remote;
+	T_ASSERT(a->transport == APP_HTTP);
+	T_ASSERT(strcmp(a->uri, "mcp+https://tickets.internal.example:8443/"
+	    "mcp") == 0);
+	T_ASSERT(r->tls && r->port == 8443);
+	T_ASSERT(strcmp(r->host, "tickets.internal.example") == 0);
+	T_ASSERT(strcmp(r->path, "/mcp") == 0);
+	T_ASSERT(strcmp(r->url, "https://tickets.internal.example:8443/mcp") ==
+	    0);
+	T_ASSERT(strcmp(r->ca_file, "/etc/mcpgate/tickets-ca.pem") == 0);
+	T_ASSERT(!r->insecure && r->jwt_claims == APP_JWT_ROLES_TRAITS);
+	T_ASSERT(r->headers.n == 4 && strcmp(r->headers.v[2],
+	    "X-Team: {{external.team}}") == 0);
+	T_ASSERT(r->timeout == 60000);
+	T_ASSERT(a->command == NULL && a->run_as[0] == '\0');
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	/* What get prints holds all of it. */
+	T_ASSERT(write_back(0, RES_ADMIN) == 0);
+	T_ASSERTF(strstr(out, "ca_file: \"/etc/mcpgate/tickets-ca.pem\"") !=
+	    NULL && strstr(out, "insecure_skip_verify: false") != NULL &&
+	    strstr(out, "jwt_claims: roles-and-traits") != NULL &&
+	    strstr(out, "\"X-Api-Key: s3cret-key\"") != NULL &&
+	    strstr(out, "timeout: 60s") != NULL && strstr(out, "mcp:") ==
+	    NULL, "%s", out);
+	/* The defaults, and SSE. */
+	T_GOOD(APP_HEAD "spec:\n  uri: mcp+sse+http://127.0.0.1:3001/sse\n",
+	    RES_ADMIN);
+	a = &rs.v[0].u.app;
+	T_ASSERT(a->transport == APP_SSE && !a->remote.tls);
+	T_ASSERT(a->remote.timeout == APP_TIMEOUT_DEF);
+	T_ASSERT(a->remote.jwt_claims == APP_JWT_ROLES_TRAITS);
+	T_ASSERT(a->remote.headers.n == 0 && a->remote.ca_file == NULL);
+	T_ASSERT(a->init_timeout == 0);
+	T_ROUNDTRIP(RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_ASSERT(write_back(0, RES_ADMIN) == 0);
+	T_ASSERTF(strstr(out, "tls") == NULL, "%s", out);
+	/* Each jwt_claims. */
+	T_GOOD(HTTP_HEAD "  rewrite: {jwt_claims: roles}\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.remote.jwt_claims == APP_JWT_ROLES);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(HTTP_HEAD "  rewrite: {jwt_claims: traits}\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.remote.jwt_claims == APP_JWT_TRAITS);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(HTTP_HEAD "  rewrite: {jwt_claims: none}\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.remote.jwt_claims == APP_JWT_NONE);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(HTTP_HEAD "  tls: {insecure_skip_verify: true}\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.remote.insecure);
+	T_ROUNDTRIP(RES_STATE);
+	/* Empty tls and rewrite are nothing. */
+	T_GOOD(HTTP_HEAD "  tls:\n  rewrite:\n", RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+}
+
+/* mcpd's copy: the uri that says the type, nothing of how it is reached. */
+static void
+test_app_http_snapshot(void)
+{
+	T_GOOD(http_app, RES_STATE);
+	T_ASSERT(write_back(0, RES_SNAPSHOT) == 0);
+	T_ASSERTF(back.n == 1, "%s\n%s", list_errors(&back_errs), out);
+	T_ASSERTF(strstr(out, "mcp+https://tickets.internal.example:8443/mcp")
+	    != NULL, "%s", out);
+	T_ASSERTF(strstr(out, "tls") == NULL && strstr(out, "ca_file") ==
+	    NULL && strstr(out, "rewrite") == NULL && strstr(out,
+	    "Authorization") == NULL && strstr(out, "s3cret") == NULL &&
+	    strstr(out, "timeout") == NULL, "%s", out);
+	T_ASSERT(back.v[0].u.app.transport == APP_HTTP);
+	T_ASSERT(back.v[0].u.app.remote.headers.n == 0);
+	T_BAD(HTTP_HEAD "  tls: {insecure_skip_verify: true}\n", RES_SNAPSHOT,
+	    "7:8", "'tls' is the parent's alone");
+	T_BAD(HTTP_HEAD "  rewrite: {jwt_claims: none}\n", RES_SNAPSHOT,
+	    "7:12", "'rewrite' is the parent's alone");
+	T_BAD(HTTP_HEAD "  timeout: 5s\n", RES_SNAPSHOT, "7:12",
+	    "'timeout' is the parent's alone");
+	T_GOOD(APP_HEAD "spec:\n  uri: mcp+sse+https://h/sse\n", RES_SNAPSHOT);
+	T_ASSERT(rs.v[0].u.app.transport == APP_SSE);
+	T_ROUNDTRIP(RES_SNAPSHOT);
+}
+
+/* Each form of uri, and what it gives. */
+static void
+test_app_uri_forms(void)
+{
+	static const struct {
+		const char	*uri;
+		int		 transport, tls;
+		const char	*host;
+		int		 port;
+		const char	*path, *url;
+	} t[] = {
+		{ "mcp+http://h", APP_HTTP, 0, "h", 80, "/", "http://h/" },
+		{ "mcp+https://H.Example.ORG/mcp", APP_HTTP, 1,
+		    "h.example.org", 443, "/mcp", "https://h.example.org/mcp" },
+		{ "mcp+sse+http://127.0.0.1:3001/sse", APP_SSE, 0,
+		    "127.0.0.1", 3001, "/sse", "http://127.0.0.1:3001/sse" },
+		{ "mcp+sse+https://[::1]:8443/sse?x=1&y=%2F", APP_SSE, 1,
+		    "::1", 8443, "/sse?x=1&y=%2F",
+		    "https://[::1]:8443/sse?x=1&y=%2F" },
+		{ "mcp+https://[FE80::1]/", APP_HTTP, 1, "fe80::1", 443, "/",
+		    "https://[fe80::1]/" },
+		{ "mcp+https://[::ffff:1.2.3.4]/", APP_HTTP, 1,
+		    "::ffff:1.2.3.4", 443, "/", "https://[::ffff:1.2.3.4]/" },
+		{ "mcp+https://h:443/", APP_HTTP, 1, "h", 443, "/",
+		    "https://h:443/" },
+		{ "mcp+http://h?q=1", APP_HTTP, 0, "h", 80, "/?q=1",
+		    "http://h/?q=1" },
+		{ "mcp+http://h:1/a/b;c=d/@:!$&'()*+,~._-", APP_HTTP, 0, "h",
+		    1, "/a/b;c=d/@:!$&'()*+,~._-",
+		    "http://h:1/a/b;c=d/@:!$&'()*+,~._-" },
+		{ "mcp+http://h:65535/x?a?b/c", APP_HTTP, 0, "h", 65535,
+		    "/x?a?b/c", "http://h:65535/x?a?b/c" },
+		{ "mcp+http://0.0.0.0/", APP_HTTP, 0, "0.0.0.0", 80, "/",
+		    "http://0.0.0.0/" },
+		{ "mcp+http://1a.example.123a/", APP_HTTP, 0,
+		    "1a.example.123a", 80, "/", "http://1a.example.123a/" },
+		{ "mcp+http://a-b.c--d.e/", APP_HTTP, 0, "a-b.c--d.e", 80, "/",
+		    "http://a-b.c--d.e/" },
+	};
+	char		 text[2048];
+	size_t		 i;
+	const struct app_res *a;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: \"%s\"\n",
+		    t[i].uri);
+		T_GOOD(text, RES_ADMIN);
+		a = &rs.v[0].u.app;
+		T_ASSERTF(a->transport == t[i].transport &&
+		    a->remote.tls == t[i].tls &&
+		    strcmp(a->remote.host, t[i].host) == 0 &&
+		    a->remote.port == t[i].port &&
+		    strcmp(a->remote.path, t[i].path) == 0 &&
+		    strcmp(a->remote.url, t[i].url) == 0 &&
+		    strcmp(a->uri, t[i].uri) == 0, "%s: %d %d %s %d %s %s",
+		    t[i].uri, a->transport, a->remote.tls, a->remote.host,
+		    a->remote.port, a->remote.path, a->remote.url);
+		T_ROUNDTRIP(RES_STATE);
+	}
+}
+
+/* Each mistake in a uri, named. */
+static void
+test_app_uri_bad(void)
+{
+	static const struct {
+		const char	*uri;
+		const char	*phrase;
+	} t[] = {
+		{ "mcp+ftp://h/", "is not one this gateway takes "
+		    "(mcp+stdio://, mcp+http://, mcp+https://, "
+		    "mcp+sse+http:// or mcp+sse+https://)" },
+		{ "mcp+stdio://x", "is not one this gateway takes" },
+		{ "MCP+HTTPS://h/", "is not one this gateway takes" },
+		{ "mcp+https//h/", "is not one this gateway takes" },
+		{ "http://h/mcp", "needs the transport in its scheme" },
+		{ "https://h/mcp", "needs the transport in its scheme" },
+		{ "mcp+https://user:pw@h/", "holds user information "
+		    "(user:password@): credentials belong in rewrite.headers" },
+		{ "mcp+https://@h/", "holds user information" },
+		{ "mcp+https://h/a@b", NULL },
+		{ "mcp+https:///mcp", "has no host" },
+		{ "mcp+https://", "has no host" },
+		{ "mcp+https://?x", "has no host" },
+		{ "mcp+https://:8443/", "has no host" },
+		{ "mcp+https://::1/", "has no host" },
+		{ "mcp+https://h:0/", "the port must be a number from 1 to "
+		    "65535" },
+		{ "mcp+https://h:65536/", "the port must be" },
+		{ "mcp+https://h:99999/", "the port must be" },
+		{ "mcp+https://h:123456/", "the port must be" },
+		{ "mcp+https://h:/", "the port must be" },
+		{ "mcp+https://h:08443/", "the port must be" },
+		{ "mcp+https://h:x/", "the port must be" },
+		{ "mcp+https://h:-1/", "the port must be" },
+		{ "mcp+https://h:1:2/", "the port must be" },
+		{ "mcp+https://h/mcp#top", "has a fragment (#...), which is "
+		    "never sent to a server" },
+		{ "mcp+https://h#", "has a fragment" },
+		{ "mcp+https://h/\\x01", "holds a space or a control character "
+		    "(byte 15): percent-encode it" },
+		{ "mcp+https://h/a\\tb", "a space or a control character "
+		    "(byte 16)" },
+		{ "mcp+https://h/\\x7f", "a control character" },
+		{ "mcp+https://h/\\u00e9", "holds a byte that is not ASCII "
+		    "(byte 15)" },
+		{ "mcp+https://h/a<b", "'<' is not allowed in a path or query: "
+		    "percent-encode it" },
+		{ "mcp+https://h/a\\\\b", "'\\' is not allowed" },
+		{ "mcp+https://h/{x}", "'{' is not allowed" },
+		{ "mcp+https://h/a|b", "'|' is not allowed" },
+		{ "mcp+https://h/a\\\"b", "'\"' is not allowed" },
+		{ "mcp+https://h/%zz", "a '%' must start two hex digits" },
+		{ "mcp+https://h/%4", "a '%' must start two hex digits" },
+		{ "mcp+https://h/%", "a '%' must start two hex digits" },
+		{ "mcp+https://-h/", "host '-h' is not a DNS name" },
+		{ "mcp+https://h-/", "host 'h-' is not a DNS name" },
+		{ "mcp+https://a.-b/", "is not a DNS name" },
+		{ "mcp+https://h_x/", "host 'h_x' is not a DNS name" },
+		{ "mcp+https://h%41/", "is not a DNS name" },
+		{ "mcp+https://a..b/", "host 'a..b' has an empty label (a '.' "
+		    "too many)" },
+		{ "mcp+https://.a/", "has an empty label" },
+		{ "mcp+https://h./", "host 'h.' has an empty label (a '.' at "
+		    "its end)" },
+		{ "mcp+https://256.1.1.1/", "host '256.1.1.1' is not an IPv4 "
+		    "address" },
+		{ "mcp+https://1.2.3/", "is not an IPv4 address" },
+		{ "mcp+https://01.2.3.4/", "is not an IPv4 address" },
+		{ "mcp+https://example.123/", "is not an IPv4 address" },
+		{ "mcp+https://[::1/", "an IPv6 address opened with '[' needs "
+		    "its ']'" },
+		{ "mcp+https://[::g]/", "'::g' is not an IPv6 address" },
+		{ "mcp+https://[]/", "'' is not an IPv6 address" },
+		{ "mcp+https://[1.2.3.4]/", "is not an IPv6 address" },
+		{ "mcp+https://[fe80::1%25eth0]/", "is not an IPv6 address" },
+		{ "mcp+https://[::1]x/", "'x' after the host" },
+		{ "mcp+https://h]/", "an IPv6 address goes in brackets" },
+		{ "mcp+https://h[::1]/", "an IPv6 address goes in brackets" },
+	};
+	char	 text[2048];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: \"%s\"\n",
+		    t[i].uri);
+		if (t[i].phrase == NULL) {
+			/* '@' in a path is no user information. */
+			T_GOOD(text, RES_ADMIN);
+			continue;
+		}
+		T_BAD(text, RES_ADMIN, "6:8", t[i].phrase);
+		if (t_failed_now)
+			return;
+	}
+}
+
+/* The lengths of a uri: its labels, its name, the whole. */
+static void
+test_app_uri_lengths(void)
+{
+	char	 text[4096], l63[64], l64[65], uri[1100];
+	size_t	 n;
+
+	memset(l63, 'a', 63);
+	l63[63] = '\0';
+	memset(l64, 'a', 64);
+	l64[64] = '\0';
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: mcp+http://%s/\n",
+	    l63);
+	T_GOOD(text, RES_ADMIN);
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: mcp+http://%s/\n",
+	    l64);
+	T_BAD(text, RES_ADMIN, "6:8", "a label of host '" "aaaa");
+	T_ASSERT(strstr(errs.msg[0], "is longer than 63 bytes") != NULL);
+	/* 253 bytes of name, then 254. */
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: mcp+http://"
+	    "%s.%s.%s.%.61s/\n", l63, l63, l63, l63);
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(strlen(rs.v[0].u.app.remote.host) == 253);
+	T_ROUNDTRIP(RES_STATE);
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: mcp+http://"
+	    "%s.%s.%s.%.62s/\n", l63, l63, l63, l63);
+	T_BAD(text, RES_ADMIN, "6:8", "the host name is longer than 253 "
+	    "bytes");
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: mcp+http://"
+	    "%s.%s.%s.%s.%s/\n", l63, l63, l63, l63, l63);
+	T_BAD(text, RES_ADMIN, "6:8", "the host name is longer than 253");
+	/* A uri of 1024 bytes, then 1025. */
+	n = (size_t)snprintf(uri, sizeof(uri), "mcp+http://h/");
+	memset(uri + n, 'p', 1024 - n);
+	uri[1024] = '\0';
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: %s\n", uri);
+	T_GOOD(text, RES_ADMIN);
+	T_ASSERT(strlen(rs.v[0].u.app.remote.path) == 1024 - 12);
+	T_ROUNDTRIP(RES_STATE);
+	snprintf(text, sizeof(text), APP_HEAD "spec:\n  uri: %sp\n", uri);
+	T_BAD(text, RES_ADMIN, "6:8", "is longer than 1024 bytes");
+}
+
+/* What goes with which uri, and the keys of tls, rewrite and timeout. */
+static void
+test_app_http_bad(void)
+{
+	static const struct {
+		const char	*text;
+		const char	*where;
+		const char	*phrase;
+	} t[] = {
+		{ HTTP_HEAD "  mcp:\n    command: /bin/true\n"
+		    "    run_as_host_user: nobody\n", "8:5",
+		    "an HTTP app has no mcp: block, it runs nowhere: its "
+		    "server is at https://h.example/mcp" },
+		{ APP_HEAD "spec:\n  uri: mcp+sse+http://h/sse\n  mcp: {}\n",
+		    "7:8", "an HTTP app has no mcp: block" },
+		{ APP_HEAD "spec:\n  uri: mcp+http://h/\n  tls: "
+		    "{insecure_skip_verify: false}\n", "7:8", "'tls' is for an "
+		    "https server: uri mcp+http://h/ is plain http" },
+		{ APP_HEAD "spec:\n  tls: {ca_file: /ca.pem}\n  uri: "
+		    "mcp+sse+http://h/\n", "6:8", "'tls' is for an https "
+		    "server" },
+		{ APP_MCP "  tls: {insecure_skip_verify: true}\n", "9:8",
+		    "'tls' is for HTTP and SSE apps: app 'a' is a stdio server "
+		    "(uri mcp+stdio://)" },
+		{ APP_MCP "  rewrite: {jwt_claims: none}\n", "9:12",
+		    "'rewrite' is for HTTP and SSE apps" },
+		{ APP_MCP "  timeout: 5s\n", "9:12",
+		    "'timeout' is for HTTP and SSE apps" },
+		{ APP_MCP "  uri: mcp+stdio://\n  timeout: 5s\n", "10:12",
+		    "'timeout' is for HTTP and SSE apps" },
+		{ HTTP_HEAD "  tls: {ca_file: ca.pem}\n", "7:18",
+		    "'ca_file' must be an absolute path" },
+		{ HTTP_HEAD "  tls: {ca_file: /a/../ca.pem}\n", "7:18",
+		    "without '.' or '..'" },
+		{ HTTP_HEAD "  tls: {insecure_skip_verify: maybe}\n", "7:31",
+		    "'insecure_skip_verify' must be true or false" },
+		{ HTTP_HEAD "  tls: {verify: false}\n", "7:9",
+		    "unknown key 'verify' in 'tls' (expected ca_file or "
+		    "insecure_skip_verify)" },
+		{ HTTP_HEAD "  tls: [a]\n", "7:8", "'tls' must be a mapping" },
+		{ HTTP_HEAD "  tls: {ca_file: /a, ca_file: /b}\n", "7:22",
+		    "duplicate key 'ca_file'" },
+		{ HTTP_HEAD "  rewrite: {jwt_claims: all}\n", "7:25",
+		    "'jwt_claims' must be roles-and-traits, roles, traits or "
+		    "none, not 'all'" },
+		{ HTTP_HEAD "  rewrite: {jwt_claims: [roles]}\n", "7:25",
+		    "'jwt_claims' must be a single value" },
+		{ HTTP_HEAD "  rewrite: {header: []}\n", "7:13",
+		    "unknown key 'header' in 'rewrite' (expected jwt_claims or "
+		    "headers)" },
+		{ HTTP_HEAD "  rewrite: x\n", "7:12",
+		    "'rewrite' must be a mapping" },
+		{ HDRS "\"X-A: b\"\n", "8:14",
+		    "'headers' must be a list of \"Name: value\" templates" },
+		{ HDRS "{X-A: b}\n", "8:14",
+		    "'headers' must be a list" },
+		{ HDRS "[[a]]\n", "8:15",
+		    "'headers' must be a single value" },
+		{ HDRS "[\"\"]\n", "8:15",
+		    "a header of 'headers' is empty" },
+		{ HDRS "[~]\n", "8:15",
+		    "a header of 'headers' is empty" },
+		{ HDRS "[\"Host: x\"]\n", "8:15",
+		    "header Host is one the gateway sets itself" },
+		{ HDRS "[\"mcp-session-id: x\"]\n",
+		    "8:15", "header mcp-session-id is one the gateway sets" },
+		{ HDRS "[\"X-A: {{internal.jwt\"]\n",
+		    "8:15", "header X-A: '{{internal.jwt' opens a placeholder "
+		    "with '{{' that no '}}' closes" },
+		{ HDRS "[\"X-A: {{internal.pw}}\"]\n",
+		    "8:15", "header X-A: '{{internal.pw}}' is not a "
+		    "placeholder" },
+		{ HDRS "[\"X-A: a\\rb\"]\n",
+		    "8:15", "control character 0x0d" },
+		{ HDRS "[\"X-A\"]\n", "8:15",
+		    "has no ':'" },
+		{ HDRS "[\"X-A: a\", \"x-a: b\"]\n",
+		    "8:25", "header x-a is given twice (names are the same "
+		    "whatever their case)" },
+		{ HTTP_HEAD "  timeout: 999ms\n", "7:12",
+		    "'timeout' must be between 1000ms and 3600s" },
+		{ HTTP_HEAD "  timeout: 61m\n", "7:12",
+		    "'timeout' must be between" },
+		{ HTTP_HEAD "  timeout: 0\n", "7:12", "'timeout'" },
+		{ HTTP_HEAD "  timeout: soon\n", "7:12",
+		    "'timeout' must be a duration" },
+		{ HTTP_HEAD "  uri: mcp+http://h/\n", "7:3",
+		    "duplicate key 'uri'" },
+		{ HTTP_HEAD "  command: /bin/true\n", "7:3",
+		    "unknown key 'command' in an app's spec (expected uri, "
+		    "tls, rewrite, timeout or mcp)" },
+		{ APP_HEAD "spec:\n  uri: mcp+http://h/\n  mcp:\n", "7:7",
+		    "an HTTP app has no mcp: block" },
+		{ APP_HEAD "spec:\n  mcp: {command: x}\n  uri: mcp+http://h/\n",
+		    "6:8", "an HTTP app has no mcp: block" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		T_BAD(t[i].text, RES_ADMIN, t[i].where, t[i].phrase);
+		if (t_failed_now)
+			return;
+	}
+}
+
+/* rewrite.headers: APP_HEADERS_MAX of APP_HEADER_MAX bytes, one more. */
+static void
+test_app_http_bounds(void)
+{
+	char	*text, hdr[APP_HEADER_MAX + 2];
+	size_t	 len = 128 * 1024, off;
+	int	 i;
+
+	if ((text = malloc(len)) == NULL)
+		T_SKIP("out of memory");
+	off = (size_t)snprintf(text, len, HTTP_HEAD "  rewrite:\n"
+	    "    headers:\n");
+	for (i = 0; i < APP_HEADERS_MAX; i++)
+		off += (size_t)snprintf(text + off, len - off,
+		    "    - \"X-H%d: {{external.t%d}}\"\n", i, i);
+	T_ASSERTF(parse(text, RES_ADMIN) == 0, "%s", all_errors());
+	T_ASSERT(rs.v[0].u.app.remote.headers.n == APP_HEADERS_MAX);
+	T_ROUNDTRIP(RES_STATE);
+	snprintf(text + off, len - off, "    - \"X-Over: x\"\n");
+	T_ASSERTF(parse(text, RES_ADMIN) == -1 && errs.n == 1 &&
+	    find_error("41:7", "more than 32 headers in 'headers'") != -1,
+	    "%s", all_errors());
+	/* The state directory holds no more. */
+	T_ASSERT(parse(text, RES_STATE) == -1);
+	/* One header of 1024 bytes, then 1025. */
+	memcpy(hdr, "X-Big: ", 7);
+	memset(hdr + 7, 'v', APP_HEADER_MAX - 7);
+	hdr[APP_HEADER_MAX] = '\0';
+	snprintf(text, len, HDRS "[\"%s\"]\n",
+	    hdr);
+	T_ASSERTF(parse(text, RES_ADMIN) == 0, "%s", all_errors());
+	T_ROUNDTRIP(RES_STATE);
+	hdr[APP_HEADER_MAX] = 'v';
+	hdr[APP_HEADER_MAX + 1] = '\0';
+	snprintf(text, len, HDRS "[\"%s\"]\n",
+	    hdr);
+	T_ASSERTF(parse(text, RES_ADMIN) == -1 && find_error("8:15",
+	    "a header of 'headers' is longer than 1024 bytes") != -1, "%s",
+	    all_errors());
+	/* The ends of timeout. */
+	T_GOOD(HTTP_HEAD "  timeout: 1s\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.remote.timeout == 1000);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(HTTP_HEAD "  timeout: 1h\n", RES_ADMIN);
+	T_ASSERT(rs.v[0].u.app.remote.timeout == 3600 * 1000);
+	T_ROUNDTRIP(RES_STATE);
+	T_GOOD(HTTP_HEAD "  timeout: 1500ms\n", RES_ADMIN);
+	T_ROUNDTRIP(RES_STATE);
+	T_ROUNDTRIP(RES_ADMIN);
+	free(text);
+}
+
+/* What an HTTP app holds is freed, and its templates zeroed first. */
+static void
+test_app_http_clear(void)
+{
+	struct resource	 r;
+
+	T_GOOD(http_app, RES_STATE);
+	r = rs.v[0];
+	memset(&rs.v[0], 0, sizeof(rs.v[0]));
+	resource_clear(&r);
+	T_ASSERT(r.u.app.remote.url == NULL && r.u.app.remote.path == NULL);
+	T_ASSERT(r.u.app.remote.ca_file == NULL);
+	T_ASSERT(r.u.app.remote.headers.v == NULL);
 }
 
 /*
@@ -2780,6 +3269,14 @@ main(void)
 	T_RUN(test_app_limits);
 	T_RUN(test_app_in_stream);
 	T_RUN(test_app_clear);
+	T_RUN(test_app_http_good);
+	T_RUN(test_app_http_snapshot);
+	T_RUN(test_app_uri_forms);
+	T_RUN(test_app_uri_bad);
+	T_RUN(test_app_uri_lengths);
+	T_RUN(test_app_http_bad);
+	T_RUN(test_app_http_bounds);
+	T_RUN(test_app_http_clear);
 	resources_free(&rs);
 	resources_free(&back);
 	free(out);
