@@ -139,17 +139,19 @@ app_new(const struct app_res *r)
 	a->labels = a->own_labels;
 	a->nlabels = r->nlabels;
 	a->type = "stdio";
+	a->transport = r->transport;
 	a->stdio = 1;
 	return (a);
 }
 
-/* The same app as users see it: name, description, labels. */
+/* The same app as users see it: name, description, labels, type. */
 static int
 app_same(const struct app *a, const struct app_res *r)
 {
 	size_t	 i;
 
-	if (strcmp(a->name, r->name) != 0 || strcmp(a->description,
+	if (a->transport != r->transport ||
+	    strcmp(a->name, r->name) != 0 || strcmp(a->description,
 	    r->description != NULL ? r->description : "") != 0 ||
 	    a->nlabels != r->nlabels)
 		return (0);
@@ -214,8 +216,9 @@ apps_snapshot_take(const struct resources *rs)
 
 /*
  * The tools of app as u's roles decide them:
- * {"all":bool,"allowed":[names],"denied":[names]}; of a stdio app, the
- * patterns of the roles, as its tools are not known before it runs.
+ * {"all":bool,"allowed":[names],"denied":[names]}; of an app of the
+ * snapshot (stdio, HTTP or SSE), the patterns of the roles, as its
+ * tools are not known before a session reaches it.
  */
 json_t *
 apps_tools_json(const struct user *u, const struct app *app)
@@ -245,6 +248,22 @@ apps_tools_json(const struct user *u, const struct app *app)
 	    "allowed", allowed, "denied", denied));
 }
 
+/* The Type of mcp ls: the transport a user's client is relayed to. */
+static const char *
+app_type_shown(const struct app *app)
+{
+	if (!app->stdio)
+		return (app->type);
+	switch (app->transport) {
+	case APP_HTTP:
+		return ("Streamable HTTP");
+	case APP_SSE:
+		return ("SSE");
+	default:
+		return ("stdio");
+	}
+}
+
 static json_t *
 app_json(const struct user *u, const struct app *app)
 {
@@ -255,7 +274,7 @@ app_json(const struct user *u, const struct app *app)
 		json_object_set_new(labels, app->labels[i].key,
 		    json_string(app->labels[i].value));
 	return (json_pack("{s:s,s:s,s:s,s:o,s:o}", "name", app->name,
-	    "description", app->description, "type", app->type,
+	    "description", app->description, "type", app_type_shown(app),
 	    "labels", labels, "tools", apps_tools_json(u, app)));
 }
 

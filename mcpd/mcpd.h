@@ -83,14 +83,18 @@ struct app_label {
 
 /*
  * An MCP server users may connect to: the built-in demo, or an app of
- * the parent's snapshot (type "stdio"), which owns its strings.  A
- * session holds its app for as long as it lives: an app gone from a
- * new snapshot is kept, retired, until no session holds it.
+ * the parent's snapshot (type "stdio": the parent provides its server
+ * for each session, and refuses, for now, those of HTTP and SSE apps),
+ * which owns its strings.  A session holds its app for as long as it
+ * lives: an app gone from a new snapshot is kept, retired, until no
+ * session holds it.
  */
 struct app {
 	const char		*name;
 	const char		*description;
 	const char		*type;		/* "builtin", "stdio" */
+	int			 transport;	/* enum app_transport, of a
+						   snapshot's app */
 	const struct app_label	*labels;
 	size_t			 nlabels;
 	const struct tool	*tools;		/* a built-in server's */

@@ -567,6 +567,24 @@ out=$(ctl create -f "$T/http-bad.yaml" 2>&1)
     pass "create: a bad HTTP app is refused with line and column" ||
     fail "create: a bad HTTP app is refused with line and column" "$out"
 
+# What users see of them: their type.
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+echo "$json" | is 'map(select(.name == "tickets"))[0] |
+    .type == "Streamable HTTP" and .description == "Ticket system" and
+    .tools.allowed == ["read_*", "search_files"]' &&
+    echo "$json" | is 'map(select(.name == "legacy"))[0].type == "SSE"' &&
+    echo "$json" | is 'map(select(.name == "configured-http"))[0].type ==
+        "Streamable HTTP"' &&
+    echo "$json" | is 'map(select(.name == "configured-sse"))[0].type == "SSE"' &&
+    ! echo "$json" | grep -qE 'tickets.internal|k3y|8443|ca.pem' &&
+    pass "mcp ls: HTTP and SSE apps' type, and nothing of how they are reached" ||
+    fail "mcp ls: HTTP and SSE apps' type" "$json"
+out=$(as alice "$MG" mcp ls 2>&1)
+echo "$out" | grep -E "^tickets +Ticket system +Streamable HTTP +read_\*, search_files +env=dev" >/dev/null &&
+    echo "$out" | grep -E "^legacy +SSE +read_\*" >/dev/null &&
+    pass "mcp ls: Type Streamable HTTP and SSE" ||
+    fail "mcp ls: Type Streamable HTTP and SSE" "$out"
+
 # A session on one fails with the reason; others are served meanwhile.
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"apps.sh","version":"1"}}}'
 for app in tickets configured-sse; do
@@ -590,6 +608,22 @@ echo "$out" | has '.id == 9 and .result != null' &&
     kill -0 "$MG_PID" &&
     pass "the gateway serves other sessions after those failures" ||
     fail "the gateway serves other sessions after those failures" "$out"
+# The same app turned into a stdio one: users see the new type.
+cat >"$T/legacy-stdio.yaml" <<'EOF'
+kind: app
+version: v1
+metadata:
+  name: legacy
+  labels: {env: dev}
+spec:
+  mcp: {command: /bin/cat, run_as_host_user: nobody}
+EOF
+ctl create --force -f "$T/legacy-stdio.yaml" >/dev/null
+sleep 0.3
+json=$(as alice "$MG" --format json mcp ls 2>&1)
+echo "$json" | is 'map(select(.name == "legacy"))[0].type == "stdio"' &&
+    pass "an SSE app made a stdio one: mcp ls shows its new type" ||
+    fail "an SSE app made a stdio one: mcp ls shows its new type" "$json"
 ctl rm app/tickets >/dev/null && ctl rm app/legacy >/dev/null ||
     fail "rm app/NAME of HTTP apps" "refused"
 
