@@ -259,9 +259,17 @@ header_walk(const char *tpl, const struct header_vars *v, struct buf *out,
 	size_t		 n, i, start, vstart;
 	int		 var;
 
-	if (strlen(tpl) > HEADER_TPL_MAX)
-		return (header_err(err, errlen, "header '%.32s...' is longer "
-		    "than %d bytes", tpl, HEADER_TPL_MAX));
+	/* Before any of it is quoted in a message. */
+	n = strlen(tpl);
+	if (n > HEADER_TPL_MAX)
+		return (header_err(err, errlen, "a header template is longer "
+		    "than %d bytes", HEADER_TPL_MAX));
+	if (!utf8_valid((const unsigned char *)tpl, n))
+		return (header_err(err, errlen, "a header template is not "
+		    "UTF-8"));
+	if ((at = header_control(tpl, n, &cp)) != -1)
+		return (header_err(err, errlen, "a header template holds "
+		    "control character 0x%02x, at byte %zd", cp, at + 1));
 	if ((colon = strchr(tpl, ':')) == NULL)
 		return (header_err(err, errlen, "header '%.64s' has no ':': "
 		    "write it \"Name: value\"", tpl));
@@ -299,13 +307,6 @@ header_walk(const char *tpl, const struct header_vars *v, struct buf *out,
 	if (p == end)
 		return (header_err(err, errlen, "header %s has no value",
 		    hname));
-	if (!utf8_valid((const unsigned char *)p, (size_t)(end - p)))
-		return (header_err(err, errlen, "header %s: its value is not "
-		    "UTF-8", hname));
-	if ((at = header_control(p, (size_t)(end - p), &cp)) != -1)
-		return (header_err(err, errlen, "header %s: control character "
-		    "0x%02x in its value, at byte %zd", hname, cp,
-		    (ssize_t)(p - tpl) + at + 1));
 
 	start = out != NULL ? out->len : 0;
 	if (out != NULL && (header_put(out, start, hname, n, hname, err,

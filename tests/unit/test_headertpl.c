@@ -177,7 +177,7 @@ test_names(void)
 	T_REFUSED("X@Y: v", "'@'");
 	T_REFUSED("X\"Y: v", "'\"'");
 	T_REFUSED("\xc3\xa9: v", "byte 0xc3");
-	T_REFUSED("X\x01: v", "byte 0x01");
+	T_REFUSED("X\x01: v", "holds control character 0x01, at byte 2");
 	/* 128 bytes of name, then 129. */
 	memset(tpl, 'n', 128);
 	snprintf(tpl + 128, sizeof(tpl) - 128, ": v");
@@ -212,7 +212,9 @@ test_values(void)
 	T_REFUSED("X-A: a\x7f", "control character 0x7f");
 	T_REFUSED("X-A: a\x1b[0m", "control character 0x1b");
 	T_REFUSED("X-A: a\xc2\x85", "control character 0x85");
-	T_REFUSED("X-A: a\xff", "not UTF-8");
+	T_REFUSED("X-A: a\xff", "a header template is not UTF-8");
+	T_REFUSED("X-\xff: a", "a header template is not UTF-8");
+	T_REFUSED("X-A: a\x01", "control character 0x01, at byte 7");
 	T_REFUSED("X-A: a\xc3", "not UTF-8");
 	T_REFUSED("X-A: \xed\xa0\x80", "not UTF-8");
 }
