@@ -21,7 +21,8 @@ BIN ?=		bin
 
 # Each program links only the libraries it uses: the client and
 # mcpgatectl need neither libseccomp nor libargon2, which are the daemon's.
-PKGS =		openssl libseccomp jansson yaml-0.1 libbsd-overlay libargon2
+PKGS =		openssl libseccomp jansson yaml-0.1 libbsd-overlay libargon2 \
+		libcurl
 TOOL_PKGS =	openssl jansson yaml-0.1 libbsd-overlay
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -93,7 +94,8 @@ FUZZ_COMMON_LIB = build/fuzz/obj/libcommon.a
 FUZZ_DAEMON_LIB = build/fuzz/obj/libmcpgated.a
 
 DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
-		libjansson-dev libyaml-dev libbsd-dev libargon2-dev mandoc clang \
+		libjansson-dev libyaml-dev libbsd-dev libargon2-dev \
+		libcurl4-openssl-dev mandoc clang \
 		libclang-rt-14-dev openssl procps passwd util-linux jq python3
 
 # Keep the fuzz objects between builds.
@@ -139,6 +141,13 @@ $(BUILD)/tests/%: tests/integration/%.c $(COMMON_LIB)
 
 # spawnprobe drives the parent's spawner API: the daemon's library.
 $(BUILD)/tests/spawnprobe: tests/integration/spawnprobe.c $(DAEMON_LIB) \
+    $(COMMON_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(DAEMON_LIB) \
+	    $(COMMON_LIB) $(LIBS)
+
+# httpprobe drives netd's HTTP client: the daemon's library too.
+$(BUILD)/tests/httpprobe: tests/integration/httpprobe.c $(DAEMON_LIB) \
     $(COMMON_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(ALLLDFLAGS) -o $@ $< $(DAEMON_LIB) \

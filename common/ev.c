@@ -177,7 +177,10 @@ ev_run_timers(void)
 	}
 }
 
-/* Run until ev_break(); -1 if epoll itself fails. */
+/*
+ * Run until ev_break(); -1 if epoll itself fails.  A later call runs
+ * again, until the next ev_break().
+ */
 int
 ev_dispatch(void)
 {
@@ -222,5 +225,6 @@ ev_dispatch(void)
 		if (!ev_stop)
 			ev_run_timers();
 	}
+	ev_stop = 0;
 	return (0);
 }

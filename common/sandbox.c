@@ -439,13 +439,13 @@ sandbox_seccomp(const struct sandbox_policy *pol)
 /*
  * Everything, in order: chroot and the user switch (root only), then
  * no_new_privs, no core dumps or ptrace by the same user, Landlock (the
- * rules given, TCP connections only to the ports given), and seccomp
- * last.  Any failure is fatal: a child never serves unsandboxed.
+ * rules given, TCP connections only to the ports given unless scope has
+ * SB_FS_ONLY), and seccomp last.  Any failure is fatal: a child never serves unsandboxed.
  */
 void
 sandbox_enter_rules(const struct sandbox_policy *pol,
     const struct sandbox_creds *cr, const struct sandbox_fsrule *rules,
-    size_t nrules, const uint16_t *ports, size_t nports)
+    size_t nrules, const uint16_t *ports, size_t nports, int scope)
 {
 	if (cr->drop) {
 		if (sandbox_drop(cr) == -1)
@@ -460,8 +460,7 @@ sandbox_enter_rules(const struct sandbox_policy *pol,
 	/* The user switch cleared it; the parent's death ends us. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
 		fatal("%s: PR_SET_PDEATHSIG", pol->proc);
-	if (sandbox_landlock_net(rules, nrules, ports, nports,
-	    SB_SCOPE_UNIX | SB_SCOPE_SIGNAL) == -1)
+	if (sandbox_landlock_net(rules, nrules, ports, nports, scope) == -1)
 		fatalx("%s: landlock failed", pol->proc);
 	if (sandbox_seccomp(pol) == -1)
 		fatalx("%s: seccomp failed", pol->proc);
@@ -477,5 +476,5 @@ sandbox_enter(const struct sandbox_policy *pol, const struct sandbox_creds *cr,
 	rule.fd = fsdir;
 	rule.access = SB_CHILD_DIR_RIGHTS;
 	sandbox_enter_rules(pol, cr, &rule, fsdir != SB_FS_NONE ? 1 : 0,
-	    NULL, 0);
+	    NULL, 0, SB_SCOPE_UNIX | SB_SCOPE_SIGNAL);
 }

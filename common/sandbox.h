@@ -96,7 +96,7 @@ void	 sandbox_enter(const struct sandbox_policy *,
 	    const struct sandbox_creds *, int);
 void	 sandbox_enter_rules(const struct sandbox_policy *,
 	    const struct sandbox_creds *, const struct sandbox_fsrule *, size_t,
-	    const uint16_t *, size_t);
+	    const uint16_t *, size_t, int);
 int	 sandbox_drop(const struct sandbox_creds *);
 int	 sandbox_landlock(int);
 int	 sandbox_landlock_rules(const struct sandbox_fsrule *, size_t, int);

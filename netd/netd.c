@@ -30,11 +30,47 @@ netd_reconf(const struct conf_snapshot *snap)
 int
 netd_dispatch_parent(struct imsg *imsg)
 {
+	struct http_origin	 o;
+	struct http_session	 hs;
+	struct http_session_end	 he;
+	const void		*data;
+	size_t			 len;
+
 	switch (imsg_get_type(imsg)) {
 	case IMSG_STATUS_REQ:
 		child_imsg_fixed("parent", imsg, NULL, 0);
 		child_chan_send(&child_parent, IMSG_STATUS_NETD,
 		    imsg_get_id(imsg), -1, &netd->stats, sizeof(netd->stats));
+		return (1);
+	case IMSG_HTTP_ORIGINS_BEGIN:
+		imsg_get_buf(imsg, &data, &len);
+		http_origins_begin(data, len);
+		return (1);
+	case IMSG_HTTP_ORIGIN:
+		imsg_get_buf(imsg, &data, &len);
+		if (len < sizeof(o))
+			child_bad_imsg("parent", imsg);
+		memcpy(&o, data, sizeof(o));
+		if (http_origin_add(&o, (const char *)data + sizeof(o),
+		    len - sizeof(o)) == -1)
+			child_bad_imsg("parent", imsg);
+		return (1);
+	case IMSG_HTTP_ORIGINS_END:
+		child_imsg_fixed("parent", imsg, NULL, 0);
+		http_origins_end();
+		return (1);
+	case IMSG_HTTP_SESSION:
+		imsg_get_buf(imsg, &data, &len);
+		if (len < sizeof(hs))
+			child_bad_imsg("parent", imsg);
+		memcpy(&hs, data, sizeof(hs));
+		if (http_session_add(&hs, (const char *)data + sizeof(hs),
+		    len - sizeof(hs)) == -1)
+			child_bad_imsg("parent", imsg);
+		return (1);
+	case IMSG_HTTP_SESSION_END:
+		child_imsg_fixed("parent", imsg, &he, sizeof(he));
+		http_session_end(&he.key);
 		return (1);
 	default:
 		return (0);
@@ -51,6 +87,9 @@ netd_dispatch_mcpd(int fd, short events, void *arg)
 {
 	struct imsg	 imsg;
 	struct conn_ack	 ack;
+	struct http_req	 req;
+	struct http_ref	 ref;
+	struct http_ack	 hack;
 	const void	*data;
 	size_t		 len;
 	ssize_t		 n;
@@ -77,6 +116,24 @@ netd_dispatch_mcpd(int fd, short events, void *arg)
 			child_imsg_fixed("mcpd", &imsg, NULL, 0);
 			conn_mcpd_close(imsg_get_id(&imsg));
 			break;
+		case IMSG_HTTP_REQ:
+			imsg_get_buf(&imsg, &data, &len);
+			if (len < sizeof(req))
+				child_bad_imsg("mcpd", &imsg);
+			memcpy(&req, data, sizeof(req));
+			if (req.key.conn != imsg_get_id(&imsg))
+				child_bad_imsg("mcpd", &imsg);
+			http_request(&req, (const char *)data + sizeof(req),
+			    len - sizeof(req));
+			break;
+		case IMSG_HTTP_CANCEL:
+			child_imsg_fixed("mcpd", &imsg, &ref, sizeof(ref));
+			http_cancel(&ref);
+			break;
+		case IMSG_HTTP_ACK:
+			child_imsg_fixed("mcpd", &imsg, &hack, sizeof(hack));
+			http_ack(&hack);
+			break;
 		default:
 			child_bad_imsg("mcpd", &imsg);
 		}
@@ -87,15 +144,13 @@ netd_dispatch_mcpd(int fd, short events, void *arg)
 	child_chan_events(&netd->mcpd);
 }
 
-/*
- * The resolver's answers.  netd asks nothing of it yet (HTTP apps will),
- * so any answer is one it did not ask for: a compromised resolver.
- */
+/* The resolver's answers to the lookups of HTTP requests. */
 void
 netd_dispatch_resolver(int fd, short events, void *arg)
 {
-	struct imsg	 imsg;
-	ssize_t		 n;
+	struct imsg		 imsg;
+	struct dns_answer	 ans;
+	ssize_t			 n;
 
 	(void)fd;
 	(void)arg;
@@ -106,9 +161,18 @@ netd_dispatch_resolver(int fd, short events, void *arg)
 			fatal("bad message from the resolver");
 		if (n == 0)
 			break;
-		child_bad_imsg("resolver", &imsg);
+		switch (imsg_get_type(&imsg)) {
+		case IMSG_DNS_ANSWER:
+			child_imsg_fixed("resolver", &imsg, &ans, sizeof(ans));
+			http_dns_answer(imsg_get_id(&imsg), &ans);
+			break;
+		default:
+			child_bad_imsg("resolver", &imsg);
+		}
+		imsg_free(&imsg);
 	}
 	child_chan_events(&netd->resolver);
+	child_chan_events(&netd->mcpd);
 }
 
 /*
@@ -214,6 +278,19 @@ netd_init(struct imsg *imsg)
 	}
 }
 
+/*
+ * No file at all; TCP left to seccomp and to netd/http.c, which connects
+ * only to the addresses of the apps' origins: the ports of HTTP apps
+ * created at run time are not known now, when Landlock's rules are
+ * made, and seccomp allows no bind nor listen.
+ */
+void
+netd_sandbox_enter(const struct sandbox_creds *creds)
+{
+	sandbox_enter_rules(&netd_sandbox, creds, NULL, 0, NULL, 0,
+	    SB_SCOPE_UNIX | SB_SCOPE_SIGNAL | SB_FS_ONLY);
+}
+
 static const struct child_ops netd_ops = {
 	netd_init, netd_reconf, netd_dispatch_parent
 };
@@ -255,8 +332,9 @@ netd_main(int foreground, int verbose)
 	netd_rlimit();
 	if (ev_init() == -1)
 		fatal("ev_init");
+	http_init();
 
-	sandbox_enter(&netd_sandbox, &ci.creds, SB_FS_NONE);
+	netd_sandbox_enter(&ci.creds);
 
 	for (i = 0; i < netd->nlisteners; i++) {
 		l = &netd->listeners[i];

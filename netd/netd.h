@@ -2,7 +2,9 @@
  * netd: the network process.  It accepts connections on the sockets the
  * parent bound, speaks TLS 1.3 with ALPN mcpgate/1, verifies client
  * certificates against the gateway CA, and relays bytes to and from mcpd
- * without reading them.  It opens no file and parses no request.
+ * without reading them; and it is the HTTP client of HTTP MCP servers
+ * (http.c), connecting only to their origins.  It opens no file and
+ * parses no request.
  */
 #ifndef MCPGATE_NETD_H
 #define MCPGATE_NETD_H
@@ -101,14 +103,27 @@ extern const struct sandbox_policy netd_sandbox;
 extern const struct sandbox_policy resolver_sandbox;
 
 void	 netd_main(int, int) __attribute__((noreturn));
+void	 netd_sandbox_enter(const struct sandbox_creds *);
+int	 netd_dispatch_parent(struct imsg *);
+void	 netd_dispatch_mcpd(int, short, void *);
 void	 netd_dispatch_resolver(int, short, void *);
+
+/* http.c */
+void	 http_init(void);
+void	 http_origins_begin(const void *, size_t);
+int	 http_origin_add(const struct http_origin *, const void *, size_t);
+void	 http_origins_end(void);
+int	 http_session_add(const struct http_session *, const char *, size_t);
+void	 http_session_end(const struct http_key *);
+void	 http_request(const struct http_req *, const void *, size_t);
+void	 http_cancel(const struct http_ref *);
+void	 http_ack(const struct http_ack *);
+void	 http_dns_answer(uint32_t, struct dns_answer *);
 
 /* resolver.c: the resolver process, `mcpgated -P resolver` */
 void	 resolver_main(int, int) __attribute__((noreturn));
 int	 resolver_name_ok(const char *);
 void	 resolver_lookup(const char *, struct dns_answer *);
-int	 netd_dispatch_parent(struct imsg *);
-void	 netd_dispatch_mcpd(int, short, void *);
 
 /* conn.c */
 SSL_CTX	*conn_tls_init(const char *, size_t, char *, size_t, const char *,

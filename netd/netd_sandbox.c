@@ -1,6 +1,8 @@
 /*
  * netd's system calls: accept on sockets it was given, TLS over them,
- * imsg to the parent and mcpd.  No open, no socket, no exec.
+ * imsg to the parent, mcpd and the resolver, and TCP connections out to
+ * HTTP MCP servers (sockets AF_INET and AF_INET6 only; which addresses,
+ * netd/http.c decides).  No open, no exec, no bind or listen.
  */
 #include <seccomp.h>
 
@@ -15,6 +17,13 @@ static const struct sandbox_syscall netd_syscalls[] = {
 	SB_SYSCALL(shutdown),
 	SB_SYSCALL(getsockname),
 	SB_SYSCALL(setsockopt),
+	/* HTTP to MCP servers (libcurl): only to the resolved origins */
+	SB_SYSCALL_ARG(socket, SB_INET),
+	SB_SYSCALL(connect),
+	SB_SYSCALL(getsockopt),
+	SB_SYSCALL(getpeername),
+	SB_SYSCALL(sendto),
+	SB_SYSCALL(recvfrom),
 	/* imsg */
 	SB_SYSCALL(sendmsg),
 	SB_SYSCALL(recvmsg),

@@ -215,7 +215,7 @@ resolver_sandbox_enter(const struct sandbox_creds *creds)
 		}
 	}
 	sandbox_enter_rules(&resolver_sandbox, creds, rules, nrules,
-	    &dns_port, 1);
+	    &dns_port, 1, SB_SCOPE_UNIX | SB_SCOPE_SIGNAL);
 	for (i = 0; i < nrules; i++)
 		close(rules[i].fd);
 }
