@@ -183,7 +183,10 @@ for how in lock rm; do
 	open $u || fail "set-up" "$u's session"
 	n0=$(opened $u)
 	if [ $how = lock ]; then ctl users lock $u >/dev/null; else ctl users rm $u >/dev/null; fi
-	sleep 3
+	# Once it has said so, it is in error mode or, wrongly, waiting
+	# to connect again: the call below tells which.
+	wait_for 10 grep -q "^mcpgate: the gateway ended the session: " \
+	    "$T/$u.err"
 	say "$(call 9)"
 	hear
 	close
@@ -199,9 +202,11 @@ for how in lock rm; do
 done
 
 # What the bridge goes by: the gateway's last line names the audit reason.
+n0=$(opened bob)
 (echo "$INIT"; sleep 3) | user_session bob 6 mcpgate-demo >"$T/raw" 2>&1 &
 rp=$!
-sleep 1
+more_bob() { [ "$(opened bob)" -gt "$n0" ]; }
+wait_for 10 more_bob
 ctl users lock bob >/dev/null
 wait "$rp"
 tail -n 1 "$T/raw" | is '.id == null and .error.code == -32000 and
@@ -325,12 +330,20 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1 \
     open bob2 --reconnect-for 1h || fail "set-up" "bob2's session"
 rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$BP/status")
 mg_stop
-sleep 1
+wait_for 10 grep -q "connection to the gateway was lost" "$T/bob2.err"
 # Copies of the coprocess's descriptors, which a background job keeps.
 exec {wfd}>&"${BR[1]}" {rfd}<&"${BR[0]}"
 cat "$T/pings" >&$wfd &
 wp=$!
-sleep 3
+# Until the bridge has stopped reading: what cat wrote is the same for
+# a second (at most 10 s).
+w0=-1 since=0
+for i in $(seq 1 40); do
+	sleep 0.25
+	w=$(awk '/^wchar:/ { print $2 }' "/proc/$wp/io" 2>/dev/null)
+	[ "$w" = "$w0" ] && [ $((i - since)) -ge 4 ] && break
+	[ "$w" = "$w0" ] || { w0=$w; since=$i; }
+done
 rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$BP/status")
 timeout 60 head -n 300000 <&$rfd >"$T/pongs"
 wait "$wp"
@@ -391,7 +404,11 @@ ans=$(ctl --format json users add hugo --roles access --mcp-tools '*') &&
     invite_login hugo "$ans" || fail "set-up" "user hugo"
 : >"$T/out"
 open hugo || fail "set-up" "hugo's session"
-sleep 3
+# The gateway ends it after a second; then a second more, twice the
+# bridge's first wait before an attempt, to show none is made.
+wait_for 10 grep -q "^mcpgate: the gateway ended the session: no message" \
+    "$T/hugo.err"
+sleep 1
 n0=$(opened hugo)
 say "$(call 20)"
 hear 10

@@ -198,6 +198,18 @@ wait_gone() {
 	return 1
 }
 
+# wait_for SECONDS COMMAND...: true once the command succeeds, tried
+# every 0.05 s for at most that time: for an event, instead of a sleep.
+wait_for() {
+	local i n=$(($1 * 20))
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # jget FILTER: jq -r on one JSON document from stdin.
 jget() {
 	jq -r "$1"
