@@ -99,8 +99,8 @@ EOF
 	stdioserver unknown-ids unknown-ids
 	stdioserver asks-roots ask=roots/list
 	stdioserver asks-sampling ask=sampling/createMessage
-	stdioserver hang grandchild=stdio-mark-end ignore-term ignore-eof
-	stdioserver hang2 grandchild=stdio-mark-kill ignore-term ignore-eof
+	stdioserver hang grandchild=stdio-mark-end-$$ ignore-term ignore-eof
+	stdioserver hang2 grandchild=stdio-mark-kill-$$ ignore-term ignore-eof
 } >"$T/apps.yaml"
 mg_setup <"$T/apps.yaml"
 mg_start || { fail "daemon starts" "$(tail -n 5 "$MG_DIR/log")"; exit 1; }
@@ -360,12 +360,12 @@ wait "$rs"
 # The hanging server: all gone once its session ended.
 gone=0
 for i in $(seq 1 200); do
-	pgrep -f "stdioserver hang stdio-mark-end" >/dev/null || { gone=1; break; }
+	pgrep -f "stdioserver hang stdio-mark-end-$$$" >/dev/null || { gone=1; break; }
 	sleep 0.05
 done
 [ "$gone" = 1 ] &&
     pass "the session ends: the server and its setsid grandchild are gone" ||
-    fail "the hanging server's end" "$(pgrep -af stdio-mark-end)"
+    fail "the hanging server's end" "$(pgrep -af stdio-mark-end-$$)"
 for i in $(seq 1 100); do
 	audit_has '.event == "mcp.session.end" and .app == "hang"' && break
 	sleep 0.1
@@ -430,7 +430,7 @@ audit_has '.event == "mcp.session.end" and .app == "made-live" and
 } | user_session ann 10 hang2 >/dev/null 2>&1 &
 rs=$!
 for i in $(seq 1 60); do
-	pgrep -f "stdioserver hang stdio-mark-kill" >/dev/null && break
+	pgrep -f "stdioserver hang stdio-mark-kill-$$$" >/dev/null && break
 	sleep 0.1
 done
 spid=$(sed -n 's/.*hang2 runs as pid \([0-9]*\).*/\1/p' "$MG_DIR/log" |
@@ -439,7 +439,7 @@ disown "$MG_PID"
 kill -9 "$MG_PID"
 gone=0
 for i in $(seq 1 100); do
-	if ! pgrep -f "stdioserver hang stdio-mark-kill" >/dev/null &&
+	if ! pgrep -f "stdioserver hang stdio-mark-kill-$$$" >/dev/null &&
 	    ! { [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null; }; then
 		gone=1
 		break
