@@ -4,6 +4,10 @@
 # of what create takes, with the line and column of what is over them;
 # a user too large for them, left in the state directory by an older
 # gateway, neither stops the daemon nor makes an audit record too large.
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: each create of 5,000 users must answer
+# within mcpgatectl's 15 s, which other tests' load could exceed.)
 . "$(dirname "$0")/lib.sh"
 need_root "it starts the daemon as root, as a production install does"
 

@@ -11,6 +11,10 @@
 #   - sessions left idle (limits.idle_timeout);
 #   - a thousand TCP connections from one address that never start TLS
 #     (limits.max_connections_per_address).
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: it loads the machine, and measures how
+# fast another user is served meanwhile.)
 . "$(dirname "$0")/lib.sh"
 need_root "it starts the daemon as root, as a production install does, and attacks it"
 

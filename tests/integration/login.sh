@@ -3,6 +3,10 @@
 # table, and a flood of logins that must not stall the parent.  Clients
 # connect from different loopback addresses (all of 127.0.0.0/8 is
 # loopback): 127.0.0.x and 127.0.1.x are different /24 prefixes.
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: it measures how fast logins and status
+# are answered under a flood, which other tests' load would slow.)
 . "$(dirname "$0")/lib.sh"
 need_root "it starts the daemon as root, as a production install does, and floods it"
 
