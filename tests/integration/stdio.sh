@@ -9,6 +9,10 @@
 # 10 MB line, a flood, answers to ids nobody sent) and other sessions
 # served meanwhile; the server's user and namespaces in /proc; its
 # processes gone when the session ends and when the parent is killed.
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: it starts a dozen servers, node among
+# them, at once, each of which must answer within its init_timeout.)
 . "$(dirname "$0")/lib.sh"
 need_root "servers run as another user in namespaces of their own"
 PEERS=$TOP/tests/peers
