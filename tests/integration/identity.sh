@@ -1,5 +1,10 @@
 # Identity: users, roles, invites, tokens, login with short-lived client
 # certificates, and everything that refuses them.
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: its throttle windows, expiry and the
+# time of a login are measured in seconds, which other tests' load
+# stretches.)
 . "$(dirname "$0")/lib.sh"
 
 mg_setup <<'EOF'

@@ -3,6 +3,10 @@
 # and the audit records of it all.  Sessions here use mcpsession, a raw
 # client that sends whatever the test says; mcp_client.sh and sdk.sh
 # drive the same gateway through mcpgate mcp connect.
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: sessions must end within a second of a
+# change, which other tests' load stretches.)
 . "$(dirname "$0")/lib.sh"
 
 mg_setup <<'EOF'

@@ -1,6 +1,11 @@
 # mcpgate's MCP commands against a real daemon: mcp ls, mcp config into
 # copies of real client configuration files, and the mcp connect bridge,
 # relaying a session, losing it, and answering in error mode.
+#
+# mcpgate-test: alone
+# (tests/run runs it by itself: the bridge drains its answers for 2 s
+# after stdin's end, and other tests' load stretches a 3 MiB one past
+# that.)
 . "$(dirname "$0")/lib.sh"
 shopt -s lastpipe	# "... | bridge" sets RC here
 
