@@ -89,7 +89,6 @@ RB_HEAD(http_xfer_tree, http_xfer);
 struct http_sock {
 	struct event	 ev;
 	int		 fd;
-	short		 events;
 };
 
 static CURLM			*http_multi;
@@ -219,7 +218,6 @@ http_socket_fn(CURL *easy, curl_socket_t fd, int what, void *userp,
 		events |= EV_WRITE;
 	if (ev_add(&hs->ev, events) == -1)
 		fatal("ev_add");
-	hs->events = events;
 	return (0);
 }
 

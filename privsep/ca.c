@@ -83,33 +83,66 @@ check_private(const char *path)
 	return (0);
 }
 
-EVP_PKEY *
-key_load(const char *path)
-{
-	EVP_PKEY	*key = NULL;
-	BIO		*bio;
-	char		*buf;
-	size_t		 len;
+enum pem_what {
+	PEM_PRIVATE,
+	PEM_PUBLIC,
+	PEM_CERT,
+};
 
-	if (check_private(path) == -1)
-		return (NULL);
+/*
+ * What a PEM file holds, read whole (at most CA_MAXFILE); the bytes are
+ * zeroed after, since a private key may be among them.
+ */
+static void *
+pem_load(const char *path, enum pem_what what)
+{
+	void	*obj = NULL;
+	BIO	*bio;
+	char	*buf;
+	size_t	 len;
+
 	if (read_file(path, CA_MAXFILE, &buf, &len) == -1) {
 		log_warn("%s", path);
 		return (NULL);
 	}
 	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
-		key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+		switch (what) {
+		case PEM_PRIVATE:
+			obj = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+			break;
+		case PEM_PUBLIC:
+			obj = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+			break;
+		case PEM_CERT:
+			obj = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+			break;
+		}
 		BIO_free(bio);
 	}
 	freezero(buf, len);
-	if (key == NULL)
+	if (obj == NULL)
 		ssl_warn(path);
-	else if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
+	return (obj);
+}
+
+/* The key, if it is an Ed25519 one; else NULL, said and freed. */
+static EVP_PKEY *
+ed25519_only(EVP_PKEY *key, const char *path)
+{
+	if (key != NULL && EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
 		log_warnx("%s: not an Ed25519 key", path);
 		EVP_PKEY_free(key);
 		key = NULL;
 	}
 	return (key);
+}
+
+EVP_PKEY *
+key_load(const char *path)
+{
+	if (check_private(path) == -1)
+		return (NULL);
+	return (ed25519_only(pem_load(path, PEM_PRIVATE), path));
 }
 
 /* What a memory BIO holds, as a string; for keys, zero and free it. */
@@ -196,23 +229,7 @@ cert_save(X509 *cert, const char *path)
 static X509 *
 cert_load(const char *path)
 {
-	X509	*cert = NULL;
-	BIO	*bio;
-	char	*buf;
-	size_t	 len;
-
-	if (read_file(path, CA_MAXFILE, &buf, &len) == -1) {
-		log_warn("%s", path);
-		return (NULL);
-	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
-		cert = PEM_read_bio_X509(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	free(buf);
-	if (cert == NULL)
-		ssl_warn(path);
-	return (cert);
+	return (pem_load(path, PEM_CERT));
 }
 
 static int
@@ -505,28 +522,7 @@ pubkey_save(EVP_PKEY *key, const char *path)
 EVP_PKEY *
 pubkey_load(const char *path)
 {
-	EVP_PKEY	*key = NULL;
-	BIO		*bio;
-	char		*buf;
-	size_t		 len;
-
-	if (read_file(path, CA_MAXFILE, &buf, &len) == -1) {
-		log_warn("%s", path);
-		return (NULL);
-	}
-	if ((bio = BIO_new_mem_buf(buf, (int)len)) != NULL) {
-		key = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
-		BIO_free(bio);
-	}
-	free(buf);
-	if (key == NULL)
-		ssl_warn(path);
-	else if (EVP_PKEY_get_id(key) != EVP_PKEY_ED25519) {
-		log_warnx("%s: not an Ed25519 key", path);
-		EVP_PKEY_free(key);
-		key = NULL;
-	}
-	return (key);
+	return (ed25519_only(pem_load(path, PEM_PUBLIC), path));
 }
 
 /*

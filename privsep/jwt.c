@@ -27,37 +27,34 @@
 #define JWT_KEY_FILE	"jwt.key"
 #define JWT_PREV_FILE	"jwt-previous.pub"
 
-/* Base64url without padding (RFC 7515, section 2) of len bytes. */
+/*
+ * Base64url without padding (RFC 7515, section 2) of len bytes: OpenSSL's
+ * base64 with its two last letters swapped and its padding cut.  Returns
+ * the length, or -1 when out (outlen bytes) cannot hold it.
+ */
 int
 b64url_encode(const unsigned char *in, size_t len, char *out, size_t outlen)
 {
-	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-	size_t			 i, o = 0;
-	uint32_t		 v;
+	char	*tmp, *p;
+	size_t	 n;
 
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3 ||
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 3 || len > INT_MAX / 2 ||
 	    outlen < len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0) + 1)
 		return (-1);
-	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-		out[o++] = tab[v & 63];
-	}
-	if (len - i == 1) {
-		v = (uint32_t)in[i] << 16;
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-	} else if (len - i == 2) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		out[o++] = tab[v >> 18 & 63];
-		out[o++] = tab[v >> 12 & 63];
-		out[o++] = tab[v >> 6 & 63];
-	}
-	out[o] = '\0';
-	return ((int)o);
+	if ((tmp = malloc((len + 2) / 3 * 4 + 1)) == NULL)
+		return (-1);
+	n = (size_t)EVP_EncodeBlock((unsigned char *)tmp, in, (int)len);
+	while (n > 0 && tmp[n - 1] == '=')
+		n--;
+	for (p = tmp; p < tmp + n; p++)
+		if (*p == '+')
+			*p = '-';
+		else if (*p == '/')
+			*p = '_';
+	memcpy(out, tmp, n);
+	out[n] = '\0';
+	free(tmp);
+	return ((int)n);
 }
 
 /* A key's x (its raw public key) and kid, the RFC 7638 thumbprint. */

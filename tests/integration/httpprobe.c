@@ -47,7 +47,7 @@ static struct event	 mcpd_ev;
 static uint64_t		 reqid, body_bytes, held;
 static char		 text[512];	/* the start of the body */
 static size_t		 textlen;
-static int		 done, holding;	/* done: for the log */
+static int		 holding;
 static struct ev_timer	 hold_timer;
 
 static void
@@ -125,7 +125,6 @@ mcpd_read(int fd, short events, void *arg)
 				printf("text %s\n", text);
 			printf("body %llu\ndone %d %s\n",
 			    (unsigned long long)body_bytes, d.error, d.message);
-			done = 1;
 			ev_break();
 			break;
 		default:
@@ -323,7 +322,6 @@ main(int argc, char *argv[])
 		strlcpy(r.path, path, sizeof(r.path));
 		strlcpy(r.protocol, "2025-11-25", sizeof(r.protocol));
 		blen = body != NULL ? strlen(body) : 0;
-		done = 0;
 		body_bytes = held = 0;
 		textlen = 0;
 		if (holding)

@@ -146,6 +146,18 @@ put(const char *dir, const char *file, const char *text)
 	return (fclose(f) == 0 ? 0 : -1);
 }
 
+/* dir/file removed. */
+static int
+unlink_in(const char *dir, const char *file)
+{
+	char	 path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, file) >=
+	    sizeof(path))
+		return (-1);
+	return (unlink(path));
+}
+
 /* What dir/file holds, into buf. */
 static const char *
 get(const char *dir, const char *file, char *buf, size_t len)
@@ -305,13 +317,12 @@ test_server(void)
 	T_ASSERT(cgroup_server_oom(&h, "app", 7) == 2);
 	T_ASSERT(cgroup_server_oom(&h, "other", 7) == 0);
 	/* Removed, and its spawner's with its last. */
-	T_ASSERT(unlink(strcat(strcpy(buf, srv), "/memory.max")) == 0);
-	T_ASSERT(unlink(strcat(strcpy(buf, srv), "/memory.swap.max")) == 0);
-	T_ASSERT(unlink(strcat(strcpy(buf, srv), "/memory.events")) == 0);
-	T_ASSERT(unlink(strcat(strcpy(buf, srv), "/pids.max")) == 0);
-	T_ASSERT(unlink(strcat(strcpy(buf, srv), "/cgroup.procs")) == 0);
-	T_ASSERT(unlink(strcat(strcpy(buf, own),
-	    "/cgroup.subtree_control")) == 0);
+	T_ASSERT(unlink_in(srv, "memory.max") == 0);
+	T_ASSERT(unlink_in(srv, "memory.swap.max") == 0);
+	T_ASSERT(unlink_in(srv, "memory.events") == 0);
+	T_ASSERT(unlink_in(srv, "pids.max") == 0);
+	T_ASSERT(unlink_in(srv, "cgroup.procs") == 0);
+	T_ASSERT(unlink_in(own, "cgroup.subtree_control") == 0);
 	T_ASSERT(cgroup_server_remove(&h, "app", 7) == 0);
 	T_ASSERT(access(srv, F_OK) == -1 && access(own, F_OK) == -1);
 	T_ASSERT(cgroup_server_remove(&h, "app", 7) == 0);

@@ -150,7 +150,7 @@ test_jwt_sign(void)
 	bad = strdup(tok);
 	bad[strchr(bad, '.') - bad + 3] ^= 1;
 	T_ASSERT(!verifies(bad, jwks, jk.kid));
-	strcpy(bad, tok);
+	memcpy(bad, tok, strlen(tok) + 1);
 	bad[strlen(bad) - 5] = bad[strlen(bad) - 5] == 'A' ? 'B' : 'A';
 	T_ASSERT(!verifies(bad, jwks, jk.kid));
 	free(bad);
