@@ -206,6 +206,7 @@ rpc_end_code(json_t *msg)
 /*
  * Whether a session that ended for this reason may be taken up again
  * by connecting anew: the gateway stopped, the server process exited,
+ * an HTTP server forgot the session or closed its stream,
  * the certificate expired (a new login gives another) or the audit log
  * could not be written for a while.  Every other end was meant (the user
  * removed, locked or reset, the server or the access to it removed, a
@@ -218,6 +219,7 @@ rpc_end_transient(const char *code)
 {
 	static const char *const	 transient[] = {
 		WIRE_END_GATEWAY_STOPPING, WIRE_END_SERVER_EXITED,
+		WIRE_END_SERVER_SESSION_ENDED, WIRE_END_SERVER_DISCONNECTED,
 		WIRE_ERR_EXPIRED, WIRE_ERR_AUDIT_UNAVAILABLE,
 	};
 	size_t				 i;

@@ -155,7 +155,11 @@ enum imsg_type {
 				   table replaces the old */
 	IMSG_HTTP_SESSION,	/* parent -> netd: struct http_session, then
 				   the identity headers, "Name: value\r\n"
-				   each; before IMSG_APP_HTTP to mcpd */
+				   each */
+	IMSG_HTTP_SESSION_READY, /* netd -> parent: struct http_key; netd
+				   has the headers: only now does the parent
+				   send mcpd IMSG_APP_HTTP, whose requests
+				   would otherwise race them */
 	IMSG_HTTP_SESSION_END,	/* parent -> netd: struct http_session_end;
 				   forget (and zero) the headers */
 	IMSG_APP_HTTP,		/* parent -> mcpd: struct app_http; the

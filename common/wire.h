@@ -57,6 +57,9 @@ _Static_assert(sizeof(WIRE_ALPN) - 1 == 9, "WIRE_ALPN_PROTOS length byte");
 #define WIRE_END_GATEWAY_STOPPING "gateway_stopping"
 #define WIRE_END_SERVER_EXITED	"server_exited"
 #define WIRE_END_IDLE_TIMEOUT	"idle_timeout"
+/* An HTTP server forgot the session (404), or its stream ended. */
+#define WIRE_END_SERVER_SESSION_ENDED "server_session_ended"
+#define WIRE_END_SERVER_DISCONNECTED "server_disconnected"
 
 /*
  * JSON-RPC 2.0 error codes in a session, and the one of the

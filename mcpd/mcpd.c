@@ -106,7 +106,8 @@ mcpd_dispatch_netd(int fd, short events, void *arg)
 			mconn_closed(imsg_get_id(&imsg));
 			break;
 		default:
-			child_bad_imsg("netd", &imsg);
+			if (!remote_dispatch_netd(&imsg))
+				child_bad_imsg("netd", &imsg);
 		}
 		imsg_free(&imsg);
 	}

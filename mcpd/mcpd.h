@@ -83,9 +83,9 @@ struct app_label {
 
 /*
  * An MCP server users may connect to: the built-in demo, or an app of
- * the parent's snapshot (type "stdio": the parent provides its server
- * for each session, and refuses, for now, those of HTTP and SSE apps),
- * which owns its strings.  A session holds its app for as long as it
+ * the parent's snapshot (type "stdio" whatever its transport: the parent
+ * provides a stdio server's pipes for each session, or tells netd how
+ * to reach an HTTP one), which owns its strings.  A session holds its app for as long as it
  * lives: an app gone from a new snapshot is kept, retired, until no
  * session holds it.
  */
@@ -160,7 +160,12 @@ enum backend_state {
 	BE_RUNNING,		/* its descriptors arrived */
 };
 
-/* A session's stdio MCP server, seen from mcpd: two pipes. */
+struct remote;
+
+/*
+ * A session's MCP server, seen from mcpd: two pipes of a stdio server,
+ * or an HTTP server that netd reaches (remote).
+ */
 struct backend {
 	enum backend_state	 state;
 	int			 in_fd;		/* its stdin; -1: closed */
@@ -188,6 +193,7 @@ struct backend {
 	int			 exited;
 	int			 status;	/* when exited */
 	struct strlist		 tools;		/* names it offered */
+	struct remote		*remote;	/* an HTTP server's */
 };
 
 /* An MCP session: one per connect, with the demo server for now. */
@@ -364,6 +370,21 @@ size_t	 relay_held(const struct session *);
 int	 relay_park(struct mconn *, json_t *);
 size_t	 relay_endings(void);
 void	 relay_tools_digest(struct mconn *, struct buf *);
+void	 relay_server_line(struct mconn *, char *, size_t);
+void	 relay_lost(struct mconn *, const char *, const char *);
+void	 relay_answer_pending(struct mconn *, json_t *, const char *);
+void	 relay_http_done(const struct http_ref *);
+
+/* remote.c */
+struct remote *remote_new(struct mconn *, const struct app_http *);
+int	 remote_start(struct mconn *);
+int	 remote_ready(const struct remote *);
+size_t	 remote_held(const struct remote *);
+void	 remote_post(struct mconn *, const char *, size_t, json_t *, int);
+void	 remote_initialized(struct mconn *);
+void	 remote_resume(struct mconn *);
+int	 remote_dispatch_netd(struct imsg *);
+uint64_t remote_park(struct mconn *, json_t *);
 
 /* mcp.c */
 void	 mcp_message(struct mconn *, char *, size_t);

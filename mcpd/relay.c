@@ -10,7 +10,10 @@
  * are matched to requests by id, never by order, and each side's
  * unanswered requests are bounded.  When the session ends the pipes close
  * and the parent ends the server; the session's end record waits for its
- * exit status.
+ * exit status.  An HTTP server's session is the same but for how
+ * messages travel (remote.c): the parent hands over no descriptor but
+ * tells netd the session's identity headers, and the end record waits
+ * for the DELETE of the server's session rather than an exit status.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -44,6 +47,9 @@ struct ending {
 	uint64_t		 serial;
 	json_t			*rec;		/* mcp.session.end */
 	struct ev_timer		 timer;
+	/* an HTTP server's: the DELETE it waits for, then the stop */
+	uint64_t		 reqid;
+	char			 session[33];
 };
 
 static TAILQ_HEAD(, ending) endings = TAILQ_HEAD_INITIALIZER(endings);
@@ -51,6 +57,8 @@ static size_t		 nendings;
 
 /* How long an ended session's record waits for the exit status. */
 #define ENDING_WAIT_MS	(APP_TERM_MS + APP_KILL_MS + 5000)
+/* How long it waits for an HTTP server's DELETE. */
+#define ENDING_DELETE_MS	5000
 /* How long a server that closed its stdout has to exit, and the other way. */
 #define EXIT_GRACE_MS	1000
 /* How long a closed client waits for the answers it is owed. */
@@ -62,6 +70,7 @@ static void	 be_readable(int, short, void *);
 static void	 be_writable(int, short, void *);
 static void	 be_timeout(void *);
 static void	 be_lines(struct mconn *);
+static void	 ending_done(struct ending *, int, int);
 
 static json_t *
 rpc_errorf(json_t *id, int code, const char *fmt, ...)
@@ -150,14 +159,15 @@ relay_pending_clear(struct pending_tree *t, size_t *n)
 }
 
 static void
-send_ref(uint32_t type, struct mconn *c)
+send_stop(uint32_t conn, uint64_t serial, const char *session)
 {
 	struct app_ref	 ref;
 
 	memset(&ref, 0, sizeof(ref));
-	ref.serial = c->session->serial;
-	strlcpy(ref.session, c->session->id, sizeof(ref.session));
-	child_chan_send(&child_parent, type, c->id, -1, &ref, sizeof(ref));
+	ref.serial = serial;
+	strlcpy(ref.session, session, sizeof(ref.session));
+	child_chan_send(&child_parent, IMSG_APP_STOP, conn, -1, &ref,
+	    sizeof(ref));
 }
 
 /*
@@ -206,7 +216,8 @@ relay_held(const struct session *s)
 {
 	if (s == NULL || s->backend == NULL)
 		return (0);
-	return (s->backend->rcap + s->backend->wqueued);
+	return (s->backend->rcap + s->backend->wqueued +
+	    remote_held(s->backend->remote));
 }
 
 /* Whether the client's next message may go to the server now. */
@@ -215,6 +226,8 @@ relay_ready(struct mconn *c)
 {
 	struct backend	*be = c->session->backend;
 
+	if (be != NULL && be->remote != NULL)
+		return (remote_ready(be->remote));
 	return (be == NULL || be->wqueued < SESSION_OUT_HIGHWATER);
 }
 
@@ -323,6 +336,37 @@ be_write_json(struct mconn *c, json_t *msg)
 	free(s);
 }
 
+/*
+ * A message to the server, whichever way it travels; id is the request's
+ * it is, or NULL.
+ */
+static void
+be_send(struct mconn *c, const char *line, size_t len, json_t *id,
+    int initialize)
+{
+	if (c->session->backend->remote != NULL)
+		remote_post(c, line, len, id, initialize);
+	else
+		be_write(c, line, len);
+}
+
+static void
+be_send_json(struct mconn *c, json_t *msg, json_t *id, int initialize)
+{
+	char	*s;
+
+	if (c->session->backend->remote == NULL) {
+		be_write_json(c, msg);
+		return;
+	}
+	if ((s = json_dumps(msg, JSON_COMPACT)) == NULL) {
+		mconn_doom(c);
+		return;
+	}
+	remote_post(c, s, strlen(s), id, initialize);
+	free(s);
+}
+
 /* The gateway's own answer to the server; takes msg. */
 static void
 be_answer(struct mconn *c, json_t *msg)
@@ -331,7 +375,7 @@ be_answer(struct mconn *c, json_t *msg)
 		mconn_doom(c);
 		return;
 	}
-	be_write_json(c, msg);
+	be_send_json(c, msg, NULL, 0);
 	json_decref(msg);
 }
 
@@ -362,9 +406,9 @@ be_request(struct mconn *c, struct rpc *r, const char *line, size_t len)
 		return (-1);
 	}
 	if (line != NULL)
-		be_write(c, line, len);
+		be_send(c, line, len, r->id, kind == PEND_INITIALIZE);
 	else
-		be_write_json(c, r->msg);
+		be_send_json(c, r->msg, r->id, kind == PEND_INITIALIZE);
 	return (0);
 }
 
@@ -404,7 +448,7 @@ relay_client(struct mconn *c, struct rpc *r, const char *line, size_t len)
 	default:
 		return;
 	}
-	be_write(c, line, len);
+	be_send(c, line, len, NULL, 0);
 }
 
 /* A request held for its audit record (tools/call): on to the server. */
@@ -452,7 +496,11 @@ relay_resume(struct mconn *c)
 	if (c->session == NULL || (be = c->session->backend) == NULL ||
 	    be->state != BE_RUNNING)
 		return;
-	if (c->out_queued < SESSION_OUT_HIGHWATER / 2)
+	if (c->out_queued >= SESSION_OUT_HIGHWATER / 2)
+		return;
+	if (be->remote != NULL)
+		remote_resume(c);
+	else
 		be_lines(c);
 }
 
@@ -524,6 +572,42 @@ be_gone(struct mconn *c)
 }
 
 /*
+ * An HTTP server is lost (its session forgotten, its stream ended, its
+ * first answer refused): what it owes is answered with why, and the
+ * session ends.
+ */
+void
+relay_lost(struct mconn *c, const char *reason, const char *msg)
+{
+	struct backend	*be = c->session->backend;
+	struct pending	*p;
+
+	while ((p = RB_MIN(pending_tree, &be->requests)) != NULL) {
+		session_send(c, rpc_error(p->id, RPC_GATEWAY_ERROR, msg));
+		relay_pending_del(&be->requests, &be->nrequests, p);
+	}
+	log_info("session %s: %s", c->session->id, msg);
+	session_end(c, reason, msg);
+}
+
+/* A request an HTTP server will not answer now, when it still waits. */
+void
+relay_answer_pending(struct mconn *c, json_t *id, const char *msg)
+{
+	struct backend	*be = c->session->backend;
+	struct pending	*p;
+
+	if ((p = relay_pending_find(&be->requests, id)) == NULL)
+		return;
+	relay_pending_del(&be->requests, &be->nrequests, p);
+	session_send(c, rpc_error(id, RPC_GATEWAY_ERROR, msg));
+	if (be->closing && be->nrequests == 0) {
+		ev_timer_del(&be->timer);
+		ev_timer_add(&be->timer, 0);
+	}
+}
+
+/*
  * Initialize not answered in time, or the server's output ended (or it
  * exited) and the other half did not follow.
  */
@@ -546,8 +630,8 @@ be_timeout(void *arg)
 	}
 	fmt_duration(be->init_timeout / 1000, d, sizeof(d));
 	snprintf(msg, sizeof(msg), "the MCP server %s did not answer "
-	    "initialize within %s; the gateway's log has what it wrote to "
-	    "stderr", s->app->name, d);
+	    "initialize within %s%s", s->app->name, d, be->remote != NULL ?
+	    "" : "; the gateway's log has what it wrote to stderr");
 	while ((p = RB_MIN(pending_tree, &be->requests)) != NULL) {
 		session_send(c, rpc_error(p->id, RPC_GATEWAY_ERROR, msg));
 		relay_pending_del(&be->requests, &be->nrequests, p);
@@ -674,6 +758,8 @@ be_initialized(struct mconn *c, json_t *msg)
 	if (json_object_get(msg, "result") != NULL) {
 		s->initialized = 1;
 		session_arm_activity(c);
+		if (be->remote != NULL)
+			remote_initialized(c);
 	}
 }
 
@@ -711,9 +797,12 @@ be_response(struct mconn *c, struct rpc *r, const char *line, size_t len)
 	session_send_raw(c, line, len);
 }
 
-/* One line of the server's output, without its newline. */
-static void
-be_line(struct mconn *c, char *line, size_t len)
+/*
+ * One message of the server's: a line of its output without the
+ * newline, or a body or an event of an HTTP server's.
+ */
+void
+relay_server_line(struct mconn *c, char *line, size_t len)
 {
 	struct session	*s = c->session;
 	struct backend	*be = s->backend;
@@ -784,7 +873,7 @@ be_lines(struct mconn *c)
 		if ((too_long = len > max))
 			break;
 		*nl = '\0';
-		be_line(c, be->rbuf + off, len);
+		relay_server_line(c, be->rbuf + off, len);
 		if (mconn_find(id) != c || c->session == NULL ||
 		    c->session->serial != serial)
 			return;		/* the session ended */
@@ -921,6 +1010,42 @@ be_started(struct mconn *c, const struct app_started *st, int fd)
 	mconn_input(c);
 }
 
+/*
+ * The parent told netd the session's headers: initialize goes to the
+ * HTTP server (the SSE transport's once its endpoint is known).
+ */
+static void
+be_http_started(struct mconn *c, const struct app_http *ah)
+{
+	struct session	*s = c->session;
+	struct backend	*be = s->backend;
+	json_t		*init = be->initialize;
+	struct rpc	 r;
+
+	if ((be->remote = remote_new(c, ah)) == NULL) {
+		mconn_doom(c);
+		return;
+	}
+	be->state = BE_RUNNING;
+	be->init_timeout = ah->timeout > 0 ? ah->timeout : 30000;
+	log_info("session %s: %s is reached over %s", s->id, s->app->name,
+	    ah->transport == HTTP_SSE ? "SSE" : "Streamable HTTP");
+	if (remote_start(c) == -1) {
+		mconn_doom(c);
+		return;
+	}
+	be->initialize = NULL;
+	memset(&r, 0, sizeof(r));
+	r.msg = init;
+	r.id = json_object_get(init, "id");
+	r.method = "initialize";
+	be_request(c, &r, NULL, 0);
+	json_decref(init);
+	ev_timer_add(&be->timer, be->init_timeout);
+	s->hold = HOLD_NONE;
+	mconn_input(c);
+}
+
 /* The parent could not start the server: the client hears why. */
 static void
 be_failed(struct mconn *c, const char *why)
@@ -955,7 +1080,10 @@ ending_done(struct ending *e, int exited, int status)
 	int32_t	 pid = (int32_t)json_integer_value(json_object_get(server,
 	    "pid"));
 
-	exit_fields(e->rec, pid, exited, status);
+	if (e->reqid != 0)
+		send_stop(e->conn, e->serial, e->session);
+	else
+		exit_fields(e->rec, pid, exited, status);
 	audit_send(e->rec, NULL);
 	ev_timer_del(&e->timer);
 	TAILQ_REMOVE(&endings, e, entry);
@@ -969,10 +1097,37 @@ static void
 ending_timeout(void *arg)
 {
 	struct ending	*e = arg;
+	struct http_ref	 r;
 
-	log_warnx("session %llx: no exit status from the parent in time",
-	    (unsigned long long)e->serial);
+	if (e->reqid != 0) {
+		log_warnx("session %s: the MCP server did not answer the "
+		    "session's DELETE in time", e->session);
+		memset(&r, 0, sizeof(r));
+		r.key.conn = e->conn;
+		r.key.ref.serial = e->serial;
+		strlcpy(r.key.ref.session, e->session,
+		    sizeof(r.key.ref.session));
+		r.reqid = e->reqid;
+		child_chan_send(&mcpd->netd, IMSG_HTTP_CANCEL, e->conn, -1,
+		    &r, sizeof(r));
+	} else
+		log_warnx("session %llx: no exit status from the parent in "
+		    "time", (unsigned long long)e->serial);
 	ending_done(e, 0, 0);
+}
+
+/* A request of a session that ended is over: its DELETE, perhaps. */
+void
+relay_http_done(const struct http_ref *r)
+{
+	struct ending	*e;
+
+	TAILQ_FOREACH(e, &endings, entry)
+		if (e->conn == r->key.conn && e->serial ==
+		    r->key.ref.serial && e->reqid == r->reqid) {
+			ending_done(e, 0, 0);
+			return;
+		}
 }
 
 size_t
@@ -992,6 +1147,7 @@ relay_park(struct mconn *c, json_t *rec)
 	struct session	*s = c->session;
 	struct backend	*be = s->backend;
 	struct ending	*e = NULL;
+	uint64_t	 reqid;
 	int		 parked = 0;
 
 	ev_timer_del(&be->timer);
@@ -1000,11 +1156,28 @@ relay_park(struct mconn *c, json_t *rec)
 	if (be->out_fd != -1)
 		close(be->out_fd);
 	be->out_fd = -1;
-	if (be->exited) {
+	if (be->remote != NULL) {
+		/* The parent forgets the headers once the DELETE is over. */
+		if ((reqid = remote_park(c, rec)) == 0 ||
+		    (e = calloc(1, sizeof(*e))) == NULL)
+			send_stop(c->id, s->serial, s->id);
+		else {
+			e->conn = c->id;
+			e->serial = s->serial;
+			e->rec = rec;
+			e->reqid = reqid;
+			strlcpy(e->session, s->id, sizeof(e->session));
+			ev_timer_set(&e->timer, ending_timeout, e);
+			ev_timer_add(&e->timer, ENDING_DELETE_MS);
+			TAILQ_INSERT_TAIL(&endings, e, entry);
+			nendings++;
+			parked = 1;
+		}
+	} else if (be->exited) {
 		if (be->status != -1)
 			exit_fields(rec, be->pid, 1, be->status);
 	} else {
-		send_ref(IMSG_APP_STOP, c);
+		send_stop(c->id, s->serial, s->id);
 		if ((e = calloc(1, sizeof(*e))) == NULL) {
 			log_warn("session %s", s->id);
 			exit_fields(rec, be->pid, 0, 0);
@@ -1052,6 +1225,7 @@ relay_dispatch_parent(struct imsg *imsg)
 	struct app_started	 st;
 	struct app_failed	 fl;
 	struct app_exited	 ex;
+	struct app_http		 ah;
 	struct mconn		*c;
 	struct backend		*be;
 	struct ending		*e;
@@ -1082,6 +1256,19 @@ relay_dispatch_parent(struct imsg *imsg)
 			return (1);
 		}
 		be_started(c, &st, fd);
+		return (1);
+	case IMSG_APP_HTTP:
+		child_imsg_fixed("parent", imsg, &ah, sizeof(ah));
+		ah.path[sizeof(ah.path) - 1] = '\0';
+		if (ah.path[0] != '/' || (ah.transport != HTTP_STREAMABLE &&
+		    ah.transport != HTTP_SSE))
+			child_bad_imsg("parent", imsg);
+		if ((c = relay_session(conn, &ah.ref)) == NULL ||
+		    (be = c->session->backend)->state != BE_STARTING) {
+			/* Ended meanwhile: the parent forgets it at STOP. */
+			return (1);
+		}
+		be_http_started(c, &ah);
 		return (1);
 	case IMSG_APP_FAILED:
 		child_imsg_fixed("parent", imsg, &fl, sizeof(fl));

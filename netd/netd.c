@@ -67,6 +67,9 @@ netd_dispatch_parent(struct imsg *imsg)
 		if (http_session_add(&hs, (const char *)data + sizeof(hs),
 		    len - sizeof(hs)) == -1)
 			child_bad_imsg("parent", imsg);
+		child_chan_send(&child_parent, IMSG_HTTP_SESSION_READY,
+		    imsg_get_id(imsg), -1, &hs.key, sizeof(hs.key));
+		explicit_bzero(&hs, sizeof(hs));
 		return (1);
 	case IMSG_HTTP_SESSION_END:
 		child_imsg_fixed("parent", imsg, &he, sizeof(he));

@@ -52,7 +52,7 @@ feed(enum chan chan, int fd, int peer, uint32_t type, size_t len)
 {
 	struct imsgbuf		 tx;
 	struct child_chan	*ch;
-	unsigned char		 payload[256];
+	unsigned char		 payload[4096];
 	ev_fd_cb		 cb;
 	void			*arg = NULL;
 
@@ -181,6 +181,19 @@ static const struct {
 	{ MCPD_NETD, "netd", IMSG_CONN_CLOSE, 1, 0 },
 	{ MCPD_NETD, "netd", IMSG_CONN_EOF, 2, 0 },
 	{ MCPD_NETD, "netd", IMSG_CONN_OPEN, 8, 0 },
+	/* An HTTP answer: its size, and the connection it names (0, not 7). */
+	{ MCPD_NETD, "netd", IMSG_HTTP_HEAD, 0, 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_HEAD, sizeof(struct http_head) - 1, 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_HEAD, sizeof(struct http_head), 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_BODY, sizeof(struct http_ref) - 1, 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_BODY, sizeof(struct http_ref) + 9, 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_DONE, sizeof(struct http_done) + 1, 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_DONE, sizeof(struct http_done), 0 },
+	{ MCPD_NETD, "netd", IMSG_HTTP_REQ, sizeof(struct http_req), 0 },
+	/* Where to reach an HTTP server: no path is not one. */
+	{ MCPD_PARENT, "parent", IMSG_APP_HTTP, sizeof(struct app_http) + 1,
+	    0 },
+	{ MCPD_PARENT, "parent", IMSG_APP_HTTP, sizeof(struct app_http), 0 },
 	{ MCPD_PARENT, "parent", IMSG_STATUS_REQ, 0, 1 },
 	{ MCPD_PARENT, "parent", IMSG_STATUS_REQ, 4, 0 },
 	{ MCPD_PARENT, "parent", IMSG_SNAPSHOT_END, 1, 0 },
