@@ -64,6 +64,8 @@ struct rreq {
 	char			 message[256];
 	int			 failed;	/* given up: what comes is
 						   dropped */
+	int			 feeding;	/* in sse_feed */
+	int			 dead;		/* freed while feeding */
 };
 
 /* A client message waiting for the session to be ready for it. */
@@ -165,25 +167,39 @@ rreq_find(struct remote *rm, uint64_t reqid)
 }
 
 static void
-rreq_free(struct remote *rm, struct rreq *rq)
+rreq_destroy(struct rreq *rq)
 {
 	struct mout_chunk	*ch;
 
-	TAILQ_REMOVE(&rm->reqs, rq, entry);
-	if (rq->kind == RQ_POST)
-		rm->nposts--;
-	if (rm->stream == rq)
-		rm->stream = NULL;
 	while ((ch = TAILQ_FIRST(&rq->in)) != NULL) {
 		TAILQ_REMOVE(&rq->in, ch, entry);
 		free(ch);
 	}
-	rm->held -= rq->inqueued + rq->body.cap;
 	if (rq->sse_on)
 		sse_free(&rq->sse);
 	buf_free(&rq->body);
 	json_decref(rq->id);
 	free(rq);
+}
+
+/*
+ * The request is forgotten.  One whose stream is being read (the session
+ * ended in the middle of an event's handling) is freed once sse_feed has
+ * returned.
+ */
+static void
+rreq_free(struct remote *rm, struct rreq *rq)
+{
+	TAILQ_REMOVE(&rm->reqs, rq, entry);
+	if (rq->kind == RQ_POST)
+		rm->nposts--;
+	if (rm->stream == rq)
+		rm->stream = NULL;
+	rm->held -= rq->inqueued + rq->body.cap;
+	if (rq->feeding)
+		rq->dead = 1;
+	else
+		rreq_destroy(rq);
 }
 
 static void
@@ -723,6 +739,7 @@ remote_feed(struct mconn *c, struct rreq *rq)
 	uint32_t		 id = c->id;
 	uint64_t		 serial = c->session->serial;
 	size_t			 n;
+	int			 r;
 
 	while (!rq->failed && (ch = TAILQ_FIRST(&rq->in)) != NULL &&
 	    c->out_queued < SESSION_OUT_HIGHWATER) {
@@ -736,8 +753,16 @@ remote_feed(struct mconn *c, struct rreq *rq)
 			x.rq = rq;
 			x.id = id;
 			x.serial = serial;
-			if (sse_feed(&rq->sse, ch->data, ch->len, remote_event,
-			    &x) == -1) {
+			rq->feeding = 1;
+			r = sse_feed(&rq->sse, ch->data, ch->len,
+			    remote_event, &x);
+			rq->feeding = 0;
+			if (rq->dead) {
+				free(ch);
+				rreq_destroy(rq);
+				return;
+			}
+			if (r == -1) {
 				free(ch);
 				if (!remote_alive(id, serial, c))
 					return;
