@@ -5,7 +5,8 @@
  * call in flight, and what each proxy adds over the first target.
  *
  *	peerbench [-n calls] [-c sessions] [-r rounds] [-w warmup]
- *	    [-f floor] [-x reference] -t label=stdio:command [arg ...]
+ *	    [-f floor] [-x reference] [-H gateway,direct,stdio-gateway]
+ *	    -t label=stdio:command [arg ...]
  *	    -t label=http://127.0.0.1:port/path ...
  *	peerbench -p
  *
@@ -20,8 +21,13 @@
  * the others are compared with (default: supergateway); -f names the
  * floor, the same server behind processes that only pass bytes along the
  * hops of the gateway (relaychain): what a gateway of that shape adds
- * before doing any work, so that the figures above it are its own.  -p
- * prints a free loopback port and exits.
+ * before doing any work, so that the figures above it are its own.  -H
+ * names a gateway in front of an HTTP server, that server reached
+ * directly, and the gateway in front of the same server over stdio: what
+ * the first adds over the second is set against what the third adds over
+ * the baseline plus one loopback HTTP round trip (the direct HTTP
+ * target's latency less the baseline's).  -p prints a free loopback port
+ * and exits.
  *
  * Rounds run the targets in turns, so that what disturbs the machine for a
  * while disturbs them alike; each figure is the median of the rounds.
@@ -550,6 +556,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: peerbench [-n calls] [-c sessions] "
 	    "[-r rounds] [-w warmup] [-f floor] [-x reference]\n"
+	    "\t[-H gateway,direct,stdio-gateway]\n"
 	    "\t-t label=stdio:command ... -t label=http://127.0.0.1:port/path"
 	    " ...\n       peerbench -p\n");
 	exit(1);
@@ -563,20 +570,25 @@ main(int argc, char *argv[])
 	static struct result	 seq[MAX_TARGETS][64], con[MAX_TARGETS][64];
 	struct result		 ms[MAX_TARGETS], mc[MAX_TARGETS];
 	const char		*ref = "supergateway", *flabel = NULL;
+	char			*hopt = NULL, *hl[3];
 	size_t			 n = 2000, conc = 16, rounds = 5, warm = 50;
 	size_t			 nt = 0, i, k, r, per, total;
 	double			 t0;
 	char			 cp50[32];
-	int			 ch, x = -1, f = -1;
+	int			 ch, x = -1, f = -1, h[3] = { -1, -1, -1 };
+	double			 add, allow, rt;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((ch = getopt(argc, argv, "c:f:n:pr:t:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:f:H:n:pr:t:w:x:")) != -1) {
 		switch (ch) {
 		case 'c':
 			conc = strtoul(optarg, NULL, 10);
 			break;
 		case 'f':
 			flabel = optarg;
+			break;
+		case 'H':
+			hopt = optarg;
 			break;
 		case 'n':
 			n = strtoul(optarg, NULL, 10);
@@ -613,6 +625,18 @@ main(int argc, char *argv[])
 			x = (int)k;
 		if (flabel != NULL && strcmp(t[k].label, flabel) == 0)
 			f = (int)k;
+	}
+	if (hopt != NULL) {
+		hl[0] = strsep(&hopt, ",");
+		hl[1] = strsep(&hopt, ",");
+		hl[2] = strsep(&hopt, ",");
+		for (i = 0; i < 3; i++)
+			for (k = 1; hl[i] != NULL && k < nt; k++)
+				if (strcmp(t[k].label, hl[i]) == 0)
+					h[i] = (int)k;
+		if (h[0] == -1 || h[1] == -1 || h[2] == -1 || hopt != NULL)
+			errx(1, "-H: three labels of targets other than the "
+			    "first, comma-separated");
 	}
 
 	/* Every session of every target, open and warm. */
@@ -686,6 +710,21 @@ main(int argc, char *argv[])
 		    (mc[k].p99 - mc[0].p99) / (mc[x].p99 - mc[0].p99),
 		    (int)k == f ? "; the least the gateway's hops allow here" :
 		    "");
+	}
+	for (i = 0; h[0] != -1 && i < 2; i++) {
+		/* p50, then p99, of the sequential calls. */
+		add = i == 0 ? ms[h[0]].p50 - ms[h[1]].p50 :
+		    ms[h[0]].p99 - ms[h[1]].p99;
+		rt = i == 0 ? ms[h[1]].p50 - ms[0].p50 :
+		    ms[h[1]].p99 - ms[0].p99;
+		allow = (i == 0 ? ms[h[2]].p50 - ms[0].p50 :
+		    ms[h[2]].p99 - ms[0].p99) + (rt > 0 ? rt : 0);
+		printf("added over %s by %s: seq %s %+.0f us; target: at most "
+		    "%s's added over %s plus one HTTP round trip (%s less "
+		    "%s), %+.0f us: %s\n", t[h[1]].label, t[h[0]].label,
+		    i == 0 ? "p50" : "p99", add * 1e6, t[h[2]].label,
+		    t[0].label, t[h[1]].label, t[0].label, allow * 1e6,
+		    add <= allow ? "met" : "not met");
 	}
 	fflush(stdout);
 	for (k = 0; k < nt; k++)

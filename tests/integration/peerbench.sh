@@ -86,3 +86,5 @@ for i in $(seq 1 50); do
 	kill -0 "$sg" 2>/dev/null || break
 	sleep 0.1
 done
+refused "-H names three targets other than the first" "-H: three labels" \
+    -t "x=stdio:true" -t "y=stdio:true" -H "y,x"
