@@ -69,6 +69,8 @@ netd_dispatch_parent(struct imsg *imsg)
 			child_bad_imsg("parent", imsg);
 		child_chan_send(&child_parent, IMSG_HTTP_SESSION_READY,
 		    imsg_get_id(imsg), -1, &hs.key, sizeof(hs.key));
+		/* The headers hold the session's JWT: no copy stays. */
+		explicit_bzero((void *)data, len);
 		explicit_bzero(&hs, sizeof(hs));
 		return (1);
 	case IMSG_HTTP_SESSION_END:
