@@ -385,6 +385,8 @@ void	 remote_initialized(struct mconn *);
 void	 remote_resume(struct mconn *);
 int	 remote_dispatch_netd(struct imsg *);
 uint64_t remote_park(struct mconn *, json_t *);
+int	 remote_endpoint_path(const char *, const char *, size_t, char *,
+	    size_t);
 
 /* mcp.c */
 void	 mcp_message(struct mconn *, char *, size_t);

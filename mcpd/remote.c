@@ -430,18 +430,22 @@ remote_retry(void *arg)
 }
 
 /*
- * The SSE transport's endpoint: a path of the same origin, absolute or
- * relative to the stream's, with its query.  Anything with a scheme or
- * an authority is refused: netd would not go there anyway.
+ * The SSE transport's endpoint, as the server names it in its `endpoint`
+ * event, resolved against base (the stream's path): a path of the same
+ * origin, absolute ("/msg?s=1") or relative ("msg?s=1", "?s=1"), with
+ * its query.  Anything with a scheme or an authority is refused (netd
+ * would not go there anyway), as are dot segments, a fragment, and bytes
+ * other than visible ASCII.  0 with the path in out, or -1.
  */
-static int
-remote_endpoint(struct remote *rm, const char *uri, size_t len)
+int
+remote_endpoint_path(const char *base, const char *uri, size_t len,
+    char *out, size_t outlen)
 {
 	char	 path[1024];
-	char	*slash;
-	size_t	 i;
+	char	*cut;
+	size_t	 i, n;
 
-	if (len == 0 || len >= sizeof(path) || memchr(uri, '\0', len) != NULL)
+	if (len == 0 || len >= sizeof(path) || base[0] != '/')
 		return (-1);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)uri[i] < 0x21 ||
@@ -453,23 +457,41 @@ remote_endpoint(struct remote *rm, const char *uri, size_t len)
 		memcpy(path, uri, len);
 		path[len] = '\0';
 	} else {
-		/* A scheme ("http:", ...) before any '/', '?': refused. */
+		/* A scheme ("http:", ...) before any '/' or '?': refused. */
 		for (i = 0; i < len && uri[i] != '/' && uri[i] != '?'; i++)
 			if (uri[i] == ':')
 				return (-1);
-		strlcpy(path, rm->path, sizeof(path));
-		if ((slash = strchr(path, '?')) != NULL)
-			*slash = '\0';
-		if ((slash = strrchr(path, '/')) == NULL)
+		if (strlcpy(path, base, sizeof(path)) >= sizeof(path))
 			return (-1);
-		slash[1] = '\0';
-		if (strlen(path) + len >= sizeof(path))
+		if ((cut = strchr(path, '?')) != NULL)
+			*cut = '\0';
+		/* "?q" keeps the base's path; "p" replaces its last segment. */
+		if (uri[0] != '?')
+			strrchr(path, '/')[1] = '\0';
+		n = strlen(path);
+		if (n + len >= sizeof(path))
 			return (-1);
-		strncat(path, uri, len);
+		memcpy(path + n, uri, len);
+		path[n + len] = '\0';
 	}
-	if (strstr(path, "/../") != NULL || strstr(path, "/./") != NULL)
+	/* The base's bytes too: the whole must be visible ASCII. */
+	if (path[1] == '/')
 		return (-1);
-	strlcpy(rm->post_path, path, sizeof(rm->post_path));
+	for (i = 0; path[i] != '\0'; i++)
+		if ((unsigned char)path[i] < 0x21 ||
+		    (unsigned char)path[i] > 0x7e || path[i] == '#')
+			return (-1);
+	if ((cut = strchr(path, '?')) != NULL)
+		*cut = '\0';
+	n = strlen(path);
+	if (strstr(path, "/../") != NULL || strstr(path, "/./") != NULL ||
+	    (n >= 3 && strcmp(path + n - 3, "/..") == 0) ||
+	    (n >= 2 && strcmp(path + n - 2, "/.") == 0))
+		return (-1);
+	if (cut != NULL)
+		*cut = '?';
+	if (strlcpy(out, path, outlen) >= outlen)
+		return (-1);
 	return (0);
 }
 
@@ -574,7 +596,8 @@ remote_event(const struct sse_event *ev, void *arg)
 	if (x->rq->kind == RQ_SSE && strcmp(ev->type, "endpoint") == 0) {
 		if (rm->post_path[0] != '\0')
 			return (0);	/* one is enough */
-		if (remote_endpoint(rm, ev->data, ev->len) == -1) {
+		if (remote_endpoint_path(rm->path, ev->data, ev->len,
+		    rm->post_path, sizeof(rm->post_path)) == -1) {
 			log_warnx("session %s: the MCP server %s named an "
 			    "endpoint that is not a path of its own origin; "
 			    "the session ends", c->session->id,
