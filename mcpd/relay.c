@@ -779,14 +779,14 @@ be_response(struct mconn *c, struct rpc *r, const char *line, size_t len)
 	}
 	kind = p->kind;
 	relay_pending_del(&be->requests, &be->nrequests, p);
+	/* (initialize's answer stops the timer: the closing one after it) */
+	if (kind == PEND_INITIALIZE)
+		be_initialized(c, r->msg);
 	if (be->closing && be->nrequests == 0) {
 		ev_timer_del(&be->timer);
 		ev_timer_add(&be->timer, 0);	/* after this answer */
 	}
 	switch (kind) {
-	case PEND_INITIALIZE:
-		be_initialized(c, r->msg);
-		break;
 	case PEND_TOOLS_LIST:
 		if (be_filter_tools(c, r->msg)) {
 			session_send(c, json_incref(r->msg));

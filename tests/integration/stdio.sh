@@ -427,6 +427,17 @@ audit_has '.event == "mcp.session.end" and .app == "made-live" and
     fail "the removed app's record" "$(cat "$MG_DIR"/audit/*.jsonl |
     jq -c 'select(.event == "mcp.session.end" and .app == "made-live")')"
 
+# A client that half-closes right after initialize gets the answer, and
+# the session ends with it, not at the client's timeout.
+t0=$(ms_now)
+printf '%s\n' "$INIT" | user_session ann 20 everything >"$T/half.out" 2>&1
+t1=$(ms_now)
+has '.id == 1 and .result.serverInfo' <"$T/half.out" &&
+    [ $((t1 - t0)) -lt 10000 ] &&
+    pass "initialize, then end of input: answered, and the session ends ($((t1 - t0)) ms)" ||
+    fail "initialize, then end of input: answered, and the session ends" \
+    "$((t1 - t0)) ms: $(head -c 300 "$T/half.out")"
+
 # kill -9 of the parent mid-session leaves no server process.
 {
 	printf '%s\n' "$INIT"
