@@ -326,8 +326,11 @@ struct app_ref {
 struct app_start {
 	struct app_ref	 ref;
 	char		 app[64];		/* RES_NAMELEN */
-	char		 user[CONN_CN_MAX];	/* for the log */
+	char		 user[CONN_CN_MAX];	/* the certificate's CN */
 	char		 pad[7];
+	int64_t		 not_after;		/* seconds, the certificate's
+						   end: an HTTP session's
+						   token ends by then */
 };
 
 struct app_started {
@@ -370,6 +373,8 @@ struct http_key {
 	struct app_ref	 ref;
 };
 
+/* A session's identity headers, all their lines, at most. */
+#define HTTP_HEADERS_MAX	(64 * 1024)
 struct http_session {
 	struct http_key	 key;
 	char		 app[64];

@@ -205,6 +205,7 @@ relay_start(struct mconn *c, json_t *initialize)
 	strlcpy(st.ref.session, s->id, sizeof(st.ref.session));
 	strlcpy(st.app, s->app->name, sizeof(st.app));
 	strlcpy(st.user, c->peer.cert_cn, sizeof(st.user));
+	st.not_after = c->peer.cert_not_after;
 	child_chan_send(&child_parent, IMSG_APP_START, c->id, -1, &st,
 	    sizeof(st));
 	log_debug("session %s: starting %s", s->id, s->app->name);

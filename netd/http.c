@@ -35,7 +35,6 @@
 #define HTTP_BODY_CHUNK		(64 * 1024)
 #define HTTP_SESSION_REQS	64	/* in flight per session */
 #define HTTP_DNS_QUEUE		256	/* lookups waiting for the resolver */
-#define HTTP_HEADERS_MAX	(64 * 1024)	/* a session's identity headers */
 
 struct http_origin_ent {
 	TAILQ_ENTRY(http_origin_ent) entry;

@@ -10,8 +10,8 @@
  * stays hidden (and is said so in the log) until the configuration's is
  * removed.  With app_service.enabled false there is no app at all.
  *
- * HTTP and SSE apps are read, checked and offered, but not served yet:
- * the start log says so, and their sessions fail (spawn.c).
+ * An HTTP or SSE app runs nowhere here: httpapp.c tells netd where its
+ * server is and what a session's identity headers are.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -34,8 +34,6 @@
 #include "headertpl.h"
 #include "log.h"
 #include "privsep.h"
-
-#define APP_CA_FILE_MAX	(1024 * 1024)	/* bytes of tls.ca_file */
 
 /* The app of that name in configuration c, or NULL. */
 const struct app_res *
@@ -138,49 +136,15 @@ apps_log_hidden(void)
 			    "remove one of them", l->v[i].u.app.name);
 }
 
-/* What an HTTP or SSE app is, for the log. */
-static const char *
-app_transport_name(const struct app_res *a)
-{
-	return (a->transport == APP_SSE ? "SSE" : "Streamable HTTP");
-}
-
-static void
-app_log_unserved(const struct app_res *a)
-{
-	if (a->transport == APP_STDIO)
-		return;
-	log_warnx("app %s: the %s server %s is configured but not served "
-	    "yet: its sessions fail", a->name, app_transport_name(a),
-	    a->remote.url);
-}
-
 /*
- * Say once, at start, which apps offered are HTTP or SSE ones, which
- * this gateway does not serve yet.
+ * A file of CA certificates: a regular file (a link to one will do) of
+ * at most max bytes, readable, with at least one certificate in PEM.
+ * Its contents (NUL-terminated) and their length in *lenp; NULL with
+ * what is wrong in err, the file named as what says ("tls.ca_file").
  */
-void
-apps_log_unserved(void)
-{
-	struct resources	*l = &parent->store.res[RES_APP];
-	size_t			 i;
-
-	if (!parent->conf.app_enabled)
-		return;
-	for (i = 0; i < parent->conf.napps; i++)
-		app_log_unserved(&parent->conf.apps[i]);
-	for (i = 0; i < l->n; i++)
-		if (app_config(&parent->conf, l->v[i].u.app.name) == NULL)
-			app_log_unserved(&l->v[i].u.app);
-}
-
-/*
- * tls.ca_file: a regular file (a link to one will do) of at most
- * APP_CA_FILE_MAX bytes, readable, with at least one certificate in
- * PEM.  Says what is wrong in err.
- */
-static int
-app_check_ca(const char *path, char *err, size_t len)
+char *
+app_ca_load(const char *path, const char *what, size_t max, size_t *lenp,
+    char *err, size_t len)
 {
 	struct stat	 st;
 	BIO		*bio;
@@ -192,22 +156,23 @@ app_check_ca(const char *path, char *err, size_t len)
 
 	/* Not blocking on a FIFO. */
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1) {
-		snprintf(err, len, "tls.ca_file %s: %s", path,
-		    strerror(errno));
-		return (-1);
+		snprintf(err, len, "%s %s: %s", what, path, strerror(errno));
+		return (NULL);
 	}
 	if (fstat(fd, &st) == -1) {
-		snprintf(err, len, "tls.ca_file %s: %s", path,
-		    strerror(errno));
+		snprintf(err, len, "%s %s: %s", what, path, strerror(errno));
 		close(fd);
-		return (-1);
+		return (NULL);
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size > APP_CA_FILE_MAX) {
-		snprintf(err, len, !S_ISREG(st.st_mode) ? "tls.ca_file %s is "
-		    "not a regular file" : "tls.ca_file %s is larger than 1 "
-		    "MiB", path);
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+		if (!S_ISREG(st.st_mode))
+			snprintf(err, len, "%s %s is not a regular file", what,
+			    path);
+		else
+			snprintf(err, len, "%s %s is larger than %zu MiB",
+			    what, path, max / (1024 * 1024));
 		close(fd);
-		return (-1);
+		return (NULL);
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		fatal("%s", __func__);
@@ -216,15 +181,16 @@ app_check_ca(const char *path, char *err, size_t len)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			snprintf(err, len, "tls.ca_file %s: %s", path,
+			snprintf(err, len, "%s %s: %s", what, path,
 			    n == 0 ? "shorter than it was" : strerror(errno));
 			close(fd);
 			free(buf);
-			return (-1);
+			return (NULL);
 		}
 		off += (size_t)n;
 	}
 	close(fd);
+	buf[off] = '\0';
 	if ((bio = BIO_new_mem_buf(buf, (int)off)) == NULL)
 		fatalx("%s: BIO_new_mem_buf", __func__);
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
@@ -233,12 +199,27 @@ app_check_ca(const char *path, char *err, size_t len)
 	}
 	ERR_clear_error();
 	BIO_free(bio);
-	free(buf);
 	if (certs == 0) {
-		snprintf(err, len, "tls.ca_file %s holds no certificate in PEM "
-		    "(-----BEGIN CERTIFICATE-----)", path);
-		return (-1);
+		snprintf(err, len, "%s %s holds no certificate in PEM "
+		    "(-----BEGIN CERTIFICATE-----)", what, path);
+		free(buf);
+		return (NULL);
 	}
+	*lenp = off;
+	return (buf);
+}
+
+/* tls.ca_file, as app_ca_load() reads it. */
+static int
+app_check_ca(const char *path, char *err, size_t len)
+{
+	char	*pem;
+	size_t	 n;
+
+	if ((pem = app_ca_load(path, "tls.ca_file", APP_CA_FILE_MAX, &n, err,
+	    len)) == NULL)
+		return (-1);
+	free(pem);
 	return (0);
 }
 

@@ -223,6 +223,53 @@ jwt_jwks(const struct jwt_keys *jk)
 }
 
 /*
+ * The claims of a session's token: iss the gateway's name, sub user u,
+ * aud app a's URL, iat and nbf now (seconds), exp the end of the
+ * session's certificate (not_after) but at most ttl seconds from now
+ * (proxy_service.cert_ttl, the longest a certificate lives), jti the
+ * caller's random id; then, as the app's rewrite.jwt_claims says, the
+ * user's "roles" (an array) and "traits" (an object of arrays).  The
+ * token's end in *expp.  NULL, with why in err, when the certificate has
+ * ended: a token never starts expired.
+ */
+json_t *
+jwt_claims(const char *iss, const struct user *u, const struct app_res *a,
+    int64_t now, int64_t not_after, int64_t ttl, const char *jti,
+    int64_t *expp, char *err, size_t errlen)
+{
+	json_t	*c;
+	int64_t	 exp;
+	int	 mode = a->remote.jwt_claims;
+
+	if (not_after <= now) {
+		snprintf(err, errlen, "the session's certificate has "
+		    "expired: log in again");
+		return (NULL);
+	}
+	exp = not_after;
+	if (ttl > 0 && now + ttl < exp)
+		exp = now + ttl;
+	c = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "iss", iss, "sub",
+	    u->name, "aud", a->remote.url != NULL ? a->remote.url : "",
+	    "iat", (json_int_t)now, "nbf", (json_int_t)now, "exp",
+	    (json_int_t)exp, "jti", jti);
+	if (c == NULL)
+		goto fail;
+	if ((mode == APP_JWT_ROLES_TRAITS || mode == APP_JWT_ROLES) &&
+	    json_object_set_new(c, "roles", strlist_json(&u->roles)) == -1)
+		goto fail;
+	if ((mode == APP_JWT_ROLES_TRAITS || mode == APP_JWT_TRAITS) &&
+	    json_object_set_new(c, "traits", traits_json(u)) == -1)
+		goto fail;
+	*expp = exp;
+	return (c);
+ fail:
+	json_decref(c);
+	snprintf(err, errlen, "cannot build the session's token");
+	return (NULL);
+}
+
+/*
  * A signed token of the claims: header.payload.signature, each part
  * base64url; NULL on failure.  The caller frees it.
  */

@@ -630,8 +630,9 @@ child_lost(struct child *c, const char *why)
 }
 
 /*
- * A session's stdio server, as mcpd asks for it by the app's name: the
- * configuration says whether it is offered and what runs.
+ * A session's server, as mcpd asks for it by the app's name: the
+ * configuration says whether it is offered, and what runs (a stdio
+ * app's, spawn.c) or where it is (an HTTP or SSE app's, httpapp.c).
  */
 static void
 parent_app_start(uint32_t peer, struct app_start *as)
@@ -654,7 +655,10 @@ parent_app_start(uint32_t peer, struct app_start *as)
 		    sizeof(f));
 		return;
 	}
-	spawn_app(peer, as, app);
+	if (app->transport != APP_STDIO)
+		httpapp_start(peer, as, app);
+	else
+		spawn_app(peer, as, app);
 }
 
 static void
@@ -763,6 +767,9 @@ parent_dispatch(int fd, short events, void *arg)
 			c->ready = 1;
 			log_debug("%s (pid %d) ready", proc_name(c->id),
 			    (int)c->pid);
+			/* netd takes the origins once it serves. */
+			if (c->id == PROC_NETD)
+				httpapp_origins_push();
 			for (i = PROC_NETD; i < PROC_MAX; i++)
 				if (!parent->children[i].ready)
 					break;
@@ -832,7 +839,8 @@ parent_dispatch(int fd, short events, void *arg)
 			    sizeof(app.ref)) == -1 || c->id != PROC_MCPD)
 				goto bad;
 			app.ref.session[sizeof(app.ref.session) - 1] = '\0';
-			spawn_stop(imsg_get_id(&imsg), &app.ref);
+			if (!httpapp_stop(imsg_get_id(&imsg), &app.ref))
+				spawn_stop(imsg_get_id(&imsg), &app.ref);
 			break;
 		default:
 			goto bad;
@@ -1182,6 +1190,10 @@ start_children(struct parent *p, const struct sandbox_creds creds[PROC_MAX])
 		imsgbuf_allow_fdpass(&c->ibuf);
 		imsgbuf_set_maxmsg(&c->ibuf, i == PROC_MCPD ?
 		    SNAPSHOT_MSG_MAX : p->conf.max_message_size);
+		/* An origin with its CAs: netd reads up to the default. */
+		if (i == PROC_NETD && p->conf.max_message_size <
+		    IMSG_DEFAULT_MAXMSG)
+			imsgbuf_set_maxmsg(&c->ibuf, IMSG_DEFAULT_MAXMSG);
 		/* Room for the largest part of a snapshot, and more. */
 		if (i == PROC_MCPD)
 			imsgbuf_set_maxqueue(&c->ibuf, 2 * SNAPSHOT_MSG_MAX);
@@ -1348,7 +1360,6 @@ main(int argc, char *argv[])
 	apps_log_hidden();
 	for (i = 0; i < (int)p->conf.napps; i++)
 		app_check(&p->conf.apps[i], start_say, start_warn);
-	apps_log_unserved();
 	if (login_init() == -1)
 		exit(1);
 	if (bind_listeners(p) == -1)

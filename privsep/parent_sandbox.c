@@ -4,8 +4,9 @@
  * store is loaded.  It stays root, but Landlock limits its files to what
  * serving needs (the configuration's directory to read it again, the
  * state directory, the control socket's directory to remove the socket
- * at the end, and its own executable with what the dynamic loader needs
- * to start it again), and a seccomp allow-list holds the system calls it
+ * at the end, the directories of the CA files of HTTP apps, and its own
+ * executable with what the dynamic loader needs to start it again), and
+ * a seccomp allow-list holds the system calls it
  * makes while serving and those it needs to fork and run a program.
  * Whatever it starts afterwards inherits both.
  */
@@ -20,6 +21,7 @@
 #include <link.h>
 #include <seccomp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,7 +29,8 @@
 #include "privsep.h"
 #include "sandbox.h"
 
-#define PARENT_MAXRULES	32
+#define PARENT_MAXRULES	64
+#define PARENT_CA_RULES	24	/* directories of CA files, at most */
 
 static const struct sandbox_syscall parent_syscalls[] = {
 	/* the state directory and the configuration */
@@ -239,6 +242,45 @@ loader_rules(struct dl_phdr_info *info, size_t size, void *arg)
 }
 
 /*
+ * The directories of the CA files that netd's table of HTTP origins
+ * takes (httpapp.c), read again at each change: the system's bundle's,
+ * and those of each app's tls.ca_file now, as written and as its links
+ * resolve.  A CA file of an app created later in another directory
+ * cannot be read until the daemon starts again; the log says so.
+ */
+static void
+ca_rule(struct parent_rules *pr, const char *path, int *n)
+{
+	char	 real[PATH_MAX];
+
+	if (*n >= PARENT_CA_RULES) {
+		log_warnx("landlock: more than %d directories of CA files: "
+		    "%s left out", PARENT_CA_RULES, path);
+		return;
+	}
+	(*n)++;
+	rule_add_dir_of(pr, path, LANDLOCK_ACCESS_FS_READ_FILE, 0);
+	if (realpath(path, real) != NULL && strcmp(real, path) != 0)
+		rule_add_dir_of(pr, real, LANDLOCK_ACCESS_FS_READ_FILE, 0);
+}
+
+static void
+ca_rules(struct parent_rules *pr, const struct parent *p)
+{
+	const struct resources	*l = &p->store.res[RES_APP];
+	size_t			 i;
+	int			 n = 0;
+
+	ca_rule(pr, HTTP_SYSTEM_CA, &n);
+	for (i = 0; i < p->conf.napps; i++)
+		if (p->conf.apps[i].remote.ca_file != NULL)
+			ca_rule(pr, p->conf.apps[i].remote.ca_file, &n);
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].u.app.remote.ca_file != NULL)
+			ca_rule(pr, l->v[i].u.app.remote.ca_file, &n);
+}
+
+/*
  * Landlock for the parent.  Signals stay unscoped: the children have
  * domains of their own, outside the parent's, and it must still be able
  * to stop them.
@@ -270,6 +312,7 @@ parent_landlock(const struct parent *p)
 	rule_add(&pr, "/etc/ld.so.cache", LANDLOCK_ACCESS_FS_READ_FILE, 0);
 	rule_add(&pr, "/dev/null", LANDLOCK_ACCESS_FS_READ_FILE |
 	    LANDLOCK_ACCESS_FS_WRITE_FILE, 0);
+	ca_rules(&pr, p);
 #ifdef MCPGATE_SANITIZE
 	/* The sanitizer runtime reads its maps and, at exit, its threads. */
 	rule_add(&pr, "/proc", LANDLOCK_ACCESS_FS_READ_FILE |

@@ -157,10 +157,25 @@ const struct app_res *app_config(const struct mcpgated_conf *,
 	    const char *);
 int	 apps_snapshot_send(void (*)(const char *, size_t));
 void	 apps_log_hidden(void);
-void	 apps_log_unserved(void);
+#define APP_CA_FILE_MAX	(1024 * 1024)	/* bytes of tls.ca_file */
+char	*app_ca_load(const char *, const char *, size_t, size_t *, char *,
+	    size_t);
 int	 app_check(const struct app_res *,
 	    void (*)(const char *, const char *),
 	    void (*)(const char *, const char *));
+
+/*
+ * httpapp.c: netd's table of HTTP origins and the sessions' identity
+ * headers.  The system's CAs, for servers that name none, come from
+ * one bundle.
+ */
+#define HTTP_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
+#define HTTP_SYSCA_MAX	(2 * 1024 * 1024)	/* bytes of it */
+void	 httpapp_origins_push(void);
+void	 httpapp_start(uint32_t, const struct app_start *,
+	    const struct app_res *);
+int	 httpapp_stop(uint32_t, const struct app_ref *);
+size_t	 httpapp_sessions(void);
 
 /*
  * spawn.c: the parent's side of the spawner and of the sessions' stdio
@@ -347,6 +362,9 @@ int	 jwt_rotate(struct jwt_keys *, const char *, EVP_PKEY *);
 EVP_PKEY *jwt_newkey(char *, size_t);
 int	 jwt_control(uint32_t, uid_t, const char *);
 json_t	*jwt_jwks(const struct jwt_keys *);
+json_t	*jwt_claims(const char *, const struct user *, const struct app_res *,
+	    int64_t, int64_t, int64_t, const char *, int64_t *, char *,
+	    size_t);
 char	*jwt_sign(const struct jwt_keys *, const json_t *);
 void	 jwt_free(struct jwt_keys *);
 

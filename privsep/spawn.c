@@ -398,10 +398,10 @@ spawn_app(uint32_t peer, const struct app_start *as, const struct app_res *app)
 	size_t		 reqlen;
 	int		 in[2], out[2], err[2], fds[3], i;
 
-	/* Until netd relays them. */
+	/* An HTTP or SSE app's server runs elsewhere (httpapp.c). */
 	if (app->transport != APP_STDIO) {
-		spawn_failed(peer, &as->ref, "app %s: Streamable HTTP and SSE "
-		    "apps are not served yet", app->name);
+		spawn_failed(peer, &as->ref, "app %s runs no server here",
+		    app->name);
 		return;
 	}
 	if (sp.ibuf.fd == -1) {

@@ -482,7 +482,7 @@ identity_part(const char *yaml, size_t len)
 /*
  * Send mcpd what it needs to judge certificates and sessions, and the
  * apps it offers, in parts of whole documents and then the end, whatever
- * its size.
+ * its size; and netd the origins of the HTTP and SSE apps among them.
  */
 void
 identity_push(void)
@@ -491,6 +491,7 @@ identity_push(void)
 	    apps_snapshot_send(identity_part) == -1)
 		fatalx("cannot build the identity snapshot");
 	parent_send(PROC_MCPD, IMSG_SNAPSHOT_END, 0, -1, NULL, 0);
+	httpapp_origins_push();
 }
 
 void

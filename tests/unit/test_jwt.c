@@ -208,6 +208,111 @@ test_jwt_bound(void)
 	t_rmtree(dir);
 }
 
+/* A user with two roles and two traits, one of them of two values. */
+static void
+claims_user(struct user *u)
+{
+	static char	*roles[] = { "access", "tickets" };
+	static char	*team[] = { "blue" }, *region[] = { "eu", "us" };
+	static struct keyed_list traits[2];
+
+	memset(u, 0, sizeof(*u));
+	strlcpy(u->name, "alice", sizeof(u->name));
+	u->roles.v = roles;
+	u->roles.n = 2;
+	traits[0].key = "team";
+	traits[0].values.v = team;
+	traits[0].values.n = 1;
+	traits[1].key = "region";
+	traits[1].values.v = region;
+	traits[1].values.n = 2;
+	u->traits = traits;
+	u->ntraits = 2;
+}
+
+/*
+ * The claims of a session's token: the names and times, exp the
+ * certificate's end capped by the longest certificate lifetime, and
+ * roles and traits as jwt_claims says.
+ */
+static void
+test_jwt_claims(void)
+{
+	struct user	 u;
+	struct app_res	 a;
+	json_t		*c, *t;
+	char		 err[256];
+	int64_t		 now = 1700000000, exp = 0;
+
+	claims_user(&u);
+	memset(&a, 0, sizeof(a));
+	a.transport = APP_HTTP;
+	a.remote.url = "https://tickets.example:8443/mcp";
+	a.remote.jwt_claims = APP_JWT_ROLES_TRAITS;
+
+	/* The certificate ends first: exp is its end. */
+	c = jwt_claims("gw.example", &u, &a, now, now + 600, 43200,
+	    "00112233445566778899aabbccddeeff", &exp, err, sizeof(err));
+	T_ASSERT(c != NULL);
+	T_ASSERT(exp == now + 600);
+	T_ASSERT(strcmp(json_string_value(json_object_get(c, "iss")),
+	    "gw.example") == 0);
+	T_ASSERT(strcmp(json_string_value(json_object_get(c, "sub")),
+	    "alice") == 0);
+	T_ASSERT(strcmp(json_string_value(json_object_get(c, "aud")),
+	    "https://tickets.example:8443/mcp") == 0);
+	T_ASSERT(json_integer_value(json_object_get(c, "iat")) == now);
+	T_ASSERT(json_integer_value(json_object_get(c, "nbf")) == now);
+	T_ASSERT(json_integer_value(json_object_get(c, "exp")) == now + 600);
+	T_ASSERT(strcmp(json_string_value(json_object_get(c, "jti")),
+	    "00112233445566778899aabbccddeeff") == 0);
+	t = json_object_get(c, "roles");
+	T_ASSERT(json_array_size(t) == 2 &&
+	    strcmp(json_string_value(json_array_get(t, 1)), "tickets") == 0);
+	t = json_object_get(json_object_get(c, "traits"), "region");
+	T_ASSERT(json_array_size(t) == 2 &&
+	    strcmp(json_string_value(json_array_get(t, 0)), "eu") == 0);
+	T_ASSERT(json_object_size(c) == 9);
+	json_decref(c);
+
+	/* A certificate that outlives the lifetime allowed now: capped. */
+	c = jwt_claims("gw.example", &u, &a, now, now + 86400 * 30, 3600,
+	    "j", &exp, err, sizeof(err));
+	T_ASSERT(c != NULL && exp == now + 3600 &&
+	    json_integer_value(json_object_get(c, "exp")) == now + 3600);
+	json_decref(c);
+
+	/* roles: no traits; traits: no roles; none: neither. */
+	a.remote.jwt_claims = APP_JWT_ROLES;
+	c = jwt_claims("g", &u, &a, now, now + 60, 3600, "j", &exp, err,
+	    sizeof(err));
+	T_ASSERT(c != NULL && json_object_get(c, "roles") != NULL &&
+	    json_object_get(c, "traits") == NULL);
+	json_decref(c);
+	a.remote.jwt_claims = APP_JWT_TRAITS;
+	c = jwt_claims("g", &u, &a, now, now + 60, 3600, "j", &exp, err,
+	    sizeof(err));
+	T_ASSERT(c != NULL && json_object_get(c, "roles") == NULL &&
+	    json_object_get(c, "traits") != NULL);
+	json_decref(c);
+	a.remote.jwt_claims = APP_JWT_NONE;
+	c = jwt_claims("g", &u, &a, now, now + 60, 3600, "j", &exp, err,
+	    sizeof(err));
+	T_ASSERT(c != NULL && json_object_get(c, "roles") == NULL &&
+	    json_object_get(c, "traits") == NULL &&
+	    json_object_size(c) == 7);
+	json_decref(c);
+
+	/* An ended certificate makes no token, not one already expired. */
+	exp = 0;
+	c = jwt_claims("g", &u, &a, now, now, 3600, "j", &exp, err,
+	    sizeof(err));
+	T_ASSERT(c == NULL && exp == 0 && strstr(err, "expired") != NULL);
+	c = jwt_claims("g", &u, &a, now, now - 1, 3600, "j", &exp, err,
+	    sizeof(err));
+	T_ASSERT(c == NULL);
+}
+
 int
 main(void)
 {
@@ -215,5 +320,6 @@ main(void)
 	T_RUN(test_b64url);
 	T_RUN(test_jwt_sign);
 	T_RUN(test_jwt_bound);
+	T_RUN(test_jwt_claims);
 	return (t_done());
 }
