@@ -7,9 +7,10 @@
  * At a session's start the parent, which holds the signing key and the
  * users' traits, renders the app's header templates for the user (the
  * JWT of {{internal.jwt}} signed for this session alone) and gives them
- * to netd, under the session's key; mcpd learns only that the server
- * may be reached, never a header.  mcpd's stop of the session makes
- * netd forget (and zero) them.
+ * to netd, under the session's key; once netd says it holds them, mcpd
+ * learns that the server may be reached (so that no request of mcpd's
+ * races the headers), never a header.  mcpd's stop of the session
+ * makes netd forget (and zero) them.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
@@ -40,6 +41,9 @@ struct httpsess {
 	uint32_t		 peer;		/* mcpd's connection */
 	struct app_ref		 ref;
 	char			 app[RES_NAMELEN];
+	struct app_http		 ah;		/* for mcpd, once netd has
+						   the headers */
+	int			 ready;
 };
 
 static TAILQ_HEAD(, httpsess)	 httpsess_list =
@@ -230,8 +234,8 @@ httpapp_uses_jwt(const struct app_res *a)
 
 /*
  * A session of HTTP or SSE app a for the user mcpd verified: its
- * headers rendered, given to netd, then mcpd told how the server is
- * reached.  Anything wrong is IMSG_APP_FAILED with why.
+ * headers rendered and given to netd; httpapp_ready() tells mcpd how the
+ * server is reached.  Anything wrong is IMSG_APP_FAILED with why.
  */
 void
 httpapp_start(uint32_t peer, const struct app_start *as,
@@ -241,7 +245,6 @@ httpapp_start(uint32_t peer, const struct app_start *as,
 	struct user		*u;
 	struct header_vars	 v;
 	struct http_session	 hs;
-	struct app_http		 ah;
 	struct httpsess		*h;
 	struct iovec		 iov[2];
 	struct buf		 hdrs;
@@ -277,9 +280,9 @@ httpapp_start(uint32_t peer, const struct app_start *as,
 		return;
 	}
 	if (a->remote.path == NULL || strlen(a->remote.path) >=
-	    sizeof(ah.path)) {
+	    sizeof(h->ah.path)) {
 		httpapp_failed(peer, as, "app %s: its path is longer "
-		    "than %zu bytes", a->name, sizeof(ah.path) - 1);
+		    "than %zu bytes", a->name, sizeof(h->ah.path) - 1);
 		return;
 	}
 
@@ -337,6 +340,12 @@ httpapp_start(uint32_t peer, const struct app_start *as,
 	h->peer = peer;
 	h->ref = as->ref;
 	strlcpy(h->app, a->name, sizeof(h->app));
+	h->ah.ref = as->ref;
+	h->ah.transport = a->transport == APP_SSE ? HTTP_SSE :
+	    HTTP_STREAMABLE;
+	h->ah.timeout = a->remote.timeout > 0 ? a->remote.timeout :
+	    APP_TIMEOUT_DEF;
+	strlcpy(h->ah.path, a->remote.path, sizeof(h->ah.path));
 	TAILQ_INSERT_TAIL(&httpsess_list, h, entry);
 	httpsess_n++;
 
@@ -351,14 +360,6 @@ httpapp_start(uint32_t peer, const struct app_start *as,
 	iov[1].iov_len = hdrs.len;
 	parent_sendv(PROC_NETD, IMSG_HTTP_SESSION, peer, iov,
 	    hdrs.len > 0 ? 2 : 1);
-
-	memset(&ah, 0, sizeof(ah));
-	ah.ref = as->ref;
-	ah.transport = a->transport == APP_SSE ? HTTP_SSE : HTTP_STREAMABLE;
-	ah.timeout = a->remote.timeout > 0 ? a->remote.timeout :
-	    APP_TIMEOUT_DEF;
-	strlcpy(ah.path, a->remote.path, sizeof(ah.path));
-	parent_send(PROC_MCPD, IMSG_APP_HTTP, peer, -1, &ah, sizeof(ah));
 
 	if (tok != NULL)
 		log_info("app %s session %s of %s: HTTP headers sent (%zu), "
@@ -378,6 +379,29 @@ httpapp_start(uint32_t peer, const struct app_start *as,
 	if (tok != NULL)
 		freezero(tok, strlen(tok));
 	httpapp_failed(peer, as, "app %s: %s", a->name, err);
+}
+
+/*
+ * netd holds the headers of session key (its peerid peer): mcpd may
+ * reach the server.  A session that mcpd ended meanwhile is gone from
+ * the table, and nothing is sent; -1 for what no honest netd says (a
+ * key of another connection, the same session twice).
+ */
+int
+httpapp_ready(uint32_t peer, const struct http_key *key)
+{
+	struct httpsess	*h;
+
+	if (key->conn != peer)
+		return (-1);
+	if ((h = httpsess_find(peer, &key->ref)) == NULL)
+		return (0);
+	if (h->ready)
+		return (-1);
+	h->ready = 1;
+	parent_send(PROC_MCPD, IMSG_APP_HTTP, peer, -1, &h->ah,
+	    sizeof(h->ah));
+	return (0);
 }
 
 /*

@@ -729,6 +729,7 @@ parent_dispatch(int fd, short events, void *arg)
 	union {
 		struct app_start	 start;
 		struct app_ref		 ref;
+		struct http_key		 key;
 	}			 app;
 	ssize_t			 n;
 	int			 i;
@@ -833,6 +834,15 @@ parent_dispatch(int fd, short events, void *arg)
 			    sizeof(app.start)) == -1 || c->id != PROC_MCPD)
 				goto bad;
 			parent_app_start(imsg_get_id(&imsg), &app.start);
+			break;
+		case IMSG_HTTP_SESSION_READY:
+			if (imsg_get_data(&imsg, &app.key,
+			    sizeof(app.key)) == -1 || c->id != PROC_NETD)
+				goto bad;
+			app.key.ref.session[sizeof(app.key.ref.session) - 1] =
+			    '\0';
+			if (httpapp_ready(imsg_get_id(&imsg), &app.key) == -1)
+				goto bad;
 			break;
 		case IMSG_APP_STOP:
 			if (imsg_get_data(&imsg, &app.ref,

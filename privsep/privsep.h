@@ -174,6 +174,7 @@ int	 app_check(const struct app_res *,
 void	 httpapp_origins_push(void);
 void	 httpapp_start(uint32_t, const struct app_start *,
 	    const struct app_res *);
+int	 httpapp_ready(uint32_t, const struct http_key *);
 int	 httpapp_stop(uint32_t, const struct app_ref *);
 size_t	 httpapp_sessions(void);
 

@@ -2,7 +2,8 @@
  * Unit tests of privsep/httpapp.c: what the parent sends netd and mcpd
  * when a session of an HTTP app starts and stops (the rendered identity
  * headers, a token that says who the user is and ends with the
- * certificate, the app's path and transport), and each refusal: an
+ * certificate; the app's path and transport once netd holds them), and
+ * each refusal: an
  * unknown or locked user, a trait of no value or of several, an ended
  * certificate, headers over their bound, more sessions than
  * limits.max_connections.  The parent's channels are replaced by a
@@ -220,7 +221,7 @@ jwt_payload(const char *hdrs)
 	return (json_loadb((char *)out, (size_t)len, 0, NULL));
 }
 
-/* A session's start: netd's headers first, then mcpd's app_http. */
+/* A session's start: netd's headers; once netd has them, mcpd's app_http. */
 static void
 test_start(void)
 {
@@ -233,7 +234,8 @@ test_start(void)
 	T_ASSERT(setup() == 0);
 	T_ASSERT(app("tickets") != NULL);
 	start(7, "alice", "s1", now + 600, app("tickets"));
-	T_ASSERTF(nsent == 2, "%d sent: %s", nsent, failed_only());
+	T_ASSERTF(nsent == 1 && sent[0].type == IMSG_HTTP_SESSION, "%d sent, "
+	    "the first %s", nsent, imsg_type_name(sent[0].type));
 	T_ASSERT(sent[0].proc == PROC_NETD &&
 	    sent[0].type == IMSG_HTTP_SESSION && sent[0].peer == 7 &&
 	    sent[0].len > sizeof(hs));
@@ -264,9 +266,13 @@ test_start(void)
 	    json_object_get(c, "traits") == NULL);
 	json_decref(c);
 
+	/* mcpd hears of it once netd holds the headers, and once only. */
+	T_ASSERT(httpapp_ready(7, &hs.key) == 0);
 	T_ASSERT(sent[1].proc == PROC_MCPD && sent[1].type == IMSG_APP_HTTP &&
 	    sent[1].peer == 7 && sent[1].len == sizeof(ah));
 	memcpy(&ah, sent[1].data, sizeof(ah));
+	T_ASSERT(httpapp_ready(7, &hs.key) == -1 && nsent == 2);
+	T_ASSERT(httpapp_ready(8, &hs.key) == -1 && nsent == 2);
 	T_ASSERT(ah.ref.serial == 70 && strcmp(ah.ref.session, "s1") == 0 &&
 	    ah.transport == HTTP_STREAMABLE && ah.timeout == 5000 &&
 	    strcmp(ah.path, "/mcp?t=1") == 0);
@@ -275,7 +281,7 @@ test_start(void)
 	/* A certificate that lives longer than cert_ttl: capped. */
 	sent_clear();
 	start(8, "alice", "s2", now + 86400, app("tickets"));
-	T_ASSERT(nsent == 2 && sent[0].type == IMSG_HTTP_SESSION);
+	T_ASSERT(nsent == 1 && sent[0].type == IMSG_HTTP_SESSION);
 	memcpy(&hs, sent[0].data, sizeof(hs));
 	T_ASSERT(hs.not_after >= now + 3599 && hs.not_after <= now + 3601);
 
@@ -298,6 +304,10 @@ test_start(void)
 	strlcpy(hs.key.ref.session, "s2", sizeof(hs.key.ref.session));
 	T_ASSERT(httpapp_stop(8, &hs.key.ref) == 1);
 	T_ASSERT(httpapp_sessions() == 0);
+	/* netd's word for a session mcpd ended meanwhile: nothing sent. */
+	sent_clear();
+	hs.key.conn = 8;
+	T_ASSERT(httpapp_ready(8, &hs.key) == 0 && nsent == 0);
 	teardown();
 }
 
@@ -305,15 +315,19 @@ test_start(void)
 static void
 test_no_jwt(void)
 {
+	struct http_session hs;
 	struct app_http	 ah;
 	struct app_ref	 ref;
 	int64_t		 now = time(NULL);
 
 	T_ASSERT(setup() == 0);
 	start(3, "carol", "p1", now + 60, app("plain"));
-	T_ASSERTF(nsent == 2, "%s", failed_only());
+	T_ASSERTF(nsent == 1, "%d sent, the first %s", nsent,
+	    imsg_type_name(sent[0].type));
 	T_ASSERT(sent[0].type == IMSG_HTTP_SESSION &&
 	    sent[0].len == sizeof(struct http_session));
+	memcpy(&hs, sent[0].data, sizeof(hs));
+	T_ASSERT(httpapp_ready(3, &hs.key) == 0 && nsent == 2);
 	memcpy(&ah, sent[1].data, sizeof(ah));
 	T_ASSERT(ah.transport == HTTP_STREAMABLE && ah.timeout == 60000 &&
 	    strcmp(ah.path, "/") == 0);
@@ -382,7 +396,7 @@ test_refused(void)
 	T_ASSERT(strlist_add(&((struct app_res *)app("plain"))->remote.headers,
 	    "X-D: {{external.team}}") == 0);
 	start(1, "alice", "r1", now + 60, app("plain"));
-	T_ASSERTF(nsent == 2 && sent[0].len == sizeof(struct http_session) +
+	T_ASSERTF(nsent == 1 && sent[0].len == sizeof(struct http_session) +
 	    4 * (16000 + 7), "%d %s", nsent, failed_only());
 	sent_clear();
 	T_ASSERT(strlist_add(&((struct app_res *)app("plain"))->remote.headers,
@@ -399,7 +413,7 @@ test_refused(void)
 	sent_clear();
 	r->u.user.traits[0].values.v[0][10] = '\0';
 	start(2, "alice", "r3", now + 60, app("plain"));
-	T_ASSERT(nsent == 2);
+	T_ASSERT(nsent == 1);
 	sent_clear();
 	T_ASSERT(httpapp_sessions() == 2);
 	start(3, "alice", "r4", now + 60, app("plain"));
