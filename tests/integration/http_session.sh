@@ -2,9 +2,11 @@
 # origins with each app's CA certificates, at start and again after each
 # change of users, apps or the configuration; an app whose CA file
 # cannot be read is left out of it, with the reason in the log; stdio
-# apps and hidden ones are never in it.  (A session's headers and the
-# refusals at its start are unit-tested in test_httpapp.c; apps.sh runs
-# one refusal through the whole daemon.)
+# apps and hidden ones are never in it.  Then a session with a server
+# that records what it gets: the rendered headers on every request, a
+# JWT with the right claims that verifies with mcpgatectl jwks.  (The
+# refusals at a session's start are unit-tested in test_httpapp.c;
+# apps.sh runs one through the whole daemon.)
 . "$(dirname "$0")/lib.sh"
 need_root "CA files are read by the root parent in its sandbox"
 
@@ -156,3 +158,105 @@ wait_tables 1
 mg_stop
 [ "$MG_STATUS" = 0 ] &&
     pass "the daemon stops cleanly" || fail "the daemon stops cleanly" "$MG_STATUS"
+
+# --- a session, end to end ---------------------------------------------------
+# A server that records what it gets: the rendered headers on every
+# request (the DELETE at the end too), a JWT whose claims say who the
+# user is, that verifies with the key mcpgatectl jwks publishes, and
+# whose jti is the one the log names, the token itself never logged.
+python3 "$TOP/tests/integration/mcprecord.py" "$T/rec" >"$T/port" 2>&1 &
+SRV=$!
+disown
+trap 'kill "$SRV" 2>/dev/null; cleanup' EXIT
+for i in $(seq 1 50); do
+	[ -s "$T/port" ] && break
+	sleep 0.1
+done
+SPORT=$(cat "$T/port")
+mg_setup <<EOF2
+app_service:
+  apps:
+  - name: rec
+    uri: mcp+http://127.0.0.1:$SPORT/mcp
+    rewrite:
+      headers:
+      - "Authorization: Bearer {{internal.jwt}}"
+      - "X-Tools: {{external.mcp_tools}}"
+      - "X-User: {{ internal.user }}"
+      - "X-Session: {{internal.session}}"
+EOF2
+sed -i 's/^proxy_service:$/&\n  name: gw-test/' "$MG_CONF"
+mg_start || exit 1
+PW="correct horse battery"
+out=$(ctl --format json users add ann --roles mcp-user --mcp-tools echo)
+printf '%s\n%s\n' "$(echo "$out" | jq -r .invite)" "$PW" |
+    MCPGATE_HOME=$MG_DIR/home-ann "$BIN/mcpgate" login \
+    --proxy "127.0.0.1:$MG_PORT" --user ann --invite --password-stdin \
+    --ca-fingerprint "$(echo "$out" | jq -r .ca_fingerprint)" >/dev/null ||
+    fail "setup: ann's login" "$(tail -n 5 "$MG_DIR/log")"
+INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"http_session.sh","version":"1"}}}'
+out=$({
+	printf '%s\n' "$INIT"
+	sleep 0.5
+	printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}' \
+	    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+	sleep 1.5
+} | user_session ann 10 rec 2>&1)
+sid=$(echo "$out" | head -n 1 | jq -r .session)
+echo "$out" | has '.id == 1 and .result.serverInfo.name == "mcprecord"' &&
+    echo "$out" | has '.id == 2 and .result.tools[0].name == "echo"' &&
+    pass "session: initialize and tools/list answered by the HTTP server" ||
+    fail "session: initialize and tools/list answered" "$out"
+for i in $(seq 1 30); do
+	grep -q '"DELETE"' "$T/rec" 2>/dev/null && break
+	sleep 0.1
+done
+jq -s -e --arg sid "$sid" 'length >= 3 and all(.[]; .headers as $h |
+    ($h.Authorization | startswith("Bearer ey")) and $h["X-Tools"] == "echo"
+    and $h["X-User"] == "ann" and $h["X-Session"] == $sid) and
+    (map(.headers.Authorization) | unique | length) == 1 and
+    any(.[]; .method == "DELETE")' "$T/rec" >/dev/null &&
+    pass "every request, the DELETE too, carries the rendered headers and one token" ||
+    fail "every request carries the rendered headers" "$(cat "$T/rec")"
+tok=$(jq -r -s '.[0].headers.Authorization | ltrimstr("Bearer ")' "$T/rec")
+# b64url PART: base64url to bytes.
+b64url() {
+	python3 -c 'import base64, sys
+s = sys.argv[1]; sys.stdout.buffer.write(base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)))' "$1"
+}
+claims=$(b64url "$(echo "$tok" | cut -d. -f2)")
+now=$(date +%s)
+echo "$claims" | is '.iss == "gw-test" and .sub == "ann" and
+    .aud == "http://127.0.0.1:'"$SPORT"'/mcp" and .iat == .nbf and
+    (.iat - '"$now"' | fabs) < 30 and .exp - .iat == 43200 and
+    (.jti | test("^[0-9a-f]{32}$")) and .roles == ["mcp-user"] and
+    .traits == {"mcp_tools": ["echo"]}' &&
+    pass "the JWT's claims: iss, sub, aud, times capped by cert_ttl, jti, roles, traits" ||
+    fail "the JWT's claims" "$claims"
+jti=$(echo "$claims" | jq -r .jti)
+grep -q "app rec session $sid of ann: HTTP headers sent (4), jwt jti=$jti" "$MG_DIR/log" &&
+    ! grep -qF "$(echo "$tok" | cut -d. -f3)" "$MG_DIR/log" &&
+    pass "the log names the session's jti, never the token" ||
+    fail "the log names the session's jti" "$(grep "app rec" "$MG_DIR/log")"
+# The signature, with the JWKS key the header's kid names.
+jwks=$(ctl jwks)
+kid=$(b64url "$(echo "$tok" | cut -d. -f1)" | jq -r .kid)
+x=$(echo "$jwks" | jq -r --arg k "$kid" '.keys[] | select(.kid == $k) | .x')
+{
+	echo "-----BEGIN PUBLIC KEY-----"
+	{ printf '\x30\x2a\x30\x05\x06\x03\x2b\x65\x70\x03\x21\x00'; b64url "$x"; } |
+	    base64
+	echo "-----END PUBLIC KEY-----"
+} >"$T/jwt.pub"
+printf '%s' "$(echo "$tok" | cut -d. -f1-2)" >"$T/jwt.data"
+b64url "$(echo "$tok" | cut -d. -f3)" >"$T/jwt.sig"
+openssl pkeyutl -verify -pubin -inkey "$T/jwt.pub" -rawin \
+    -in "$T/jwt.data" -sigfile "$T/jwt.sig" >/dev/null 2>&1 &&
+    pass "the JWT's signature verifies with mcpgatectl jwks" ||
+    fail "the JWT's signature verifies" "kid $kid x $x"
+printf 'x' >>"$T/jwt.data"
+! openssl pkeyutl -verify -pubin -inkey "$T/jwt.pub" -rawin \
+    -in "$T/jwt.data" -sigfile "$T/jwt.sig" >/dev/null 2>&1 &&
+    pass "and not once a byte is added" ||
+    fail "a changed token still verifies" ""
+mg_stop
