@@ -1174,6 +1174,10 @@ relay_park(struct mconn *c, json_t *rec)
 			nendings++;
 			parked = 1;
 		}
+	} else if (s->app->transport != APP_STDIO) {
+		/* Ended before the server was reached: no exit to wait for. */
+		if (!be->exited)
+			send_stop(c->id, s->serial, s->id);
 	} else if (be->exited) {
 		if (be->status != -1)
 			exit_fields(rec, be->pid, 1, be->status);
