@@ -48,6 +48,8 @@ call() {
 }
 
 # --- the servers ----------------------------------------------------------
+# Each in MG_INSTANCES, killed at the end, and disowned: the shell does
+# not report it killed.
 # started_port FILE: the first line of FILE, once a server wrote it.
 started_port() {
 	wait_for 20 test -s "$1" && head -n 1 "$1"
@@ -59,6 +61,7 @@ everything() {
 	LOOPBACK_PORT_FILE=$T/port-$1 PORT=0 node --import "$PEERS/loopback.mjs" \
 	    "$M/server-everything/dist/index.js" "$1" >"$T/everything-$1.log" 2>&1 &
 	MG_INSTANCES+=($!)
+	disown $!
 	started_port "$T/port-$1"
 }
 
@@ -69,6 +72,7 @@ jwtserver() {
 	node "$PEERS/jwtserver.mjs" --jwks "$T/jwks.json" --log "$T/$n.jsonl" \
 	    "$@" >"$T/port-$n" 2>"$T/$n.err" &
 	MG_INSTANCES+=($!)
+	disown $!
 	started_port "$T/port-$n"
 }
 
@@ -116,6 +120,7 @@ J3=$(jwtserver j3 --cert "$T/c/srv.pem" --key "$T/c/srv.key")
 node "$PEERS/faultserver.mjs" --big $((1024 * 1024)) --log "$T/fault.jsonl" \
     >"$T/port-fault" 2>"$T/fault.err" &
 MG_INSTANCES+=($!)
+disown $!
 read -r F FOTHER < <(started_port "$T/port-fault")
 # A port nothing listens on: the kernel's pick, closed again.
 NOPORT=$(node -e 'const s = require("net").createServer();
@@ -274,18 +279,43 @@ ctl create -f "$T/users.yaml" >/dev/null &&
     { fail "ann logs in" "see $MG_DIR/log"; exit 1; }
 export MCPGATE_HOME=$MG_DIR/home-ann
 
-# raw APP SECONDS LINES...: the lines, 0.3 s apart, to a session with APP,
-# then what the gateway answered; stdin stays open SECONDS.
-raw() {
-	local app=$1 secs=$2 l
-	shift 2
-	{
+# converse APP LINES...: a session of ann with APP, as a client that
+# waits for each answer: each line sent once the request before it (if
+# it was one) has its answer, or the session has ended, 30 s at most;
+# stdin closed after the last answer; then what the gateway answered.
+# A line "@wait FILE" sends nothing but waits for FILE, 90 s at most;
+# "@touch FILE" makes FILE.
+converse() {
+	local app=$1 f
+	shift
+	f=$(mktemp -u "$T/conv.XXXXXX")
+	mkfifo "$f"
+	(
+		trap '' PIPE
+		user_session ann 90 "$app" <"$f" >"$f.out" &
+		pid=$!
+		exec 3>"$f"
 		for l in "$@"; do
-			printf '%s\n' "$l"
-			sleep 0.3
+			kill -0 "$pid" 2>/dev/null || break
+			case $l in
+			@wait\ *) wait_for 90 test -e "${l#* }"; continue;;
+			@touch\ *) touch "${l#* }"; continue;;
+			esac
+			printf '%s\n' "$l" >&3 2>/dev/null || break
+			id=$(printf '%s\n' "$l" | jq '.id // empty')
+			if [ -n "$id" ]; then
+				wait_for 30 has "(.id == $id and (.result != null or
+				    .error != null)) or (.id == null and
+				    .error != null)" <"$f.out"
+			else
+				sleep 0.1
+			fi
 		done
-		sleep "$secs"
-	} | user_session ann $((secs + 15)) "$app"
+		exec 3>&-
+		wait "$pid"
+	)
+	cat "$f.out"
+	rm -f "$f" "$f.out"
 }
 # err_says APP REGEX [ID]: a JSON-RPC error on stdin (to request ID, 1
 # unless given, or to none) whose message, APP's name and "the session
@@ -310,7 +340,8 @@ jtrue() {
 }
 # served APP: a session with APP initializes and is answered a call.
 served() {
-	raw "$1" 0 "$INIT" "$INITED" "$(call 2 echo '{"message":"still here"}')" |
+	converse "$1" "$INIT" "$INITED" \
+	    "$(call 2 echo '{"message":"still here"}')" |
 	    has '.id == 2 and (.result.content[0].text | test("still here"))'
 }
 
@@ -352,7 +383,7 @@ audit_has '.event == "mcp.session.server_request" and
 # --- identity ---------------------------------------------------------------
 # whoami APP: the text of jwtserver's whoami through a session with APP.
 whoami() {
-	raw "$1" 1 "$INIT" "$INITED" "$(call 2 whoami)" |
+	converse "$1" "$INIT" "$INITED" "$(call 2 whoami)" |
 	    jq -c -R 'fromjson? | select(.id == 2) | .result.content[0].text
 	    | fromjson'
 }
@@ -392,7 +423,7 @@ echo "$W" | jtrue '.headers["x-mcpgate-user"] == "ann" and
     cut -c1-300)"
 sid=$(echo "$W" | jq -r '.headers["x-session"]' 2>/dev/null)
 audit_has ".event == \"mcp.session.start\" and .app == \"id-full\" and
-    .session == \"$sid\"" &&
+    .session_id == \"$sid\"" &&
     pass "id-full: {{internal.session}} is the session's id in the audit log" ||
     fail "id-full: {{internal.session}}" "$sid not a session of the audit log"
 echo "$W" | jtrue '.requests | length >= 3 and all(.[];
@@ -407,7 +438,7 @@ echo "$W" | jtrue '.requests | length >= 3 and all(.[];
 # What a client sends can put no header on the server's requests: a call
 # whose _meta and arguments carry an Authorization and an X-Team.
 EVIL='{"Authorization":"Bearer client-supplied","X-Team":"client-supplied"}'
-raw id-full 1 "$INIT" "$INITED" \
+converse id-full "$INIT" "$INITED" \
     "$(jq -c -n --argjson e "$EVIL" '{jsonrpc: "2.0", id: 2,
     method: "tools/call", params: {name: "echo", arguments: {message: "hi",
     headers: $e}, _meta: ({headers: $e} + $e)}}')" \
@@ -436,11 +467,11 @@ echo "$W" | jtrue --arg aud "http://127.0.0.1:$J1/mcp?app=none" \
     pass "id-none: jwt_claims none: a valid JWT, its aud the uri with its query, no roles nor traits, no other header" ||
     fail "id-none" "$(echo "$W" | jq -c '.jwt' 2>&1 | cut -c1-300)"
 
-out=$(raw id-region 1 "$INIT" "$INITED")
+out=$(converse id-region "$INIT" "$INITED")
 echo "$out" | err_says id-region '\\bregion\\b' &&
     pass "a header template with a trait ann lacks: the session fails, naming it" ||
     fail "a trait the user lacks" "$(echo "$out" | tail -n 2 | tr '\n' ' ')"
-out=$(raw id-env 1 "$INIT" "$INITED")
+out=$(converse id-env "$INIT" "$INITED")
 echo "$out" | err_says id-env '\\benv\\b' &&
     ! echo "$out" | has '.id == 1 and .result' &&
     pass "a header template with a trait of two values: the session fails, naming it" ||
@@ -460,7 +491,7 @@ jq -e --arg k1 "$KID" --arg k2 "$KID2" '$k1 != $k2 and
     [.keys[].kid] == [$k2, $k1]' "$T/jwks.new" >/dev/null &&
     pass "jwt rotate: the new key first in the JWKS, the previous one second" ||
     fail "jwt rotate: the JWKS" "$(cat "$T/jwks.new")"
-out=$(raw id-full 1 "$INIT" "$INITED" "$(call 2 whoami)")
+out=$(converse id-full "$INIT" "$INITED" "$(call 2 whoami)")
 tail -n 1 "$T/j1.jsonl" | jtrue --arg k "$KID2" '.jwt.valid == false and
     .jwt.kid == $k' >/dev/null && echo "$out" | err_says id-full '\\b401\\b' 2 &&
     pass "jwt rotate: a server with the old JWKS refuses the new JWT; the client hears 401" ||
@@ -479,11 +510,11 @@ echo "$W" | jtrue --arg aud "https://localhost:$J2/mcp" '.jwt.valid and
     pass "https with the app's CA: served, the JWT's aud the https URL" ||
     fail "https with the app's CA" "$(echo "$W" | cut -c1-200)"\
 " $(grep tls-ok "$MG_DIR/log" | tail -n 2 | tr '\n' ' ')"
-out=$(raw tls-other-ca 1 "$INIT")
+out=$(converse tls-other-ca "$INIT")
 echo "$out" | err_says tls-other-ca 'TLS|certificate' &&
     pass "https with another CA: refused, the client told of TLS or the certificate" ||
     fail "https with another CA" "$(echo "$out" | tail -n 1 | cut -c1-200)"
-out=$(raw tls-other-name 1 "$INIT")
+out=$(converse tls-other-name "$INIT")
 echo "$out" | err_says tls-other-name 'TLS|certificate' &&
     pass "https to a certificate of another name: refused, saying so" ||
     fail "https, another name" "$(echo "$out" | tail -n 1 | cut -c1-200)"
@@ -495,30 +526,30 @@ served tls-ok && pass "https with the app's CA served after those" ||
 
 # --- faults -----------------------------------------------------------------
 # A session of ann lives through all of them: a call before, one after.
-{
-	printf '%s\n' "$INIT" "$INITED" "$(call 2 echo '{"message":"before"}')"
-	sleep 7
-	call 3 echo '{"message":"after"}'
-	echo
-	sleep 1.5
-} | user_session ann 20 everything-http >"$T/live.out" &
+converse everything-http "$INIT" "$INITED" \
+    "$(call 2 echo '{"message":"before"}')" "@touch $T/live.started" \
+    "@wait $T/faults.done" "$(call 3 echo '{"message":"after"}')" \
+    >"$T/live.out" &
 live=$!
+wait_for 30 test -e "$T/live.started"
 bg=()
 for a in f-refused f-500 f-big f-redirect; do
-	raw "$a" 1 "$INIT" "$INITED" >"$T/$a.out" &
+	converse "$a" "$INIT" "$INITED" >"$T/$a.out" &
 	bg+=($!)
 done
-raw f-slow 3 "$INIT" "$INITED" >"$T/f-slow.out" &
+converse f-slow "$INIT" "$INITED" >"$T/f-slow.out" &
 bg+=($!)
 for a in f-broken f-broken-sse; do
-	raw "$a" 1 "$INIT" "$INITED" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
+	converse "$a" "$INIT" "$INITED" \
+	    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
 	    >"$T/$a.out" &
 	bg+=($!)
 done
-raw id-gone 1 "$INIT" "$INITED" "$(call 2 forget-session)" \
+converse id-gone "$INIT" "$INITED" "$(call 2 forget-session)" \
     "$(call 3 echo '{"message":"gone?"}')" >"$T/id-gone.out" &
 bg+=($!)
 wait "${bg[@]}"
+touch "$T/faults.done"
 
 fault() {	# APP WHAT REGEX [ID]
 	err_says "$1" "$3" "${4:-1}" <"$T/$1.out" &&
@@ -595,4 +626,13 @@ else
 	else
 		fail "netd's memory" "20 sessions: one failed or past 120 s"
 	fi
+fi
+
+# Under the sanitizers, a report from any process of the daemon is in its
+# log; the plain build has none to write.
+if grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "$MG_DIR/log"; then
+	fail "no sanitizer report in the daemon's log" \
+	    "$(grep -m 2 'Sanitizer\|runtime error:' "$MG_DIR/log" | tr '\n' ' ')"
+else
+	pass "no sanitizer report in the daemon's log"
 fi
