@@ -55,25 +55,27 @@ started_port() {
 	wait_for 20 test -s "$1" && head -n 1 "$1"
 }
 
-# everything MODE: server-everything in MODE on a loopback port the
-# kernel picks (loopback.mjs binds it to 127.0.0.1 and tells the port).
+# everything VAR MODE: server-everything in MODE on a loopback port the
+# kernel picks (loopback.mjs binds it to 127.0.0.1 and tells the port),
+# which VAR is set to. Not in a $(...), whose MG_INSTANCES is lost.
 everything() {
-	LOOPBACK_PORT_FILE=$T/port-$1 PORT=0 node --import "$PEERS/loopback.mjs" \
-	    "$M/server-everything/dist/index.js" "$1" >"$T/everything-$1.log" 2>&1 &
+	LOOPBACK_PORT_FILE=$T/port-$2 PORT=0 node --import "$PEERS/loopback.mjs" \
+	    "$M/server-everything/dist/index.js" "$2" >"$T/everything-$2.log" 2>&1 &
 	MG_INSTANCES+=($!)
 	disown $!
-	started_port "$T/port-$1"
+	printf -v "$1" '%s' "$(started_port "$T/port-$2")"
 }
 
-# jwtserver NAME ARGS...: a jwtserver.mjs, its log in $T/NAME.jsonl.
+# jwtserver VAR NAME ARGS...: a jwtserver.mjs, its log in $T/NAME.jsonl,
+# its port in VAR.
 jwtserver() {
-	local n=$1
-	shift
+	local v=$1 n=$2
+	shift 2
 	node "$PEERS/jwtserver.mjs" --jwks "$T/jwks.json" --log "$T/$n.jsonl" \
 	    "$@" >"$T/port-$n" 2>"$T/$n.err" &
 	MG_INSTANCES+=($!)
 	disown $!
-	started_port "$T/port-$n"
+	printf -v "$v" '%s' "$(started_port "$T/port-$n")"
 }
 
 # mkcert DIR CN SAN: a CA and a server certificate it signs (as http.sh).
@@ -112,11 +114,11 @@ own_jwt() {
 	    -inkey "$T/own.key" -in "$T/own.in" | b64u)"
 }
 
-EH=$(everything streamableHttp)
-ES=$(everything sse)
-J1=$(jwtserver j1)
-J2=$(jwtserver j2 --cert "$T/a/srv.pem" --key "$T/a/srv.key")
-J3=$(jwtserver j3 --cert "$T/c/srv.pem" --key "$T/c/srv.key")
+everything EH streamableHttp
+everything ES sse
+jwtserver J1 j1
+jwtserver J2 j2 --cert "$T/a/srv.pem" --key "$T/a/srv.key"
+jwtserver J3 j3 --cert "$T/c/srv.pem" --key "$T/c/srv.key"
 node "$PEERS/faultserver.mjs" --big $((1024 * 1024)) --log "$T/fault.jsonl" \
     >"$T/port-fault" 2>"$T/fault.err" &
 MG_INSTANCES+=($!)
