@@ -449,6 +449,18 @@ has '.id == 2 and .result != null' <"$T/evil.out" &&
     ! grep -q 'client-supplied' <(jq -c '.headers' "$T/j1.jsonl") &&
     pass "a client's Authorization or X-Team in its messages never becomes a header" ||
     fail "a client's headers" "$(say "$T/evil.out")"
+# A tool ann's role denies: not listed, refused by the gateway, and the
+# server never asked to run it.
+out=$(converse id-full "$INIT" "$INITED" \
+    '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' "$(call 3 get-env)")
+echo "$out" | has '.id == 2 and ([.result.tools[].name] |
+    any(.[]; . == "whoami") and all(.[]; . != "get-env"))' &&
+    echo "$out" | has '.id == 3 and .error.code == -32602' &&
+    jq -e -s 'any(.[]; any(.rpc[]; .method == "tools/list")) and
+    all(.[]; all(.rpc[]; .tool != "get-env"))' "$T/j1.jsonl" >/dev/null &&
+    pass "a denied tool: not listed, refused -32602, never asked of the server" ||
+    fail "a denied tool over HTTP" "$(echo "$out" | tail -n 2 |
+    cut -c1-200 | tr '\n' ' ')"
 for i in $(seq 1 40); do
 	grep -q '"DELETE"' "$T/j1.jsonl" && break
 	sleep 0.1

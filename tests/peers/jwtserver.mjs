@@ -16,14 +16,15 @@
 // not past, and, when given, iss NAME and aud URL; otherwise the answer
 // is 401 with the reason, and the request goes no further. --log appends
 // one JSON line per request: method, path, session, every header as
-// received (names lower-cased, repeated ones kept apart) and the JWT's
-// verdict.
+// received (names lower-cased, repeated ones kept apart), the JWT's
+// verdict, and for a POST each message's method, id and tool name.
 //
 // Its tools:
 //   whoami          the JWT's verdict, header and claims, the headers of
 //                   this request, and every request of the session so far,
 //                   as JSON text;
 //   echo            {message} back;
+//   get-env         says it was reached (a tool for a role to deny);
 //   forget-session  the server forgets the session: each later request
 //                   with its id is answered 404, as by a server that
 //                   restarted.
@@ -176,6 +177,10 @@ function newServer(session) {
         description: 'Echoes the message',
         inputSchema: { message: z.string() },
     }, async ({ message }) => ({ content: [{ type: 'text', text: `Echo: ${message}` }] }));
+    // A tool for the roles to deny: reaching it is the gateway's failure.
+    server.registerTool('get-env', {
+        description: 'Says that it was reached',
+    }, async () => ({ content: [{ type: 'text', text: 'get-env reached the server' }] }));
     server.registerTool('forget-session', {
         description: 'Forgets this session: its later requests get 404',
     }, async extra => {
@@ -205,36 +210,49 @@ async function readBody(req) {
     return Buffer.concat(chunks).toString('utf8');
 }
 
+// What a POST carried: each message's method, id and tool.
+function rpcs(body) {
+    return (Array.isArray(body) ? body : [body]).map(m => ({
+        method: m?.method ?? null,
+        id: m?.id ?? null,
+        tool: m?.method === 'tools/call' ? m.params?.name ?? null : null,
+    }));
+}
+
 async function handle(req, res) {
     const url = new URL(req.url, 'http://x');
     const sid = req.headers['mcp-session-id'];
     const auth = verify(req.headers.authorization);
+    let body;
+    let bad = null;
+    if (req.method === 'POST') {
+        try {
+            body = JSON.parse(await readBody(req));
+        } catch (e) {
+            bad = e.message;
+        }
+    }
     const rec = {
         method: req.method,
         path: url.pathname + url.search,
         session: sid ?? null,
         headers: rawHeaders(req),
         jwt: { valid: auth.valid, reason: auth.reason, kid: auth.kid },
+        rpc: body !== undefined ? rpcs(body) : [],
     };
     log(rec);
     if (url.pathname !== opts.path)
         return deny(res, 404, `no MCP endpoint at ${url.pathname}`);
     if (!auth.valid)
         return deny(res, 401, `JWT refused: ${auth.reason}`);
+    if (bad !== null)
+        return deny(res, 400, `bad body: ${bad}`);
 
     let s;
     if (sid !== undefined) {
         s = sessions.get(sid);
         if (s === undefined)
             return deny(res, 404, 'Session not found');
-    }
-    let body;
-    if (req.method === 'POST') {
-        try {
-            body = JSON.parse(await readBody(req));
-        } catch (e) {
-            return deny(res, 400, `bad body: ${e.message}`);
-        }
     }
     if (s === undefined) {
         if (req.method !== 'POST' || body?.method !== 'initialize')
