@@ -281,6 +281,12 @@ ctl create -f "$T/users.yaml" >/dev/null &&
     { fail "ann logs in" "see $MG_DIR/log"; exit 1; }
 export MCPGATE_HOME=$MG_DIR/home-ann
 
+# answered ID FILE: FILE has the answer to request ID, or the error that
+# ended its session.
+answered() {
+	has "(.id == $1 and (.result != null or .error != null)) or
+	    (.id == null and .error != null)" <"$2"
+}
 # converse APP LINES...: a session of ann with APP, as a client that
 # waits for each answer: each line sent once the request before it (if
 # it was one) has its answer, or the session has ended, 30 s at most;
@@ -306,9 +312,7 @@ converse() {
 			printf '%s\n' "$l" >&3 2>/dev/null || break
 			id=$(printf '%s\n' "$l" | jq '.id // empty')
 			if [ -n "$id" ]; then
-				wait_for 30 has "(.id == $id and (.result != null or
-				    .error != null)) or (.id == null and
-				    .error != null)" <"$f.out"
+				wait_for 30 answered "$id" "$f.out"
 			else
 				sleep 0.1
 			fi
