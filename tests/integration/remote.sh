@@ -465,13 +465,12 @@ echo "$out" | has '.id == 2 and ([.result.tools[].name] |
     pass "a denied tool: not listed, refused -32602, never asked of the server" ||
     fail "a denied tool over HTTP" "$(echo "$out" | tail -n 2 |
     cut -c1-200 | tr '\n' ' ')"
-for i in $(seq 1 40); do
-	grep -q '"DELETE"' "$T/j1.jsonl" && break
-	sleep 0.1
-done
-jq -e -s --arg s "$(echo "$W" | jq -r '.headers["mcp-session-id"]')" \
-    'any(.[]; .method == "DELETE" and .session == $s)' "$T/j1.jsonl" \
-    >/dev/null 2>&1 &&
+# deleted SESSION: the server was sent a DELETE of its session SESSION.
+deleted() {
+	jq -e -s --arg s "$1" 'any(.[]; .method == "DELETE" and
+	    .session == $s)' "$T/j1.jsonl" >/dev/null 2>&1
+}
+wait_for 5 deleted "$(echo "$W" | jq -r '.headers["mcp-session-id"]')" &&
     pass "the session's end: a DELETE of its Mcp-Session-Id" ||
     fail "the session's end: DELETE" "$(jq -c '[.method, .session]' \
     "$T/j1.jsonl" | tail -n 4 | tr '\n' ' ')"
