@@ -554,7 +554,11 @@ for a in f-refused f-500 f-big f-redirect; do
 	converse "$a" "$INIT" "$INITED" >"$T/$a.out" &
 	bg+=($!)
 done
-converse f-slow "$INIT" "$INITED" >"$T/f-slow.out" &
+{
+	t0=$(ms_now)
+	converse f-slow "$INIT" "$INITED" >"$T/f-slow.out"
+	echo $(($(ms_now) - t0)) >"$T/f-slow.ms"
+} &
 bg+=($!)
 for a in f-broken f-broken-sse; do
 	converse "$a" "$INIT" "$INITED" \
@@ -575,7 +579,12 @@ fault() {	# APP WHAT REGEX [ID]
 }
 fault f-refused "connection refused" 'refused|connect'
 fault f-500 "a 500" '\\b500\\b'
-fault f-slow "a server slower than its 2s timeout" 'in time|within|timed? ?out|timeout'
+fault f-slow "a server slower than its 2s timeout" \
+    'in time|within|timed? ?out|timeout'
+ms=$(cat "$T/f-slow.ms")
+[ "$ms" -ge 2000 ] && [ "$ms" -lt 8000 ] &&
+    pass "and the error came at the timeout ($ms ms), not at the client's 30 s" ||
+    fail "the slow server's error: when" "after $ms ms"
 fault f-big "a body over max_message_size" 'max_message_size|too large|larger'
 fault f-broken "a Streamable HTTP answer cut mid-event" \
     '\\bstreams?\\b|closed|cut|incomplete|broke|premature|eof|truncated' 2
