@@ -6,6 +6,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -70,6 +72,37 @@ auditd_record(enum proc_id from, struct imsg *imsg)
 		ev_timer_add(&auditd->commit_timer, 0);
 }
 
+/* A record written: to syslog too, when audit.syslog asks. */
+static void
+auditd_written(const char *line, size_t len, uint64_t seq)
+{
+	asyslog_send(&auditd->syslog, &auditd->j.stats, line, len, seq);
+}
+
+/*
+ * audit.syslog, and the socket the parent connected to /dev/log for it
+ * (none when it is off, or /dev/log could not be reached).
+ */
+static void
+auditd_syslog(struct imsg *imsg)
+{
+	struct audit_syslog	 as;
+	int			 fd;
+
+	child_imsg_fixed("parent", imsg, &as, sizeof(as));
+	fd = imsg_get_fd(imsg);
+	as.tag[sizeof(as.tag) - 1] = '\0';
+	if (as.facility < 0 || as.facility > LOG_LOCAL7 ||
+	    (as.facility & LOG_PRIMASK) != 0 || as.tag[0] == '\0' ||
+	    (!as.enabled && fd != -1)) {
+		if (fd != -1)
+			close(fd);
+		child_bad_imsg("parent", imsg);
+	}
+	asyslog_set(&auditd->syslog, &as, fd);
+	auditd->j.stats.syslog_connected = fd != -1;
+}
+
 static void
 auditd_reconf(const struct conf_snapshot *snap)
 {
@@ -85,6 +118,9 @@ auditd_dispatch_parent(struct imsg *imsg)
 	switch (imsg_get_type(imsg)) {
 	case IMSG_AUDIT_RECORD:
 		auditd_record(PROC_PARENT, imsg);
+		return (1);
+	case IMSG_AUDIT_SYSLOG:
+		auditd_syslog(imsg);
 		return (1);
 	case IMSG_AUDIT_SEAL:
 		child_imsg_fixed("parent", imsg, NULL, 0);
@@ -178,6 +214,9 @@ auditd_init(struct imsg *imsg)
 		if (audit_key == NULL)
 			fatalx("bad audit key from the parent");
 		break;
+	case IMSG_AUDIT_SYSLOG:
+		auditd_syslog(imsg);
+		break;
 	default:
 		child_bad_imsg("parent", imsg);
 	}
@@ -197,6 +236,7 @@ auditd_main(int foreground, int verbose)
 
 	child_setup(PROC_AUDITD, foreground, verbose);
 	auditd = &auditd_state;
+	asyslog_init(&auditd->syslog);
 
 	child_receive_init(&ci, &auditd_ops);
 	auditd->conf = ci.conf;
@@ -219,12 +259,16 @@ auditd_main(int foreground, int verbose)
 	json_decref(warm);
 	if (ev_init() == -1)
 		fatal("ev_init");
+	/* The time zone, for syslog's local time, while /etc is in reach. */
+	tzset();
 
 	sandbox_enter(&auditd_sandbox, &ci.creds, audit_dirfd);
 
 	journal_init(&auditd->j, audit_dirfd, audit_key,
 	    auditd->conf.audit_max_file_size, auditd->conf.audit_fsync);
 	auditd->j.on_anchor = auditd_anchor;
+	auditd->j.on_written = auditd_written;
+	auditd->j.stats.syslog_connected = auditd->syslog.fd != -1;
 	ev_timer_set(&auditd->commit_timer, auditd_commit, NULL);
 	if (journal_recover(&auditd->j) == -1)
 		fatalx("cannot continue the audit log");

@@ -69,6 +69,8 @@ struct journal {
 	int			 anchor_state;	/* ANCHOR_* */
 	struct audit_anchor	 anchor;
 	void			(*on_anchor)(const struct audit_anchor *);
+	/* each record once written: the line, without its newline */
+	void			(*on_written)(const char *, size_t, uint64_t);
 	struct ev_timer		 sync_timer;
 	struct ev_timer		 checkpoint_timer;
 	struct ev_timer		 watch_timer;
@@ -78,11 +80,29 @@ struct journal {
 	struct auditd_status	 stats;
 };
 
+/* audit.syslog, and why a message was not sent */
+#define ASYSLOG_NOSOCKET	0
+#define ASYSLOG_FULL		1	/* EAGAIN: the receiver's queue */
+#define ASYSLOG_NOBUFS		2
+#define ASYSLOG_REFUSED		3	/* the receiver is gone */
+#define ASYSLOG_OTHER		4
+#define ASYSLOG_CAUSES		5
+struct asyslog {
+	int			 fd;	/* connected to /dev/log, or -1 */
+	int			 enabled;
+	int			 facility;
+	char			 tag[AUDIT_SYSLOG_TAGLEN];
+	pid_t			 pid;
+	int64_t			 last_drop_log[ASYSLOG_CAUSES];
+	int64_t			 last_trunc_log;
+};
+
 struct auditd {
 	struct conf_snapshot	 conf;
 	struct child_chan	 mcpd;
 	struct journal		 j;
 	struct ev_timer		 commit_timer;
+	struct asyslog		 syslog;
 };
 
 extern struct auditd		*auditd;
@@ -105,5 +125,14 @@ int	 journal_checkpoint(struct journal *);
 void	 journal_seal(struct journal *);
 void	 journal_close(struct journal *);
 void	 journal_reconf(struct journal *, uint64_t, int);
+
+/* syslog.c */
+struct tm;
+void	 asyslog_init(struct asyslog *);
+void	 asyslog_set(struct asyslog *, const struct audit_syslog *, int);
+int	 asyslog_header(char *, size_t, int, const struct tm *, const char *,
+	    pid_t);
+void	 asyslog_send(struct asyslog *, struct auditd_status *, const char *,
+	    size_t, uint64_t);
 
 #endif

@@ -433,6 +433,21 @@ journal_open_new(struct journal *j)
 	return (0);
 }
 
+/* Each record of the batch just written, to whoever wants it. */
+static void
+journal_written(struct journal *j)
+{
+	const char	*p = j->batch, *end = j->batch + j->batchlen, *nl;
+	uint64_t	 seq = j->batch_seq;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			fatalx("%s: a batch without its last newline",
+			    __func__);
+		j->on_written(p, (size_t)(nl - p), ++seq);
+	}
+}
+
 /* Write the batch; acknowledge or wait for the sync, as configured. */
 void
 journal_commit(struct journal *j)
@@ -464,6 +479,8 @@ journal_commit(struct journal *j)
 	}
 	j->size += j->batchlen;
 	j->stats.records += j->batchrecs;
+	if (j->on_written != NULL)
+		journal_written(j);
 	j->stats.seq = j->seq;
 	j->batchlen = 0;
 	j->batchrecs = 0;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <yaml.h>
 
 #include "config.h"
@@ -38,6 +39,7 @@ enum key_type {
 	K_LISTEN,	/* host:port, or a list of them */
 	K_PUBADDR,	/* host or host:port, empty allowed */
 	K_APPS,		/* a list of apps, as kind: app resources read */
+	K_SYSLOG,	/* audit.syslog, a mapping of its own keys */
 };
 
 struct enum_val {
@@ -115,6 +117,28 @@ static const struct conf_key keys_app[] = {
 	{ NULL, 0, 0, 0, 0, 0, NULL }
 };
 
+static const struct enum_val syslog_facilities[] = {
+	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+	{ "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 }, { NULL, 0 }
+};
+
+static const struct conf_key keys_audit_syslog[] = {
+	{ "enabled", K_BOOL, OFF(audit_syslog), 0, 0, 0, NULL },
+	{ "facility", K_ENUM, OFF(audit_syslog_facility), 0, 0, 0,
+	    syslog_facilities },
+	{ "tag", K_NAME, OFF(audit_syslog_tag), SZ(audit_syslog_tag), 0, 0,
+	    NULL },
+	{ NULL, 0, 0, 0, 0, 0, NULL }
+};
+
+static const struct conf_section section_audit_syslog = {
+	"audit.syslog", keys_audit_syslog
+};
+
 static const struct conf_key keys_audit[] = {
 	{ "dir", K_PATH, OFF(audit_dir), SZ(audit_dir), 0, 0, NULL },
 	{ "fsync", K_ENUM, OFF(audit_fsync), 0, 0, 0, fsync_modes },
@@ -122,6 +146,7 @@ static const struct conf_key keys_audit[] = {
 	    64ULL * 1024, 1ULL << 40, NULL },
 	{ "on_failure", K_ENUM, OFF(audit_on_failure), 0, 0, 0,
 	    failure_modes },
+	{ "syslog", K_SYSLOG, 0, 0, 0, 0, NULL },
 	{ NULL, 0, 0, 0, 0, 0, NULL }
 };
 
@@ -222,6 +247,10 @@ config_defaults(struct mcpgated_conf *c)
 	c->audit_fsync = AUDIT_FSYNC_ALWAYS;
 	c->audit_max_file_size = 64ULL * 1024 * 1024;
 	c->audit_on_failure = AUDIT_FAIL_DENY;
+	c->audit_syslog = 0;
+	c->audit_syslog_facility = LOG_AUTHPRIV;
+	strlcpy(c->audit_syslog_tag, "mcpgated-audit",
+	    sizeof(c->audit_syslog_tag));
 	c->password_min_length = 12;
 	c->throttle_failures = 3;
 	c->throttle_prefix_failures = 30;
@@ -263,6 +292,17 @@ config_fsync_name(int mode)
 
 	for (v = fsync_modes; v->name != NULL; v++)
 		if (v->value == mode)
+			return (v->name);
+	return ("?");
+}
+
+const char *
+config_facility_name(int facility)
+{
+	const struct enum_val	*v;
+
+	for (v = syslog_facilities; v->name != NULL; v++)
+		if (v->value == facility)
 			return (v->name);
 	return ("?");
 }
@@ -488,6 +528,9 @@ set_apps(struct conf_ctx *ctx, yaml_node_t *n)
 	}
 }
 
+static void	 parse_section(struct conf_ctx *, const struct conf_section *,
+		    yaml_node_t *);
+
 static void
 set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 {
@@ -505,6 +548,10 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 	}
 	if (k->type == K_APPS) {
 		set_apps(ctx, n);
+		return;
+	}
+	if (k->type == K_SYSLOG) {
+		parse_section(ctx, &section_audit_syslog, n);
 		return;
 	}
 	if ((v = ydoc_scalar(y, n, k->name)) == NULL)
@@ -647,6 +694,7 @@ set_key(struct conf_ctx *ctx, const struct conf_key *k, yaml_node_t *n)
 		break;
 	case K_LISTEN:
 	case K_APPS:
+	case K_SYSLOG:
 		break;
 	}
 }

@@ -21,6 +21,7 @@
 #define CONF_DEFAULT_PATH	"/etc/mcpgated.conf"
 #define CONF_MAXLISTEN		16
 #define CONF_NAMELEN		64
+#define AUDIT_SYSLOG_TAGLEN	33	/* RFC 3164: at most 32 */
 #define CONF_USERLEN		33
 #define CONF_ADDRLEN		262	/* [IPv6%scope]:port or host:port */
 #define CONF_MAXFILE		(1024 * 1024)
@@ -76,6 +77,9 @@ struct mcpgated_conf {
 	int			 audit_fsync;
 	uint64_t		 audit_max_file_size;
 	int			 audit_on_failure;
+	int			 audit_syslog;		/* syslog.enabled */
+	int			 audit_syslog_facility;	/* LOG_AUTHPRIV ... */
+	char			 audit_syslog_tag[AUDIT_SYSLOG_TAGLEN];
 
 	/* auth */
 	uint64_t		 password_min_length;
@@ -108,6 +112,7 @@ int	 config_parse_file(const char *, struct mcpgated_conf *,
 int	 config_parse_buffer(const char *, const char *, size_t,
 	    struct mcpgated_conf *, struct conf_errors *);
 const char *config_fsync_name(int);
+const char *config_facility_name(int);
 const char *config_log_level_name(int);
 int	 config_parse_hostport(const char *, struct sockaddr_storage *,
 	    socklen_t *);

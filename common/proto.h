@@ -87,6 +87,11 @@ enum imsg_type {
 				   stops: write and sync a final checkpoint,
 				   report it, answer IMSG_AUDIT_SEALED */
 	IMSG_AUDIT_SEALED,	/* auditd -> parent: no payload */
+	IMSG_AUDIT_SYSLOG,	/* parent -> auditd: struct audit_syslog,
+				   with the fd of a datagram socket
+				   connected to /dev/log, or none; at start
+				   (before IMSG_INIT_DONE) and at each
+				   reload, replacing the one before */
 
 	/* Identity. */
 	IMSG_SNAPSHOT,		/* parent -> mcpd: a part of the roles and
@@ -262,6 +267,19 @@ struct auditd_status {
 	uint64_t	 syncs;
 	int32_t		 failing;		/* the last write failed */
 	int32_t		 pad;
+	uint64_t	 syslog_sent;		/* records sent to syslog */
+	uint64_t	 syslog_dropped;	/* not sent: no socket, full,
+						   refused */
+	uint64_t	 syslog_truncated;	/* sent as a marker: too long */
+	int32_t		 syslog_connected;	/* holds a /dev/log socket */
+	int32_t		 pad2;
+};
+
+/* audit.syslog, as auditd needs it. */
+struct audit_syslog {
+	int32_t		 enabled;
+	int32_t		 facility;		/* LOG_AUTHPRIV and so on */
+	char		 tag[AUDIT_SYSLOG_TAGLEN];
 };
 
 #define CONN_ADDR_MAX	64

@@ -182,7 +182,7 @@ jint(json_t *obj, const char *key)
 static int
 cmd_daemon_status(int argc, char **argv)
 {
-	json_t		*ans, *v, *conns, *audit, *sess, *refused;
+	json_t		*ans, *v, *conns, *audit, *sess, *refused, *slog;
 	const char	*key;
 	char		 up[64], held[32], peak[32], max[32];
 	size_t		 i;
@@ -258,6 +258,17 @@ cmd_daemon_status(int argc, char **argv)
 			printf(" (%lld records failed since start)",
 			    (long long)jint(audit, "failures"));
 		printf("\n");
+		slog = json_object_get(audit, "syslog");
+		if (json_is_true(json_object_get(slog, "enabled")))
+			printf("              syslog %s as %s: %s; %lld sent, "
+			    "%lld dropped, %lld as markers\n",
+			    jstr(slog, "facility"), jstr(slog, "tag"),
+			    json_is_true(json_object_get(slog, "connected")) ?
+			    "connected" : "NOT connected (no /dev/log at the "
+			    "last start or reload)",
+			    (long long)jint(slog, "sent"),
+			    (long long)jint(slog, "dropped"),
+			    (long long)jint(slog, "truncated"));
 	} else
 		printf("audit:        (auditd did not answer)\n");
 	printf("CA:           %s\n", jstr(ans, "ca_fingerprint"));

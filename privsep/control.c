@@ -511,6 +511,17 @@ control_status_send(struct ctl_conn *c)
 		    "fsync", config_fsync_name(conf->audit_fsync),
 		    "on_failure", conf->audit_on_failure == AUDIT_FAIL_DENY ?
 		    "deny" : "allow");
+		/* Counted since the start, whatever the switch says now. */
+		json_object_set_new(audit, "syslog", json_pack(
+		    "{s:b,s:s,s:s,s:b,s:I,s:I,s:I}",
+		    "enabled", conf->audit_syslog,
+		    "facility", config_facility_name(
+		    conf->audit_syslog_facility),
+		    "tag", conf->audit_syslog_tag,
+		    "connected", c->auditd.syslog_connected,
+		    "sent", (json_int_t)c->auditd.syslog_sent,
+		    "dropped", (json_int_t)c->auditd.syslog_dropped,
+		    "truncated", (json_int_t)c->auditd.syslog_truncated));
 	} else
 		audit = json_null();
 	ans = json_pack("{s:b,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,"

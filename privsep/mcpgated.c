@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -912,6 +913,8 @@ reload_fixed(struct mcpgated_conf *nc, json_t *restart)
 	}
 }
 
+static void	 parent_audit_syslog(const struct mcpgated_conf *);
+
 /*
  * Read the configuration again.  A bad file is reported and the running
  * configuration stays; a good one goes to every child.  Either way the
@@ -967,6 +970,7 @@ parent_reload(const char *trigger, uid_t uid, json_t **errorsp,
 	parent_conf_snapshot(&parent->conf, &snap);
 	for (i = PROC_NETD; i < PROC_MAX; i++)
 		parent_send(i, IMSG_RECONF, 0, -1, &snap, sizeof(snap));
+	parent_audit_syslog(&parent->conf);
 	/* The apps offered may have changed: new sessions see them. */
 	identity_push();
 	if (restartp != NULL)
@@ -1099,6 +1103,40 @@ parent_signal(int fd, short events, void *arg)
 	}
 }
 
+/*
+ * audit.syslog for auditd, with a datagram socket connected to /dev/log
+ * when it is on: auditd may make no socket itself.  A fresh one at each
+ * reload, so that a syslog daemon restarted since is reached again.
+ */
+static void
+parent_audit_syslog(const struct mcpgated_conf *c)
+{
+	struct audit_syslog	 as;
+	struct sockaddr_un	 sun;
+	int			 fd = -1;
+
+	memset(&as, 0, sizeof(as));
+	as.enabled = c->audit_syslog;
+	as.facility = c->audit_syslog_facility;
+	strlcpy(as.tag, c->audit_syslog_tag, sizeof(as.tag));
+	if (as.enabled) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, _PATH_LOG, sizeof(sun.sun_path));
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0)) == -1 ||
+		    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			log_warn("audit.syslog: cannot connect to %s; audit "
+			    "records go to the audit file only, until a reload "
+			    "finds it", _PATH_LOG);
+			if (fd != -1)
+				close(fd);
+			fd = -1;
+		}
+	}
+	parent_send(PROC_AUDITD, IMSG_AUDIT_SYSLOG, 0, fd, &as, sizeof(as));
+}
+
 static void
 send_init(struct parent *p, const struct sandbox_creds creds[PROC_MAX],
     int netd_mcpd[2], int mcpd_auditd[2], int netd_resolver[2], int auditdir)
@@ -1159,6 +1197,7 @@ send_init(struct parent *p, const struct sandbox_creds creds[PROC_MAX],
 	parent_send(PROC_AUDITD, IMSG_INIT_AUDIT_KEY, 0, -1, &akey,
 	    sizeof(akey));
 	explicit_bzero(&akey, sizeof(akey));
+	parent_audit_syslog(&p->conf);
 
 	for (i = PROC_NETD; i < PROC_MAX; i++)
 		parent_send(i, IMSG_INIT_DONE, 0, -1, NULL, 0);
