@@ -173,6 +173,9 @@ test_example(void)
 	T_ASSERT(conf.audit_fsync == AUDIT_FSYNC_ALWAYS);
 	T_ASSERT(conf.audit_max_file_size == 64ULL * 1024 * 1024);
 	T_ASSERT(conf.audit_on_failure == AUDIT_FAIL_DENY);
+	T_ASSERT(conf.audit_syslog == 0);
+	T_ASSERT(conf.audit_syslog_facility == LOG_AUTHPRIV);
+	T_ASSERT(strcmp(conf.audit_syslog_tag, "mcpgated-audit") == 0);
 	T_ASSERT(conf.max_message_size == 4ULL * 1024 * 1024);
 	T_ASSERT(conf.max_connections == 10000);
 	T_ASSERT(conf.handshake_timeout == 10000);
@@ -293,6 +296,26 @@ test_other_values(void)
 	T_ASSERT(conf.log_level == LOG_LVL_ERROR);
 	T_GOOD(one_key("audit", "fsync: none"));
 	T_ASSERT(conf.audit_fsync == AUDIT_FSYNC_NONE);
+	T_GOOD(one_key("audit", "syslog: {enabled: true, facility: local7, "
+	    "tag: gw.audit_1-a}"));
+	T_ASSERT(conf.audit_syslog == 1);
+	T_ASSERT(conf.audit_syslog_facility == LOG_LOCAL7);
+	T_ASSERT(strcmp(conf.audit_syslog_tag, "gw.audit_1-a") == 0);
+	T_ASSERT(strcmp(config_facility_name(LOG_LOCAL7), "local7") == 0);
+	T_GOOD(one_key("audit", "syslog: {facility: auth}"));
+	T_ASSERT(conf.audit_syslog == 0 && conf.audit_syslog_facility ==
+	    LOG_AUTH);
+	T_BAD(one_key("audit", "syslog: {facility: kern}"), "3:22",
+	    "'facility' must be one of auth | authpriv | daemon | local0");
+	T_BAD(one_key("audit", "syslog: {tag: \"\"}"), "3:17",
+	    "'tag' must be at most 32 letters");
+	T_BAD(one_key("audit", "syslog: {tag: "
+	    "abcdefghijabcdefghijabcdefghijabc}"), "3:17",
+	    "'tag' must be at most 32 letters");
+	T_BAD(one_key("audit", "syslog: {port: 514}"), "3:12",
+	    "unknown key 'port' in section 'audit.syslog'");
+	T_BAD(one_key("audit", "syslog: true"), "3:11",
+	    "section 'audit.syslog' must be a mapping of keys");
 	T_ASSERT(strcmp(config_fsync_name(AUDIT_FSYNC_BATCH), "batch") == 0);
 	T_ASSERT(strcmp(config_log_level_name(LOG_LVL_DEBUG), "debug") == 0);
 	T_ASSERT(strcmp(config_fsync_name(99), "?") == 0);
