@@ -230,6 +230,78 @@ struct log_line {
 	char		 msg[LOG_LINE_MAX];
 };
 
+/*
+ * The fixed label sets of the status counters, so that a peer cannot
+ * make the parent's answer grow: the refusal codes of common/wire.h,
+ * the MCP requests the gateway knows, what became of a request, and why
+ * a server process ended.  Anything else counts as "other".  proto.c
+ * names them; the order is the wire's, append only.
+ */
+enum status_refusal {
+	STATUS_REF_BAD_REQUEST,
+	STATUS_REF_UNKNOWN_OP,
+	STATUS_REF_TIMEOUT,
+	STATUS_REF_ACCESS_DENIED,
+	STATUS_REF_THROTTLED,
+	STATUS_REF_LOCKED_OUT,
+	STATUS_REF_BUSY,
+	STATUS_REF_WEAK_PASSWORD,
+	STATUS_REF_LOCKED,
+	STATUS_REF_AUDIT_UNAVAILABLE,
+	STATUS_REF_INTERNAL,
+	STATUS_REF_CERT_REQUIRED,
+	STATUS_REF_UNKNOWN_USER,
+	STATUS_REF_REVOKED,
+	STATUS_REF_EXPIRED,
+	STATUS_REF_UNKNOWN_APP,
+	STATUS_REF_TOO_MANY_SESSIONS,
+	STATUS_REF_STOPPING,
+	STATUS_REF_OVER_BUDGET,
+	STATUS_REF_OTHER,
+	STATUS_REF_MAX
+};
+
+enum status_method {
+	STATUS_M_INITIALIZE,
+	STATUS_M_PING,
+	STATUS_M_TOOLS_LIST,
+	STATUS_M_TOOLS_CALL,
+	STATUS_M_RESOURCES_LIST,
+	STATUS_M_RESOURCES_TEMPLATES_LIST,
+	STATUS_M_RESOURCES_READ,
+	STATUS_M_RESOURCES_SUBSCRIBE,
+	STATUS_M_RESOURCES_UNSUBSCRIBE,
+	STATUS_M_PROMPTS_LIST,
+	STATUS_M_PROMPTS_GET,
+	STATUS_M_COMPLETION_COMPLETE,
+	STATUS_M_LOGGING_SET_LEVEL,
+	STATUS_M_OTHER,
+	STATUS_M_MAX
+};
+
+enum status_result {
+	STATUS_RES_SUCCESS,		/* answered, or passed on */
+	STATUS_RES_DENIED,		/* the roles refused it */
+	STATUS_RES_ERROR,		/* answered with an error here */
+	STATUS_RES_MAX
+};
+
+enum status_exit {
+	STATUS_EXIT_OK,			/* exited 0 */
+	STATUS_EXIT_ERROR,		/* exited non-zero */
+	STATUS_EXIT_SIGNAL,		/* a signal ended it */
+	STATUS_EXIT_KILLED,		/* the gateway killed its namespace */
+	STATUS_EXIT_OOM,		/* its cgroup ran out of memory */
+	STATUS_EXIT_MAX
+};
+
+enum status_refusal status_refusal(const char *);
+const char	*status_refusal_name(int);
+enum status_method status_method(const char *);
+const char	*status_method_name(int);
+const char	*status_result_name(int);
+const char	*status_exit_name(int);
+
 /* Counters are since the start. */
 struct netd_status {
 	uint64_t	 conns;		/* open connections */
@@ -241,6 +313,20 @@ struct netd_status {
 	uint64_t	 handshake_timeouts;
 	uint64_t	 close_timeouts; /* closed with output the client did
 					   not read in time */
+	uint64_t	 bytes_in;	/* from clients, after TLS */
+	uint64_t	 bytes_out;	/* to clients */
+};
+
+/*
+ * Sessions by app: the first STATUS_APPS_MAX - 1 apps that had one get a
+ * slot each (configured apps, few); the last slot, named "", counts the
+ * rest.  The parent checks the names and napps.
+ */
+#define STATUS_APPS_MAX		64
+struct status_app {
+	char		 name[64];		/* RES_NAMELEN */
+	uint64_t	 open;
+	uint64_t	 started;
 };
 
 struct mcpd_status {
@@ -256,6 +342,15 @@ struct mcpd_status {
 	uint64_t	 over_budget;	/* ended to keep within max_buffered */
 	uint64_t	 too_large;	/* a message over max_message_size */
 	uint64_t	 too_many_values; /* over max_json_values, refused */
+	uint64_t	 refusals[STATUS_REF_MAX]; /* by the code sent */
+	uint64_t	 logins_ok;
+	uint64_t	 logins_failed[STATUS_REF_MAX]; /* by the code */
+	uint64_t	 requests[STATUS_M_MAX][STATUS_RES_MAX];
+	uint64_t	 tool_denials;	/* tools/call the roles refused */
+	uint64_t	 app_denials;	/* connect to an app they hide */
+	uint32_t	 napps;
+	uint32_t	 pad;
+	struct status_app apps[STATUS_APPS_MAX];
 };
 
 #define AUDIT_FILE_MAX	64

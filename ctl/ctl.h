@@ -18,6 +18,7 @@
 enum ctl_format {
 	FMT_TEXT,
 	FMT_JSON,
+	FMT_PROMETHEUS,			/* status only */
 };
 
 /*

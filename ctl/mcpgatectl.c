@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "prom.h"
 #include "util.h"
 
 #define CTL_TIMEOUT_MS	15000
@@ -193,6 +194,13 @@ cmd_daemon_status(int argc, char **argv)
 	json_object_del(ans, "ok");
 	if (ctl.format == FMT_JSON) {
 		ctl_print_json(ans);
+		json_decref(ans);
+		return (CTL_EXIT_OK);
+	}
+	if (ctl.format == FMT_PROMETHEUS) {
+		/* A partial file would replace a good one: fail instead. */
+		if (prom_status(stdout, ans) == -1)
+			errx(CTL_EXIT_FAIL, "cannot write the metrics");
 		json_decref(ans);
 		return (CTL_EXIT_OK);
 	}
@@ -446,8 +454,9 @@ static const struct ctl_cmd ctl_cmds[] = {
 };
 
 #define NCMDS	(sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
-#define GLOBAL_USAGE	"[-c config] [-s socket] [--format text|json]"
-#define GLOBAL_LIST	"-c config, -s socket, --format text|json"
+#define GLOBAL_USAGE	\
+	"[-c config] [-s socket] [--format text|json|prometheus]"
+#define GLOBAL_LIST	"-c config, -s socket, --format text|json|prometheus"
 
 static void
 synopsis(FILE *fp, const char *lead, const struct ctl_cmd *c)
@@ -470,7 +479,7 @@ ctl_usage_exit(int status)
 	fprintf(fp, "\n"
 	    "  -c config   configuration file (default %s)\n"
 	    "  -s socket   control socket (default: from the configuration)\n"
-	    "  --format    text (default) or json\n"
+	    "  --format    text (default), json, or prometheus (status)\n"
 	    "Options may come before or after the command, and be written "
 	    "--name value\nor --name=value.  'mcpgatectl COMMAND -h' "
 	    "describes a command;\nsee mcpgatectl(8).\n", CONF_DEFAULT_PATH);
@@ -518,9 +527,11 @@ set_format(const char *fmt)
 		ctl.format = FMT_TEXT;
 	else if (strcmp(fmt, "json") == 0)
 		ctl.format = FMT_JSON;
+	else if (strcmp(fmt, "prometheus") == 0)
+		ctl.format = FMT_PROMETHEUS;
 	else {
-		fprintf(stderr, "mcpgatectl: --format is text or json, not "
-		    "'%s'\n", fmt);
+		fprintf(stderr, "mcpgatectl: --format is text, json or "
+		    "prometheus, not '%s'\n", fmt);
 		ctl_usage_exit(CTL_EXIT_USAGE);
 	}
 }
@@ -688,6 +699,13 @@ ctl_getopt(int argc, char **argv)
 			while (optind < argc)
 				ctl.args[ctl.nargs++] = argv[optind++];
 			ctl.args[ctl.nargs] = NULL;
+			if (ctl.format == FMT_PROMETHEUS &&
+			    ctl.cmd->fn != cmd_daemon_status) {
+				fprintf(stderr, "mcpgatectl: %s: --format "
+				    "prometheus is for status only\n",
+				    cmd_words());
+				ctl_cmd_usage_exit(CTL_EXIT_USAGE);
+			}
 			return (-1);
 		}
 		if (ch == 1) {

@@ -141,6 +141,7 @@ login_result(uint32_t id, const void *data, size_t len)
 	if ((c = mconn_find(id)) == NULL || c->state != MCONN_LOGIN)
 		return;		/* the client left */
 	if (!res.ok) {
+		mcpd->stats.logins_failed[status_refusal(res.error)]++;
 		mconn_error(c, res.error, "%s", res.message);
 		return;
 	}
@@ -149,9 +150,11 @@ login_result(uint32_t id, const void *data, size_t len)
 		fatal("%s", __func__);
 	if ((u = identity_user(c->login_user)) == NULL) {
 		free(pem);
+		mcpd->stats.logins_failed[STATUS_REF_ACCESS_DENIED]++;
 		mconn_error(c, WIRE_ERR_ACCESS_DENIED, "the user was removed");
 		return;
 	}
+	mcpd->stats.logins_ok++;
 	ans = user_json(u, res.not_after);
 	json_object_set_new(ans, "certificate", json_string(pem));
 	free(pem);

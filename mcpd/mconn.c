@@ -388,6 +388,7 @@ mconn_error(struct mconn *c, const char *code, const char *fmt, ...)
 	va_end(ap);
 	log_debug("%s: connection %u: %s: %s", c->peer.remote, c->id, code,
 	    msg);
+	mcpd->stats.refusals[status_refusal(code)]++;
 	mconn_answer(c, json_pack("{s:b,s:s,s:s}", "ok", 0, "error", code,
 	    "message", msg));
 }

@@ -70,6 +70,16 @@ static void
 record_outcome(json_t *rec, const char *result, const char *key,
     const char *detail)
 {
+	int	 res;
+
+	if (strcmp(result, "success") == 0)
+		res = STATUS_RES_SUCCESS;
+	else if (strcmp(result, "denied") == 0)
+		res = STATUS_RES_DENIED;
+	else
+		res = STATUS_RES_ERROR;
+	mcpd->stats.requests[status_method(json_string_value(
+	    json_object_get(rec, "method")))][res]++;
 	json_object_set_new(rec, "success", json_boolean(strcmp(result,
 	    "success") == 0));
 	json_object_set_new(rec, "result", json_string(result));
@@ -214,6 +224,8 @@ mcp_initialize(struct mconn *c, struct rpc *r)
 	    s->client_name, "version", s->client_version));
 	json_object_set_new(rec, "protocol_version", json_string(s->protocol));
 	audit_string(rec, "requested_version", want);
+	/* Recorded as the session's start, not as a request. */
+	mcpd->stats.requests[STATUS_M_INITIALIZE][STATUS_RES_SUCCESS]++;
 	hold(c, r, HOLD_INITIALIZE, rec);
 }
 
@@ -294,6 +306,7 @@ mcp_tools_call(struct mconn *c, struct rpc *r)
 	audit_string(rec, "tool", tname);
 	if (!policy_tool(u, s->app, tname, &d)) {
 		s->denied++;
+		mcpd->stats.tool_denials++;
 		record_outcome(rec, "denied", "rule", d.rule);
 		snprintf(s->held_reason, sizeof(s->held_reason), "mcpgate: "
 		    "the roles of %s do not allow the tool '%.*s' on %s: %s",

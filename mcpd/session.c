@@ -162,6 +162,30 @@ session_arm_expiry(struct mconn *c)
 	ev_timer_add(&c->timer, left > 0 ? (uint64_t)left * 1000 + 100 : 0);
 }
 
+/*
+ * The status slot of an app's sessions: its own while there are slots,
+ * else the last, which counts the rest.  An app keeps its slot when it
+ * leaves the configuration, as counters do not go back.
+ */
+static struct status_app *
+session_app_stats(const char *name)
+{
+	struct mcpd_status	*st = &mcpd->stats;
+	uint32_t		 i;
+
+	for (i = 0; i < st->napps; i++)
+		if (strcmp(st->apps[i].name, name) == 0)
+			return (&st->apps[i]);
+	if (st->napps == STATUS_APPS_MAX - 1 ||
+	    strlcpy(st->apps[i].name, name, sizeof(st->apps[i].name)) >=
+	    sizeof(st->apps[i].name)) {
+		st->apps[i].name[0] = '\0';
+		return (&st->apps[STATUS_APPS_MAX - 1]);
+	}
+	st->napps++;
+	return (&st->apps[i]);
+}
+
 /* {"op":"connect","app":NAME}: a session with that server. */
 void
 session_connect(struct mconn *c, struct request *req)
@@ -169,6 +193,7 @@ session_connect(struct mconn *c, struct request *req)
 	const struct user	*u;
 	const struct app	*app;
 	struct session		*s;
+	struct status_app	*as;
 	struct decision		 d;
 	const char		*code, *key, *name;
 	json_t			*v;
@@ -202,6 +227,8 @@ session_connect(struct mconn *c, struct request *req)
 	}
 	/* A server the user may not see is answered as one that is not. */
 	if ((app = apps_find(name)) == NULL || !policy_app(u, app, &d)) {
+		if (app != NULL)
+			mcpd->stats.app_denials++;
 		session_refused(c, name, WIRE_ERR_UNKNOWN_APP, app == NULL ?
 		    "no such server" : d.rule);
 		mconn_error(c, WIRE_ERR_UNKNOWN_APP, "no MCP server named '%s' "
@@ -238,6 +265,9 @@ session_connect(struct mconn *c, struct request *req)
 	c->session = s;
 	c->state = MCONN_SESSION;
 	mcpd->stats.sessions++;
+	as = session_app_stats(app->name);
+	as->open++;
+	as->started++;
 	log_info("%s: %s opened session %s with %s", c->peer.remote, u->name,
 	    s->id, app->name);
 	session_arm_expiry(c);
@@ -387,6 +417,7 @@ session_free(struct mconn *c, const char *code, const char *why)
 	ev_timer_del(&c->timer);
 	ev_timer_del(&s->activity);
 	session_count_del(c->peer.cert_cn);
+	session_app_stats(s->app->name)->open--;
 	json_decref(s->held);
 	free(s);
 	c->session = NULL;

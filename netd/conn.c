@@ -592,6 +592,7 @@ conn_read(struct conn *c)
 			child_chan_send(&netd->mcpd, IMSG_CONN_DATA, c->id, -1,
 			    buf, (size_t)r);
 			c->unacked += (uint64_t)r;
+			netd->stats.bytes_in += (uint64_t)r;
 			continue;
 		}
 		switch (SSL_get_error(c->ssl, r)) {
@@ -636,6 +637,7 @@ conn_write(struct conn *c)
 			ch->off += (size_t)r;
 			c->outlen -= (size_t)r;
 			c->written += (uint64_t)r;
+			netd->stats.bytes_out += (uint64_t)r;
 			if (ch->off == ch->len) {
 				TAILQ_REMOVE(&c->out, ch, entry);
 				free(ch);

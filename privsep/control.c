@@ -407,16 +407,38 @@ control_status_netd(uint32_t id, const struct netd_status *st)
 	control_status_part(c);
 }
 
-void
+/*
+ * mcpd's part names its apps: distinct NUL-terminated names of the
+ * characters a name may have, or mcpd is not itself (-1).
+ */
+int
 control_status_mcpd(uint32_t id, const struct mcpd_status *st)
 {
 	struct ctl_conn	*c;
+	const char	*p;
+	uint32_t	 i, j;
 
+	if (st->napps >= STATUS_APPS_MAX)
+		return (-1);
+	for (i = 0; i < st->napps; i++) {
+		p = st->apps[i].name;
+		if (memchr(p, '\0', sizeof(st->apps[i].name)) == NULL ||
+		    *p == '\0')
+			return (-1);
+		for (; *p != '\0'; p++)
+			if (!name_char((unsigned char)*p, NAME_PUNCT "@"))
+				return (-1);
+		/* Twice would be two series of one name. */
+		for (j = 0; j < i; j++)
+			if (strcmp(st->apps[j].name, st->apps[i].name) == 0)
+				return (-1);
+	}
 	if ((c = control_status_conn(id)) == NULL)
-		return;
+		return (0);
 	c->mcpd = *st;
 	c->have_mcpd = 1;
 	control_status_part(c);
+	return (0);
 }
 
 void
@@ -430,6 +452,76 @@ control_status_auditd(uint32_t id, const struct auditd_status *st)
 	c->auditd.file[sizeof(c->auditd.file) - 1] = '\0';
 	c->have_auditd = 1;
 	control_status_part(c);
+}
+
+/*
+ * What mcpd counted, by the fixed label sets of proto.h: every label,
+ * zero or not, so that a series does not appear out of nowhere.
+ */
+static json_t *
+control_status_mcp(const struct mcpd_status *st)
+{
+	json_t		*refusals, *logins, *requests, *m, *apps;
+	uint32_t	 i;
+	int		 j, k;
+
+	refusals = json_object();
+	logins = json_object();
+	json_object_set_new(logins, "success",
+	    json_integer((json_int_t)st->logins_ok));
+	for (j = 0; j < STATUS_REF_MAX; j++) {
+		json_object_set_new(refusals, status_refusal_name(j),
+		    json_integer((json_int_t)st->refusals[j]));
+		json_object_set_new(logins, status_refusal_name(j),
+		    json_integer((json_int_t)st->logins_failed[j]));
+	}
+	requests = json_object();
+	for (j = 0; j < STATUS_M_MAX; j++) {
+		m = json_object();
+		for (k = 0; k < STATUS_RES_MAX; k++)
+			json_object_set_new(m, status_result_name(k),
+			    json_integer((json_int_t)st->requests[j][k]));
+		json_object_set_new(requests, status_method_name(j), m);
+	}
+	apps = json_array();
+	for (i = 0; i < st->napps; i++)
+		json_array_append_new(apps, json_pack("{s:s,s:I,s:I}",
+		    "name", st->apps[i].name,
+		    "open", (json_int_t)st->apps[i].open,
+		    "started", (json_int_t)st->apps[i].started));
+	/* The apps past the slots, together; "*" is no app's name. */
+	if (st->apps[STATUS_APPS_MAX - 1].started > 0)
+		json_array_append_new(apps, json_pack("{s:s,s:I,s:I}",
+		    "name", "*",
+		    "open", (json_int_t)st->apps[STATUS_APPS_MAX - 1].open,
+		    "started",
+		    (json_int_t)st->apps[STATUS_APPS_MAX - 1].started));
+	return (json_pack("{s:o,s:o,s:o,s:{s:I,s:I},s:o}",
+	    "refusals", refusals,
+	    "logins", logins,
+	    "requests", requests,
+	    "denials", "tool", (json_int_t)st->tool_denials,
+	    "app", (json_int_t)st->app_denials,
+	    "apps", apps));
+}
+
+/* The parent's own count of the stdio servers. */
+static json_t *
+control_status_servers(void)
+{
+	const struct spawn_stats	*ss = spawn_stats();
+	json_t				*exits;
+	int				 i;
+
+	exits = json_object();
+	for (i = 0; i < STATUS_EXIT_MAX; i++)
+		json_object_set_new(exits, status_exit_name(i),
+		    json_integer((json_int_t)ss->exits[i]));
+	return (json_pack("{s:I,s:I,s:I,s:o}",
+	    "running", (json_int_t)spawn_running(),
+	    "started", (json_int_t)ss->started,
+	    "failed", (json_int_t)ss->failed,
+	    "exits", exits));
 }
 
 static void
@@ -453,12 +545,14 @@ control_status_send(struct ctl_conn *c)
 		json_array_append_new(listen,
 		    json_string(parent->bound[i].addr));
 	if (c->have_netd)
-		conns = json_pack("{s:I,s:I,s:I,s:I,s:I}",
+		conns = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		    "open", (json_int_t)c->netd.conns,
 		    "handshaking", (json_int_t)c->netd.handshaking,
 		    "accepted", (json_int_t)c->netd.accepted,
 		    "refused", (json_int_t)c->netd.refused,
-		    "tls_failed", (json_int_t)c->netd.tls_failed);
+		    "tls_failed", (json_int_t)c->netd.tls_failed,
+		    "bytes_received", (json_int_t)c->netd.bytes_in,
+		    "bytes_sent", (json_int_t)c->netd.bytes_out);
 	else
 		conns = json_null();
 	if (c->have_mcpd)
@@ -501,12 +595,13 @@ control_status_send(struct ctl_conn *c)
 	if (c->have_auditd) {
 		snprintf(file, sizeof(file), "%s/%s", conf->audit_dir,
 		    c->auditd.file);
-		audit = json_pack("{s:s,s:s,s:I,s:I,s:I,s:b,s:s,s:s}",
+		audit = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:b,s:s,s:s}",
 		    "dir", conf->audit_dir,
 		    "file", c->auditd.file[0] ? file : "",
 		    "seq", (json_int_t)c->auditd.seq,
 		    "records", (json_int_t)c->auditd.records,
 		    "failures", (json_int_t)c->auditd.failures,
+		    "syncs", (json_int_t)c->auditd.syncs,
 		    "failing", c->auditd.failing,
 		    "fsync", config_fsync_name(conf->audit_fsync),
 		    "on_failure", conf->audit_on_failure == AUDIT_FAIL_DENY ?
@@ -525,7 +620,7 @@ control_status_send(struct ctl_conn *c)
 	} else
 		audit = json_null();
 	ans = json_pack("{s:b,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,"
-	    "s:s}",
+	    "s:s,s:o,s:o}",
 	    "ok", 1,
 	    "version", MCPGATE_VERSION,
 	    "name", conf->name,
@@ -538,7 +633,9 @@ control_status_send(struct ctl_conn *c)
 	    "refused", refused,
 	    "audit", audit,
 	    "ca_fingerprint", parent->ca.fingerprint,
-	    "state_dir", conf->state_dir);
+	    "state_dir", conf->state_dir,
+	    "mcp", c->have_mcpd ? control_status_mcp(&c->mcpd) : json_null(),
+	    "servers", control_status_servers());
 	control_answer(c, ans);
 }
 

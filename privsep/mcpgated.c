@@ -789,9 +789,10 @@ parent_dispatch(int fd, short events, void *arg)
 			break;
 		case IMSG_STATUS_MCPD:
 			if (imsg_get_data(&imsg, &st.mcpd,
-			    sizeof(st.mcpd)) == -1 || c->id != PROC_MCPD)
+			    sizeof(st.mcpd)) == -1 || c->id != PROC_MCPD ||
+			    control_status_mcpd(imsg_get_id(&imsg),
+			    &st.mcpd) == -1)
 				goto bad;
-			control_status_mcpd(imsg_get_id(&imsg), &st.mcpd);
 			break;
 		case IMSG_STATUS_AUDITD:
 			if (imsg_get_data(&imsg, &st.auditd,

@@ -190,6 +190,14 @@ struct spawn_ops {
 	void	(*exited)(uint32_t, const struct app_exited *);
 	void	(*lost)(const char *);	/* the spawner is gone */
 };
+
+/* The servers the parent started, since the start (mcpgatectl status). */
+struct spawn_stats {
+	uint64_t	 started;
+	uint64_t	 failed;		/* could not start */
+	uint64_t	 exits[STATUS_EXIT_MAX];
+};
+
 #define SPAWN_STDERR_RATE	20	/* lines a second, a server */
 #define SPAWN_TAIL_LINES	10	/* kept for when it fails */
 pid_t	 spawn_init(int, int, int, const struct spawn_ops *);
@@ -198,6 +206,7 @@ void	 spawn_app(uint32_t, const struct app_start *,
 	    const struct app_res *);
 void	 spawn_stop(uint32_t, const struct app_ref *);
 size_t	 spawn_running(void);
+const struct spawn_stats *spawn_stats(void);
 int	 spawn_reaped(pid_t, int);
 void	 spawn_stop_all(void);
 pid_t	 spawn_pid(void);
@@ -372,7 +381,7 @@ void	 jwt_free(struct jwt_keys *);
 /* control.c */
 int	 control_init(const char *);
 void	 control_status_netd(uint32_t, const struct netd_status *);
-void	 control_status_mcpd(uint32_t, const struct mcpd_status *);
+int	 control_status_mcpd(uint32_t, const struct mcpd_status *);
 void	 control_status_auditd(uint32_t, const struct auditd_status *);
 void	 control_reply(uint32_t, json_t *);
 json_t	*control_error(const char *, const char *, ...)

@@ -64,6 +64,7 @@ static struct {
 	size_t			 max;
 	size_t			 n;
 	TAILQ_HEAD(, spawned)	 list;
+	struct spawn_stats	 stats;
 } sp = { .pid = -1, .ibuf = { .fd = -1 }, .max = 1024,
 	.list = TAILQ_HEAD_INITIALIZER(sp.list) };
 
@@ -180,6 +181,12 @@ size_t
 spawn_running(void)
 {
 	return (sp.n);
+}
+
+const struct spawn_stats *
+spawn_stats(void)
+{
+	return (&sp.stats);
 }
 
 static struct spawned *
@@ -316,6 +323,7 @@ spawn_failed(uint32_t peer, const struct app_ref *ref, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(f.message, sizeof(f.message), fmt, ap);
 	va_end(ap);
+	sp.stats.failed++;
 	sp.ops->failed(peer, &f);
 }
 
@@ -517,6 +525,7 @@ spawn_started(struct spawned *s, const struct spawn_started *st)
 	if (s->started)
 		fatalx("the spawner started server %u twice", s->id);
 	s->started = 1;
+	sp.stats.started++;
 	log_info("app %s session %s: server started (pid %d)", s->app,
 	    s->ref.session, (int)st->pid);
 	if (s->stopping) {
@@ -543,6 +552,16 @@ spawn_exited(struct spawned *s, const struct spawn_exited *ex)
 	int			 st = ex->status;
 
 	spawned_drain(s);
+	if (ex->oom_kills > 0)
+		sp.stats.exits[STATUS_EXIT_OOM]++;
+	else if (ex->killed)
+		sp.stats.exits[STATUS_EXIT_KILLED]++;
+	else if (WIFSIGNALED(st))
+		sp.stats.exits[STATUS_EXIT_SIGNAL]++;
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		sp.stats.exits[STATUS_EXIT_OK]++;
+	else
+		sp.stats.exits[STATUS_EXIT_ERROR]++;
 	if (ex->oom_kills > 0) {
 		fmt_size(s->memory_max, max, sizeof(max));
 		log_warnx("app %s session %s: out of memory (memory_max %s)",

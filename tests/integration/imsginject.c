@@ -4,10 +4,13 @@
  * pidfd_getfd, which needs root or the right to ptrace it, and writes one
  * message on it, as that child.
  *
- *	imsginject pid type length
+ *	imsginject pid type length [byte]
+ *	imsginject -s mcpd_status
  *
  * type is a name of common/proto.h, with or without IMSG_ (LOGIN_REQ);
- * the payload is length zero bytes.  Exit 0 once the message is written.
+ * the payload is length zero bytes, or bytes of the value byte.  Exit 0
+ * once the message is written.  -s prints the size of a payload struct,
+ * for a message of the right size with the wrong contents.
  */
 #include <sys/types.h>
 #include <sys/syscall.h>
@@ -31,10 +34,16 @@ main(int argc, char *argv[])
 	uint32_t	 type;
 	size_t		 len;
 	pid_t		 pid;
-	int		 pidfd, fd;
+	int		 pidfd, fd, fill;
 
-	if (argc != 4)
-		errx(2, "usage: imsginject pid type length");
+	if (argc == 3 && strcmp(argv[1], "-s") == 0) {
+		if (strcmp(argv[2], "mcpd_status") != 0)
+			errx(2, "%s: no such struct here", argv[2]);
+		printf("%zu\n", sizeof(struct mcpd_status));
+		return (0);
+	}
+	if (argc != 4 && argc != 5)
+		errx(2, "usage: imsginject pid type length [byte]");
 	pid = (pid_t)strtonum(argv[1], 1, INT_MAX, &errstr);
 	if (errstr != NULL)
 		errx(2, "pid %s: %s", argv[1], errstr);
@@ -49,6 +58,12 @@ main(int argc, char *argv[])
 		errx(2, "length %s: %s", argv[3], errstr);
 	if ((data = calloc(1, len > 0 ? len : 1)) == NULL)
 		err(1, NULL);
+	if (argc == 5) {
+		fill = (int)strtonum(argv[4], 0, 255, &errstr);
+		if (errstr != NULL)
+			errx(2, "byte %s: %s", argv[4], errstr);
+		memset(data, fill, len);
+	}
 
 	if ((pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
 		err(1, "pidfd_open %d", (int)pid);

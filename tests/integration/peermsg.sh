@@ -7,9 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 need_root "it takes a copy of a child's channel with pidfd_getfd"
 
-# attack CHILD TYPE LENGTH: what the parent does with it.
+# attack CHILD TYPE LENGTH [BYTE]: what the parent does with it; the
+# payload is zeros, or BYTE in every byte.
 attack() {
-	local child=$1 type=$2 len=$3 name="$1 sends $2 of $3 bytes" pid kids
+	local child=$1 type=$2 len=$3 name="$1 sends $2 of $3 bytes${4:+ of $4}" pid kids
 	mg_setup </dev/null
 	if ! mg_start; then
 		fail "$name" "the daemon did not start"
@@ -18,7 +19,7 @@ attack() {
 	pid=$(child_pid "$child")
 	kids=$(pgrep -P "$MG_PID" | tr '\n' ' ')
 	if [ -z "$pid" ] || ! out=$("$HELPERS/imsginject" "$pid" "$type" \
-	    "$len" 2>&1); then
+	    "$len" ${4:+"$4"} 2>&1); then
 		fail "$name" "cannot write on $child's channel (pid '$pid'): $out"
 		mg_stop
 		return
@@ -46,6 +47,8 @@ attack() {
 attack mcpd LOGIN_REQ 10
 attack netd STATUS_NETD 3
 attack mcpd STATUS_MCPD 3
+# The right size, with more apps than it may name (status counters).
+attack mcpd STATUS_MCPD "$("$HELPERS/imsginject" -s mcpd_status)" 255
 attack auditd STATUS_AUDITD 3
 attack auditd AUDIT_ACK 3
 attack auditd AUDIT_ANCHOR 3
