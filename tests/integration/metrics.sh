@@ -199,11 +199,16 @@ acc=$(metric mcpgate_connections_accepted_total)
     'mcpgate_connections{state="handshaking"}=0' >/dev/null &&
     pass "connections: $acc accepted, none open now" ||
     fail "connections" "$(grep connections "$M")"
-seq=$(cat "$MG_DIR"/audit/audit-*.jsonl | jq -s 'map(.seq) | max')
-recs=$(cat "$MG_DIR"/audit/audit-*.jsonl | wc -l)
-out=$(want "mcpgate_audit_sequence=$seq" \
-    "mcpgate_audit_records_total=$recs" \
-    mcpgate_audit_failures_total=0 mcpgate_audit_failing=0) &&
+# A session's end may still be on its way to the log: count again until
+# the files and the metrics agree, which they must once it is quiet.
+audit_agrees() {
+	seq=$(cat "$MG_DIR"/audit/audit-*.jsonl | jq -s 'map(.seq) | max')
+	recs=$(cat "$MG_DIR"/audit/audit-*.jsonl | wc -l)
+	scrape && out=$(want "mcpgate_audit_sequence=$seq" \
+	    "mcpgate_audit_records_total=$recs" \
+	    mcpgate_audit_failures_total=0 mcpgate_audit_failing=0)
+}
+wait_for 5 audit_agrees &&
     [ "$(metric mcpgate_audit_syncs_total)" -gt 0 ] &&
     pass "audit: $recs records, the last $seq, as in the files" ||
     fail "audit counts" "$out"
@@ -243,3 +248,6 @@ rc=$?
 [ $rc = 1 ] && ! echo "$out" | grep -q '^mcpgate_' &&
     pass "no daemon: an error and no metrics, so a textfile keeps its last" ||
     fail "no daemon" "$rc: $out"
+mg_stop
+[ "$MG_STATUS" = 0 ] && pass "the daemon stops cleanly after it all" ||
+    fail "the daemon's stop" "status $MG_STATUS: $(tail -n 3 "$MG_DIR/log")"
