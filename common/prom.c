@@ -215,6 +215,8 @@ prom_mcp(struct prom *p, const json_t *m, const json_t *sessions)
 static void
 prom_audit(struct prom *p, const json_t *a)
 {
+	const json_t	*sl;
+
 	prom_one(p, "mcpgate_audit_records_total", "counter",
 	    "Audit records written.", jint(a, "records"));
 	prom_one(p, "mcpgate_audit_failures_total", "counter",
@@ -226,6 +228,20 @@ prom_audit(struct prom *p, const json_t *a)
 	prom_one(p, "mcpgate_audit_failing", "gauge",
 	    "1 while the audit log cannot be written.",
 	    json_is_true(json_object_get(a, "failing")));
+	/* Counted since the start, whatever audit.syslog says now. */
+	if ((sl = json_object_get(a, "syslog")) == NULL)
+		return;
+	prom_one(p, "mcpgate_audit_syslog_sent_total", "counter",
+	    "Audit records sent to syslog (audit.syslog).", jint(sl, "sent"));
+	prom_one(p, "mcpgate_audit_syslog_dropped_total", "counter",
+	    "Audit records syslog did not take (the file has them).",
+	    jint(sl, "dropped"));
+	prom_one(p, "mcpgate_audit_syslog_truncated_total", "counter",
+	    "Audit records too long for syslog, sent as a marker.",
+	    jint(sl, "truncated"));
+	prom_one(p, "mcpgate_audit_syslog_connected", "gauge",
+	    "1 while auditd holds a socket to /dev/log.",
+	    json_is_true(json_object_get(sl, "connected")));
 }
 
 static void

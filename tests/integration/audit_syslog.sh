@@ -128,6 +128,13 @@ wait_for 5 grep -q '"user.unlock"' "$T/msgs"
 [ "$(st connected)" = true ] &&
     pass "a reload connects to the /dev/log that is there now" ||
     fail "a reload connects" "$(ctl status --format json | jq -c .audit)"
+j=$(ctl status --format json | jq -c .audit.syslog)
+p=$(ctl status --format prometheus)
+echo "$p" | grep -qx "mcpgate_audit_syslog_sent_total $(echo "$j" | jq .sent)" &&
+    echo "$p" | grep -qx "mcpgate_audit_syslog_dropped_total $(echo "$j" | jq .dropped)" &&
+    echo "$p" | grep -qx "mcpgate_audit_syslog_connected 1" &&
+    pass "the metrics carry syslog's counts" ||
+    fail "the metrics carry syslog's counts" "$j / $(echo "$p" | grep syslog)"
 apid=$(child_pid auditd)
 head -n 1 "$T/msgs" | grep -E -q "^<158>$(date '+%b %e') [0-2][0-9]:[0-5][0-9]:[0-6][0-9] mg-audit-test\[$apid\]: \{" &&
     pass "the header is syslog(3)'s: local3.info (158), local time, tag[auditd's pid]" ||
