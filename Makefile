@@ -47,7 +47,8 @@ HARDFLAGS =	-fstack-protector-strong -fPIE
 HARDLDFLAGS =	-pie -Wl,-z,relro,-z,now -fsanitize=address,undefined
 endif
 
-ALLCFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon $(WARNFLAGS) $(HARDFLAGS) \
+ALLCFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -I$(BUILD)/gen \
+		$(WARNFLAGS) $(HARDFLAGS) \
 		$(OPTFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALLLDFLAGS =	$(HARDLDFLAGS) $(LDFLAGS)
 LIBS =		$(PKG_LIBS)
@@ -75,6 +76,12 @@ HELPER_BINS =	$(HELPER_SRCS:tests/integration/%.c=$(BUILD)/tests/%)
 
 PROGS =		$(BIN)/mcpgated $(BIN)/mcpgatectl $(BIN)/mcpgate
 
+# The systemd unit, its paths those of this install; mcpgated install
+# systemd prints the same text, compiled in.
+UNITDIR ?=	$(PREFIX)/lib/systemd/system
+UNIT_SED =	sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g'
+
 MANPAGES =	man/mcpgate.1 man/mcpgate-audit.5 man/mcpgate-roles.5 \
 		man/mcpgated.conf.5 man/mcpgate-protocol.7 man/mcpgated.8 \
 		man/mcpgatectl.8
@@ -86,7 +93,8 @@ CHECK_FUZZ_SECONDS ?= 10
 JOBS ?=		$(shell nproc 2>/dev/null || echo 1)
 FUZZ_SRCS =	$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS =	$(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-FUZZ_CFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -g -O1 \
+FUZZ_CFLAGS =	-std=gnu11 -D_GNU_SOURCE -Icommon -Ibuild/fuzz/obj/gen \
+		-g -O1 \
 		-fsanitize=fuzzer-no-link,address,undefined \
 		-fno-sanitize-recover=all \
 		-DMCPGATE_SANITIZE -DMCPGATE_FUZZ $(PKG_CFLAGS)
@@ -96,7 +104,8 @@ FUZZ_DAEMON_LIB = build/fuzz/obj/libmcpgated.a
 DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 		libjansson-dev libyaml-dev libbsd-dev libargon2-dev \
 		libcurl4-openssl-dev mandoc clang \
-		libclang-rt-14-dev openssl procps passwd util-linux jq python3
+		libclang-rt-14-dev openssl procps passwd util-linux jq python3 \
+		systemd
 
 # Keep the fuzz objects between builds.
 .SECONDARY: $(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
@@ -107,7 +116,25 @@ DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 	demo install users clean lint-man peers
 
 all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) $(BUILD)/tests/peerbench \
-    $(BUILD)/tests/relaychain
+    $(BUILD)/tests/relaychain $(BUILD)/mcpgated.service
+
+# The unit as a file, and as a C string for privsep/configure.c.  The
+# paths come from the command line or the Makefile: after a change of
+# PREFIX, SBINDIR or SYSCONFDIR, make clean.
+$(BUILD)/mcpgated.service: systemd/mcpgated.service.in Makefile
+	@mkdir -p $(@D)
+	$(UNIT_SED) systemd/mcpgated.service.in >$@
+
+%/gen/mcpgated_service.h: systemd/mcpgated.service.in Makefile
+	@mkdir -p $(@D)
+	{ echo '#define MCPGATED_SERVICE \'; $(UNIT_SED) $< | \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' \
+	    -e 's/$$/\\n" \\/'; echo '    ""'; } >$@
+
+.PRECIOUS: %/gen/mcpgated_service.h
+
+$(BUILD)/privsep/configure.o: $(BUILD)/gen/mcpgated_service.h
+build/fuzz/obj/privsep/configure.o: build/fuzz/obj/gen/mcpgated_service.h
 
 $(BIN)/mcpgated: $(DAEMON_OBJS) $(COMMON_LIB)
 	@mkdir -p $(@D)
@@ -297,6 +324,8 @@ install: all
 	    man/mcpgate-audit.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 man/mcpgate-protocol.7 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 man/mcpgated.8 man/mcpgatectl.8 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 $(BUILD)/mcpgated.service $(DESTDIR)$(UNITDIR)
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then \
 		$(MAKE) --no-print-directory users; \
 		install -d -o root -g root -m 0755 /var/empty; \

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <yaml.h>
 
@@ -931,4 +932,170 @@ config_parse_file(const char *path, struct mcpgated_conf *conf,
 	ret = config_parse_buffer(path, buf, len, conf, errs);
 	free(buf);
 	return (ret);
+}
+
+/*
+ * Writing the file back, for mcpgated configure.  libyaml's emitter
+ * cannot write comments, which are the point of that file, so the
+ * values are written here: plain when YAML reads the text back as
+ * itself, double-quoted otherwise.  s must be UTF-8 (the caller checks);
+ * returns a string to free, or NULL when out of memory.
+ */
+char *
+config_yaml_scalar(const char *s)
+{
+	static const char *const words[] = { "null", "true", "false", "yes",
+	    "no", "on", "off", "y", "n", NULL };
+	const unsigned char	*p;
+	char			*out, *o;
+	size_t			 i, len = strlen(s);
+	int			 plain;
+
+	plain = len > 0 && (isalnum((unsigned char)s[0]) || s[0] == '/' ||
+	    s[0] == '_' || s[0] == '.') && s[len - 1] != ':' &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789._/:@+-") == len;
+	for (i = 0; plain && words[i] != NULL; i++)
+		if (strcasecmp(s, words[i]) == 0)
+			plain = 0;
+	if (plain)
+		return (strdup(s));
+	/* At worst \xNN for each byte, the quotes and the NUL. */
+	if (len > (SIZE_MAX - 3) / 4 || (out = malloc(len * 4 + 3)) == NULL)
+		return (NULL);
+	o = out;
+	*o++ = '"';
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			*o++ = '\\';
+			*o++ = (char)*p;
+		} else if (*p < 0x20 || *p == 0x7f)
+			o += snprintf(o, 5, "\\x%02x", *p);
+		else
+			*o++ = (char)*p;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return (out);
+}
+
+/* The value of key k in c, as mcpgated.conf spells it; NULL: no memory. */
+static char *
+config_key_text(const struct mcpgated_conf *c, const struct conf_key *k)
+{
+	const char		*field = (const char *)c + k->off;
+	const struct enum_val	*ev;
+	const struct conf_key	*sk;
+	uint64_t		 u;
+	char			 buf[64], *s, *q, *t;
+	int			 i;
+
+	switch (k->type) {
+	case K_NAME:
+	case K_USER:
+	case K_PATH:
+	case K_SOCKPATH:
+	case K_PUBADDR:
+		return (config_yaml_scalar(field));
+	case K_BOOL:
+		return (strdup(*(const int *)field ? "true" : "false"));
+	case K_ENUM:
+		for (ev = k->vals; ev->name != NULL; ev++)
+			if (ev->value == *(const int *)field)
+				return (strdup(ev->name));
+		return (NULL);
+	case K_DURATION:
+		u = *(const uint64_t *)field;
+		if (u == 0)
+			strlcpy(buf, "0", sizeof(buf));
+		else if (u % 1000 != 0)
+			snprintf(buf, sizeof(buf), "%llums",
+			    (unsigned long long)u);
+		else
+			fmt_duration(u / 1000, buf, sizeof(buf));
+		return (strdup(buf));
+	case K_SIZE:
+		fmt_size(*(const uint64_t *)field, buf, sizeof(buf));
+		return (strdup(buf));
+	case K_UINT:
+		snprintf(buf, sizeof(buf), "%llu",
+		    (unsigned long long)*(const uint64_t *)field);
+		return (strdup(buf));
+	case K_LISTEN:
+		if (c->nlisten == 1)
+			return (config_yaml_scalar(c->listen[0].text));
+		if ((s = strdup("[")) == NULL)
+			return (NULL);
+		for (i = 0; i < c->nlisten; i++) {
+			if ((q = config_yaml_scalar(c->listen[i].text)) ==
+			    NULL || asprintf(&t, "%s%s%s", s, i > 0 ? ", " :
+			    "", q) == -1) {
+				free(q);
+				free(s);
+				return (NULL);
+			}
+			free(q);
+			free(s);
+			s = t;
+		}
+		if (asprintf(&t, "%s]", s) == -1)
+			t = NULL;
+		free(s);
+		return (t);
+	case K_SYSLOG:
+		/* Its own keys, as a flow mapping: {enabled: false, ...}. */
+		if ((s = strdup("{")) == NULL)
+			return (NULL);
+		for (i = 0, sk = keys_audit_syslog; sk->name != NULL;
+		    sk++, i++) {
+			if ((q = config_key_text(c, sk)) == NULL ||
+			    asprintf(&t, "%s%s%s: %s", s, i > 0 ? ", " : "",
+			    sk->name, q) == -1) {
+				free(q);
+				free(s);
+				return (NULL);
+			}
+			free(q);
+			free(s);
+			s = t;
+		}
+		if (asprintf(&t, "%s}", s) == -1)
+			t = NULL;
+		free(s);
+		return (t);
+	case K_APPS:
+		break;
+	}
+	return (NULL);
+}
+
+/*
+ * Each key of the tables, in their order, with its value in c as the
+ * file would spell it: what mcpgated configure writes, so that a key
+ * added to a table is in its output.  The apps are the caller's to
+ * write: fn gets NULL for them.  Returns -1 when out of memory or when
+ * fn does.
+ */
+int
+config_foreach_key(const struct mcpgated_conf *c,
+    int (*fn)(void *, const char *, const char *, const char *), void *arg)
+{
+	const struct conf_section	*sec;
+	const struct conf_key		*k;
+	char				*v;
+	int				 ret;
+
+	for (sec = sections; sec->name != NULL; sec++) {
+		for (k = sec->keys; k->name != NULL; k++) {
+			v = NULL;
+			if (k->type != K_APPS &&
+			    (v = config_key_text(c, k)) == NULL)
+				return (-1);
+			ret = fn(arg, sec->name, k->name, v);
+			free(v);
+			if (ret == -1)
+				return (-1);
+		}
+	}
+	return (0);
 }

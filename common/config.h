@@ -116,5 +116,8 @@ const char *config_facility_name(int);
 const char *config_log_level_name(int);
 int	 config_parse_hostport(const char *, struct sockaddr_storage *,
 	    socklen_t *);
+char	*config_yaml_scalar(const char *);
+int	 config_foreach_key(const struct mcpgated_conf *,
+	    int (*)(void *, const char *, const char *, const char *), void *);
 
 #endif

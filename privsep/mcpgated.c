@@ -32,6 +32,7 @@
 #include <openssl/evp.h>
 
 #include "audit_record.h"
+#include "configure.h"
 #include "log.h"
 #include "privsep.h"
 #include "sandbox.h"
@@ -60,6 +61,8 @@ static uint32_t			 audit_nextid = 1;
 static int			 audit_sealing;	/* IMSG_AUDIT_SEAL sent */
 
 extern char			**environ;
+static char			 cmdname_configure[] = "mcpgated configure";
+static char			 cmdname_install[] = "mcpgated install";
 
 static void	 parent_dispatch(int, short, void *);
 static void	 parent_stop(int);
@@ -70,11 +73,16 @@ usage(FILE *fp, int status)
 {
 	fprintf(fp,
 	    "usage: mcpgated [-dnv] [-f file]\n"
+	    "       mcpgated configure [-o file] [--force] [options]\n"
+	    "       mcpgated install systemd [-o file] [--force]\n"
 	    "  -d       stay in the foreground and log to stderr\n"
 	    "  -f file  configuration file (default %s)\n"
 	    "  -n       check the configuration, print 'configuration OK' "
 	    "or the errors\n"
 	    "  -v       verbose: log debug messages\n"
+	    "  configure         write a complete mcpgated.conf "
+	    "(configure --help)\n"
+	    "  install systemd   write the systemd unit\n"
 	    "See mcpgated(8) and mcpgated.conf(5).\n", CONF_DEFAULT_PATH);
 	exit(status);
 }
@@ -1304,6 +1312,15 @@ main(int argc, char *argv[])
 	int			 ch, checkonly = 0, i;
 	enum proc_id		 id;
 
+	/* The commands an administrator runs once: before setproctitle. */
+	if (argc > 1 && strcmp(argv[1], "configure") == 0) {
+		argv[1] = cmdname_configure;	/* getopt's messages */
+		configure_main(argc - 1, argv + 1);
+	}
+	if (argc > 1 && strcmp(argv[1], "install") == 0) {
+		argv[1] = cmdname_install;
+		install_main(argc - 1, argv + 1);
+	}
 	setproctitle_init(argc, argv, environ);
 	json_zeroing_alloc();
 	for (i = 1; i < argc; i++)
