@@ -119,7 +119,7 @@ prom_sample(struct prom *p, json_int_t value, ...)
 }
 
 static json_int_t
-jint(const json_t *o, const char *key)
+prom_jint(const json_t *o, const char *key)
 {
 	return (json_integer_value(json_object_get(o, key)));
 }
@@ -152,19 +152,19 @@ prom_netd(struct prom *p, const json_t *c)
 {
 	prom_family(p, "mcpgate_connections", "gauge",
 	    "Client connections open, by state.");
-	prom_sample(p, jint(c, "handshaking"), "state", "handshaking", NULL);
-	prom_sample(p, jint(c, "open") - jint(c, "handshaking"), "state",
+	prom_sample(p, prom_jint(c, "handshaking"), "state", "handshaking", NULL);
+	prom_sample(p, prom_jint(c, "open") - prom_jint(c, "handshaking"), "state",
 	    "established", NULL);
 	prom_one(p, "mcpgate_connections_accepted_total", "counter",
-	    "Client connections accepted.", jint(c, "accepted"));
+	    "Client connections accepted.", prom_jint(c, "accepted"));
 	prom_one(p, "mcpgate_tls_failures_total", "counter",
-	    "TLS handshakes that failed or timed out.", jint(c, "tls_failed"));
+	    "TLS handshakes that failed or timed out.", prom_jint(c, "tls_failed"));
 	prom_family(p, "mcpgate_relayed_bytes_total", "counter",
 	    "Bytes of the clients' connections after TLS, received from "
 	    "and sent to clients.");
-	prom_sample(p, jint(c, "bytes_received"), "direction", "received",
+	prom_sample(p, prom_jint(c, "bytes_received"), "direction", "received",
 	    NULL);
-	prom_sample(p, jint(c, "bytes_sent"), "direction", "sent", NULL);
+	prom_sample(p, prom_jint(c, "bytes_sent"), "direction", "sent", NULL);
 }
 
 static void
@@ -183,11 +183,11 @@ prom_mcp(struct prom *p, const json_t *m, const json_t *sessions)
 	prom_family(p, "mcpgate_sessions", "gauge",
 	    "MCP sessions open, by app.");
 	json_array_foreach((json_t *)apps, i, a)
-		prom_sample(p, jint(a, "open"), "app", jstr(a, "name"), NULL);
+		prom_sample(p, prom_jint(a, "open"), "app", jstr(a, "name"), NULL);
 	prom_family(p, "mcpgate_sessions_started_total", "counter",
 	    "MCP sessions started, by app.");
 	json_array_foreach((json_t *)apps, i, a)
-		prom_sample(p, jint(a, "started"), "app", jstr(a, "name"),
+		prom_sample(p, prom_jint(a, "started"), "app", jstr(a, "name"),
 		    NULL);
 	prom_family(p, "mcpgate_requests_total", "counter", "MCP requests "
 	    "from clients, by method and by what the gateway did: success "
@@ -203,12 +203,12 @@ prom_mcp(struct prom *p, const json_t *m, const json_t *sessions)
 	if (json_is_object(sessions)) {
 		prom_one(p, "mcpgate_buffered_bytes", "gauge", "Bytes held "
 		    "for connections, against limits.max_buffered.",
-		    jint(sessions, "buffered"));
+		    prom_jint(sessions, "buffered"));
 		prom_one(p, "mcpgate_buffered_peak_bytes", "gauge",
 		    "The most bytes held at once since the start.",
-		    jint(sessions, "buffered_peak"));
+		    prom_jint(sessions, "buffered_peak"));
 		prom_one(p, "mcpgate_max_buffered_bytes", "gauge",
-		    "limits.max_buffered.", jint(sessions, "max_buffered"));
+		    "limits.max_buffered.", prom_jint(sessions, "max_buffered"));
 	}
 }
 
@@ -218,13 +218,13 @@ prom_audit(struct prom *p, const json_t *a)
 	const json_t	*sl;
 
 	prom_one(p, "mcpgate_audit_records_total", "counter",
-	    "Audit records written.", jint(a, "records"));
+	    "Audit records written.", prom_jint(a, "records"));
 	prom_one(p, "mcpgate_audit_failures_total", "counter",
-	    "Audit records that could not be written.", jint(a, "failures"));
+	    "Audit records that could not be written.", prom_jint(a, "failures"));
 	prom_one(p, "mcpgate_audit_syncs_total", "counter",
-	    "fsyncs of the audit log.", jint(a, "syncs"));
+	    "fsyncs of the audit log.", prom_jint(a, "syncs"));
 	prom_one(p, "mcpgate_audit_sequence", "gauge",
-	    "The sequence number of the last audit record.", jint(a, "seq"));
+	    "The sequence number of the last audit record.", prom_jint(a, "seq"));
 	prom_one(p, "mcpgate_audit_failing", "gauge",
 	    "1 while the audit log cannot be written.",
 	    json_is_true(json_object_get(a, "failing")));
@@ -232,13 +232,13 @@ prom_audit(struct prom *p, const json_t *a)
 	if ((sl = json_object_get(a, "syslog")) == NULL)
 		return;
 	prom_one(p, "mcpgate_audit_syslog_sent_total", "counter",
-	    "Audit records sent to syslog (audit.syslog).", jint(sl, "sent"));
+	    "Audit records sent to syslog (audit.syslog).", prom_jint(sl, "sent"));
 	prom_one(p, "mcpgate_audit_syslog_dropped_total", "counter",
 	    "Audit records syslog did not take (the file has them).",
-	    jint(sl, "dropped"));
+	    prom_jint(sl, "dropped"));
 	prom_one(p, "mcpgate_audit_syslog_truncated_total", "counter",
 	    "Audit records too long for syslog, sent as a marker.",
-	    jint(sl, "truncated"));
+	    prom_jint(sl, "truncated"));
 	prom_one(p, "mcpgate_audit_syslog_connected", "gauge",
 	    "1 while auditd holds a socket to /dev/log.",
 	    json_is_true(json_object_get(sl, "connected")));
@@ -248,12 +248,12 @@ static void
 prom_servers(struct prom *p, const json_t *s)
 {
 	prom_one(p, "mcpgate_servers_running", "gauge",
-	    "stdio MCP server processes running.", jint(s, "running"));
+	    "stdio MCP server processes running.", prom_jint(s, "running"));
 	prom_one(p, "mcpgate_servers_started_total", "counter",
-	    "stdio MCP server processes started.", jint(s, "started"));
+	    "stdio MCP server processes started.", prom_jint(s, "started"));
 	prom_one(p, "mcpgate_server_start_failures_total", "counter",
 	    "stdio MCP server processes that could not start.",
-	    jint(s, "failed"));
+	    prom_jint(s, "failed"));
 	prom_by(p, "mcpgate_server_exits_total", "counter", "stdio MCP "
 	    "server processes ended, by reason.", "reason",
 	    json_object_get(s, "exits"));
@@ -279,7 +279,7 @@ prom_status(FILE *fp, const json_t *st)
 	prom_sample(&p, 1, "name", jstr(st, "name"), "version",
 	    jstr(st, "version"), NULL);
 	prom_one(&p, "mcpgate_uptime_seconds", "gauge",
-	    "Seconds since the daemon started.", jint(st, "uptime"));
+	    "Seconds since the daemon started.", prom_jint(st, "uptime"));
 	prom_family(&p, "mcpgate_status_answered", "gauge",
 	    "1 when the process answered the status request in time.");
 	prom_sample(&p, json_is_object(conns), "process", "netd", NULL);

@@ -391,11 +391,13 @@ read_file(const char *path, size_t max, char **bufp, size_t *lenp)
 
 /*
  * Replace path with data: a temporary file beside it, written, synced,
- * renamed over, then the directory synced, so a crash leaves the old file
- * or the new one and never a part.
+ * renamed over (linked, when exclusive, so that an existing path is left
+ * alone), then the directory synced, so a crash leaves the old file or
+ * the new one and never a part.
  */
-int
-write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+static int
+write_file_tmp(const char *path, const void *data, size_t len, mode_t mode,
+    int exclusive)
 {
 	char		 tmp[PATH_MAX], dir[PATH_MAX], *slash;
 	const char	*p = data;
@@ -425,7 +427,12 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 		goto fail;
 	}
 	fd = -1;
-	if (rename(tmp, path) == -1)
+	if (exclusive) {
+		/* link(2) fails if path has appeared meanwhile. */
+		if (link(tmp, path) == -1)
+			goto fail;
+		unlink(tmp);
+	} else if (rename(tmp, path) == -1)
 		goto fail;
 	strlcpy(dir, path, sizeof(dir));
 	if ((slash = strrchr(dir, '/')) != NULL) {
@@ -447,6 +454,19 @@ write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	unlink(tmp);
 	errno = saved;
 	return (-1);
+}
+
+int
+write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return (write_file_tmp(path, data, len, mode, 0));
+}
+
+/* The same for a file that must not exist yet: -1 with EEXIST if it does. */
+int
+write_file_new(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return (write_file_tmp(path, data, len, mode, 1));
 }
 
 /* "SHA256:" and the hex SHA-256 of a certificate's DER encoding. */

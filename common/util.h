@@ -36,6 +36,7 @@ void	 sha256_hex(const void *, size_t, char [SHA256_HEX_LEN + 1]);
 int	 fd_nonblock(int);
 int	 read_file(const char *, size_t, char **, size_t *);
 int	 write_file_atomic(const char *, const void *, size_t, mode_t);
+int	 write_file_new(const char *, const void *, size_t, mode_t);
 int	 cert_fingerprint(X509 *, char *, size_t);
 int	 cert_fingerprint_pem(const char *, size_t, char *, size_t);
 void	 json_zeroing_alloc(void);

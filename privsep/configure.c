@@ -404,54 +404,6 @@ configure_check(const struct configure_opts *o, char *err, size_t errlen)
 	return (0);
 }
 
-/*
- * data to path, a file that must not exist yet: a temporary file beside
- * it, synced, then linked to path, which fails if path has appeared
- * meanwhile.  (write_file_atomic() is the way with --force.)  -1 with
- * errno set.
- */
-static int
-write_file_new(const char *path, const char *data, size_t len, mode_t mode)
-{
-	char	 tmp[PATH_MAX];
-	size_t	 off;
-	ssize_t	 n;
-	int	 fd, saved;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		errno = ENAMETOOLONG;
-		return (-1);
-	}
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return (-1);
-	for (off = 0; off < len; off += (size_t)n) {
-		if ((n = write(fd, data + off, len - off)) == -1) {
-			if (errno != EINTR)
-				goto fail;
-			n = 0;
-		}
-	}
-	if (fchmod(fd, mode) == -1 || fsync(fd) == -1)
-		goto fail;
-	if (close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (link(tmp, path) == -1)
-		goto fail;
-	unlink(tmp);
-	return (0);
- fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	errno = saved;
-	return (-1);
-}
-
 static __attribute__((noreturn)) void
 configure_usage(FILE *fp, int status)
 {
