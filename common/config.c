@@ -938,7 +938,9 @@ config_parse_file(const char *path, struct mcpgated_conf *conf,
  * Writing the file back, for mcpgated configure.  libyaml's emitter
  * cannot write comments, which are the point of that file, so the
  * values are written here: plain when YAML reads the text back as
- * itself, double-quoted otherwise.  s must be UTF-8 (the caller checks);
+ * itself, double-quoted otherwise, with what YAML would not read back as
+ * itself escaped: controls, NEL, the line and paragraph separators, the
+ * BOM.  s must be UTF-8 (the caller checks);
  * returns a string to free, or NULL when out of memory.
  */
 char *
@@ -971,7 +973,19 @@ config_yaml_scalar(const char *s)
 			*o++ = (char)*p;
 		} else if (*p < 0x20 || *p == 0x7f)
 			o += snprintf(o, 5, "\\x%02x", *p);
-		else
+		else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			/* C1 controls: NEL (U+0085) would be a line break. */
+			o += snprintf(o, 7, "\\u%04x", p[1]);
+			p++;
+		} else if ((p[0] == 0xe2 && p[1] == 0x80 &&
+		    (p[2] == 0xa8 || p[2] == 0xa9)) || (p[0] == 0xef &&
+		    ((p[1] == 0xbb && p[2] == 0xbf) ||
+		    (p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf))))) {
+			/* Line and paragraph separators, BOM, noncharacters. */
+			o += snprintf(o, 7, "\\u%04x", (p[0] & 0x0f) << 12 |
+			    (p[1] & 0x3f) << 6 | (p[2] & 0x3f));
+			p += 2;
+		} else
 			*o++ = (char)*p;
 	}
 	*o++ = '"';

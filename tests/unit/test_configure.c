@@ -156,7 +156,10 @@ static const char *const hard[] = {
 	"plain", "-x", "a: b", "#c", "x #y", "true", "null", "~", "", "'",
 	"\"q\"", "back\\slash", "tab\there", "[1]", "{a: 1}", "*ref", "&a",
 	"!tag", "%dir", "@at", "`tick", "42", "0x1f", "y", "yes", "No",
-	"caf\xc3\xa9", "trailing:", "|", ">", "?", ",", NULL
+	"caf\xc3\xa9", "trailing:", "|", ">", "?", ",", "nel\xc2\x85",
+	"\xc2\x85", "c1\xc2\x80\xc2\x9f", "ls\xe2\x80\xa8ps\xe2\x80\xa9",
+	"\xef\xbb\xbf",
+	"\xef\xbf\xbe\xef\xbf\xbf", "\xe2\x82\xac", NULL
 };
 
 static void
@@ -226,6 +229,10 @@ test_yaml_scalar(void)
 	free(q);
 	T_ASSERT((q = config_yaml_scalar("a\"b\\c\n")) != NULL);
 	T_ASSERT(strcmp(q, "\"a\\\"b\\\\c\\x0a\"") == 0);
+	free(q);
+	T_ASSERT((q = config_yaml_scalar("/x\xc2\x85\xe2\x80\xa8\xc3\xa9")) !=
+	    NULL);
+	T_ASSERT(strcmp(q, "\"/x\\u0085\\u2028\xc3\xa9\"") == 0);
 	free(q);
 }
 
