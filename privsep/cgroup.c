@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,8 @@
 #define CG_OWN		"mcpgated-"	/* a spawner's, then its pid */
 #define CG_APP		"app-"		/* a server's, app-NAME-ID */
 #define CG_SPAWNER_COMM	"mcpgated-spawn"	/* its PR_SET_NAME, cut */
+#define CG_STALE_TRIES	50		/* a stale cgroup still busy: tries */
+#define CG_STALE_WAIT_MS 20		/* and the wait between them */
 
 /* A reason, cut to its buffer: a path in it may be long. */
 static void
@@ -487,6 +490,50 @@ cg_spawner_alive(pid_t pid)
 }
 
 /*
+ * A stale server's cgroup removed: what is still in it (the server of a
+ * dead spawner on its way out, or what it started and left behind) is
+ * killed, and the kernel given CG_STALE_TRIES * CG_STALE_WAIT_MS to let
+ * go of it.  Returns 1 when removed, 0 when it was not there, -1 (logged)
+ * when it is still there; *killed counts the kills.
+ */
+static int
+cg_rmdir_stale(const char *dir, int *killed)
+{
+	char	 buf[4096], *p, *line, *ep;
+	ssize_t	 len;
+	long	 pid;
+	int	 i;
+
+	for (i = 0; i < CG_STALE_TRIES; i++) {
+		if (rmdir(dir) == 0)
+			return (1);
+		if (errno == ENOENT)
+			return (0);
+		if (errno != EBUSY)
+			break;
+		if ((len = cg_read(dir, "cgroup.procs", buf,
+		    sizeof(buf))) == -1)
+			break;
+		/* A full buffer may end in part of a pid: not that one. */
+		if ((size_t)len == sizeof(buf) - 1 &&
+		    (p = strrchr(buf, '\n')) != NULL)
+			p[1] = '\0';
+		for (p = buf; (line = strsep(&p, "\n")) != NULL;) {
+			errno = 0;
+			pid = strtol(line, &ep, 10);
+			if (ep == line || *ep != '\0' || errno != 0 ||
+			    pid <= 0 || pid > INT_MAX)
+				continue;
+			if (kill((pid_t)pid, SIGKILL) == 0)
+				(*killed)++;
+		}
+		usleep(CG_STALE_WAIT_MS * 1000);
+	}
+	log_warn("cannot remove the stale cgroup %s", dir);
+	return (-1);
+}
+
+/*
  * The mcpgated-PID directories of base whose spawner is gone (killed
  * with its parent) or is this one's pid before it (its servers are no
  * more): their servers' directories, then theirs.
@@ -494,11 +541,11 @@ cg_spawner_alive(pid_t pid)
 static void
 cg_clean_stale(const char *base)
 {
-	char		 path[PATH_MAX];
-	DIR		*d;
-	struct dirent	*de;
+	char		 path[PATH_MAX], srv[PATH_MAX];
+	DIR		*d, *sd;
+	struct dirent	*de, *se;
 	pid_t		 pid;
-	int		 n;
+	int		 n, killed;
 
 	if ((d = opendir(base)) == NULL)
 		return;
@@ -508,10 +555,21 @@ cg_clean_stale(const char *base)
 		    snprintf(path, sizeof(path), "%s/%s", base, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
-		n = cg_rmdir_children(path, CG_APP);
-		if (rmdir(path) == -1 && errno != ENOENT)
-			log_warn("cannot remove the stale cgroup %s", path);
-		else
+		n = killed = 0;
+		if ((sd = opendir(path)) != NULL) {
+			while ((se = readdir(sd)) != NULL)
+				if (strncmp(se->d_name, CG_APP,
+				    strlen(CG_APP)) == 0 &&
+				    snprintf(srv, sizeof(srv), "%s/%s", path,
+				    se->d_name) < (int)sizeof(srv) &&
+				    cg_rmdir_stale(srv, &killed) == 1)
+					n++;
+			closedir(sd);
+		}
+		if (killed > 0)
+			log_warnx("killed %d processes left in %s by spawner "
+			    "%d", killed, path, (int)pid);
+		if (cg_rmdir_stale(path, &killed) != -1)
 			log_info("removed %s, left by spawner %d, and %d of "
 			    "its servers' cgroups", path, (int)pid, n);
 	}

@@ -408,11 +408,58 @@ if ! mg_start; then
 	fail "the daemon starts after kill -9" "see the log"
 	exit 0
 fi
+# The new spawner cleans up as it starts, maybe after the daemon is ready.
+for i in $(seq 1 60); do
+	[ -z "$(spawner_dirs "$spawner")" ] && break
+	sleep 0.05
+done
 [ -n "$held" ] && [ -z "$(spawner_dirs "$spawner")" ] &&
     { [ -z "$stale" ] ||
     grep -q "removed .*/mcpgated-$spawner, left by spawner $spawner" \
     "$MG_DIR/log"; } &&
     pass "after kill -9 of the parent, the next start removes the cgroups left (${stale:+left: $(echo "$stale" | wc -l)})" ||
     fail "the cgroups left by kill -9" \
-    "held '$held' stale '$stale' now '$(spawner_dirs "$spawner")'"
+    "held '$(echo $held)' stale '$(echo $stale)' now '$(echo \
+    $(spawner_dirs "$spawner"))'; log: $(grep -i cgroup "$MG_DIR/log" |
+    tail -n 3 | tr '\n' ' ')"
+mg_stop
+
+# What a dead spawner left running in a server's cgroup is killed at the
+# next start, and the cgroup removed: a process put there by hand stands
+# for it, under the name of a spawner whose pid is gone.
+true &
+gone=$!
+wait "$gone"
+sleep 300 &
+stray=$!
+disown "$stray"		# its death by SIGKILL is the point, not news
+ok=1
+for b in "${BASES[@]}"; do
+	mkdir -p "$b/mcpgated-$gone/app-stray-1" &&
+	    echo "$stray" >"$b/mcpgated-$gone/app-stray-1/cgroup.procs" ||
+	    ok=0
+done
+rm -f "$MG_DIR/ctl.sock"
+if [ $ok -eq 0 ] || ! mg_start; then
+	kill "$stray" 2>/dev/null
+	fail "a stale cgroup with a process in it" "cannot set it up, or \
+the daemon does not start"
+	exit 0
+fi
+for i in $(seq 1 60); do
+	[ -z "$(spawner_dirs "$gone")" ] && break
+	sleep 0.05
+done
+state=$(awk '{print $3}' /proc/"$stray"/stat 2>/dev/null)
+[ -z "$(spawner_dirs "$gone")" ] && [ "${state:-Z}" = Z ] &&
+    grep -q "killed 1 processes left in .*/mcpgated-$gone by spawner $gone" \
+    "$MG_DIR/log" &&
+    pass "a process left in a dead spawner's cgroup is killed at the next start, and the cgroup removed" ||
+    fail "a process left in a stale cgroup" "state '$state' left \
+'$(echo $(spawner_dirs "$gone"))'; log: $(grep -i cgroup "$MG_DIR/log" |
+    tail -n 3 | tr '\n' ' ')"
+kill -KILL "$stray" 2>/dev/null
+for b in "${BASES[@]}"; do
+	rmdir "$b/mcpgated-$gone/app-stray-1" "$b/mcpgated-$gone" 2>/dev/null
+done
 mg_stop
