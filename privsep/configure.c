@@ -7,8 +7,9 @@
  * unit of systemd/mcpgated.service.in, its paths those of make install.
  *
  * Both write to standard output, or with -o to a file, replaced
- * atomically (a temporary file beside it, then rename) and only with
- * --force when it exists.
+ * atomically (a temporary file beside it, then rename) when it exists
+ * only with --force, or when it holds the defaults and nothing would be
+ * lost.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -415,7 +416,9 @@ configure_usage(FILE *fp, int status)
 	    "  -o file, --output file  write the configuration there "
 	    "(mode 0644), not to\n"
 	    "                          standard output\n"
-	    "  --force                 replace the file if it exists\n"
+	    "  --force                 replace the file if it exists and "
+	    "differs from\n"
+	    "                          the defaults\n"
 	    "  --name name             the gateway's name "
 	    "(proxy_service.name)\n"
 	    "  --listen addr:port      the TLS listener "
@@ -431,9 +434,39 @@ configure_usage(FILE *fp, int status)
 	exit(status);
 }
 
-/* Output to the -o file, or to standard output. */
+/* Whether the file at path holds exactly len bytes of data. */
+static int
+file_is(const char *path, const char *data, size_t len)
+{
+	char	*buf;
+	size_t	 n = 0;
+	ssize_t	 r;
+	int	 fd, same = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return (0);
+	if ((buf = malloc(len + 1)) == NULL) {
+		close(fd);
+		return (0);
+	}
+	/* One byte more than data: a longer file is not the same. */
+	while (n < len + 1 && (r = read(fd, buf + n, len + 1 - n)) > 0)
+		n += (size_t)r;
+	same = n == len && memcmp(buf, data, len) == 0;
+	free(buf);
+	close(fd);
+	return (same);
+}
+
+/*
+ * Output to the -o file, or to standard output.  An existing file is
+ * replaced with --force, or when nothing in it would be lost: it holds
+ * pristine (what configure writes with no option, as the package ships
+ * it) or data itself.
+ */
 static __attribute__((noreturn)) void
-output(const char *path, int force, const char *data, size_t len)
+output(const char *path, int force, const char *data, size_t len,
+    const char *pristine, size_t pristinelen)
 {
 	if (path == NULL) {
 		if (fwrite(data, 1, len, stdout) != len ||
@@ -443,9 +476,14 @@ output(const char *path, int force, const char *data, size_t len)
 	}
 	if (force ? write_file_atomic(path, data, len, 0644) :
 	    write_file_new(path, data, len, 0644)) {
-		if (errno == EEXIST)
-			errx(1, "%s exists: give --force to replace it", path);
-		err(1, "%s", path);
+		if (errno != EEXIST)
+			err(1, "%s", path);
+		if (!file_is(path, pristine, pristinelen) &&
+		    !file_is(path, data, len))
+			errx(1, "%s exists and differs from the defaults: "
+			    "give --force to replace it", path);
+		if (write_file_atomic(path, data, len, 0644) == -1)
+			err(1, "%s", path);
 	}
 	exit(0);
 }
@@ -470,7 +508,8 @@ configure_main(int argc, char **argv)
 	struct configure_app		*nv;
 	const char			*out = NULL;
 	char				 msg[PATH_MAX + 256], *buf = NULL;
-	size_t				 len = 0;
+	char				*pristine = NULL;
+	size_t				 len = 0, plen = 0;
 	FILE				*fp;
 	int				 ch, force = 0, i;
 
@@ -533,7 +572,12 @@ configure_main(int argc, char **argv)
 		exit(1);
 	}
 	config_free(&conf);
-	output(out, force, buf, len);
+	memset(&o, 0, sizeof(o));
+	if ((fp = open_memstream(&pristine, &plen)) == NULL)
+		err(1, "open_memstream");
+	if (configure_write(fp, &o) == -1 || fclose(fp) == EOF)
+		errx(1, "configure: out of memory");
+	output(out, force, buf, len, pristine, plen);
 }
 
 static __attribute__((noreturn)) void
@@ -582,5 +626,6 @@ install_main(int argc, char **argv)
 		install_usage(stderr, 1);
 	if (out != NULL && out[0] == '\0')
 		errx(1, "install: -o needs a file name");
-	output(out, force, MCPGATED_SERVICE, strlen(MCPGATED_SERVICE));
+	output(out, force, MCPGATED_SERVICE, strlen(MCPGATED_SERVICE),
+	    MCPGATED_SERVICE, strlen(MCPGATED_SERVICE));
 }

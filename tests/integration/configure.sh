@@ -1,6 +1,6 @@
 # mcpgated configure and mcpgated install systemd: the configuration
 # written, alone and with each option, is what mcpgated -n accepts as it
-# is; -o writes 0644 atomically and replaces a file only with --force;
+# is; -o writes 0644 atomically and replaces an edited file only with --force;
 # bad options are refused with what is wrong.  The unit is the one that
 # make builds, systemd-analyze verifies it, its exposure score is the one
 # mcpgated(8) prints, its system call filter denies nothing the daemon's
@@ -93,7 +93,7 @@ refused "an app given twice" "given twice" --app x=/bin/cat \
     --app x=/bin/sh --run-as "$APP_USER"
 refused "a bad app name" "lowercase" --app X=/bin/cat --run-as "$APP_USER"
 
-# -o: 0644, atomically, replaced only with --force.
+# -o: 0644, atomically, replaced only with --force when edited.
 F=$T/out/mcpgated.conf
 mkdir -m 0755 "$T/out"
 if "$D" configure -o "$F" --name first 2>"$T/o.err" &&
@@ -104,7 +104,8 @@ else
 fi
 if "$D" configure -o "$F" --name second 2>"$T/o.err"; then
 	fail "-o refuses to replace a file" "exit 0"
-elif grep -q "exists: give --force" "$T/o.err" &&
+elif grep -q "exists and differs from the defaults: give --force" \
+    "$T/o.err" &&
     grep -q '^  name: first$' "$F"; then
 	pass "-o refuses to replace a file without --force, and leaves it"
 else
@@ -116,6 +117,21 @@ if "$D" configure --force --output "$F" --name second 2>"$T/o.err" &&
 else
 	fail "--force replaces it" "$(cat "$T/o.err")"
 fi
+# A file that is configure's defaults, as the package ships it, loses
+# nothing: replaced without --force; one edit, and it is kept.
+"$D" configure >"$T/out/pristine.conf"
+"$D" configure >"$T/out/edited.conf"
+echo "# an edit" >>"$T/out/edited.conf"
+if "$D" configure -o "$T/out/pristine.conf" --mcp-demo-server \
+    2>"$T/o.err" && grep -q '^  mcp_demo_server: true$' \
+    "$T/out/pristine.conf" &&
+    ! "$D" configure -o "$T/out/edited.conf" --mcp-demo-server \
+    2>/dev/null && grep -q '^# an edit$' "$T/out/edited.conf"; then
+	pass "-o replaces a file of the defaults without --force, not an edited one"
+else
+	fail "-o and a file of the defaults" "$(cat "$T/o.err")"
+fi
+rm -f "$T/out/pristine.conf" "$T/out/edited.conf"
 n=$(find "$T/out" -type f | wc -l)
 [ "$n" -eq 1 ] && pass "no temporary file left behind" ||
     fail "no temporary file left" "$(ls "$T/out" | tr '\n' ' ')"
@@ -135,9 +151,13 @@ grep -qx "ExecStart=.*/sbin/mcpgated -d -f .*/mcpgated.conf" "$UNIT" &&
     fail "the unit's service lines" "$(grep '^Exec' "$UNIT" | tr '\n' ' ')"
 "$D" install systemd -o "$T/out/mcpgated.service" &&
     cmp -s "$T/out/mcpgated.service" "$UNIT" &&
+    "$D" install systemd -o "$T/out/mcpgated.service" &&
+    echo "# an edit" >>"$T/out/mcpgated.service" &&
     ! "$D" install systemd -o "$T/out/mcpgated.service" 2>/dev/null &&
+    grep -q '^# an edit$' "$T/out/mcpgated.service" &&
     "$D" install systemd --force -o "$T/out/mcpgated.service" &&
-    pass "install systemd -o writes it, and replaces it only with --force" ||
+    cmp -s "$T/out/mcpgated.service" "$UNIT" &&
+    pass "install systemd -o writes it, and replaces an edited one only with --force" ||
     fail "install systemd -o" "see $T/out"
 "$D" install systemd --bogus >/dev/null 2>&1
 rc=$?
