@@ -4,6 +4,8 @@
 #   make check      every test: unit, integration, sanitizers, man lint, fuzz
 #   make demo       a gateway in the foreground under ./demo/
 #   make install    programs, man pages, system users and directories
+#   make deb        the Debian package, in build/deb, checked by lintian
+#   make deb-check  install that package here, run it, remove and purge it
 #   make fuzz       the libFuzzer targets (FUZZ_SECONDS each)
 #   make bench      benchmarks
 #   make deps       the Debian packages the build and tests need
@@ -105,18 +107,21 @@ DEBS =		gcc libc6-dev make pkgconf libssl-dev libseccomp-dev \
 		libjansson-dev libyaml-dev libbsd-dev libargon2-dev \
 		libcurl4-openssl-dev mandoc clang \
 		libclang-rt-14-dev openssl procps passwd util-linux jq python3 \
-		systemd
+		systemd debhelper dpkg-dev lintian
 
 # Keep the fuzz objects between builds.
 .SECONDARY: $(COMMON_SRCS:%.c=build/fuzz/obj/%.o) \
 	$(DAEMON_LIB_SRCS:%.c=build/fuzz/obj/%.o) build/fuzz/obj/client/rpc.o \
 	build/fuzz/obj/client/jsonout.o
 
-.PHONY: all deps check test unit integration san fuzz fuzz-build bench \
-	demo install users clean lint-man peers
+.PHONY: all progs deps check test unit integration san fuzz fuzz-build \
+	bench demo install users clean lint-man peers deb deb-check
 
-all: $(PROGS) $(UNIT_BINS) $(HELPER_BINS) $(BUILD)/tests/peerbench \
-    $(BUILD)/tests/relaychain $(BUILD)/mcpgated.service
+all: progs $(UNIT_BINS) $(HELPER_BINS) $(BUILD)/tests/peerbench \
+    $(BUILD)/tests/relaychain
+
+# What make install installs, and no test.
+progs: $(PROGS) $(BUILD)/mcpgated.service
 
 # The unit as a file, and as a C string for privsep/configure.c.  The
 # paths come from the command line or the Makefile: after a change of
@@ -184,7 +189,8 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -MMD -MP -c -o $@ $<
 
--include $(shell find build -name '*.d' 2>/dev/null)
+-include $(shell find build -path build/deb -prune -o -name '*.d' -type f \
+    -print 2>/dev/null)
 
 # Debian packages, installed with apt-get when one is missing.  Node.js
 # and npm run the official MCP SDK in the tests; a node already on PATH
@@ -313,7 +319,7 @@ demo: deps
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
 	@tests/demo
 
-install: all
+install: progs
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR_I) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
@@ -342,6 +348,43 @@ install: all
 		echo "not root or DESTDIR set: create the users _mcpgate,"; \
 		echo "_mcpgate-audit and _mcpgate-dns and the directories of mcpgated(8) by hand"; \
 	fi
+
+# The Debian package (debian/), built with the Debian tools on a copy of
+# the tree, so that neither their files nor the package land in it:
+# build/deb/mcpgate_VERSION_ARCH.deb, then lintian, which must report no
+# error and no warning (its report: build/deb/lintian.log).  Built again
+# only when what goes into it has changed.
+VERSION =	$(shell sed -n 's/^\#define MCPGATE_VERSION[^"]*"\(.*\)"/\1/p' \
+		    common/util.h)
+DEB_DIR =	build/deb
+DEB_STAMP =	$(DEB_DIR)/.built
+DEB_INPUTS =	Makefile $(wildcard debian/* debian/source/*) \
+		$(COMMON_SRCS) $(DAEMON_SRCS) $(CTL_SRCS) $(CLIENT_SRCS) \
+		$(wildcard */*.h) $(MANPAGES) systemd/mcpgated.service.in
+
+deb: deps $(DEB_STAMP)
+	@cat $(DEB_DIR)/lintian.log
+	@ls $(DEB_DIR)/*.deb
+
+$(DEB_STAMP): $(DEB_INPUTS)
+	@rm -rf $(DEB_DIR)
+	@mkdir -p $(DEB_DIR)/mcpgate-$(VERSION)
+	tar -c --exclude=./build --exclude=./bin --exclude=./demo \
+	    --exclude=./.git --exclude=./tests/peers/node_modules -f - . | \
+	    tar -x -C $(DEB_DIR)/mcpgate-$(VERSION)
+	cd $(DEB_DIR)/mcpgate-$(VERSION) && \
+	    dpkg-buildpackage -us -uc -b -j$(JOBS) >../build.log 2>&1 || \
+	    { tail -n 30 ../build.log; exit 1; }
+	lintian --fail-on error,warning $(DEB_DIR)/*.changes \
+	    >$(DEB_DIR)/lintian.log 2>&1 || { cat $(DEB_DIR)/lintian.log; \
+	    exit 1; }
+	@touch $@
+
+# Installs the package on this machine, starts the daemon from it, runs
+# the walkthrough, then removes and purges it: for a machine that is
+# thrown away after (CI), never for one where mcpgate is installed.
+deb-check: deb peers
+	@tests/run deb-install
 
 clean:
 	rm -rf build bin demo tests/peers/node_modules
