@@ -167,6 +167,25 @@ prom_netd(struct prom *p, const json_t *c)
 	prom_sample(p, prom_jint(c, "bytes_sent"), "direction", "sent", NULL);
 }
 
+/* netd's requests to the servers of HTTP apps. */
+static void
+prom_http(struct prom *p, const json_t *h)
+{
+	prom_one(p, "mcpgate_http_requests_total", "counter",
+	    "Requests to the servers of HTTP apps.",
+	    prom_jint(h, "requests"));
+	prom_one(p, "mcpgate_http_request_failures_total", "counter",
+	    "Requests to the servers of HTTP apps that failed before their "
+	    "answer ended: refused, TLS, timeout, cut.",
+	    prom_jint(h, "failed"));
+	prom_family(p, "mcpgate_http_bytes_total", "counter",
+	    "Body bytes of the requests sent to the servers of HTTP apps "
+	    "and of their answers received.");
+	prom_sample(p, prom_jint(h, "bytes_received"), "direction",
+	    "received", NULL);
+	prom_sample(p, prom_jint(h, "bytes_sent"), "direction", "sent", NULL);
+}
+
 static void
 prom_mcp(struct prom *p, const json_t *m, const json_t *sessions)
 {
@@ -287,6 +306,8 @@ prom_status(FILE *fp, const json_t *st)
 	prom_sample(&p, json_is_object(audit), "process", "auditd", NULL);
 	if (json_is_object(conns))
 		prom_netd(&p, conns);
+	if (json_is_object(v = json_object_get(st, "http")))
+		prom_http(&p, v);
 	if ((v = json_object_get(st, "refused")) != NULL &&
 	    json_object_size(v) > 0)
 		prom_by(&p, "mcpgate_limit_hits_total", "counter",

@@ -315,6 +315,11 @@ struct netd_status {
 					   not read in time */
 	uint64_t	 bytes_in;	/* from clients, after TLS */
 	uint64_t	 bytes_out;	/* to clients */
+	uint64_t	 http_requests;	/* to HTTP apps' servers, started */
+	uint64_t	 http_failed;	/* of those, failed before an answer
+					   ended: refused, TLS, timeout */
+	uint64_t	 http_bytes_in;	/* response bodies from them */
+	uint64_t	 http_bytes_out; /* request bodies to them */
 };
 
 /*

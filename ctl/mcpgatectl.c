@@ -183,9 +183,9 @@ jint(json_t *obj, const char *key)
 static int
 cmd_daemon_status(int argc, char **argv)
 {
-	json_t		*ans, *v, *conns, *audit, *sess, *refused, *slog;
+	json_t		*ans, *v, *conns, *audit, *sess, *refused, *slog, *http;
 	const char	*key;
-	char		 up[64], held[32], peak[32], max[32];
+	char		 up[64], held[32], peak[32], max[32], tx[32], rx[32];
 	size_t		 i;
 	int		 any;
 
@@ -229,6 +229,16 @@ cmd_daemon_status(int argc, char **argv)
 		    (long long)jint(conns, "tls_failed"));
 	else
 		printf("connections:  (netd did not answer)\n");
+	http = json_object_get(ans, "http");
+	if (json_is_object(http) && jint(http, "requests") > 0) {
+		fmt_bytes((uint64_t)jint(http, "bytes_sent"), tx, sizeof(tx));
+		fmt_bytes((uint64_t)jint(http, "bytes_received"), rx,
+		    sizeof(rx));
+		printf("http apps:    %lld requests to their servers (%lld "
+		    "failed); %s sent, %s received\n",
+		    (long long)jint(http, "requests"),
+		    (long long)jint(http, "failed"), tx, rx);
+	}
 	sess = json_object_get(ans, "sessions");
 	if (json_is_object(sess)) {
 		fmt_bytes((uint64_t)jint(sess, "buffered"), held,

@@ -510,6 +510,7 @@ http_write_fn(char *p, size_t size, size_t n, void *arg)
 		    -1, http_chunk, sizeof(x->ref) + k);
 	}
 	x->unacked += len;
+	netd->stats.http_bytes_in += len;
 	http_idle_reset(x);
 	return (len);
 }
@@ -677,6 +678,8 @@ http_start(struct http_xfer *x)
 		return;
 	}
 	x->added = 1;
+	netd->stats.http_requests++;
+	netd->stats.http_bytes_out += x->bodylen;
 	http_idle_reset(x);
 	http_check_done();
 }
@@ -888,8 +891,10 @@ http_check_done(void)
 		if ((err = http_error_of(m->data.result)) == HTTP_OK) {
 			http_send_head(x);
 			http_done(x, HTTP_OK, NULL);
-		} else
+		} else {
+			netd->stats.http_failed++;
 			http_done(x, err, "%s", x->errbuf[0] != '\0' ?
 			    x->errbuf : curl_easy_strerror(m->data.result));
+		}
 	}
 }

@@ -529,7 +529,7 @@ control_status_send(struct ctl_conn *c)
 {
 	struct mcpgated_conf	*conf = &parent->conf;
 	json_t			*ans, *procs, *listen, *audit, *conns, *sessions;
-	json_t			*refused;
+	json_t			*refused, *http;
 	char			 file[PATH_MAX + AUDIT_FILE_MAX];
 	int			 i;
 
@@ -555,6 +555,15 @@ control_status_send(struct ctl_conn *c)
 		    "bytes_sent", (json_int_t)c->netd.bytes_out);
 	else
 		conns = json_null();
+	/* netd's requests to the HTTP apps' servers, and their bodies. */
+	if (c->have_netd)
+		http = json_pack("{s:I,s:I,s:I,s:I}",
+		    "requests", (json_int_t)c->netd.http_requests,
+		    "failed", (json_int_t)c->netd.http_failed,
+		    "bytes_received", (json_int_t)c->netd.http_bytes_in,
+		    "bytes_sent", (json_int_t)c->netd.http_bytes_out);
+	else
+		http = json_null();
 	if (c->have_mcpd)
 		sessions = json_pack("{s:I,s:I,s:I,s:I,s:I}",
 		    "open", (json_int_t)c->mcpd.sessions,
@@ -619,8 +628,8 @@ control_status_send(struct ctl_conn *c)
 		    "truncated", (json_int_t)c->auditd.syslog_truncated));
 	} else
 		audit = json_null();
-	ans = json_pack("{s:b,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,"
-	    "s:s,s:o,s:o}",
+	ans = json_pack("{s:b,s:s,s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+	    "s:s,s:s,s:o,s:o}",
 	    "ok", 1,
 	    "version", MCPGATE_VERSION,
 	    "name", conf->name,
@@ -629,6 +638,7 @@ control_status_send(struct ctl_conn *c)
 	    "processes", procs,
 	    "listen", listen,
 	    "connections", conns,
+	    "http", http,
 	    "sessions", sessions,
 	    "refused", refused,
 	    "audit", audit,

@@ -596,6 +596,18 @@ cat "$T/fault.jsonl" 2>/dev/null | jq -e -s 'any(.[]; .host == "main" and
     pass "the redirect was refused, never followed: the other host saw nothing" ||
     fail "the redirect" "$(cat "$T/fault.jsonl" 2>/dev/null |
     jq -c '[.host, .method, .path]' | tr '\n' ' ')"
+# netd counted the requests to the HTTP servers, their bodies, and the
+# failures (refused, the timeout, the cut answers) among them.
+st=$(ctl --format json status 2>&1)
+if echo "$st" | jq -e '.http.requests > 20 and .http.failed >= 3 and
+    .http.bytes_sent > 1000 and .http.bytes_received > 1000' >/dev/null &&
+    ctl --format prometheus status 2>/dev/null | grep -Eq \
+    '^mcpgate_http_bytes_total\{direction="received"\} [1-9]'; then
+	pass "status counts the HTTP requests ($(echo "$st" |
+	    jq -r .http.requests), $(echo "$st" | jq -r .http.failed) failed) and their bytes, in JSON and for Prometheus"
+else
+	fail "status: the HTTP counters" "$(echo "$st" | jq -c .http)"
+fi
 has '.id == 2 and .result.content[0].text == "forgotten"' \
     <"$T/id-gone.out" && fault id-gone "a 404 for the session" \
     '404|not found|expired|unknown session|no longer' 3 ||

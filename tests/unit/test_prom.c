@@ -132,6 +132,10 @@ status_json(int with_mcpd)
 	    "servers", "running", (json_int_t)0, "started", (json_int_t)2,
 	    "failed", (json_int_t)1, "exits", "exit_ok", (json_int_t)1,
 	    "killed", (json_int_t)1);
+	json_object_set_new(st, "http", json_pack("{s:I,s:I,s:I,s:I}",
+	    "requests", (json_int_t)7, "failed", (json_int_t)1,
+	    "bytes_received", (json_int_t)4096, "bytes_sent",
+	    (json_int_t)512));
 	if (!with_mcpd) {
 		json_object_set_new(st, "mcp", json_null());
 		return (st);
@@ -250,6 +254,13 @@ test_status(void)
 	T_ASSERTF(n > 0, "%s", why);
 	T_ASSERT(strstr(s, "mcpgate_info{name=\"gw \\\"one\\\"\","
 	    "version=\"0.1.0\"} 1\n") != NULL);
+	T_ASSERT(strstr(s, "\nmcpgate_http_requests_total 7\n") != NULL);
+	T_ASSERT(strstr(s, "\nmcpgate_http_request_failures_total 1\n") !=
+	    NULL);
+	T_ASSERT(strstr(s, "\nmcpgate_http_bytes_total{direction=\"received\"} "
+	    "4096\n") != NULL);
+	T_ASSERT(strstr(s, "\nmcpgate_http_bytes_total{direction=\"sent\"} "
+	    "512\n") != NULL);
 	T_ASSERT(strstr(s, "\nmcpgate_connections{state=\"established\"} 2\n")
 	    != NULL);
 	T_ASSERT(strstr(s, "\nmcpgate_requests_total{method=\"tools/call\","
