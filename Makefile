@@ -273,13 +273,14 @@ $(PEERS_STAMP): tests/peers/package.json tests/peers/package-lock.json
 
 peers: $(PEERS_STAMP)
 
+# The sanitizer build and the fuzz targets are compiled by tests/run in
+# the background, at nice 19, while the plain build's tests run.
 check: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) all
-	@$(MAKE) --no-print-directory -j$(JOBS) san
-	@$(MAKE) --no-print-directory -j$(JOBS) fuzz-build
 	@$(MAKE) --no-print-directory peers
 	@if [ "$$(id -u)" -eq 0 ]; then $(MAKE) --no-print-directory users; fi
-	@FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) tests/run all
+	@FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) MCPGATE_LATER_BUILD="$(MAKE) \
+	    --no-print-directory -j$(JOBS) san fuzz-build" tests/run all
 
 test: all peers
 	@tests/run unit integration

@@ -504,7 +504,7 @@ configure_main(int argc, char **argv)
 	};
 	static struct mcpgated_conf	 conf;	/* large: off the stack */
 	static struct conf_errors	 errs;
-	struct configure_opts		 o;
+	struct configure_opts		 o, defaults;
 	struct configure_app		*nv;
 	const char			*out = NULL;
 	char				 msg[PATH_MAX + 256], *buf = NULL;
@@ -572,10 +572,10 @@ configure_main(int argc, char **argv)
 		exit(1);
 	}
 	config_free(&conf);
-	memset(&o, 0, sizeof(o));
+	memset(&defaults, 0, sizeof(defaults));
 	if ((fp = open_memstream(&pristine, &plen)) == NULL)
 		err(1, "open_memstream");
-	if (configure_write(fp, &o) == -1 || fclose(fp) == EOF)
+	if (configure_write(fp, &defaults) == -1 || fclose(fp) == EOF)
 		errx(1, "configure: out of memory");
 	output(out, force, buf, len, pristine, plen);
 }

@@ -120,11 +120,13 @@ fi
 # --- configure, as the README says -----------------------------------------------
 # The walkthrough's listener: 3080 as the README has it, or a free
 # loopback port when 3080 is taken on this machine.
-port=3080
-if ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
-	port=$(python3 -c 'import socket; s = socket.socket();
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-fi
+port=$(python3 -c 'import socket
+s = socket.socket()
+try:
+    s.bind(("127.0.0.1", 3080))
+except OSError:
+    s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 if out=$(mcpgated configure -o /etc/mcpgated.conf --mcp-demo-server \
     --listen "127.0.0.1:$port" 2>&1) &&
     grep -q '^  mcp_demo_server: true$' /etc/mcpgated.conf &&
