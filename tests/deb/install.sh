@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 #
-# make deb-check: the package on this machine, as an operator would use it.
-# dpkg -i; the users, directories and conffile are there and nothing
+# make deb-check: the package on this machine, as an operator would use
+# it.  dpkg -i; the users, directories and conffile are there and nothing
 # runs; mcpgated -n accepts /etc/mcpgated.conf; mcpgated configure -o
-# /etc/mcpgated.conf --mcp-demo-server replaces it without --force; the
-# daemon starts from the installed files as the unit starts it; the
-# walkthrough of make demo (a role, a user, a login, mcp ls, the official
-# MCP SDK through mcp connect, the audit log verified) runs against it
-# with the installed programs; then dpkg -r keeps the configuration, the
-# state and the users, and dpkg -P leaves the machine as it was before
-# the install: the users it made are gone, one that was there is kept.  It installs and purges for real: for a machine that is
-# thrown away after, such as CI's.  Run by tests/run deb-install, which
-# make deb-check calls once make deb has built build/deb/*.deb.
+# /etc/mcpgated.conf --mcp-demo-server replaces it without --force;
+# systemctl enable links the unit; the daemon starts from the installed
+# files as the unit starts it; the walkthrough of make demo (a role, a
+# user, a login, mcp ls, the official MCP SDK through mcp connect, the
+# audit log verified) runs against it with the installed programs; then
+# dpkg -r keeps the configuration, the state and the users, and dpkg -P
+# leaves the machine as it was before the install: the users it made are
+# gone, one that was there is kept.  It installs and purges for real:
+# for a machine that is thrown away after, such as CI's.  Run by
+# tests/run deb-install, which make deb-check calls once make deb has
+# built build/deb/*.deb.
 #
 set -u
 SUITE=deb-install
@@ -134,6 +136,21 @@ if out=$(mcpgated configure -o /etc/mcpgated.conf --mcp-demo-server \
 	pass "mcpgated configure -o /etc/mcpgated.conf --mcp-demo-server replaces the package's file without --force"
 else
 	fail "mcpgated configure -o /etc/mcpgated.conf" "$out"
+fi
+
+# systemctl enable --now: the enabling is systemd's links, which work
+# without systemd running; the start needs systemd as process 1, so
+# where it is not (containers, CI), the daemon is started below as the
+# unit's ExecStart would start it.
+if ! command -v systemctl >/dev/null; then
+	skip "systemctl enable mcpgated" "no systemctl on this machine"
+elif out=$(systemctl enable mcpgated 2>&1) && [ "$(readlink \
+    /etc/systemd/system/multi-user.target.wants/mcpgated.service)" = \
+    /lib/systemd/system/mcpgated.service ]; then
+	pass "systemctl enable mcpgated links the installed unit into multi-user.target"
+else
+	fail "systemctl enable mcpgated" "$(echo "$out" | tail -n 2 |
+	    tr '\n' ' ')"
 fi
 
 # --- the daemon, from the installed files ------------------------------------------
