@@ -324,19 +324,6 @@ be_write(struct mconn *c, const char *line, size_t len)
 		mconn_account(c);
 }
 
-static void
-be_write_json(struct mconn *c, json_t *msg)
-{
-	char	*s;
-
-	if ((s = json_dumps(msg, JSON_COMPACT)) == NULL) {
-		mconn_doom(c);
-		return;
-	}
-	be_write(c, s, strlen(s));
-	free(s);
-}
-
 /*
  * A message to the server, whichever way it travels; id is the request's
  * it is, or NULL.
@@ -351,20 +338,17 @@ be_send(struct mconn *c, const char *line, size_t len, json_t *id,
 		be_write(c, line, len);
 }
 
+/* The same for msg, written compact. */
 static void
 be_send_json(struct mconn *c, json_t *msg, json_t *id, int initialize)
 {
 	char	*s;
 
-	if (c->session->backend->remote == NULL) {
-		be_write_json(c, msg);
-		return;
-	}
 	if ((s = json_dumps(msg, JSON_COMPACT)) == NULL) {
 		mconn_doom(c);
 		return;
 	}
-	remote_post(c, s, strlen(s), id, initialize);
+	be_send(c, s, strlen(s), id, initialize);
 	free(s);
 }
 
