@@ -993,6 +993,20 @@ config_yaml_scalar(const char *s)
 	return (out);
 }
 
+/*
+ * A flow collection written to fp, a memstream of *s: *s once fp is
+ * closed, or NULL when out of memory or not whole.
+ */
+static char *
+config_flow_end(FILE *fp, char **s, int whole)
+{
+	if (fclose(fp) == EOF || !whole) {
+		free(*s);
+		return (NULL);
+	}
+	return (*s);
+}
+
 /* The value of key k in c, as mcpgated.conf spells it; NULL: no memory. */
 static char *
 config_key_text(const struct mcpgated_conf *c, const struct conf_key *k)
@@ -1001,7 +1015,9 @@ config_key_text(const struct mcpgated_conf *c, const struct conf_key *k)
 	const struct enum_val	*ev;
 	const struct conf_key	*sk;
 	uint64_t		 u;
-	char			 buf[64], *s, *q, *t;
+	char			 buf[64], *s = NULL, *q;
+	FILE			*fp;
+	size_t			 len;
 	int			 i;
 
 	switch (k->type) {
@@ -1038,45 +1054,30 @@ config_key_text(const struct mcpgated_conf *c, const struct conf_key *k)
 	case K_LISTEN:
 		if (c->nlisten == 1)
 			return (config_yaml_scalar(c->listen[0].text));
-		if ((s = strdup("[")) == NULL)
+		/* A flow sequence: [a, b]. */
+		if ((fp = open_memstream(&s, &len)) == NULL)
 			return (NULL);
 		for (i = 0; i < c->nlisten; i++) {
-			if ((q = config_yaml_scalar(c->listen[i].text)) ==
-			    NULL || asprintf(&t, "%s%s%s", s, i > 0 ? ", " :
-			    "", q) == -1) {
-				free(q);
-				free(s);
-				return (NULL);
-			}
+			if ((q = config_yaml_scalar(c->listen[i].text)) == NULL)
+				break;
+			fprintf(fp, "%s%s", i > 0 ? ", " : "[", q);
 			free(q);
-			free(s);
-			s = t;
 		}
-		if (asprintf(&t, "%s]", s) == -1)
-			t = NULL;
-		free(s);
-		return (t);
+		fputc(']', fp);
+		return (config_flow_end(fp, &s, i == c->nlisten));
 	case K_SYSLOG:
 		/* Its own keys, as a flow mapping: {enabled: false, ...}. */
-		if ((s = strdup("{")) == NULL)
+		if ((fp = open_memstream(&s, &len)) == NULL)
 			return (NULL);
 		for (i = 0, sk = keys_audit_syslog; sk->name != NULL;
 		    sk++, i++) {
-			if ((q = config_key_text(c, sk)) == NULL ||
-			    asprintf(&t, "%s%s%s: %s", s, i > 0 ? ", " : "",
-			    sk->name, q) == -1) {
-				free(q);
-				free(s);
-				return (NULL);
-			}
+			if ((q = config_key_text(c, sk)) == NULL)
+				break;
+			fprintf(fp, "%s%s: %s", i > 0 ? ", " : "{", sk->name, q);
 			free(q);
-			free(s);
-			s = t;
 		}
-		if (asprintf(&t, "%s}", s) == -1)
-			t = NULL;
-		free(s);
-		return (t);
+		fputc('}', fp);
+		return (config_flow_end(fp, &s, sk->name == NULL));
 	case K_APPS:
 		break;
 	}

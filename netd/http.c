@@ -372,6 +372,12 @@ http_session_end(const struct http_key *key)
 static void
 http_xfer_free(struct http_xfer *x)
 {
+	curl_off_t	 up;
+
+	/* The body bytes that went out, whatever ended the transfer. */
+	if (x->added && curl_easy_getinfo(x->easy, CURLINFO_SIZE_UPLOAD_T,
+	    &up) == CURLE_OK && up > 0)
+		netd->stats.http_bytes_out += (uint64_t)up;
 	if (x->added)
 		curl_multi_remove_handle(http_multi, x->easy);
 	if (x->easy != NULL)
@@ -679,7 +685,6 @@ http_start(struct http_xfer *x)
 	}
 	x->added = 1;
 	netd->stats.http_requests++;
-	netd->stats.http_bytes_out += x->bodylen;
 	http_idle_reset(x);
 	http_check_done();
 }

@@ -423,30 +423,6 @@ cg_v2_enable(const char *dir, char *why, size_t whylen)
 	return (ret);
 }
 
-/* Every directory named PREFIX... in dir, removed: how many were. */
-static int
-cg_rmdir_children(const char *dir, const char *prefix)
-{
-	char		 path[PATH_MAX];
-	DIR		*d;
-	struct dirent	*de;
-	int		 n = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return (0);
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
-		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(path))
-			continue;
-		if (rmdir(path) == 0)
-			n++;
-		else if (errno != ENOENT)
-			log_warn("cannot remove cgroup %s", path);
-	}
-	closedir(d);
-	return (n);
-}
 
 /* A spawner's pid, if name is mcpgated-PID; else 0. */
 static pid_t
@@ -534,6 +510,37 @@ cg_rmdir_stale(const char *dir, int *killed)
 }
 
 /*
+ * Every directory named PREFIX... in dir, removed: how many were.  With
+ * killed, they are a dead spawner's: cg_rmdir_stale, counting its kills.
+ */
+static int
+cg_rmdir_children(const char *dir, const char *prefix, int *killed)
+{
+	char		 path[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (0);
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 ||
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (killed != NULL) {
+			if (cg_rmdir_stale(path, killed) == 1)
+				n++;
+		} else if (rmdir(path) == 0)
+			n++;
+		else if (errno != ENOENT)
+			log_warn("cannot remove cgroup %s", path);
+	}
+	closedir(d);
+	return (n);
+}
+
+/*
  * The mcpgated-PID directories of base whose spawner is gone (killed
  * with its parent) or is this one's pid before it (its servers are no
  * more): their servers' directories, then theirs.
@@ -541,9 +548,9 @@ cg_rmdir_stale(const char *dir, int *killed)
 static void
 cg_clean_stale(const char *base)
 {
-	char		 path[PATH_MAX], srv[PATH_MAX];
-	DIR		*d, *sd;
-	struct dirent	*de, *se;
+	char		 path[PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
 	pid_t		 pid;
 	int		 n, killed;
 
@@ -555,17 +562,8 @@ cg_clean_stale(const char *base)
 		    snprintf(path, sizeof(path), "%s/%s", base, de->d_name) >=
 		    (int)sizeof(path))
 			continue;
-		n = killed = 0;
-		if ((sd = opendir(path)) != NULL) {
-			while ((se = readdir(sd)) != NULL)
-				if (strncmp(se->d_name, CG_APP,
-				    strlen(CG_APP)) == 0 &&
-				    snprintf(srv, sizeof(srv), "%s/%s", path,
-				    se->d_name) < (int)sizeof(srv) &&
-				    cg_rmdir_stale(srv, &killed) == 1)
-					n++;
-			closedir(sd);
-		}
+		killed = 0;
+		n = cg_rmdir_children(path, CG_APP, &killed);
 		if (killed > 0)
 			log_warnx("killed %d processes left in %s by spawner "
 			    "%d", killed, path, (int)pid);
@@ -836,7 +834,7 @@ cgroup_end(const struct cgroup_host *h)
 		if (base[i] == NULL || cg_paths(base[i], NULL, 0, own,
 		    sizeof(own), NULL, 0) == -1)
 			continue;
-		cg_rmdir_children(own, CG_APP);
+		cg_rmdir_children(own, CG_APP, NULL);
 		if (rmdir(own) == -1 && errno != ENOENT)
 			log_warn("cannot remove cgroup %s", own);
 	}

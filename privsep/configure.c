@@ -439,22 +439,13 @@ static int
 file_is(const char *path, const char *data, size_t len)
 {
 	char	*buf;
-	size_t	 n = 0;
-	ssize_t	 r;
-	int	 fd, same = 0;
+	size_t	 n;
+	int	 same;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+	if (read_file(path, len, &buf, &n) == -1)
 		return (0);
-	if ((buf = malloc(len + 1)) == NULL) {
-		close(fd);
-		return (0);
-	}
-	/* One byte more than data: a longer file is not the same. */
-	while (n < len + 1 && (r = read(fd, buf + n, len + 1 - n)) > 0)
-		n += (size_t)r;
 	same = n == len && memcmp(buf, data, len) == 0;
 	free(buf);
-	close(fd);
 	return (same);
 }
 

@@ -236,6 +236,45 @@ test_yaml_scalar(void)
 	free(q);
 }
 
+/* listen_addr with two addresses: a flow sequence that reads back. */
+static int
+listen_value(void *arg, const char *section, const char *key, const char *v)
+{
+	char	**out = arg;
+
+	if (strcmp(section, "proxy_service") == 0 &&
+	    strcmp(key, "listen_addr") == 0 && v != NULL)
+		*out = strdup(v);
+	return (0);
+}
+
+static void
+test_listen_list(void)
+{
+	static const char	 text[] = "version: v1\nproxy_service:\n"
+	    "  listen_addr: [127.0.0.1:3080, '[::1]:3443']\n";
+	struct mcpgated_conf	 c, back;
+	struct conf_errors	 errs;
+	char			*v = NULL, *doc;
+
+	T_ASSERT(config_parse_buffer("t", text, sizeof(text) - 1, &c,
+	    &errs) == 0);
+	T_ASSERT(c.nlisten == 2);
+	T_ASSERT(config_foreach_key(&c, listen_value, &v) == 0);
+	T_ASSERTF(v != NULL && strcmp(v, "[127.0.0.1:3080, \"[::1]:3443\"]")
+	    == 0, "%s", v != NULL ? v : "(none)");
+	T_ASSERT(asprintf(&doc, "version: v1\nproxy_service:\n"
+	    "  listen_addr: %s\n", v) != -1);
+	T_ASSERT(config_parse_buffer("t", doc, strlen(doc), &back,
+	    &errs) == 0);
+	T_ASSERT(back.nlisten == 2 &&
+	    strcmp(back.listen[1].text, "[::1]:3443") == 0);
+	config_free(&back);
+	config_free(&c);
+	free(doc);
+	free(v);
+}
+
 static void
 test_app_parse_errors(void)
 {
@@ -326,6 +365,7 @@ main(void)
 	T_RUN(test_every_key);
 	T_RUN(test_options_round_trip);
 	T_RUN(test_yaml_scalar);
+	T_RUN(test_listen_list);
 	T_RUN(test_app_parse_errors);
 	T_RUN(test_check_errors);
 	return (t_done());
